@@ -1,0 +1,5 @@
+//! The `petrel` command.
+mod catalogue;
+mod target;
+
+fn main() {}

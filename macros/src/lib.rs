@@ -1,0 +1,1 @@
+//! Petrel procedural macros (see docs/architecture.md).

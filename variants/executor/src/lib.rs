@@ -1,0 +1,96 @@
+//! Petrel's single-threaded async executor, the same on every target.
+//!
+//! [`block_on`] runs the unikernel's main future and every task it [`spawn`]s. When nothing is
+//! ready it fires due timers and otherwise idles through the target's own wait primitive
+//! ([`petrel_platform::idle`]: `poll(2)` on unix, the POLL hypercall on hvt, `hlt` on virtio),
+//! so an idle unikernel uses no CPU.
+#![no_std]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+use alloc::boxed::Box;
+use alloc::collections::VecDeque;
+use alloc::sync::Arc;
+use alloc::task::Wake;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+use core::future::Future;
+use core::pin::{Pin, pin};
+use core::sync::atomic::{AtomicBool, Ordering};
+use core::task::{Context, Poll, Waker};
+
+type Task = Pin<Box<dyn Future<Output = ()>>>;
+
+/// Set by a waker; polled tasks clear their own flag before polling.
+struct Flag(AtomicBool);
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::Release);
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+struct Spawned {
+    task: Task,
+    woken: Arc<Flag>,
+}
+
+/// Tasks spawned but not yet picked up by the run loop.
+struct Incoming(RefCell<VecDeque<Task>>);
+// SAFETY: the executor and every task run on one thread; see petrel-time's queue.
+unsafe impl Sync for Incoming {}
+static INCOMING: Incoming = Incoming(RefCell::new(VecDeque::new()));
+
+/// Runs `future` in the background. The task runs until it completes; [`block_on`] returns as
+/// soon as its own future completes, whatever spawned tasks are still running.
+pub fn spawn(future: impl Future<Output = ()> + 'static) {
+    INCOMING.0.borrow_mut().push_back(Box::pin(future));
+}
+
+fn take_incoming() -> Option<Task> {
+    INCOMING.0.borrow_mut().pop_front()
+}
+
+/// Runs `future` to completion on the current thread, with every spawned task beside it.
+pub fn block_on<F: Future>(future: F) -> F::Output {
+    let mut main = pin!(future);
+    let main_flag = Arc::new(Flag(AtomicBool::new(true)));
+    let main_waker = Waker::from(main_flag.clone());
+    let mut tasks: Vec<Spawned> = Vec::new();
+    loop {
+        let mut progressed = false;
+        if main_flag.0.swap(false, Ordering::Acquire) {
+            progressed = true;
+            if let Poll::Ready(out) = main.as_mut().poll(&mut Context::from_waker(&main_waker)) {
+                return out;
+            }
+        }
+        while let Some(task) = take_incoming() {
+            tasks.push(Spawned { task, woken: Arc::new(Flag(AtomicBool::new(true))) });
+        }
+        tasks.retain_mut(|t| {
+            if !t.woken.0.swap(false, Ordering::Acquire) {
+                return true;
+            }
+            progressed = true;
+            let waker = Waker::from(t.woken.clone());
+            t.task.as_mut().poll(&mut Context::from_waker(&waker)).is_pending()
+        });
+        if petrel_time::fire_expired(petrel_time::now_ns()) > 0 {
+            progressed = true;
+        }
+        if !progressed && !has_incoming() {
+            // Nothing ready: sleep until the next timer or device input.
+            petrel_platform::idle(petrel_time::next_deadline().unwrap_or(u64::MAX));
+            petrel_time::fire_expired(petrel_time::now_ns());
+        }
+    }
+}
+
+fn has_incoming() -> bool {
+    !INCOMING.0.borrow().is_empty()
+}

@@ -1,0 +1,131 @@
+//! The timer queue: futures register a deadline and a waker; the executor fires them.
+
+use alloc::collections::BTreeMap;
+use core::cell::RefCell;
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll, Waker};
+use core::time::Duration;
+
+/// Wakers keyed by (deadline, sequence number): the sequence keeps equal deadlines apart and
+/// in registration order.
+struct Queue {
+    next_seq: u64,
+    wakers: BTreeMap<(u64, u64), Waker>,
+}
+
+/// Petrel runs one thread per unikernel, so the queue needs no lock: this wrapper only states
+/// that to the compiler. On unix the executor runs on the main thread alone.
+struct SingleThreaded(RefCell<Queue>);
+// SAFETY: every target runs the executor on one thread and never touches the queue from an
+// interrupt handler, so there is no concurrent access.
+unsafe impl Sync for SingleThreaded {}
+
+static QUEUE: SingleThreaded = SingleThreaded(RefCell::new(Queue {
+    next_seq: 0,
+    wakers: BTreeMap::new(),
+}));
+
+fn register(deadline: u64, waker: &Waker) -> u64 {
+    let mut q = QUEUE.0.borrow_mut();
+    let seq = q.next_seq;
+    q.next_seq += 1;
+    q.wakers.insert((deadline, seq), waker.clone());
+    seq
+}
+
+fn unregister(deadline: u64, seq: u64) {
+    QUEUE.0.borrow_mut().wakers.remove(&(deadline, seq));
+}
+
+/// The earliest registered deadline, in monotonic nanoseconds, or `None` if no timer is armed.
+#[doc(hidden)]
+pub fn next_deadline() -> Option<u64> {
+    QUEUE.0.borrow().wakers.keys().next().map(|&(d, _)| d)
+}
+
+/// Wakes every timer whose deadline is at or before `now`. Returns how many were woken.
+#[doc(hidden)]
+pub fn fire_expired(now: u64) -> usize {
+    let mut woken = 0;
+    loop {
+        // Take one waker at a time so that waking never runs with the queue borrowed.
+        let waker = {
+            let mut q = QUEUE.0.borrow_mut();
+            match q.wakers.first_key_value() {
+                Some((&(d, _), _)) if d <= now => q.wakers.pop_first().map(|(_, w)| w),
+                _ => None,
+            }
+        };
+        match waker {
+            Some(w) => {
+                w.wake();
+                woken += 1;
+            }
+            None => return woken,
+        }
+    }
+}
+
+/// A future that completes at a monotonic deadline.
+#[must_use = "a timer does nothing unless awaited"]
+pub struct Timer {
+    deadline: u64,
+    registered: Option<u64>,
+}
+
+impl Timer {
+    /// A timer that fires at `deadline_ns` on the [`crate::now_ns`] clock.
+    pub fn at(deadline_ns: u64) -> Self {
+        Timer { deadline: deadline_ns, registered: None }
+    }
+
+    /// A timer that fires `duration` from now.
+    pub fn after(duration: Duration) -> Self {
+        Self::at(deadline_after(duration))
+    }
+}
+
+fn deadline_after(duration: Duration) -> u64 {
+    let ns = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
+    crate::now_ns().saturating_add(ns)
+}
+
+impl Future for Timer {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if let Some(seq) = self.registered.take() {
+            unregister(self.deadline, seq);
+        }
+        if crate::now_ns() >= self.deadline {
+            return Poll::Ready(());
+        }
+        let seq = register(self.deadline, cx.waker());
+        self.registered = Some(seq);
+        Poll::Pending
+    }
+}
+
+impl Drop for Timer {
+    fn drop(&mut self) {
+        if let Some(seq) = self.registered.take() {
+            unregister(self.deadline, seq);
+        }
+    }
+}
+
+/// Waits for `duration`.
+///
+/// ```no_run
+/// # async fn f() {
+/// petrel_time::sleep(core::time::Duration::from_secs(1)).await;
+/// # }
+/// ```
+pub fn sleep(duration: Duration) -> Timer {
+    Timer::after(duration)
+}
+
+/// Waits until the monotonic clock reaches `deadline_ns`.
+pub fn sleep_until(deadline_ns: u64) -> Timer {
+    Timer::at(deadline_ns)
+}

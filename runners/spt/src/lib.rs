@@ -1,0 +1,1 @@
+//! Solo5 spt runner (see README).

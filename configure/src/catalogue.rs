@@ -71,6 +71,8 @@ pub struct Implementation {
     pub features: Vec<String>,
     /// Devices: the path (relative to the crate) of the function that builds a handle.
     pub constructor: Option<String>,
+    /// Devices: names of the string parameters a device table may set (`dir` for crunch).
+    pub params: Vec<String>,
     /// Boot arguments it declares.
     pub bootargs: Vec<ArgDecl>,
 }

@@ -1,5 +1,2 @@
 //! The `petrel` command.
-mod catalogue;
-mod target;
-
 fn main() {}

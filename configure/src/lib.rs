@@ -1,0 +1,12 @@
+//! The `petrel` command as a library: configuration, device graph, catalogue and emitters.
+//! `main.rs` is the command line on top of it.
+
+pub mod bootargs;
+pub mod catalogue;
+pub mod describe;
+pub mod diagnostic;
+pub mod graph;
+pub mod keys;
+pub mod manifest;
+pub mod source;
+pub mod target;

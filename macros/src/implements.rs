@@ -1,0 +1,157 @@
+//! `#[implements]`: a trait impl becomes the linked implementation of an interface.
+//!
+//! The impl is kept unchanged (rustc checks it against the trait and reports a wrong
+//! signature at the implementation's item); beside it the macro invokes the export macro
+//! that `#[interface]` generated next to the trait, which defines one exported shim per
+//! function.
+
+use crate::errors::{Errors, no_args};
+use crate::symbol;
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+use syn::{Item, ItemImpl, Path, PathArguments};
+
+/// The hint given whenever the trait path does not let the macro find the export macro.
+const FULL_PATH_HINT: &str = "name the interface by its full path, e.g. \
+     `impl petrel::clock::Clock for ...`, so the macro can find the interface's export macro";
+
+/// The attribute's entry point.
+pub(crate) fn expand_attr(args: TokenStream, input: TokenStream) -> TokenStream {
+    match no_args(args, "implements").and_then(|()| parse(input.clone())) {
+        Ok(implementation) => expand(&implementation),
+        Err(error) => crate::errors::fallback(input, &error),
+    }
+}
+
+/// A validated implementation.
+struct Implementation {
+    /// The impl, emitted unchanged.
+    item: ItemImpl,
+    /// The interface trait's path as the implementer wrote it.
+    trait_path: Path,
+}
+
+/// Parses and validates the attribute's input.
+fn parse(input: TokenStream) -> syn::Result<Implementation> {
+    let item: Item = syn::parse2(input)?;
+    let Item::Impl(item) = item else {
+        return Err(syn::Error::new_spanned(
+            leading_tokens(&item),
+            "`#[implements]` applies to a trait impl, e.g. `impl petrel::clock::Clock for MyClock { ... }`",
+        ));
+    };
+    let mut errors = Errors::default();
+    if let Some(unsafety) = &item.unsafety {
+        errors.spanned(
+            unsafety,
+            "an interface implementation cannot be an `unsafe impl`",
+        );
+    }
+    if let Some(polarity) = &item.modifiers.polarity {
+        errors.spanned(
+            polarity,
+            "an interface implementation cannot be a negative impl",
+        );
+    }
+    if let Some(default) = &item.modifiers.defaultness {
+        errors.spanned(
+            default,
+            "an interface implementation cannot be a `default impl`",
+        );
+    }
+    if !item.generics.params.is_empty() {
+        errors.spanned(
+            &item.generics,
+            "an interface implementation cannot be generic: it defines one linker symbol per function",
+        );
+    }
+    if let Some(where_clause) = &item.generics.where_clause {
+        errors.spanned(
+            where_clause,
+            "an interface implementation cannot have a `where` clause",
+        );
+    }
+    let trait_path = match &item.trait_ {
+        None => {
+            let (impl_token, self_ty) = (&item.impl_token, &item.self_ty);
+            errors.spanned(
+                quote!(#impl_token #self_ty),
+                "`#[implements]` applies to a trait impl, not an inherent impl: write `impl petrel::<interface>::<Trait> for Type`",
+            );
+            None
+        }
+        Some((path, _)) => check_trait_path(path, &mut errors),
+    };
+    errors.finish()?;
+    match trait_path {
+        Some(trait_path) => Ok(Implementation { item, trait_path }),
+        // Unreachable in practice: every `None` above recorded an error.
+        None => Err(syn::Error::new_spanned(&item.impl_token, FULL_PATH_HINT)),
+    }
+}
+
+/// The first tokens of a non-impl item.
+fn leading_tokens(item: &Item) -> TokenStream {
+    match item {
+        Item::Fn(f) => {
+            let (t, i) = (&f.sig.fn_token, &f.sig.ident);
+            quote!(#t #i)
+        }
+        Item::Struct(s) => {
+            let (t, i) = (&s.struct_token, &s.ident);
+            quote!(#t #i)
+        }
+        Item::Trait(t) => {
+            let (k, i) = (&t.trait_token, &t.ident);
+            quote!(#k #i)
+        }
+        other => other.to_token_stream(),
+    }
+}
+
+/// The trait path must lead to the interface crate, where the export macro lives.
+fn check_trait_path(path: &Path, errors: &mut Errors) -> Option<Path> {
+    let mut ok = true;
+    if path.segments.len() < 2 {
+        errors.spanned(
+            path,
+            format!("the interface trait is not named by its crate; {FULL_PATH_HINT}"),
+        );
+        ok = false;
+    } else if let Some(first) = path.segments.first()
+        && path.leading_colon.is_none()
+        && ["crate", "self", "super"].iter().any(|k| first.ident == k)
+    {
+        errors.spanned(
+            &first.ident,
+            format!(
+                "an interface is implemented in another crate than the one that declares it; {FULL_PATH_HINT}"
+            ),
+        );
+        ok = false;
+    }
+    for segment in &path.segments {
+        if !matches!(segment.arguments, PathArguments::None) {
+            errors.spanned(
+                &segment.arguments,
+                "an interface has no generic parameters",
+            );
+            ok = false;
+        }
+    }
+    ok.then(|| path.clone())
+}
+
+/// The impl, and the export macro's invocation.
+fn expand(implementation: &Implementation) -> TokenStream {
+    let Implementation { item, trait_path } = implementation;
+    let mut export_path = trait_path.clone();
+    if let Some(last) = export_path.segments.last_mut() {
+        last.ident = symbol::export_macro(&last.ident);
+    }
+    let self_ty = &item.self_ty;
+    quote! {
+        #item
+        #export_path!(#self_ty, #trait_path);
+    }
+}

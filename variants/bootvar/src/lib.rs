@@ -1,36 +1,79 @@
-//! Boot arguments (placeholder API; the real parser replaces this file's insides).
+//! Boot arguments for Petrel unikernels: the mirage-bootvar command-line splitter, a typed
+//! parser driven by a static table of [`Spec`]s, and the `--help` text.
+//!
+//! `no_std` + `alloc`; the `std` feature adds `std::error::Error` impls for the host side
+//! (the `petrel` command). See the crate's README for the rules and formats.
+//!
+//! ```
+//! use petrel_bootvar::{App, Kind, Spec, parse_cmdline};
+//! static SPECS: &[Spec] = &[Spec {
+//!     name: "hello",
+//!     kind: Kind::String,
+//!     default: Some("Hello World!"),
+//!     doc: "How to say hello.",
+//!     section: "",
+//!     device: "",
+//!     required: false,
+//!     repeated: false,
+//! }];
+//! let app = App { name: "hello", version: "0.1.0" };
+//! let values = parse_cmdline(&app, SPECS, r#"--hello="Bonjour, monde""#).unwrap();
+//! assert_eq!(values.get::<String>("hello"), "Bonjour, monde");
+//! ```
 #![no_std]
+#![warn(missing_docs)]
+
 extern crate alloc;
-use alloc::string::String;
-use alloc::vec::Vec;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
 
-/// Typed boot-argument values after parsing.
-pub struct Values {
-    entries: Vec<(String, String)>,
+mod help;
+mod kind;
+mod parse;
+mod split;
+mod text;
+mod values;
+
+pub use help::{APPLICATION_SECTION, SECTION_ORDER, help, version};
+pub use kind::{Ipv4Prefix, Ipv6Prefix, Kind, LogLevel, MacAddr, ParseValueError, Value};
+pub use parse::{Exit, check_default, check_default_list, check_name, parse, parse_cmdline};
+pub use split::{JoinError, SplitError, join, quote, split, try_join};
+pub use values::{Arg, FromArgs, FromValue, Scalar, Values};
+
+/// Exit status after `--help` or `--version`.
+pub const EXIT_HELP: i32 = 63;
+/// Exit status after a bad boot argument.
+pub const EXIT_BAD_ARGUMENT: i32 = 64;
+/// Exit status after a panic or an abort.
+pub const EXIT_PANIC: i32 = 255;
+
+/// The declaration of one boot argument. Generated code writes a `static SPECS: &[Spec]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spec {
+    /// Name without `--` (`ipv4-gateway`); see [`check_name`].
+    pub name: &'static str,
+    /// Type.
+    pub kind: Kind,
+    /// Default, written as on the command line. For a repeated argument, a list written with
+    /// the splitting rules (`"8.8.8.8 1.1.1.1"`).
+    pub default: Option<&'static str>,
+    /// One-paragraph documentation for `--help`.
+    pub doc: &'static str,
+    /// `--help` section (`NETWORK OPTIONS`); empty means [`APPLICATION_SECTION`].
+    pub section: &'static str,
+    /// Device instance that declares it; empty for the application's own arguments.
+    pub device: &'static str,
+    /// Must be given (when it has no default).
+    pub required: bool,
+    /// May be given several times; read as `Vec<T>`.
+    pub repeated: bool,
 }
 
-impl Values {
-    /// The value of argument `name`, converted to `T`.
-    pub fn get<T: FromValue>(&self, name: &str) -> T {
-        let raw = self.entries.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
-        T::from_value(raw)
-    }
-}
-
-/// A Rust type a boot argument can be read as.
-pub trait FromValue: Sized {
-    /// Converts the parsed value.
-    fn from_value(raw: Option<&str>) -> Self;
-}
-
-impl FromValue for String {
-    fn from_value(raw: Option<&str>) -> Self {
-        raw.map(String::from).unwrap_or_default()
-    }
-}
-
-/// A struct built from the parsed boot arguments (`#[derive(petrel::BootArgs)]`).
-pub trait FromArgs {
-    /// Builds the struct.
-    fn from_args(values: &Values) -> Self;
+/// The unikernel, for `--help` and `--version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct App {
+    /// Name.
+    pub name: &'static str,
+    /// Version.
+    pub version: &'static str,
 }

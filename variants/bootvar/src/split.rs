@@ -1,0 +1,207 @@
+//! The mirage-bootvar command-line splitter and its inverse.
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::text::push_usize;
+
+/// Why a command line could not be split ([`split`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SplitError {
+    /// A `"` opened a quoted part that never ends.
+    UnclosedQuote {
+        /// Position of the opening `"`, in characters, counting from 1.
+        position: usize,
+    },
+    /// The command line ends with a `\` that escapes nothing.
+    TrailingEscape,
+}
+
+impl SplitError {
+    /// The message, one line, without the `error: ` prefix.
+    pub fn message(&self) -> String {
+        let mut out = String::new();
+        match self {
+            SplitError::UnclosedQuote { position } => {
+                out.push_str("unclosed quote in the boot command line: the '\"' at character ");
+                push_usize(&mut out, *position);
+                out.push_str(" has no closing '\"'");
+            }
+            SplitError::TrailingEscape => out.push_str(
+                "the boot command line ends with a '\\' that escapes nothing (write '\\\\' for a backslash)",
+            ),
+        }
+        out
+    }
+}
+
+impl fmt::Display for SplitError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for SplitError {}
+
+/// Splits one command-line string into arguments with the mirage-bootvar rules.
+///
+/// - only the ASCII space separates arguments; tabs and newlines are ordinary characters;
+/// - `\` escapes the next character, inside and outside quotes;
+/// - `"` starts and ends a quoted part, which may sit in the middle of an argument
+///   (`bar"bie"boo` is `barbieboo`); single quotes are ordinary characters;
+/// - empty arguments are dropped (runs of spaces, and `""` alone);
+/// - an unclosed quote or a trailing `\` is an error.
+///
+/// ```
+/// # use petrel_bootvar::split;
+/// assert_eq!(split(r#"--hello="Hello, world!" --n=1"#).unwrap(), ["--hello=Hello, world!", "--n=1"]);
+/// assert_eq!(split(r"f\ oo b\\r").unwrap(), ["f oo", r"b\r"]);
+/// assert!(split(r#"--hello="oops"#).is_err());
+/// ```
+pub fn split(cmdline: &str) -> Result<Vec<String>, SplitError> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut quote_at = 0usize;
+    let mut escaped = false;
+    for (i, c) in cmdline.chars().enumerate() {
+        if escaped {
+            cur.push(c);
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            quoted = !quoted;
+            quote_at = i + 1;
+        } else if c == ' ' && !quoted {
+            if !cur.is_empty() {
+                out.push(core::mem::take(&mut cur));
+            }
+        } else {
+            cur.push(c);
+        }
+    }
+    if quoted {
+        return Err(SplitError::UnclosedQuote { position: quote_at });
+    }
+    if escaped {
+        return Err(SplitError::TrailingEscape);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    Ok(out)
+}
+
+/// Quotes one argument so that [`split`] gives it back unchanged.
+///
+/// An argument without space, `\` or `"` is returned as is. One with a space is put in
+/// double quotes; `\` and `"` are escaped with `\`.
+///
+/// The empty argument has no encoding: the mirage-bootvar rules drop every empty token.
+/// `quote("")` returns `""`, which [`split`] drops; [`try_join`] rejects it instead.
+///
+/// `petrel run` hands each quoted argument to the Solo5 tender (or the Xen toolstack) as one
+/// argument; the tender joins them with single spaces, which is exactly [`join`].
+///
+/// ```
+/// # use petrel_bootvar::quote;
+/// assert_eq!(quote("plain"), "plain");
+/// assert_eq!(quote("Hello, world!"), "\"Hello, world!\"");
+/// assert_eq!(quote(r#"a"b\c"#), r#"a\"b\\c"#);
+/// ```
+pub fn quote(arg: &str) -> String {
+    let mut out = String::with_capacity(arg.len() + 2);
+    let spaced = arg.contains(' ') || arg.is_empty();
+    if spaced {
+        out.push('"');
+    }
+    for c in arg.chars() {
+        if c == '\\' || c == '"' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    if spaced {
+        out.push('"');
+    }
+    out
+}
+
+/// Quotes every argument and joins them with single spaces: `split(&join(argv)) == argv`
+/// for every `argv` whose arguments are not empty.
+///
+/// Empty arguments are encoded as `""` and therefore disappear when the guest splits the line;
+/// use [`try_join`] to refuse them.
+pub fn join<S: AsRef<str>>(argv: &[S]) -> String {
+    let mut out = String::new();
+    for (i, a) in argv.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(&quote(a.as_ref()));
+    }
+    out
+}
+
+/// Why [`try_join`] refused an argv.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinError {
+    /// The argument at this index (from 0) is empty: the splitting rules drop empty tokens.
+    Empty {
+        /// Index of the argument, from 0.
+        index: usize,
+    },
+    /// The argument at this index (from 0) contains a NUL byte, which ends a C command line.
+    Nul {
+        /// Index of the argument, from 0.
+        index: usize,
+    },
+}
+
+impl JoinError {
+    /// The message, one line, without the `error: ` prefix.
+    pub fn message(&self) -> String {
+        let mut out = String::from("argument ");
+        match self {
+            JoinError::Empty { index } => {
+                push_usize(&mut out, index + 1);
+                out.push_str(
+                    " is empty, and a target that receives one command line drops empty \
+                     arguments (write --name= for an empty value)",
+                );
+            }
+            JoinError::Nul { index } => {
+                push_usize(&mut out, index + 1);
+                out.push_str(" contains a NUL byte, which a boot command line cannot carry");
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for JoinError {}
+
+/// [`join`], but refuses what cannot survive [`split`]: an empty argument or a NUL byte.
+/// When it returns `Ok(line)`, `split(&line) == argv` holds.
+pub fn try_join<S: AsRef<str>>(argv: &[S]) -> Result<String, JoinError> {
+    for (index, a) in argv.iter().enumerate() {
+        let a = a.as_ref();
+        if a.is_empty() {
+            return Err(JoinError::Empty { index });
+        }
+        if a.contains('\0') {
+            return Err(JoinError::Nul { index });
+        }
+    }
+    Ok(join(argv))
+}

@@ -151,7 +151,7 @@ pub fn help(app: &App, specs: &[Spec]) -> String {
     out.push_str(
         "\nCOMMON OPTIONS\n    --help\n        Print this help and exit with status 63.\n    \
          --version\n        Print the name and version and exit with status 63.\n    \
-         --solo5:LEVEL\n        Log level: quiet, error, warn, info or debug. Only before the \
+         --solo5:LEVEL\n        Log level: quiet, error, warn, info or debug. Only before the\n        \
          other arguments.\n\nEXIT STATUS\n    0    the unikernel exited normally\n    \
          63   --help or --version was given\n    64   a boot argument is wrong\n    \
          255  the unikernel panicked or aborted\n",

@@ -154,28 +154,24 @@ fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
         if let Some(d) = spec.default
             && default_values(spec.kind, spec.repeated, d).is_none()
         {
-            {
-                let l = Line::new()
-                    .s("invalid default '")
-                    .u(d)
-                    .s("' for '--")
-                    .s(spec.name)
-                    .s("': ");
-                let l = if spec.repeated {
-                    l.s("expected a space-separated list of ")
-                        .s(spec.kind.name())
-                        .s(" (")
-                        .s(&spec.kind.describe())
-                        .s(")")
-                } else {
-                    l.s("expected ")
-                        .s(spec.kind.name())
-                        .s(" (")
-                        .s(&spec.kind.describe())
-                        .s(")")
-                };
-                return Err(l.s(CONFIG_BUG).exit());
-            }
+            let what = if spec.repeated {
+                "expected a space-separated list of "
+            } else {
+                "expected "
+            };
+            return Err(Line::new()
+                .s("invalid default '")
+                .u(d)
+                .s("' for '--")
+                .s(spec.name)
+                .s("': ")
+                .s(what)
+                .s(spec.kind.name())
+                .s(" (")
+                .s(&spec.kind.describe())
+                .s(")")
+                .s(CONFIG_BUG)
+                .exit());
         }
     }
     Ok(())

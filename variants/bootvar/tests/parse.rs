@@ -1,0 +1,372 @@
+//! Parser behaviour, typed values, and snapshots of `--help` and of every error message.
+
+mod common;
+
+use common::{APP, SPECS, argv};
+use core::net::{Ipv4Addr, Ipv6Addr};
+use core::time::Duration;
+use petrel_bootvar::{
+    App, Exit, Ipv4Prefix, Ipv6Prefix, Kind, LogLevel, MacAddr, Spec, Values, check_default,
+    check_default_list, check_name, help, parse, parse_cmdline,
+};
+
+fn ok(args: &[&str]) -> Values {
+    match parse(&APP, SPECS, &argv(args)) {
+        Ok(v) => v,
+        Err(e) => panic!("{args:?}: {e:?}"),
+    }
+}
+
+fn err(args: &[&str]) -> String {
+    match parse(&APP, SPECS, &argv(args)) {
+        Ok(v) => panic!("{args:?} parsed: {v:?}"),
+        Err(Exit::Error(e)) => {
+            assert!(e.starts_with("error: ") && e.ends_with('\n'), "{e:?}");
+            assert_eq!(e.matches('\n').count(), 1, "one line: {e:?}");
+            e
+        }
+        Err(other) => panic!("{args:?}: {other:?}"),
+    }
+}
+
+#[test]
+fn defaults_and_typed_values() {
+    let v = ok(&["--key=k"]);
+    assert_eq!(v.get::<String>("hello"), "Hello World!");
+    assert_eq!(v.get::<u16>("count"), 1);
+    assert_eq!(v.get::<u32>("count"), 1);
+    assert_eq!(v.get::<i32>("count"), 1);
+    assert!(!v.get::<bool>("verbose"));
+    assert_eq!(v.get::<Option<i8>>("level"), None);
+    assert_eq!(v.get::<Duration>("timeout"), Duration::from_secs(5));
+    assert_eq!(v.get::<Option<Ipv4Addr>>("peer"), None);
+    assert_eq!(v.get::<String>("key"), "k");
+    assert_eq!(
+        v.get::<Vec<Ipv4Addr>>("dns"),
+        [Ipv4Addr::new(8, 8, 8, 8), Ipv4Addr::new(1, 1, 1, 1)]
+    );
+    let p: Ipv4Prefix = v.get("ipv4");
+    assert_eq!(p, "10.0.0.2/24".parse().unwrap());
+    assert_eq!(p.netmask(), Ipv4Addr::new(255, 255, 255, 0));
+    assert_eq!(p.network(), Ipv4Addr::new(10, 0, 0, 0));
+    assert!(p.contains(Ipv4Addr::new(10, 0, 0, 99)));
+    assert_eq!(v.get::<Vec<String>>("tag"), Vec::<String>::new());
+    assert_eq!(v.get::<u16>("block-size"), 512);
+    assert_eq!(v.get::<i32>("offset"), -1);
+    assert_eq!(v.get::<Option<i32>>("offset"), Some(-1));
+    assert_eq!(v.log_level(), None);
+    assert!(v.is_given("key") && !v.is_given("hello"));
+}
+
+#[test]
+fn given_values() {
+    let v = ok(&[
+        "--solo5:quiet",
+        "--solo5:debug",
+        "--hello=Bonjour, monde",
+        "--count",
+        "65535",
+        "--verbose",
+        "--level=-5",
+        "--timeout=1m30s",
+        "--peer",
+        "192.168.1.1",
+        "--peer6=fe80::1",
+        "--key=",
+        "--dns=9.9.9.9",
+        "--ipv4=192.168.0.7/16",
+        "--ipv4-gateway=192.168.0.1",
+        "--ipv6=fd00::7/64",
+        "--mac=02:AB:cd:00:00:01",
+        "--tag",
+        "a",
+        "--tag=b=c",
+        "--tag",
+        "-x",
+        "--block-size=4096",
+        "--offset",
+        "-2147483648",
+    ]);
+    assert_eq!(v.log_level(), Some(LogLevel::Debug));
+    assert_eq!(v.get::<String>("hello"), "Bonjour, monde");
+    assert_eq!(v.get::<u16>("count"), 65535);
+    assert!(v.get::<bool>("verbose"));
+    assert_eq!(v.get::<Option<i8>>("level"), Some(-5));
+    assert_eq!(v.get::<Duration>("timeout"), Duration::from_secs(90));
+    assert_eq!(
+        v.get::<Option<Ipv4Addr>>("peer"),
+        Some(Ipv4Addr::new(192, 168, 1, 1))
+    );
+    assert_eq!(
+        v.get::<Option<Ipv6Addr>>("peer6"),
+        Some("fe80::1".parse().unwrap())
+    );
+    assert_eq!(v.get::<String>("key"), "");
+    assert_eq!(v.get::<Vec<Ipv4Addr>>("dns"), [Ipv4Addr::new(9, 9, 9, 9)]);
+    assert_eq!(v.get::<Ipv4Prefix>("ipv4").to_string(), "192.168.0.7/16");
+    let p6: Option<Ipv6Prefix> = v.get("ipv6");
+    assert_eq!(p6.unwrap().to_string(), "fd00::7/64");
+    assert_eq!(p6.unwrap().network(), "fd00::".parse::<Ipv6Addr>().unwrap());
+    let mac: Option<MacAddr> = v.get("mac");
+    assert_eq!(mac, Some(MacAddr([2, 0xab, 0xcd, 0, 0, 1])));
+    assert_eq!(mac.unwrap().to_string(), "02:ab:cd:00:00:01");
+    assert_eq!(v.get::<Vec<String>>("tag"), ["a", "b=c", "-x"]);
+    assert_eq!(v.get::<u16>("block-size"), 4096);
+    assert_eq!(v.get::<i32>("offset"), i32::MIN);
+}
+
+#[test]
+fn bools() {
+    assert!(ok(&["--key=k", "--verbose=true"]).get::<bool>("verbose"));
+    assert!(!ok(&["--key=k", "--verbose=false"]).get::<bool>("verbose"));
+    // A bare flag never takes the next token.
+    assert!(err(&["--key=k", "--verbose", "false"]).contains("unexpected argument 'false'"));
+}
+
+#[test]
+fn durations() {
+    let d = |s: &str| ok(&["--key=k", &format!("--timeout={s}")]).get::<Duration>("timeout");
+    assert_eq!(d("250ms"), Duration::from_millis(250));
+    assert_eq!(d("5s"), Duration::from_secs(5));
+    assert_eq!(d("1m"), Duration::from_secs(60));
+    assert_eq!(d("2h"), Duration::from_secs(7200));
+    assert_eq!(d("1d"), Duration::from_secs(86400));
+    assert_eq!(d("1h1m1s1ms1us1ns"), Duration::new(3661, 1_001_001));
+    assert_eq!(d("10µs"), Duration::from_micros(10));
+    assert_eq!(d("0"), Duration::ZERO);
+    for bad in [
+        "",
+        "5",
+        "s",
+        "1.5s",
+        "-1s",
+        "5 s",
+        "5sec",
+        "99999999999999999999999s",
+    ] {
+        err(&["--key=k", &format!("--timeout={bad}")]);
+    }
+}
+
+#[test]
+fn parse_cmdline_splits_then_parses() {
+    let v = parse_cmdline(&APP, SPECS, r#"--solo5:info --key=a\ b --hello="x y""#).unwrap();
+    assert_eq!(v.get::<String>("key"), "a b");
+    assert_eq!(v.get::<String>("hello"), "x y");
+    assert_eq!(v.log_level(), Some(LogLevel::Info));
+    let e = parse_cmdline(&APP, SPECS, r#"--hello="x"#).unwrap_err();
+    assert_eq!(e.code(), 64);
+}
+
+#[test]
+fn help_and_version_win() {
+    let h = parse(&APP, SPECS, &argv(&["--nope", "--help"])).unwrap_err();
+    assert_eq!(h.code(), 63);
+    assert!(matches!(&h, Exit::Help(t) if t == &help(&APP, SPECS)));
+    let v = parse(&APP, SPECS, &argv(&["--version", "--count=x"])).unwrap_err();
+    assert_eq!(v, Exit::Version("hello 0.1.0\n".into()));
+    assert_eq!(v.code(), 63);
+}
+
+#[test]
+fn help_snapshot() {
+    insta::assert_snapshot!("help", help(&APP, SPECS));
+}
+
+#[test]
+fn help_without_arguments_snapshot() {
+    let app = App {
+        name: "noop",
+        version: "1.2.3",
+    };
+    insta::assert_snapshot!("help_empty", help(&app, &[]));
+}
+
+/// Every error message of `parse`, one per case.
+#[test]
+fn error_messages_snapshot() {
+    let cases: &[&[&str]] = &[
+        // unknown argument, with and without a suggestion
+        &["--key=k", "--helo=x"],
+        &["--key=k", "--helo"],
+        &["--key=k", "--ipv4-gw=10.0.0.1"],
+        &["--key=k", "--verison"],
+        &["--key=k", "--zzzzzz"],
+        // not an option
+        &["--key=k", "hello"],
+        &["--key=k", "-count=2"],
+        &["--key=k", "--"],
+        &["--key=k", ""],
+        // missing value
+        &["--key"],
+        &["--key=k", "--count"],
+        &["--key=k", "--count", "--verbose"],
+        // bad value, for every kind
+        &["--key=k", "--count=abc"],
+        &["--key=k", "--count=65536"],
+        &["--key=k", "--count=-1"],
+        &["--key=k", "--verbose=yes"],
+        &["--key=k", "--level=6"],
+        &["--key=k", "--timeout=5"],
+        &["--key=k", "--peer=10.0.0"],
+        &["--key=k", "--peer6=fe80:::1"],
+        &["--key=k", "--ipv4=10.0.0.2"],
+        &["--key=k", "--ipv4=10.0.0.2/33"],
+        &["--key=k", "--ipv6=fd00::1/129"],
+        &["--key=k", "--mac=02:00:00:00:00"],
+        &["--key=k", "--block-size=100"],
+        &["--key=k", "--offset=2147483648"],
+        &["--key=k", "--dns=8.8.8.8", "--dns=one"],
+        // shown safely: control characters and long values
+        &["--key=k", "--count=1\n2"],
+        &[
+            "--key=k",
+            "--count=1234567890123456789012345678901234567890123456789012345678901234567890",
+        ],
+        // given twice
+        &["--key=k", "--count=1", "--count=2"],
+        // missing required
+        &[],
+        &["--hello=x"],
+        // Solo5 options
+        &["--key=k", "--solo5:debug"],
+        &["--solo5:loud", "--key=k"],
+        // help and version take no value
+        &["--help=x"],
+        &["--version=1"],
+    ];
+    let mut out = String::new();
+    for args in cases {
+        out.push_str(&format!("{args:?}\n  {}", err(args)));
+    }
+    // A split error, as parse_cmdline reports it.
+    let e = parse_cmdline(&APP, SPECS, r#"--hello="x"#).unwrap_err();
+    out.push_str(&format!("cmdline --hello=\"x\n  {}", e.text()));
+    let e = parse_cmdline(&APP, SPECS, r"--hello=x\").unwrap_err();
+    out.push_str(&format!("cmdline --hello=x\\\n  {}", e.text()));
+    insta::assert_snapshot!("errors", out);
+}
+
+const fn s(name: &'static str, kind: Kind, default: Option<&'static str>) -> Spec {
+    Spec {
+        name,
+        kind,
+        default,
+        doc: "",
+        section: "",
+        device: "",
+        required: false,
+        repeated: false,
+    }
+}
+
+/// Configuration bugs are reported as errors at boot, never as panics.
+#[test]
+fn bad_specs_snapshot() {
+    let cases: &[&[Spec]] = &[
+        &[s("port", Kind::parse_name("u16").unwrap(), Some("70000"))],
+        &[Spec {
+            repeated: true,
+            ..s("dns", Kind::Ipv4, Some("8.8.8.8 nope"))
+        }],
+        &[Spec {
+            repeated: true,
+            ..s("dns", Kind::Ipv4, Some("\"8.8.8.8"))
+        }],
+        &[s("a", Kind::String, None), s("a", Kind::Bool, None)],
+        &[s("help", Kind::String, None)],
+        &[s("", Kind::String, None)],
+        &[s("a=b", Kind::String, None)],
+    ];
+    let mut out = String::new();
+    for specs in cases {
+        match parse(&APP, specs, &[]) {
+            Err(Exit::Error(e)) => out.push_str(&e),
+            other => panic!("{other:?}"),
+        }
+    }
+    insta::assert_snapshot!("bad_specs", out);
+}
+
+#[test]
+fn configure_time_checks() {
+    assert!(check_default(Kind::Ipv4Prefix, "10.0.0.2/24").is_ok());
+    assert!(check_default(Kind::parse_name("u8").unwrap(), "256").is_err());
+    assert!(check_default_list(Kind::Ipv4, "8.8.8.8 1.1.1.1").is_ok());
+    assert!(check_default_list(Kind::Ipv4, "").is_ok());
+    assert!(check_default_list(Kind::Ipv4, "8.8.8.8 x").is_err());
+    for good in ["a", "ipv4-gateway", "he-aaaa-timeout", "x1"] {
+        assert_eq!(check_name(good), Ok(()), "{good}");
+    }
+    let mut out = String::new();
+    for bad in [
+        "",
+        "Ipv4",
+        "1x",
+        "a--b",
+        "a-",
+        "help",
+        "version",
+        "a_b",
+        "a=b",
+        &"x".repeat(65),
+    ] {
+        out.push_str(&check_name(bad).unwrap_err());
+        out.push('\n');
+    }
+    out.push_str(&check_default(Kind::parse_name("u8").unwrap(), "256").unwrap_err());
+    out.push('\n');
+    out.push_str(&check_default_list(Kind::Ipv4, "8.8.8.8 \\").unwrap_err());
+    out.push('\n');
+    insta::assert_snapshot!("configure_checks", out);
+}
+
+#[test]
+fn kind_names_round_trip() {
+    for name in Kind::NAMES {
+        let k = Kind::parse_name(name).unwrap();
+        let canonical = match *name {
+            "int" => "i64",
+            "uint" => "u64",
+            n => n,
+        };
+        assert_eq!(k.name(), canonical);
+        assert_eq!(Kind::parse_name(k.name()), Some(k));
+        // The example is valid.
+        assert!(check_default(k, &k.example()).is_ok(), "{name}");
+    }
+    assert_eq!(Kind::parse_name("float"), None);
+    let k = Kind::Int { min: 100, max: 200 };
+    assert_eq!(k.name(), "int");
+    assert_eq!(k.example(), "100");
+}
+
+#[test]
+#[should_panic(expected = "boot argument '--nope' is not declared")]
+fn get_undeclared_panics() {
+    ok(&["--key=k"]).get::<String>("nope");
+}
+
+#[test]
+#[should_panic(expected = "declared as u16 but the code reads it as `bool`")]
+fn get_wrong_type_panics() {
+    ok(&["--key=k"]).get::<bool>("count");
+}
+
+#[test]
+#[should_panic(expected = "read it as Option<_>")]
+fn get_optional_as_plain_panics() {
+    ok(&["--key=k"]).get::<i8>("level");
+}
+
+#[test]
+#[should_panic(expected = "read it as Vec<_>")]
+fn get_repeated_as_plain_panics() {
+    ok(&["--key=k"]).get::<Ipv4Addr>("dns");
+}
+
+#[test]
+#[should_panic(expected = "declared as u16 but the code reads it as `u8`")]
+fn get_narrower_integer_panics() {
+    ok(&["--key=k"]).get::<u8>("count");
+}

@@ -337,7 +337,7 @@ pub enum MftError {
 /// `struct mft` whose `entries` entries all lie in readable memory that is not written for
 /// the returned lifetime.
 pub unsafe fn boot_manifest<'a>(mft: *const u8) -> Result<&'a [MftEntry], MftError> {
-    if mft.is_null() || (mft as usize) % 8 != 0 {
+    if mft.is_null() || !(mft as usize).is_multiple_of(8) {
         return Err(MftError::BadPointer);
     }
     // SAFETY: non-null and aligned (checked); readable per the caller's contract.

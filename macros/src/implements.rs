@@ -17,10 +17,31 @@ const FULL_PATH_HINT: &str = "name the interface by its full path, e.g. \
 
 /// The attribute's entry point.
 pub(crate) fn expand_attr(args: TokenStream, input: TokenStream) -> TokenStream {
-    match no_args(args, "implements").and_then(|()| parse(input.clone())) {
+    let item = match syn::parse2::<Item>(input.clone()) {
+        Ok(Item::Impl(item)) => item,
+        Ok(other) => return crate::errors::fallback(input, &not_an_impl(&other)),
+        Err(error) => return crate::errors::fallback(input, &error),
+    };
+    match no_args(args, "implements").and_then(|()| parse(item.clone())) {
         Ok(implementation) => expand(&implementation),
-        Err(error) => crate::errors::fallback(input, &error),
+        Err(error) => crate::errors::fallback(sanitize(item), &error),
     }
+}
+
+/// The impl for the fallback expansion: as written, minus what rustc would reject on its own
+/// after our error already did, so that each problem is reported once. A negative impl has
+/// no items anything could depend on: it is dropped.
+fn sanitize(mut item: ItemImpl) -> TokenStream {
+    if item.modifiers.polarity.is_some() {
+        return TokenStream::new();
+    }
+    item.unsafety = None;
+    if let Some((path, _)) = &mut item.trait_ {
+        for segment in &mut path.segments {
+            segment.arguments = PathArguments::None;
+        }
+    }
+    item.into_token_stream()
 }
 
 /// A validated implementation.
@@ -31,15 +52,16 @@ struct Implementation {
     trait_path: Path,
 }
 
-/// Parses and validates the attribute's input.
-fn parse(input: TokenStream) -> syn::Result<Implementation> {
-    let item: Item = syn::parse2(input)?;
-    let Item::Impl(item) = item else {
-        return Err(syn::Error::new_spanned(
-            leading_tokens(&item),
-            "`#[implements]` applies to a trait impl, e.g. `impl petrel::clock::Clock for MyClock { ... }`",
-        ));
-    };
+/// The error for an item that is not an impl.
+fn not_an_impl(item: &Item) -> syn::Error {
+    syn::Error::new_spanned(
+        leading_tokens(item),
+        "`#[implements]` applies to a trait impl, e.g. `impl petrel::clock::Clock for MyClock { ... }`",
+    )
+}
+
+/// Validates the impl.
+fn parse(item: ItemImpl) -> syn::Result<Implementation> {
     let mut errors = Errors::default();
     if let Some(unsafety) = &item.unsafety {
         errors.spanned(
@@ -86,7 +108,7 @@ fn parse(input: TokenStream) -> syn::Result<Implementation> {
     match trait_path {
         Some(trait_path) => Ok(Implementation { item, trait_path }),
         // Unreachable in practice: every `None` above recorded an error.
-        None => Err(syn::Error::new_spanned(&item.impl_token, FULL_PATH_HINT)),
+        None => Err(syn::Error::new_spanned(item.impl_token, FULL_PATH_HINT)),
     }
 }
 
@@ -132,10 +154,7 @@ fn check_trait_path(path: &Path, errors: &mut Errors) -> Option<Path> {
     }
     for segment in &path.segments {
         if !matches!(segment.arguments, PathArguments::None) {
-            errors.spanned(
-                &segment.arguments,
-                "an interface has no generic parameters",
-            );
+            errors.spanned(&segment.arguments, "an interface has no generic parameters");
             ok = false;
         }
     }

@@ -7,7 +7,7 @@
 use crate::errors::{Errors, no_args};
 use crate::symbol;
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::{ToTokens as _, format_ident, quote};
 use syn::visit::Visit;
 use syn::{
     Attribute, FnArg, Item, ItemTrait, Pat, ReturnType, Safety, Signature, TraitItem, Type,
@@ -16,9 +16,14 @@ use syn::{
 
 /// The attribute's entry point.
 pub(crate) fn expand_attr(args: TokenStream, input: TokenStream) -> TokenStream {
-    match no_args(args, "interface").and_then(|()| parse(input.clone())) {
+    let item = match syn::parse2::<Item>(input.clone()) {
+        Ok(Item::Trait(item)) => item,
+        Ok(other) => return crate::errors::fallback(input, &not_a_trait(&other)),
+        Err(error) => return crate::errors::fallback(input, &error),
+    };
+    match no_args(args, "interface").and_then(|()| parse(item.clone())) {
         Ok(interface) => expand(&interface),
-        Err(error) => crate::errors::fallback(input, &error),
+        Err(error) => crate::errors::fallback(sanitize(item).into_token_stream(), &error),
     }
 }
 
@@ -41,15 +46,42 @@ struct Method {
     output: ReturnType,
 }
 
-/// Parses and validates the attribute's input.
-fn parse(input: TokenStream) -> syn::Result<Interface> {
-    let item: Item = syn::parse2(input)?;
-    let Item::Trait(item) = item else {
-        return Err(syn::Error::new_spanned(
-            item_keyword(&item),
-            "`#[interface]` applies to a trait, e.g. `pub trait Clock { fn wall_ns() -> u64; }`",
-        ));
-    };
+/// The error for an item that is not a trait.
+fn not_a_trait(item: &Item) -> syn::Error {
+    syn::Error::new_spanned(
+        item_keyword(item),
+        "`#[interface]` applies to a trait, e.g. `pub trait Clock { fn wall_ns() -> u64; }`",
+    )
+}
+
+/// The trait for the fallback expansion: as written, minus what rustc would reject on its
+/// own after our error already did (`const fn`, `safe fn`, C-variadic parameters, patterns
+/// in a function without body), so that each problem is reported once.
+fn sanitize(mut item: ItemTrait) -> ItemTrait {
+    for trait_item in &mut item.items {
+        if let TraitItem::Fn(f) = trait_item {
+            f.sig.constness = None;
+            f.sig.variadic = None;
+            if matches!(f.sig.safety, Safety::Safe(_)) {
+                f.sig.safety = Safety::Default;
+            }
+            for input in &mut f.sig.inputs {
+                if let FnArg::Typed(pat_type) = input
+                    && !matches!(&*pat_type.pat, Pat::Ident(_) | Pat::Wild(_))
+                {
+                    *pat_type.pat = Pat::Wild(syn::PatWild {
+                        attrs: Vec::new(),
+                        underscore_token: Default::default(),
+                    });
+                }
+            }
+        }
+    }
+    item
+}
+
+/// Validates the trait.
+fn parse(item: ItemTrait) -> syn::Result<Interface> {
     let mut errors = Errors::default();
     check_trait_header(&item, &mut errors);
     let mut methods = Vec::new();
@@ -116,7 +148,7 @@ fn check_trait_header(item: &ItemTrait, errors: &mut Errors) {
     if let Some(unsafety) = &item.unsafety {
         errors.spanned(
             unsafety,
-            "an interface cannot be an `unsafe trait`; mark the unsafe functions instead in their documentation",
+            "an interface cannot be an `unsafe trait`: implementing an interface is safe",
         );
     }
     if !item.generics.params.is_empty() {

@@ -27,7 +27,10 @@ pub(crate) fn symbol_name(trait_: &str, method: &str) -> String {
 /// The `#[macro_export]` macro that `#[interface]` generates beside trait `trait_` and that
 /// `#[implements]` invokes: `__petrel_export_<Trait>`.
 pub(crate) fn export_macro(trait_: &Ident) -> Ident {
-    Ident::new(&export_macro_name(&trait_.unraw().to_string()), trait_.span())
+    Ident::new(
+        &export_macro_name(&trait_.unraw().to_string()),
+        trait_.span(),
+    )
 }
 
 /// [`export_macro`] on a plain string.

@@ -17,7 +17,10 @@ fn clock_call_reaches_the_unix_implementation() {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    assert!(std_ns.abs_diff(u128::from(ns)) < 60_000_000_000, "wall_ns() = {ns}, std = {std_ns}");
+    assert!(
+        std_ns.abs_diff(u128::from(ns)) < 60_000_000_000,
+        "wall_ns() = {ns}, std = {std_ns}"
+    );
 }
 
 #[test]

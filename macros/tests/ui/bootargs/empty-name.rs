@@ -1,0 +1,7 @@
+#[derive(petrel::BootArgs)]
+pub struct Args {
+    #[arg(name = "")]
+    hello: String,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(petrel::BootArgs)]
+pub enum Args {
+    Hello(String),
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(petrel::BootArgs)]
+pub struct Args<T> {
+    hello: T,
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[derive(petrel::BootArgs)]
+pub union Args {
+    count: u32,
+}
+
+fn main() {}

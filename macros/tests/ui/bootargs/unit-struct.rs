@@ -1,0 +1,4 @@
+#[derive(petrel::BootArgs)]
+pub struct Args;
+
+fn main() {}

@@ -1,0 +1,14 @@
+mod interfaces {
+    pub use petrel_clock::Clock;
+}
+
+pub struct UnixClock;
+
+#[petrel_macros::implements]
+impl crate::interfaces::Clock for UnixClock {
+    fn wall_ns() -> u64 {
+        0
+    }
+}
+
+fn main() {}

@@ -1,0 +1,10 @@
+pub struct UnixClock;
+
+#[petrel_macros::implements]
+impl UnixClock {
+    pub fn wall_ns() -> u64 {
+        0
+    }
+}
+
+fn main() {}

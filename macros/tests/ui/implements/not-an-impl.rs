@@ -1,0 +1,4 @@
+#[petrel_macros::implements]
+pub struct UnixClock;
+
+fn main() {}

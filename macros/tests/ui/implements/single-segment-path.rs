@@ -1,0 +1,12 @@
+use petrel_clock::Clock;
+
+pub struct UnixClock;
+
+#[petrel_macros::implements]
+impl Clock for UnixClock {
+    fn wall_ns() -> u64 {
+        0
+    }
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[petrel_macros::interface]
+pub trait Net {
+    async fn recv(buf: &mut [u8]) -> usize;
+}
+
+fn main() {}

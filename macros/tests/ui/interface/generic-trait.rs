@@ -1,0 +1,6 @@
+#[petrel_macros::interface]
+pub trait Clock<T> {
+    fn wall_ns() -> u64;
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[petrel_macros::interface]
+pub struct Clock;
+
+fn main() {}

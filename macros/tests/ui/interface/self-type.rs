@@ -1,0 +1,6 @@
+#[petrel_macros::interface]
+pub trait Clock {
+    fn copy_from(other: &Self);
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[petrel_macros::interface]
+pub trait Memory {
+    unsafe fn peek(addr: usize) -> u8;
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[petrel::main(fast)]
+pub async fn start() {}
+
+fn main() {}

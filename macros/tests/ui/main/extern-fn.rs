@@ -1,0 +1,4 @@
+#[petrel::main]
+pub async extern "C" fn start() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[petrel::main]
+pub struct Start;
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[petrel::main]
+pub fn start() {}
+
+fn main() {}

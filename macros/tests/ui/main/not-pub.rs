@@ -1,0 +1,4 @@
+#[petrel::main]
+async fn start() {}
+
+fn main() {}

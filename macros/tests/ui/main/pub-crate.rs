@@ -1,0 +1,4 @@
+#[petrel::main]
+pub(crate) async fn start() {}
+
+fn main() {}

@@ -1,0 +1,8 @@
+pub struct Unikernel;
+
+impl Unikernel {
+    #[petrel::main]
+    pub async fn start(&self) {}
+}
+
+fn main() {}

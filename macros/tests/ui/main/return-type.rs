@@ -1,0 +1,6 @@
+#[petrel::main]
+pub async fn start() -> Result<(), String> {
+    Ok(())
+}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[petrel::main]
+pub async unsafe fn start() {}
+
+fn main() {}

@@ -3,7 +3,7 @@
 
 use crate::target::Target;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Whether an interface has one implicit instance or declared ones.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -31,7 +31,7 @@ pub struct Interface {
 }
 
 /// A boot argument as declared in metadata or in `unikernel.toml`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ArgDecl {
     /// Name without the leading `--`.
     pub name: String,
@@ -69,6 +69,8 @@ pub struct Implementation {
     pub needs: BTreeMap<String, String>,
     /// Cargo features configure may enable.
     pub features: Vec<String>,
+    /// Cargo features configure enables for a given target (`hvt = ["hvt"]`).
+    pub target_features: BTreeMap<Target, Vec<String>>,
     /// Devices: the path (relative to the crate) of the function that builds a handle.
     pub constructor: Option<String>,
     /// Devices: names of the string parameters a device table may set (`dir` for crunch).
@@ -90,5 +92,231 @@ impl Catalogue {
     /// The implementations of `interface`, in package-name order.
     pub fn implementations_of<'a>(&'a self, interface: &'a str) -> impl Iterator<Item = &'a Implementation> + 'a {
         self.implementations.iter().filter(move |i| i.implements == interface)
+    }
+}
+
+/// A problem with the catalogue itself: `cargo metadata` failed, or a crate's
+/// `[package.metadata.petrel]` is malformed.
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogueError {
+    /// `cargo metadata` could not run or failed on the project.
+    #[error("`cargo metadata` failed on {manifest}: {source}")]
+    Metadata {
+        /// The Cargo.toml it ran on.
+        manifest: PathBuf,
+        /// What cargo said.
+        #[source]
+        source: cargo_metadata::Error,
+    },
+    /// A package's `[package.metadata.petrel]` does not follow the schema.
+    #[error("{package} ({manifest}): [package.metadata.petrel] {problem}")]
+    Malformed {
+        /// The package.
+        package: String,
+        /// Its Cargo.toml.
+        manifest: PathBuf,
+        /// What is wrong, and what would be right.
+        problem: String,
+    },
+}
+
+/// The on-disk schema of `[package.metadata.petrel]` (docs/architecture.md).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct RawMetadata {
+    interface: Option<String>,
+    kind: Option<String>,
+    handle: Option<String>,
+    default_instance: Option<String>,
+    implements: Option<String>,
+    #[serde(default)]
+    targets: Vec<String>,
+    #[serde(default)]
+    when: BTreeMap<String, String>,
+    #[serde(default)]
+    needs: BTreeMap<String, String>,
+    #[serde(default)]
+    features: Vec<String>,
+    #[serde(default)]
+    target_features: BTreeMap<String, Vec<String>>,
+    constructor: Option<String>,
+    #[serde(default)]
+    params: Vec<String>,
+    #[serde(default)]
+    bootargs: Vec<RawArg>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArg {
+    name: String,
+    #[serde(rename = "type")]
+    ty: String,
+    default: Option<String>,
+    doc: String,
+    section: Option<String>,
+    #[serde(default)]
+    required: bool,
+    #[serde(default)]
+    repeated: bool,
+}
+
+/// Reads the catalogue of the project whose manifest is `cargo_toml`, with one
+/// `cargo metadata` call (all platforms, so that the `cfg(petrel_catalogue)` dependencies of
+/// the facade are listed).
+pub fn load(cargo_toml: &Path) -> Result<Catalogue, CatalogueError> {
+    let metadata = cargo_metadata::MetadataCommand::new()
+        .manifest_path(cargo_toml)
+        .exec()
+        .map_err(|source| CatalogueError::Metadata { manifest: cargo_toml.to_path_buf(), source })?;
+    from_packages(&metadata.packages)
+}
+
+/// Builds the catalogue from the packages `cargo metadata` listed.
+pub fn from_packages(packages: &[cargo_metadata::Package]) -> Result<Catalogue, CatalogueError> {
+    let mut catalogue = Catalogue::default();
+    for package in packages {
+        let Some(raw) = package.metadata.get("petrel") else { continue };
+        let manifest = package.manifest_path.clone().into_std_path_buf();
+        let malformed = |problem: String| CatalogueError::Malformed {
+            package: package.name.to_string(),
+            manifest: manifest.clone(),
+            problem,
+        };
+        let raw: RawMetadata =
+            serde_json::from_value(raw.clone()).map_err(|e| malformed(e.to_string()))?;
+        match (raw.interface, raw.implements) {
+            (Some(name), None) => {
+                let kind = match raw.kind.as_deref() {
+                    Some("service") => InterfaceKind::Service,
+                    Some("device") => InterfaceKind::Device,
+                    other => {
+                        return Err(malformed(format!(
+                            "kind must be \"service\" or \"device\", found {other:?}"
+                        )));
+                    }
+                };
+                if kind == InterfaceKind::Device && raw.handle.is_none() {
+                    return Err(malformed("a device interface needs `handle`".into()));
+                }
+                catalogue.interfaces.insert(
+                    name.clone(),
+                    Interface {
+                        name,
+                        package: package.name.to_string(),
+                        kind,
+                        handle: raw.handle,
+                        default_instance: raw.default_instance,
+                    },
+                );
+            }
+            (None, Some(implements)) => {
+                let targets = parse_targets(&raw.targets).map_err(&malformed)?;
+                if targets.is_empty() {
+                    return Err(malformed("`targets` must list at least one target".into()));
+                }
+                let mut target_features = BTreeMap::new();
+                for (t, f) in raw.target_features {
+                    let target = Target::from_name(&t)
+                        .ok_or_else(|| malformed(format!("target-features: unknown target `{t}`")))?;
+                    target_features.insert(target, f);
+                }
+                catalogue.implementations.push(Implementation {
+                    package: package.name.to_string(),
+                    version: package.version.to_string(),
+                    dir: manifest.parent().map(Path::to_path_buf).unwrap_or_default(),
+                    implements,
+                    targets,
+                    when: raw.when,
+                    needs: raw.needs,
+                    features: raw.features,
+                    target_features,
+                    constructor: raw.constructor,
+                    params: raw.params,
+                    bootargs: raw
+                        .bootargs
+                        .into_iter()
+                        .map(|a| ArgDecl {
+                            name: a.name,
+                            ty: a.ty,
+                            default: a.default,
+                            doc: a.doc,
+                            section: a.section.unwrap_or_else(|| "OPTIONS".into()),
+                            required: a.required,
+                            repeated: a.repeated,
+                        })
+                        .collect(),
+                });
+            }
+            (Some(_), Some(_)) => {
+                return Err(malformed("has both `interface` and `implements`: a crate is one or the other".into()));
+            }
+            (None, None) => {
+                return Err(malformed("needs `interface = \"...\"` or `implements = \"...\"`".into()));
+            }
+        }
+    }
+    catalogue.implementations.sort_by(|a, b| a.package.cmp(&b.package));
+    Ok(catalogue)
+}
+
+fn parse_targets(names: &[String]) -> Result<Vec<Target>, String> {
+    names
+        .iter()
+        .map(|n| {
+            Target::from_name(n).ok_or_else(|| {
+                format!("unknown target `{n}` in `targets` (expected unix, hvt, spt, virtio or xen)")
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn package(name: &str, petrel: serde_json::Value) -> cargo_metadata::Package {
+        let json = serde_json::json!({
+            "name": name, "version": "0.1.0", "id": format!("path+file:///x/{name}#0.1.0"),
+            "license": null, "license_file": null, "description": null, "source": null,
+            "dependencies": [], "targets": [], "features": {},
+            "manifest_path": format!("/x/{name}/Cargo.toml"),
+            "categories": [], "keywords": [], "readme": null, "repository": null,
+            "homepage": null, "documentation": null, "edition": "2024",
+            "links": null, "default_run": null, "rust_version": null, "authors": [],
+            "publish": null,
+            "metadata": { "petrel": petrel },
+        });
+        serde_json::from_value(json).expect("test package JSON matches cargo_metadata's schema")
+    }
+
+    #[test]
+    fn reads_interfaces_and_implementations() {
+        let c = from_packages(&[
+            package("petrel-net", serde_json::json!({"interface": "net", "kind": "device", "handle": "Net", "default-instance": "service"})),
+            package("petrel-net-solo5", serde_json::json!({"implements": "net", "targets": ["hvt", "spt"], "target-features": {"hvt": ["hvt"]}})),
+        ])
+        .expect("valid metadata");
+        assert_eq!(c.interfaces["net"].handle.as_deref(), Some("Net"));
+        assert_eq!(c.interfaces["net"].default_instance.as_deref(), Some("service"));
+        let imp = &c.implementations[0];
+        assert_eq!(imp.targets, vec![Target::Hvt, Target::Spt]);
+        assert_eq!(imp.target_features[&Target::Hvt], vec!["hvt".to_string()]);
+        assert_eq!(imp.dir, PathBuf::from("/x/petrel-net-solo5"));
+    }
+
+    #[test]
+    fn rejects_malformed_metadata_with_the_package_name() {
+        let err = from_packages(&[package("bad", serde_json::json!({"implements": "net", "targets": ["dos"]}))])
+            .expect_err("unknown target");
+        assert_eq!(
+            err.to_string(),
+            "bad (/x/bad/Cargo.toml): [package.metadata.petrel] unknown target `dos` in `targets` (expected unix, hvt, spt, virtio or xen)"
+        );
+        let err = from_packages(&[package("bad", serde_json::json!({"implements": "net", "targets": ["unix"], "colour": 1}))])
+            .expect_err("unknown field");
+        assert!(err.to_string().contains("unknown field `colour`"), "{err}");
+        let err = from_packages(&[package("bad", serde_json::json!({"targets": ["unix"]}))]).expect_err("neither");
+        assert!(err.to_string().contains("needs `interface"), "{err}");
     }
 }

@@ -1,4 +1,14 @@
-//! Items the macros and the generated crate use. Not a public API.
+//! Items the macros and the generated crate use. Not a public API: they may change in any
+//! release, and only generated code should call them.
+
+use alloc::boxed::Box;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::future::Future;
+use petrel_bootvar::{App, Spec, Values};
+use petrel_platform::RawArgs;
+
+pub use petrel_executor::block_on;
 
 /// Implemented by every type that may be a parameter of the `#[petrel::main]` function:
 /// device handles and `#[derive(BootArgs)]` structs.
@@ -8,3 +18,40 @@
     note = "parameters are device handles declared in unikernel.toml (`stack: Stack`) or a struct with `#[derive(petrel::BootArgs)]`"
 )]
 pub trait StartParam {}
+
+/// The generated entry point's body: reads and checks the boot arguments, installs the
+/// logger, runs `main` (which builds the devices in initialisation order and calls the
+/// unikernel's start function) on the executor, and exits 0.
+///
+/// `--help`/`--version` exit 63 and a bad argument exits 64 before any device starts.
+pub fn boot<F, Fut>(app: &'static App, specs: &'static [Spec], main: F) -> !
+where
+    F: FnOnce(&'static Values) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let values = match parse_args(app, specs) {
+        Ok(values) => values,
+        Err((code, text)) => {
+            petrel_console::write(text.as_bytes());
+            if !text.ends_with('\n') {
+                petrel_console::write(b"\n");
+            }
+            petrel_platform::exit(code)
+        }
+    };
+    // The values live as long as the unikernel: leaking them gives the `'static` lifetime
+    // device handles and spawned tasks need, at the cost of one allocation never freed.
+    let values: &'static Values = Box::leak(Box::new(values));
+    crate::log::init(values.log_level());
+    petrel_executor::block_on(main(values));
+    petrel_platform::exit(0)
+}
+
+fn parse_args(app: &App, specs: &[Spec]) -> Result<Values, (i32, String)> {
+    let argv: Vec<String> = match petrel_platform::raw_args() {
+        RawArgs::Argv(argv) => argv,
+        RawArgs::Cmdline(line) => petrel_bootvar::split(&line)
+            .map_err(|e| (petrel_bootvar::EXIT_BAD_ARGUMENT, alloc::format!("error: {e}")))?,
+    };
+    petrel_bootvar::parse(app, specs, &argv).map_err(|exit| (exit.code(), exit.text().to_string()))
+}

@@ -2,6 +2,8 @@
 #![no_std]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
 pub use petrel_macros::{BootArgs, implements, interface, main};
 
 /// Boot arguments: the values the unikernel was started with.
@@ -14,6 +16,21 @@ pub use petrel_console as console;
 pub use petrel_random as random;
 /// Monotonic time, timers and `sleep`.
 pub use petrel_time as time;
+
+/// Runs a task in the background, beside the main function (see `petrel_executor::spawn`).
+pub use petrel_executor::spawn;
+
+pub mod log;
+
+/// What most unikernels need from `alloc`, since a unikernel is `#![no_std]`:
+/// `use petrel::prelude::*;`.
+pub mod prelude {
+    pub use alloc::borrow::ToOwned;
+    pub use alloc::boxed::Box;
+    pub use alloc::string::{String, ToString};
+    pub use alloc::vec::Vec;
+    pub use alloc::{format, vec};
+}
 
 #[doc(hidden)]
 pub mod __private;

@@ -1,0 +1,117 @@
+//! The plan: everything the templates need, computed once from the resolved graph.
+//! Templates only lay it out; every decision is made here or before.
+
+use crate::target::Target;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One implementation crate the generated crate depends on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ImplUse {
+    /// Package name (`petrel-time-unix`).
+    pub package: String,
+    /// Library name as Rust code writes it (`petrel_time_unix`).
+    pub lib: String,
+    /// Path from the generated crate's directory, with `/` separators.
+    pub path: String,
+    /// Features to enable.
+    pub features: Vec<String>,
+}
+
+/// One device built by the generated code, in initialisation order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeviceInit {
+    /// The Rust variable holding it (the instance name).
+    pub var: String,
+    /// The implementation's library name.
+    pub lib: String,
+    /// The constructor path inside that library (`Stack::connect`).
+    pub constructor: String,
+    /// Arguments passed to the constructor: earlier variables, string literals, `args`.
+    pub inputs: Vec<String>,
+}
+
+/// One boot argument, as the generated `Spec` table writes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ArgSpec {
+    /// Name without `--`.
+    pub name: String,
+    /// A Rust expression of type `petrel::bootargs::Kind` (`Kind::String`).
+    pub kind: String,
+    /// Default value text.
+    pub default: Option<String>,
+    /// One-line doc.
+    pub doc: String,
+    /// `--help` section.
+    pub section: String,
+    /// Declaring device instance, or "" for the unikernel itself.
+    pub device: String,
+    /// Must be given.
+    pub required: bool,
+    /// May repeat.
+    pub repeated: bool,
+}
+
+/// Everything needed to render the generated workspace of one project for one target.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Plan {
+    /// The unikernel's name (`unikernel.toml`).
+    pub name: String,
+    /// The user's crate version (`Cargo.toml`).
+    pub version: String,
+    /// The target.
+    pub target: Target,
+    /// The user's package name.
+    pub user_crate: String,
+    /// The user's library name as Rust code writes it.
+    pub user_lib: String,
+    /// Path of the facade `petrel` from the generated crate's directory.
+    pub petrel_path: String,
+    /// The `petrel` executable, for cargo's runner on non-unix targets.
+    pub petrel_exe: String,
+    /// Implementations, sorted by package name.
+    pub impls: Vec<ImplUse>,
+    /// Devices in initialisation order.
+    pub devices: Vec<DeviceInit>,
+    /// The user's start function.
+    pub main_fn: String,
+    /// Arguments of the start function: device variables or a `FromArgs` expression.
+    pub main_args: Vec<String>,
+    /// The boot-argument table.
+    pub args: Vec<ArgSpec>,
+    /// The `bootargs.json` document.
+    pub bootargs_json: String,
+    /// Configure keys and their values, recorded in `state.json`.
+    pub keys: BTreeMap<String, String>,
+}
+
+impl Plan {
+    /// The generated crate's package name.
+    pub fn package(&self) -> String {
+        format!("{}-petrel-{}", self.name, self.target)
+    }
+
+    /// The contents of `.petrel/state.json`: what was configured, read back by `build`,
+    /// `run`, `describe` and `configure --check`.
+    pub fn state_json(&self) -> String {
+        let state = State {
+            generator: "petrel",
+            version: env!("CARGO_PKG_VERSION"),
+            target: self.target,
+            keys: &self.keys,
+        };
+        // Serializing plain data to a String cannot fail.
+        let mut s = serde_json::to_string_pretty(&state).expect("state serializes");
+        s.push('\n');
+        s
+    }
+}
+
+/// `.petrel/state.json`.
+#[derive(Serialize)]
+struct State<'a> {
+    generator: &'static str,
+    version: &'static str,
+    target: Target,
+    keys: &'a BTreeMap<String, String>,
+}

@@ -1,0 +1,95 @@
+//! The minijinja environment: every template of `templates/`, embedded in the binary, with
+//! strict undefined values (a missing variable is an error, never an empty string) and the
+//! escaping filters generated code needs.
+
+use minijinja::{Environment, UndefinedBehavior};
+
+/// Template names, as addressed by the emitters.
+pub const APP_CARGO_TOML: &str = "app/Cargo.toml.j2";
+/// The generated crate's `main.rs`.
+pub const APP_MAIN_RS: &str = "app/main.rs.j2";
+/// The generated crate's `build.rs` (freestanding targets: linker script).
+pub const APP_BUILD_RS: &str = "app/build.rs.j2";
+/// `.cargo/config.toml` of the project.
+pub const CARGO_CONFIG: &str = "cargo-config.toml.j2";
+
+/// `petrel new`: Cargo.toml.
+pub const NEW_CARGO_TOML: &str = "new/Cargo.toml.j2";
+/// `petrel new`: unikernel.toml.
+pub const NEW_UNIKERNEL_TOML: &str = "new/unikernel.toml.j2";
+/// `petrel new`: src/lib.rs.
+pub const NEW_LIB_RS: &str = "new/lib.rs.j2";
+/// `petrel new`: .gitignore.
+pub const NEW_GITIGNORE: &str = "new/gitignore";
+
+/// Every embedded template, by name.
+const TEMPLATES: &[(&str, &str)] = &[
+    (APP_CARGO_TOML, include_str!("../../../templates/app/Cargo.toml.j2")),
+    (APP_MAIN_RS, include_str!("../../../templates/app/main.rs.j2")),
+    (APP_BUILD_RS, include_str!("../../../templates/app/build.rs.j2")),
+    (CARGO_CONFIG, include_str!("../../../templates/cargo-config.toml.j2")),
+    (NEW_CARGO_TOML, include_str!("../../../templates/new/Cargo.toml.j2")),
+    (NEW_UNIKERNEL_TOML, include_str!("../../../templates/new/unikernel.toml.j2")),
+    (NEW_LIB_RS, include_str!("../../../templates/new/lib.rs.j2")),
+    (NEW_GITIGNORE, include_str!("../../../templates/new/gitignore")),
+];
+
+/// The environment with every template loaded.
+pub fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.add_filter("rust_str", rust_str);
+    env.add_filter("toml_str", toml_str);
+    for (name, source) in TEMPLATES {
+        // The templates ship inside the binary; a syntax error in one is caught by the unit
+        // test below before any release.
+        env.add_template(name, source).expect("embedded templates are valid");
+    }
+    env
+}
+
+/// A Rust string literal for `s`: every quote, backslash and control character escaped, so
+/// no text from a user's file can break out of the literal.
+fn rust_str(s: &str) -> String {
+    format!("{s:?}")
+}
+
+/// A TOML basic string for `s`.
+fn toml_str(s: &str) -> String {
+    toml_edit::Value::from(s).to_string().trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_parses() {
+        let env = environment();
+        for (name, _) in TEMPLATES {
+            env.get_template(name).expect("template is registered");
+        }
+    }
+
+    #[test]
+    fn escapes_strings_for_generated_code() {
+        assert_eq!(rust_str(r#"a"b\c"#), r#""a\"b\\c""#);
+        assert_eq!(rust_str("x\n\"); panic!(\""), r#""x\n\"); panic!(\"""#);
+        assert_eq!(toml_str(r#"C:\x "y""#), r#"'C:\x "y"'"#);
+    }
+}
+
+/// Renders `template` with `ctx`, normalised to end with exactly one newline.
+pub fn render(env: &Environment<'static>, template: &'static str, ctx: &minijinja::Value) -> Result<String, super::EmitError> {
+    let mut out = env
+        .get_template(template)
+        .and_then(|t| t.render(ctx))
+        .map_err(|source| super::EmitError { template, source })?;
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}

@@ -174,3 +174,38 @@ fn expand(implementation: &Implementation) -> TokenStream {
         #export_path!(#self_ty, #trait_path);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invokes_the_export_macro_beside_the_trait() {
+        let out = expand_attr(
+            TokenStream::new(),
+            quote! { impl petrel::clock::Clock for UnixClock { fn wall_ns() -> u64 { 0 } } },
+        )
+        .to_string();
+        assert!(
+            out.ends_with(
+                "petrel :: clock :: __petrel_export_Clock ! (UnixClock , petrel :: clock :: Clock) ;"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn leading_colons_are_kept() {
+        let out = expand_attr(
+            TokenStream::new(),
+            quote! { impl ::petrel_clock::Clock for UnixClock {} },
+        )
+        .to_string();
+        assert!(
+            out.contains(
+                ":: petrel_clock :: __petrel_export_Clock ! (UnixClock , :: petrel_clock :: Clock)"
+            ),
+            "{out}"
+        );
+    }
+}

@@ -376,3 +376,60 @@ fn expand_shim(trait_ident: &Ident, method: &Method) -> TokenStream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_str(input: TokenStream) -> String {
+        expand_attr(TokenStream::new(), input).to_string()
+    }
+
+    #[test]
+    fn declares_calls_and_exports_the_same_symbol() {
+        let out = expand_str(quote! {
+            pub trait Clock {
+                /// Docs.
+                fn wall_ns() -> u64;
+            }
+        });
+        // The declaration, the export and nothing else name the symbol.
+        assert_eq!(
+            out.matches("\"__petrel_v1_Clock_wall_ns\"").count(),
+            2,
+            "{out}"
+        );
+        assert!(
+            out.contains("link_name = \"__petrel_v1_Clock_wall_ns\""),
+            "{out}"
+        );
+        assert!(
+            out.contains("export_name = \"__petrel_v1_Clock_wall_ns\""),
+            "{out}"
+        );
+        assert!(out.contains("macro_rules ! __petrel_export_Clock"), "{out}");
+        assert!(out.contains("pub fn wall_ns () -> u64"), "{out}");
+        assert!(!out.contains("compile_error"), "{out}");
+    }
+
+    #[test]
+    fn unnamed_parameters_get_a_name() {
+        let out = expand_str(quote! {
+            pub trait Console { fn write(_: &[u8]); }
+        });
+        assert!(
+            out.contains("pub fn write (__petrel_arg0 : & [u8])"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn invalid_trait_is_kept_beside_the_error() {
+        let out = expand_str(quote! {
+            pub trait Clock { fn wall_ns(&self) -> u64; }
+        });
+        assert!(out.contains("compile_error"), "{out}");
+        assert!(out.contains("pub trait Clock"), "{out}");
+        assert!(!out.contains("__petrel_export_Clock"), "{out}");
+    }
+}

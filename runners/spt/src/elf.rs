@@ -634,10 +634,10 @@ fn parse_abi(elf: &Elf<'_>, target: AbiTarget) -> Result<AbiNote, ElfError> {
             found: abi.target,
         });
     }
-    if let Some(v) = target.abi_version() {
-        if abi.version != v {
-            return Err(ElfError::UnsupportedAbiVersion(abi.version));
-        }
+    if let Some(v) = target.abi_version()
+        && abi.version != v
+    {
+        return Err(ElfError::UnsupportedAbiVersion(abi.version));
     }
     Ok(abi)
 }
@@ -655,7 +655,7 @@ pub fn parse_manifest(desc: &[u8]) -> Result<Manifest, ManifestError> {
     if version != MFT_VERSION {
         return Err(ManifestError::Version(version));
     }
-    if n < 1 || n > MFT_MAX_ENTRIES {
+    if !(1..=MFT_MAX_ENTRIES).contains(&n) {
         return Err(ManifestError::EntryCount(n));
     }
     let mut entries = Vec::new();
@@ -744,10 +744,10 @@ fn check_segments(elf: &Elf<'_>, mem_size: u64) -> Result<(Vec<Segment>, u64), E
         if start % PAGE_SIZE != 0 || end % PAGE_SIZE != 0 {
             return Err(fail(SegmentProblem::NotPageAligned));
         }
-        if let Some(prev) = segments.last() {
-            if start < prev.protect_end() {
-                return Err(fail(SegmentProblem::NotAscending));
-            }
+        if let Some(prev) = segments.last()
+            && start < prev.protect_end()
+        {
+            return Err(fail(SegmentProblem::NotAscending));
         }
         if ph.flags & PF_W != 0 && ph.flags & PF_X != 0 {
             return Err(fail(SegmentProblem::WriteExec));

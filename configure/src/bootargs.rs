@@ -1,1 +1,775 @@
-//! (being written)
+//! One registry of every boot argument of the unikernel.
+//!
+//! Boot arguments come from two places: the application's `[args.NAME]` tables and the
+//! `bootargs` of every implementation chosen in the device graph. [`Registry::build`] puts
+//! them in one list, checks names, kinds and defaults (with `petrel-bootvar`'s rules), reports
+//! two declarations of one name naming both places, and cross-checks the fields of the
+//! application's `#[derive(BootArgs)]` structs against the declarations.
+//! [`Registry::to_json`] writes `bootargs.json` (schema: `docs/bootargs-json.md`).
+
+use crate::catalogue::{ArgDecl, Implementation};
+use crate::diagnostic::{Diagnostic, Diagnostics, Label, SourceFile, did_you_mean, list};
+use crate::manifest::{ArgSpec, DEFAULT_SECTION, Manifest};
+use crate::source::{FieldType, SourceInfo};
+use crate::target::Target;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use bootvar::Kind;
+
+/// Local stand-in for `petrel_bootvar::{Kind, check_name, check_default}` while that crate
+/// does not have them yet. Same names and signatures, so switching is a one-line change of
+/// the `use` above.
+pub mod bootvar {
+    use std::net::{Ipv4Addr, Ipv6Addr};
+    use std::str::FromStr;
+
+    /// The kind of a boot argument's value.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Kind {
+        /// Any text.
+        String,
+        /// `true` or `false`.
+        Bool,
+        /// Signed integers.
+        I8,
+        /// 16-bit signed.
+        I16,
+        /// 32-bit signed.
+        I32,
+        /// 64-bit signed.
+        I64,
+        /// Unsigned integers.
+        U8,
+        /// 16-bit unsigned.
+        U16,
+        /// 32-bit unsigned.
+        U32,
+        /// 64-bit unsigned.
+        U64,
+        /// A signed integer (64 bits).
+        Int,
+        /// An unsigned integer (64 bits).
+        Uint,
+        /// A duration (`10s`, `500ms`).
+        Duration,
+        /// An IPv4 address.
+        Ipv4,
+        /// An IPv6 address.
+        Ipv6,
+        /// An IPv4 address with a prefix length.
+        Ipv4Prefix,
+        /// An IPv6 address with a prefix length.
+        Ipv6Prefix,
+        /// A MAC address.
+        Mac,
+    }
+
+    const NAMES: [(&str, Kind); 18] = [
+        ("string", Kind::String),
+        ("bool", Kind::Bool),
+        ("i8", Kind::I8),
+        ("i16", Kind::I16),
+        ("i32", Kind::I32),
+        ("i64", Kind::I64),
+        ("u8", Kind::U8),
+        ("u16", Kind::U16),
+        ("u32", Kind::U32),
+        ("u64", Kind::U64),
+        ("int", Kind::Int),
+        ("uint", Kind::Uint),
+        ("duration", Kind::Duration),
+        ("ipv4", Kind::Ipv4),
+        ("ipv6", Kind::Ipv6),
+        ("ipv4-prefix", Kind::Ipv4Prefix),
+        ("ipv6-prefix", Kind::Ipv6Prefix),
+        ("mac", Kind::Mac),
+    ];
+
+    impl Kind {
+        /// The kind named `name` (`ipv4-prefix`).
+        pub fn parse_name(name: &str) -> Option<Kind> {
+            NAMES.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
+        }
+
+        /// Its name.
+        pub fn name(self) -> &'static str {
+            NAMES
+                .iter()
+                .find(|(_, k)| *k == self)
+                .map_or("string", |(n, _)| n)
+        }
+    }
+
+    /// Checks an argument name: `[a-z][a-z0-9-]*`, not `help` or `version`.
+    pub fn check_name(name: &str) -> Result<(), String> {
+        if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+            return Err("a name starts with a lowercase letter (a-z)".into());
+        }
+        if let Some(c) = name
+            .chars()
+            .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+        {
+            return Err(format!(
+                "a name has only a-z, 0-9 and `-`, found `{}`",
+                c.escape_default()
+            ));
+        }
+        if name.ends_with('-') || name.contains("--") {
+            return Err("a name does not end with `-` nor contain `--`".into());
+        }
+        if name == "help" || name == "version" {
+            return Err(format!("`--{name}` is reserved"));
+        }
+        Ok(())
+    }
+
+    fn duration(v: &str) -> bool {
+        let digits = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+        digits > 0
+            && v[..digits].parse::<u64>().is_ok()
+            && ["", "ns", "us", "ms", "s", "m", "h"].contains(&&v[digits..])
+    }
+
+    fn prefix<A: FromStr>(v: &str, max: u8) -> bool {
+        match v.split_once('/') {
+            Some((a, l)) => a.parse::<A>().is_ok() && l.parse::<u8>().is_ok_and(|l| l <= max),
+            None => false,
+        }
+    }
+
+    /// Checks that `value` is a valid value of `kind`.
+    pub fn check_default(kind: Kind, value: &str) -> Result<(), String> {
+        let ok = match kind {
+            Kind::String => true,
+            Kind::Bool => value == "true" || value == "false",
+            Kind::I8 => value.parse::<i8>().is_ok(),
+            Kind::I16 => value.parse::<i16>().is_ok(),
+            Kind::I32 => value.parse::<i32>().is_ok(),
+            Kind::I64 | Kind::Int => value.parse::<i64>().is_ok(),
+            Kind::U8 => value.parse::<u8>().is_ok(),
+            Kind::U16 => value.parse::<u16>().is_ok(),
+            Kind::U32 => value.parse::<u32>().is_ok(),
+            Kind::U64 | Kind::Uint => value.parse::<u64>().is_ok(),
+            Kind::Duration => duration(value),
+            Kind::Ipv4 => value.parse::<Ipv4Addr>().is_ok(),
+            Kind::Ipv6 => value.parse::<Ipv6Addr>().is_ok(),
+            Kind::Ipv4Prefix => prefix::<Ipv4Addr>(value, 32),
+            Kind::Ipv6Prefix => prefix::<Ipv6Addr>(value, 128),
+            Kind::Mac => {
+                let parts: Vec<&str> = value.split(':').collect();
+                parts.len() == 6
+                    && parts
+                        .iter()
+                        .all(|p| p.len() == 2 && u8::from_str_radix(p, 16).is_ok())
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(format!("expected {}", example(kind)))
+        }
+    }
+
+    fn example(kind: Kind) -> &'static str {
+        match kind {
+            Kind::String => "a string",
+            Kind::Bool => "`true` or `false`",
+            Kind::I8 => "an integer from -128 to 127",
+            Kind::I16 => "an integer from -32768 to 32767",
+            Kind::I32 => "a 32-bit signed integer",
+            Kind::I64 | Kind::Int => "a 64-bit signed integer",
+            Kind::U8 => "an integer from 0 to 255",
+            Kind::U16 => "an integer from 0 to 65535",
+            Kind::U32 => "an integer from 0 to 4294967295",
+            Kind::U64 | Kind::Uint => "a 64-bit unsigned integer",
+            Kind::Duration => "a duration such as `10s`, `500ms`, `2m`",
+            Kind::Ipv4 => "an IPv4 address such as `10.0.0.2`",
+            Kind::Ipv6 => "an IPv6 address such as `fe80::1`",
+            Kind::Ipv4Prefix => "an IPv4 address and prefix length such as `10.0.0.2/24`",
+            Kind::Ipv6Prefix => "an IPv6 address and prefix length such as `fe80::1/64`",
+            Kind::Mac => "a MAC address such as `02:00:00:00:00:01`",
+        }
+    }
+}
+
+/// The type names of boot arguments.
+pub const KIND_NAMES: [&str; 18] = [
+    "string",
+    "bool",
+    "i8",
+    "i16",
+    "i32",
+    "i64",
+    "u8",
+    "u16",
+    "u32",
+    "u64",
+    "int",
+    "uint",
+    "duration",
+    "ipv4",
+    "ipv6",
+    "ipv4-prefix",
+    "ipv6-prefix",
+    "mac",
+];
+
+/// Where a boot argument was declared.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ArgOrigin {
+    /// `[args.NAME]` in `unikernel.toml`.
+    Manifest(ArgSpec),
+    /// The `bootargs` metadata of an implementation crate.
+    Package {
+        /// The crate.
+        package: String,
+        /// Its version.
+        version: String,
+        /// Its `Cargo.toml`.
+        manifest: String,
+    },
+}
+
+/// One boot argument.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BootArg {
+    /// Its declaration.
+    pub decl: ArgDecl,
+    /// The instance whose implementation declares it; `""` for the application.
+    pub device: String,
+    /// Where it was declared.
+    pub origin: ArgOrigin,
+}
+
+impl BootArg {
+    /// Where it was declared, in words: `[args.hello] in unikernel.toml` or
+    /// `petrel-stack-direct 0.1.0 (device `stack`)`.
+    pub fn place(&self) -> String {
+        match &self.origin {
+            ArgOrigin::Manifest(_) => format!("`[args.{}]` in unikernel.toml", self.decl.name),
+            ArgOrigin::Package {
+                package, version, ..
+            } => format!("{package} {version} (device `{}`)", self.device),
+        }
+    }
+
+    /// A label at the declaration (the `[args.NAME]` key, or the crate's Cargo.toml).
+    fn label(&self, manifest: &Manifest, message: impl Into<String>) -> Label {
+        match &self.origin {
+            ArgOrigin::Manifest(spec) => {
+                Label::new(&manifest.file, spec.name.span.clone(), message)
+            }
+            ArgOrigin::Package { manifest: m, .. } => {
+                Label::file(&SourceFile::new(m.clone(), ""), message)
+            }
+        }
+    }
+}
+
+/// Every boot argument, sorted by section (application options first, then the others
+/// alphabetically), then name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Registry {
+    /// The arguments.
+    pub args: Vec<BootArg>,
+}
+
+/// The `bootargs.json` document.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Document<'a> {
+    /// Schema version: 1.
+    pub version: u32,
+    /// The unikernel's name.
+    pub unikernel: &'a str,
+    /// The target configured.
+    pub target: Target,
+    /// Every argument.
+    pub arguments: Vec<JsonArg<'a>>,
+}
+
+/// One argument of `bootargs.json`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct JsonArg<'a> {
+    /// Name without `--`.
+    pub name: &'a str,
+    /// Type name.
+    #[serde(rename = "type")]
+    pub ty: &'a str,
+    /// Default value as written, or null.
+    pub default: Option<&'a str>,
+    /// One line of documentation.
+    pub doc: &'a str,
+    /// `--help` section.
+    pub section: &'a str,
+    /// Declaring device instance, `""` for the application.
+    pub device: &'a str,
+    /// Must be given.
+    pub required: bool,
+    /// May be given several times.
+    pub repeated: bool,
+}
+
+/// Sort key of a section: application options first.
+fn section_key(section: &str) -> (bool, &str) {
+    (section != DEFAULT_SECTION, section)
+}
+
+impl Registry {
+    /// Builds the registry from the manifest's `[args]`, the chosen implementations of the
+    /// instances (`(instance, implementation)`, in initialisation order) and the source's
+    /// `#[derive(BootArgs)]` structs. Returns the registry and the warnings, or every error.
+    pub fn build(
+        manifest: &Manifest,
+        devices: &[(&str, &Implementation)],
+        source: Option<&SourceInfo>,
+    ) -> Result<(Registry, Diagnostics), Diagnostics> {
+        let mut diags = Diagnostics::new();
+        let mut args: Vec<BootArg> = Vec::new();
+        for spec in &manifest.args {
+            if check_app_arg(manifest, spec, &mut diags) {
+                args.push(BootArg {
+                    decl: spec.to_decl(),
+                    device: String::new(),
+                    origin: ArgOrigin::Manifest(spec.clone()),
+                });
+            }
+        }
+        for (instance, imp) in devices {
+            let cargo_toml = imp.dir.join("Cargo.toml").display().to_string();
+            for decl in &imp.bootargs {
+                let origin = ArgOrigin::Package {
+                    package: imp.package.clone(),
+                    version: imp.version.clone(),
+                    manifest: cargo_toml.clone(),
+                };
+                let arg = BootArg {
+                    decl: decl.clone(),
+                    device: instance.to_string(),
+                    origin,
+                };
+                if let Err(why) = check_decl(decl) {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "{} {} declares an invalid boot argument `--{}`",
+                            imp.package, imp.version, decl.name
+                        ))
+                        .at(arg.label(manifest, why))
+                        .with_note(
+                            "this is a bug in that crate's [package.metadata.petrel] bootargs",
+                        ),
+                    );
+                    continue;
+                }
+                args.push(arg);
+            }
+        }
+        // Duplicates: report each later declaration against the first one.
+        let mut first: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut dup = vec![false; args.len()];
+        for (i, a) in args.iter().enumerate() {
+            if let Some(&j) = first.get(a.decl.name.as_str()) {
+                let b = &args[j];
+                let (primary, other) = (a, b);
+                let mut d = Diagnostic::error(format!(
+                    "the boot argument `--{}` is declared twice",
+                    a.decl.name
+                ))
+                .at(primary.label(manifest, format!("declared by {}", primary.place())))
+                .with_label(other.label(manifest, format!("and by {}", other.place())))
+                .with_note(format!(
+                    "declared by {} and by {}",
+                    other.place(),
+                    primary.place()
+                ));
+                d = if matches!(a.origin, ArgOrigin::Manifest(_))
+                    || matches!(b.origin, ArgOrigin::Manifest(_))
+                {
+                    d.with_help(
+                        "rename the application's argument (boot arguments share one command line)",
+                    )
+                } else {
+                    d.with_help("two devices whose implementations declare the same boot argument cannot be in one unikernel")
+                };
+                diags.push(d);
+                dup[i] = true;
+            } else {
+                first.insert(a.decl.name.as_str(), i);
+            }
+        }
+        let mut args: Vec<BootArg> = args
+            .into_iter()
+            .zip(dup)
+            .filter(|(_, d)| !d)
+            .map(|(a, _)| a)
+            .collect();
+        args.sort_by(|a, b| {
+            (section_key(&a.decl.section), &a.decl.name)
+                .cmp(&(section_key(&b.decl.section), &b.decl.name))
+        });
+        let registry = Registry { args };
+        let mut warnings = Diagnostics::new();
+        if let Some(source) = source {
+            registry.check_structs(manifest, source, &mut diags, &mut warnings);
+        }
+        diags.sort();
+        if diags.has_errors() {
+            Err(diags)
+        } else {
+            Ok((registry, warnings))
+        }
+    }
+
+    /// The argument named `name`.
+    pub fn get(&self, name: &str) -> Option<&BootArg> {
+        self.args.iter().find(|a| a.decl.name == name)
+    }
+
+    /// Checks every field of every `#[derive(BootArgs)]` struct against the application's
+    /// declarations.
+    fn check_structs(
+        &self,
+        manifest: &Manifest,
+        source: &SourceInfo,
+        diags: &mut Diagnostics,
+        warnings: &mut Diagnostics,
+    ) {
+        let file = &source.file;
+        let app: Vec<&ArgSpec> = manifest.args.iter().collect();
+        for s in &source.bootargs {
+            for field in &s.fields {
+                let Some(spec) = app.iter().find(|a| a.name.value == field.arg) else {
+                    let mut d = Diagnostic::error(format!(
+                        "no boot argument `--{}` for the field `{}`",
+                        field.arg, field.ident
+                    ))
+                    .at_span(
+                        file,
+                        field.span.clone(),
+                        format!("`{}::{}` reads `--{}`", s.name, field.ident, field.arg),
+                    );
+                    if let Some(dev) = self.get(&field.arg) {
+                        d = d.with_note(format!(
+                            "`--{}` is declared by {}: the application cannot read it",
+                            field.arg,
+                            dev.place()
+                        ));
+                    } else if let Some(close) =
+                        did_you_mean(&field.arg, app.iter().map(|a| a.name.value.as_str()))
+                    {
+                        d = d.with_help(format!(
+                            "did you mean `{close}`? (or `#[arg(name = \"{close}\")]`)"
+                        ));
+                    }
+                    diags.push(d.with_help(format!(
+                        "declare it in unikernel.toml:\n[args.{}]\ntype = \"string\"\ndoc = \"...\"",
+                        field.arg
+                    )));
+                    continue;
+                };
+                let decl = spec.to_decl();
+                if let Err(why) = field_matches(&field.shape, &decl) {
+                    diags.push(
+                        Diagnostic::error(format!(
+                            "the field `{}` does not match the boot argument `--{}`",
+                            field.ident, field.arg
+                        ))
+                        .at_span(file, field.ty_span.clone(), why)
+                        .with_label(Label::new(
+                            &manifest.file,
+                            spec.ty.span.clone(),
+                            format!("`--{}` is declared here", field.arg),
+                        ))
+                        .with_help(format!(
+                            "for this declaration, use `{}`",
+                            rust_type_for(&decl)
+                        )),
+                    );
+                }
+            }
+            for spec in &app {
+                if !s.fields.iter().any(|f| f.arg == spec.name.value) {
+                    warnings.push(
+                        Diagnostic::warning(format!(
+                            "the boot argument `--{}` is not read by `{}`",
+                            spec.name.value, s.name
+                        ))
+                        .at_span(&manifest.file, spec.name.span.clone(), "declared here")
+                        .with_label(Label::new(
+                            file,
+                            s.span.clone(),
+                            "this struct has no field for it",
+                        )),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The `bootargs.json` document.
+    pub fn document<'a>(&'a self, unikernel: &'a str, target: Target) -> Document<'a> {
+        Document {
+            version: 1,
+            unikernel,
+            target,
+            arguments: self
+                .args
+                .iter()
+                .map(|a| JsonArg {
+                    name: &a.decl.name,
+                    ty: &a.decl.ty,
+                    default: a.decl.default.as_deref(),
+                    doc: &a.decl.doc,
+                    section: &a.decl.section,
+                    device: &a.device,
+                    required: a.decl.required,
+                    repeated: a.decl.repeated,
+                })
+                .collect(),
+        }
+    }
+
+    /// `bootargs.json`, pretty-printed, ending with a newline.
+    pub fn to_json(&self, unikernel: &str, target: Target) -> String {
+        // Serialising plain structs of strings and booleans cannot fail.
+        let mut s =
+            serde_json::to_string_pretty(&self.document(unikernel, target)).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
+
+/// Checks an application argument; reports and returns false when it is not valid.
+fn check_app_arg(manifest: &Manifest, spec: &ArgSpec, diags: &mut Diagnostics) -> bool {
+    let file: &Arc<SourceFile> = &manifest.file;
+    let mut ok = true;
+    if let Err(why) = bootvar::check_name(&spec.name.value) {
+        diags.push(
+            Diagnostic::error(format!("invalid boot-argument name `{}`", spec.name.value))
+                .at_span(file, spec.name.span.clone(), why)
+                .with_note("it is typed on the unikernel's command line as `--NAME=VALUE`"),
+        );
+        ok = false;
+    }
+    let Some(kind) = Kind::parse_name(&spec.ty.value) else {
+        let mut d = Diagnostic::error(format!("unknown boot-argument type `{}`", spec.ty.value))
+            .at_span(
+                file,
+                spec.ty.span.clone(),
+                format!("expected one of: {}", list(KIND_NAMES)),
+            );
+        if let Some(s) = did_you_mean(&spec.ty.value, KIND_NAMES) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        } else if let Some(s) = rust_type_hint(&spec.ty.value) {
+            d = d.with_help(format!("the type of a boot argument is written `{s}`"));
+        }
+        diags.push(d);
+        return false;
+    };
+    if let Some(default) = &spec.default {
+        if let Err(why) = bootvar::check_default(kind, &default.value) {
+            diags.push(
+                Diagnostic::error(format!(
+                    "invalid default `{}` for the boot argument `--{}` of type `{}`",
+                    default.value, spec.name.value, spec.ty.value
+                ))
+                .at_span(file, default.span.clone(), why),
+            );
+            ok = false;
+        }
+        if let Some(r) = spec.required.as_ref().filter(|r| r.value) {
+            diags.push(
+                Diagnostic::error(format!(
+                    "the boot argument `--{}` is required and has a default",
+                    spec.name.value
+                ))
+                .at_span(
+                    file,
+                    r.span.clone(),
+                    "a required argument must be given, so its default is never used",
+                )
+                .with_label(Label::new(file, default.span.clone(), "the default"))
+                .with_help("remove `required = true` or the default"),
+            );
+            ok = false;
+        }
+    }
+    if let Some(section) = &spec.section
+        && section.value.trim().is_empty()
+    {
+        diags.push(Diagnostic::error("empty `section`").at_span(
+            file,
+            section.span.clone(),
+            "expected a section title such as \"APPLICATION OPTIONS\"",
+        ));
+        ok = false;
+    }
+    ok
+}
+
+/// Maps Rust type names a user may write by habit to the boot-argument type name.
+fn rust_type_hint(ty: &str) -> Option<&'static str> {
+    Some(match ty {
+        "String" | "str" | "&str" => "string",
+        "boolean" | "Bool" => "bool",
+        "Duration" => "duration",
+        "Ipv4Addr" | "ip" => "ipv4",
+        "Ipv6Addr" => "ipv6",
+        "integer" | "i128" | "isize" => "int",
+        "usize" | "u128" => "uint",
+        _ => return None,
+    })
+}
+
+/// Checks a declaration from an implementation's metadata.
+fn check_decl(decl: &ArgDecl) -> Result<(), String> {
+    bootvar::check_name(&decl.name)?;
+    let kind = Kind::parse_name(&decl.ty).ok_or_else(|| format!("unknown type `{}`", decl.ty))?;
+    if let Some(d) = &decl.default {
+        bootvar::check_default(kind, d).map_err(|e| format!("invalid default `{d}`: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The Rust types (last path segment) that read a value of kind `ty`.
+fn rust_types(ty: &str) -> &'static [&'static str] {
+    match ty {
+        "string" => &["String"],
+        "bool" => &["bool"],
+        "i8" => &["i8"],
+        "i16" => &["i16"],
+        "i32" => &["i32"],
+        "i64" => &["i64"],
+        "u8" => &["u8"],
+        "u16" => &["u16"],
+        "u32" => &["u32"],
+        "u64" => &["u64"],
+        "int" => &["i64", "isize"],
+        "uint" => &["u64", "usize"],
+        "duration" => &["Duration"],
+        "ipv4" => &["Ipv4Addr"],
+        "ipv6" => &["Ipv6Addr"],
+        "ipv4-prefix" => &["Ipv4Prefix"],
+        "ipv6-prefix" => &["Ipv6Prefix"],
+        "mac" => &["MacAddr", "Mac"],
+        _ => &[],
+    }
+}
+
+/// The field type that reads `decl`, as a hint.
+fn rust_type_for(decl: &ArgDecl) -> String {
+    let t = rust_types(&decl.ty).first().copied().unwrap_or("String");
+    if decl.repeated {
+        format!("Vec<{t}>")
+    } else if is_optional(decl) {
+        format!("Option<{t}>")
+    } else {
+        t.to_string()
+    }
+}
+
+/// An argument that may be absent: not required, no default, not repeated, not a flag.
+fn is_optional(decl: &ArgDecl) -> bool {
+    !decl.required && decl.default.is_none() && !decl.repeated && decl.ty != "bool"
+}
+
+/// Checks a field's type against a declaration.
+fn field_matches(shape: &FieldType, decl: &ArgDecl) -> Result<(), String> {
+    let expect = rust_types(&decl.ty);
+    let (inner, kind) = match shape {
+        FieldType::Plain(t) => (t, "plain"),
+        FieldType::Optional(t) => (t, "option"),
+        FieldType::List(t) => (t, "vec"),
+        FieldType::Other => return Err(format!("expected `{}`", rust_type_for(decl))),
+    };
+    if !expect.contains(&inner.as_str()) {
+        return Err(format!(
+            "`{inner}` cannot hold a `{}` argument; expected `{}`",
+            decl.ty,
+            list(expect)
+        ));
+    }
+    match kind {
+        "vec" if !decl.repeated => Err("`Vec<_>` is for repeated arguments, and this one is not `repeated = true`".into()),
+        "option" if !is_optional(decl) => Err(if decl.default.is_some() {
+            "`Option<_>` is for arguments without a default; this one has a default, so it always has a value".into()
+        } else {
+            "`Option<_>` is for optional arguments; this one is required or repeated".into()
+        }),
+        "plain" if decl.repeated => Err("a repeated argument is read as `Vec<_>`".into()),
+        "plain" if is_optional(decl) => {
+            Err("this argument has no default and is not required, so it may be absent: read it as `Option<_>`".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shim_checks() {
+        assert!(bootvar::check_default(Kind::Ipv4Prefix, "10.0.0.2/24").is_ok());
+        assert!(bootvar::check_default(Kind::Ipv4Prefix, "10.0.0.2/33").is_err());
+        assert!(bootvar::check_default(Kind::U16, "70000").is_err());
+        assert!(bootvar::check_default(Kind::Duration, "500ms").is_ok());
+        assert!(bootvar::check_default(Kind::Mac, "02:00:00:00:00:0g").is_err());
+        assert!(bootvar::check_name("dns-servers").is_ok());
+        assert!(bootvar::check_name("Help").is_err());
+        for n in KIND_NAMES {
+            assert_eq!(Kind::parse_name(n).map(Kind::name), Some(n));
+        }
+    }
+
+    #[test]
+    fn field_types() {
+        let decl = |ty: &str, default: Option<&str>, repeated: bool| ArgDecl {
+            name: "x".into(),
+            ty: ty.into(),
+            default: default.map(String::from),
+            doc: "d".into(),
+            section: DEFAULT_SECTION.into(),
+            required: false,
+            repeated,
+        };
+        assert!(
+            field_matches(
+                &FieldType::Plain("String".into()),
+                &decl("string", Some("a"), false)
+            )
+            .is_ok()
+        );
+        assert!(
+            field_matches(
+                &FieldType::Plain("String".into()),
+                &decl("string", None, false)
+            )
+            .is_err()
+        );
+        assert!(
+            field_matches(
+                &FieldType::Optional("u16".into()),
+                &decl("u16", None, false)
+            )
+            .is_ok()
+        );
+        assert!(
+            field_matches(
+                &FieldType::List("Ipv4Addr".into()),
+                &decl("ipv4", None, true)
+            )
+            .is_ok()
+        );
+        assert!(
+            field_matches(
+                &FieldType::Plain("u32".into()),
+                &decl("u16", Some("1"), false)
+            )
+            .is_err()
+        );
+        assert!(
+            field_matches(&FieldType::Plain("bool".into()), &decl("bool", None, false)).is_ok()
+        );
+    }
+}

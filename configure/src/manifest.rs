@@ -1,1 +1,857 @@
-//! (being written)
+//! `unikernel.toml`: the unikernel's name, configure-time keys, devices and boot arguments.
+//!
+//! The file is data, never code. [`load`] (or [`parse`]) reads and checks all of it and
+//! returns either a [`Manifest`], whose every value remembers its byte span, or every problem
+//! found, each pointing at the file, line and column.
+//!
+//! # Format
+//!
+//! ```toml
+//! [unikernel]
+//! name = "hello-key"        # required; [a-z][a-z0-9-]*, at most 40 characters
+//!
+//! [keys]                    # optional configure-time keys; the command line overrides them
+//! net = "direct"            # socket | direct  (default: socket on unix, direct elsewhere)
+//! dhcp = false              # bool (default true)
+//! kv = "crunch"             # crunch | direct (default crunch)
+//!
+//! [devices.stack]           # a device instance named `stack`
+//! type = "stack"            # an interface of kind "device" in the catalogue
+//! net = "service"           # wiring: role -> instance (roles: the implementation's `needs`)
+//!
+//! [devices.htdocs]
+//! type = "kv_ro"
+//! dir = "htdocs"            # a string parameter the chosen implementation declares
+//!
+//! [args.hello]              # a boot argument of the application
+//! type = "string"           # string bool i8..i64 u8..u64 int uint duration ipv4 ipv6
+//!                           # ipv4-prefix ipv6-prefix mac
+//! default = "Hello world!"  # optional; a string, or a boolean/integer written bare
+//! doc = "The greeting."     # required, non-empty
+//! section = "APPLICATION OPTIONS"  # optional (this is the default)
+//! required = false          # optional
+//! repeated = false          # optional
+//! ```
+//!
+//! Rules checked here:
+//!
+//! - the only tables are `[unikernel]` (required), `[keys]`, `[devices.NAME]`, `[args.NAME]`;
+//!   unknown tables and keys are errors that list what is allowed;
+//! - instance names match `[a-z][a-z0-9_]*` and are not Rust keywords (they become Rust
+//!   identifiers and main-function parameter names);
+//! - every device table has a string `type`; its other keys are strings (wiring or
+//!   parameters: which ones are allowed depends on the implementation chosen, so the device
+//!   graph checks them, see [`crate::graph`]);
+//! - key names and value types (the allowed values are checked by [`crate::keys`]);
+//! - the shape of `[args.NAME]` (names, types and defaults are checked by
+//!   [`crate::bootargs`]).
+
+use crate::catalogue::ArgDecl;
+use crate::diagnostic::{Diagnostic, Diagnostics, Label, SourceFile, did_you_mean, list};
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+use toml::Spanned as TSpanned;
+use toml::de::{DeTable, DeValue};
+
+/// A value with the byte range it was written at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sp<T> {
+    /// The value.
+    pub value: T,
+    /// Byte range in the file.
+    pub span: Range<usize>,
+}
+
+impl<T> Sp<T> {
+    /// A value at `span`.
+    pub fn new(value: T, span: Range<usize>) -> Sp<T> {
+        Sp { value, span }
+    }
+}
+
+/// A checked `unikernel.toml`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    /// The file, for diagnostics.
+    pub file: Arc<SourceFile>,
+    /// `[unikernel] name`.
+    pub name: Sp<String>,
+    /// `[keys]`, in file order. Values are strings (`"true"`/`"false"` for booleans).
+    pub keys: Vec<KeySetting>,
+    /// `[devices.*]`, in file order.
+    pub devices: Vec<DeviceDecl>,
+    /// `[args.*]`, in file order.
+    pub args: Vec<ArgSpec>,
+}
+
+/// One `[keys]` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySetting {
+    /// The key's name.
+    pub name: Sp<String>,
+    /// Its value as a string (`"true"`/`"false"` for booleans).
+    pub value: Sp<String>,
+}
+
+/// One `[devices.NAME]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceDecl {
+    /// The instance name (the table's key).
+    pub name: Sp<String>,
+    /// `type`: the interface.
+    pub ty: Sp<String>,
+    /// Every other entry: wiring (role -> instance) or parameter (name -> string), in file
+    /// order.
+    pub entries: Vec<DeviceEntry>,
+}
+
+impl DeviceDecl {
+    /// The entry named `key`, if any.
+    pub fn entry(&self, key: &str) -> Option<&DeviceEntry> {
+        self.entries.iter().find(|e| e.key.value == key)
+    }
+}
+
+/// A `key = "value"` entry of a device table other than `type`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceEntry {
+    /// The key (a role or a parameter name).
+    pub key: Sp<String>,
+    /// The string value.
+    pub value: Sp<String>,
+}
+
+/// One `[args.NAME]` table: a boot argument of the application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgSpec {
+    /// The argument's name (the table's key), without `--`.
+    pub name: Sp<String>,
+    /// `type`.
+    pub ty: Sp<String>,
+    /// `default`, as a string.
+    pub default: Option<Sp<String>>,
+    /// `doc`.
+    pub doc: Sp<String>,
+    /// `section`.
+    pub section: Option<Sp<String>>,
+    /// `required`.
+    pub required: Option<Sp<bool>>,
+    /// `repeated`.
+    pub repeated: Option<Sp<bool>>,
+}
+
+/// The `--help` section of arguments that do not name one.
+pub const DEFAULT_SECTION: &str = "APPLICATION OPTIONS";
+
+impl ArgSpec {
+    /// The declaration as the catalogue spells it.
+    pub fn to_decl(&self) -> ArgDecl {
+        ArgDecl {
+            name: self.name.value.clone(),
+            ty: self.ty.value.clone(),
+            default: self.default.as_ref().map(|d| d.value.clone()),
+            doc: self.doc.value.clone(),
+            section: self
+                .section
+                .as_ref()
+                .map_or_else(|| DEFAULT_SECTION.to_string(), |s| s.value.clone()),
+            required: self.required.as_ref().is_some_and(|r| r.value),
+            repeated: self.repeated.as_ref().is_some_and(|r| r.value),
+        }
+    }
+}
+
+impl Manifest {
+    /// The device declared as `name`, if any.
+    pub fn device(&self, name: &str) -> Option<&DeviceDecl> {
+        self.devices.iter().find(|d| d.name.value == name)
+    }
+
+    /// The `[keys]` entry `name`, if any.
+    pub fn key(&self, name: &str) -> Option<&KeySetting> {
+        self.keys.iter().find(|k| k.name.value == name)
+    }
+}
+
+/// Reads and checks the file at `path` (shown in diagnostics as given).
+pub fn load(path: &Path) -> Result<Manifest, Diagnostics> {
+    load_as(path, &path.display().to_string())
+}
+
+/// Reads and checks the file at `path`, shown in diagnostics as `display_name`.
+pub fn load_as(path: &Path, display_name: &str) -> Result<Manifest, Diagnostics> {
+    let bytes = std::fs::read(path).map_err(|e| {
+        let file = SourceFile::new(display_name, "");
+        Diagnostics::from(
+            Diagnostic::error(format!("cannot read `{display_name}`: {e}"))
+                .at(Label::file(&file, ""))
+                .with_help("`petrel configure` runs in the directory of the unikernel's Cargo.toml and unikernel.toml"),
+        )
+    })?;
+    parse_bytes(display_name, &bytes)
+}
+
+/// Checks `bytes` read from a file shown as `display_name`. Text that is not UTF-8 is an
+/// error at the first invalid byte.
+pub fn parse_bytes(display_name: &str, bytes: &[u8]) -> Result<Manifest, Diagnostics> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => parse(SourceFile::new(display_name, text)),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let file = SourceFile::new(display_name, String::from_utf8_lossy(bytes).into_owned());
+            // The lossy text has the same prefix, so `at` is a valid offset in it.
+            Err(Diagnostic::error("the file is not valid UTF-8")
+                .at_span(&file, at..at + 1, "this byte is not UTF-8")
+                .with_help("unikernel.toml is a TOML file, which must be UTF-8 text")
+                .into())
+        }
+    }
+}
+
+/// The tables allowed at the top level.
+const TOP_LEVEL: [&str; 4] = ["unikernel", "keys", "devices", "args"];
+/// The keys of `[unikernel]`.
+const UNIKERNEL_KEYS: [&str; 1] = ["name"];
+/// The keys of `[args.NAME]`.
+const ARG_KEYS: [&str; 6] = ["type", "default", "doc", "section", "required", "repeated"];
+
+/// Checks the text of `file`.
+pub fn parse(file: Arc<SourceFile>) -> Result<Manifest, Diagnostics> {
+    let text = file.text.clone();
+    let (doc, errors) = DeTable::parse_recoverable(&text);
+    if !errors.is_empty() {
+        let mut diags = Diagnostics::new();
+        for e in errors {
+            diags.push(toml_error(&file, &e));
+        }
+        diags.sort();
+        return Err(diags);
+    }
+    let mut cx = Cx {
+        file: file.clone(),
+        diags: Diagnostics::new(),
+    };
+    let doc = doc.get_ref();
+    for (key, _) in doc.iter() {
+        if !TOP_LEVEL.contains(&key.get_ref().as_ref()) {
+            cx.unknown_key(key, "table", "the top level", &TOP_LEVEL);
+        }
+    }
+    let name = cx.unikernel(doc);
+    let keys = match doc.get("keys") {
+        Some(v) => cx.keys(v),
+        None => Vec::new(),
+    };
+    let devices = match doc.get("devices") {
+        Some(v) => cx.devices(v),
+        None => Vec::new(),
+    };
+    let args = match doc.get("args") {
+        Some(v) => cx.args(v),
+        None => Vec::new(),
+    };
+    let Cx { mut diags, .. } = cx;
+    diags.sort();
+    match name {
+        Some(name) if !diags.has_errors() => Ok(Manifest {
+            file,
+            name,
+            keys,
+            devices,
+            args,
+        }),
+        _ => Err(diags),
+    }
+}
+
+/// A TOML syntax error as a diagnostic, with a clearer message for the common ones.
+fn toml_error(file: &Arc<SourceFile>, e: &toml::de::Error) -> Diagnostic {
+    let message = e.message().trim().to_string();
+    let Some(span) = e.span() else {
+        return Diagnostic::error(format!("invalid TOML: {message}")).at(Label::file(file, ""));
+    };
+    let found = file.text.get(span.clone()).unwrap_or("").to_string();
+    if message == "duplicate key" {
+        let d = Diagnostic::error(format!("duplicate key `{}`", truncate(&found, 40))).at_span(
+            file,
+            span.clone(),
+            "defined a second time here",
+        );
+        let first = first_occurrence(&file.text, &found, span.start)
+            .map(|at| Label::new(file, at..at + found.len(), "first defined here"));
+        let d = match first {
+            Some(l) => d.with_label(l),
+            None => d,
+        };
+        return d.with_help("a key (and a table such as `[devices.NAME]`) may be defined only once; rename or merge one of them");
+    }
+    Diagnostic::error(format!("invalid TOML: {message}")).at_span(file, span, "")
+}
+
+/// The first earlier occurrence of `word` as a whole key (before `before`), for "first
+/// defined here" notes.
+fn first_occurrence(text: &str, word: &str, before: usize) -> Option<usize> {
+    if word.is_empty() {
+        return None;
+    }
+    let is_key_char = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    text.match_indices(word)
+        .map(|(i, _)| i)
+        .filter(|&i| i < before)
+        .find(|&i| {
+            let prev_ok = text[..i]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !is_key_char(c));
+            let next_ok = text[i + word.len()..]
+                .chars()
+                .next()
+                .is_none_or(|c| !is_key_char(c));
+            prev_ok && next_ok
+        })
+}
+
+/// `s`, cut to `n` characters with `...`.
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() > n {
+        format!("{}...", s.chars().take(n).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+type Key<'i> = TSpanned<std::borrow::Cow<'i, str>>;
+type Val<'i> = TSpanned<DeValue<'i>>;
+
+/// The checking context: the file and the problems found so far.
+struct Cx {
+    file: Arc<SourceFile>,
+    diags: Diagnostics,
+}
+
+impl Cx {
+    fn error(&mut self, d: Diagnostic) {
+        self.diags.push(d);
+    }
+
+    /// An unknown key (or table) `key` in `place`, listing `allowed`.
+    fn unknown_key(&mut self, key: &Key<'_>, what: &str, place: &str, allowed: &[&str]) {
+        let name = key.get_ref().as_ref();
+        let shown = if what == "table" {
+            format!("[{}]", truncate(name, 40))
+        } else {
+            truncate(name, 40)
+        };
+        let mut d = Diagnostic::error(format!("unknown {what} `{shown}` in {place}")).at_span(
+            &self.file,
+            key.span(),
+            format!("expected one of: {}", list(allowed)),
+        );
+        if let Some(s) = did_you_mean(name, allowed.iter().copied()) {
+            d = d.with_help(format!("did you mean `{s}`?"));
+        }
+        self.error(d);
+    }
+
+    /// `value` as a table, or an error "expected a table".
+    fn table<'a, 'i>(&mut self, value: &'a Val<'i>, what: &str) -> Option<&'a DeTable<'i>> {
+        match value.get_ref() {
+            DeValue::Table(t) => Some(t),
+            other => {
+                self.error(
+                    Diagnostic::error(format!("{what} must be a table")).at_span(
+                        &self.file,
+                        value.span(),
+                        format!("expected a table, found {}", article(other.type_str())),
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// `value` as a string, or an error.
+    fn string(&mut self, value: &Val<'_>, what: &str) -> Option<Sp<String>> {
+        match value.get_ref() {
+            DeValue::String(s) => Some(Sp::new(s.to_string(), value.span())),
+            other => {
+                self.error(
+                    Diagnostic::error(format!("{what} must be a string")).at_span(
+                        &self.file,
+                        value.span(),
+                        format!("expected a string, found {}", article(other.type_str())),
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// `value` as a boolean, or an error.
+    fn boolean(&mut self, value: &Val<'_>, what: &str) -> Option<Sp<bool>> {
+        match value.get_ref() {
+            DeValue::Boolean(b) => Some(Sp::new(*b, value.span())),
+            other => {
+                let mut d = Diagnostic::error(format!("{what} must be a boolean")).at_span(
+                    &self.file,
+                    value.span(),
+                    format!(
+                        "expected `true` or `false`, found {}",
+                        article(other.type_str())
+                    ),
+                );
+                if let DeValue::String(s) = other
+                    && (s == "true" || s == "false")
+                {
+                    d = d.with_help(format!("write `{s}` without quotes"));
+                }
+                self.error(d);
+                None
+            }
+        }
+    }
+
+    fn unikernel(&mut self, doc: &DeTable<'_>) -> Option<Sp<String>> {
+        let Some(value) = doc.get("unikernel") else {
+            self.error(
+                Diagnostic::error("missing table `[unikernel]`")
+                    .at_span(
+                        &self.file,
+                        0..0,
+                        "expected a `[unikernel]` table with the unikernel's name",
+                    )
+                    .with_help("start the file with:\n[unikernel]\nname = \"hello\""),
+            );
+            return None;
+        };
+        let table = self.table(value, "`unikernel`")?;
+        for (key, _) in table.iter() {
+            if !UNIKERNEL_KEYS.contains(&key.get_ref().as_ref()) {
+                self.unknown_key(key, "key", "`[unikernel]`", &UNIKERNEL_KEYS);
+            }
+        }
+        let Some(name) = table.get("name") else {
+            self.error(
+                Diagnostic::error("missing `name` in `[unikernel]`")
+                    .at_span(&self.file, header_span(value), "this table needs a `name`")
+                    .with_help("add `name = \"hello\"`: the image and the generated package are named after it"),
+            );
+            return None;
+        };
+        let name = self.string(name, "the unikernel's name")?;
+        if let Err(why) = check_unikernel_name(&name.value) {
+            self.error(
+                Diagnostic::error(format!(
+                    "invalid unikernel name `{}`",
+                    truncate(&name.value, 40)
+                ))
+                .at_span(&self.file, name.span.clone(), why)
+                .with_note("the image and the generated package are named after it")
+                .with_help(format!(
+                    "try `name = \"{}\"`",
+                    suggest_name(&name.value, '-')
+                )),
+            );
+            return None;
+        }
+        Some(name)
+    }
+
+    fn keys(&mut self, value: &Val<'_>) -> Vec<KeySetting> {
+        let Some(table) = self.table(value, "`keys`") else {
+            return Vec::new();
+        };
+        let names: Vec<&str> = crate::keys::KEYS.iter().map(|k| k.name).collect();
+        let mut out = Vec::new();
+        for (key, value) in table.iter() {
+            let name = key.get_ref().as_ref();
+            let Some(def) = crate::keys::KEYS.iter().find(|k| k.name == name) else {
+                self.unknown_key(key, "key", "`[keys]`", &names);
+                continue;
+            };
+            let what = format!("the key `{name}`");
+            let v = if def.is_bool() {
+                self.boolean(value, &what)
+                    .map(|b| Sp::new(b.value.to_string(), b.span))
+            } else {
+                self.string(value, &what)
+            };
+            if let Some(v) = v {
+                out.push(KeySetting {
+                    name: Sp::new(name.to_string(), key.span()),
+                    value: v,
+                });
+            }
+        }
+        out.sort_by_key(|k| k.name.span.start);
+        out
+    }
+
+    fn devices(&mut self, value: &Val<'_>) -> Vec<DeviceDecl> {
+        let Some(table) = self.table(value, "`devices`") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in table.iter() {
+            let name = key.get_ref().to_string();
+            let ok_name = self.instance_name(&name, key.span());
+            let what = format!("`[devices.{}]`", truncate(&name, 40));
+            let Some(dev) = self.table(value, &what) else {
+                continue;
+            };
+            let mut ty = None;
+            let mut entries = Vec::new();
+            for (k, v) in dev.iter() {
+                let kname = k.get_ref().to_string();
+                if kname == "type" {
+                    ty = self.string(v, &format!("`type` in {what}"));
+                } else if let Some(s) =
+                    self.string(v, &format!("`{}` in {what}", truncate(&kname, 40)))
+                {
+                    entries.push(DeviceEntry {
+                        key: Sp::new(kname, k.span()),
+                        value: s,
+                    });
+                }
+            }
+            entries.sort_by_key(|e| e.key.span.start);
+            let Some(ty) = ty else {
+                if dev.get("type").is_none() {
+                    self.error(
+                        Diagnostic::error(format!("missing `type` in {what}"))
+                            .at_span(&self.file, header_span(value), "this device needs a `type`")
+                            .with_help("add `type = \"<interface>\"`, e.g. `type = \"stack\"`"),
+                    );
+                }
+                continue;
+            };
+            if ok_name {
+                out.push(DeviceDecl {
+                    name: Sp::new(name, key.span()),
+                    ty,
+                    entries,
+                });
+            }
+        }
+        out.sort_by_key(|d| d.name.span.start);
+        out
+    }
+
+    /// Checks an instance name; reports and returns false when it is not valid.
+    fn instance_name(&mut self, name: &str, span: Range<usize>) -> bool {
+        match check_instance_name(name) {
+            Ok(()) => true,
+            Err(why) => {
+                self.error(
+                    Diagnostic::error(format!("invalid device name `{}`", truncate(name, 40)))
+                        .at_span(&self.file, span, why)
+                        .with_note(
+                            "device names become Rust identifiers: the main function's parameters",
+                        )
+                        .with_help(format!("try `[devices.{}]`", suggest_name(name, '_'))),
+                );
+                false
+            }
+        }
+    }
+
+    fn args(&mut self, value: &Val<'_>) -> Vec<ArgSpec> {
+        let Some(table) = self.table(value, "`args`") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in table.iter() {
+            let name = key.get_ref().to_string();
+            let what = format!("`[args.{}]`", truncate(&name, 40));
+            let Some(arg) = self.table(value, &what) else {
+                continue;
+            };
+            for (k, _) in arg.iter() {
+                if !ARG_KEYS.contains(&k.get_ref().as_ref()) {
+                    self.unknown_key(k, "key", &what, &ARG_KEYS);
+                }
+            }
+            let ty = match arg.get("type") {
+                Some(v) => self.string(v, &format!("`type` in {what}")),
+                None => {
+                    self.error(
+                        Diagnostic::error(format!("missing `type` in {what}"))
+                            .at_span(
+                                &self.file,
+                                header_span(value),
+                                "this argument needs a `type`",
+                            )
+                            .with_help(format!(
+                                "add `type = \"string\"` (or one of: {})",
+                                list(crate::bootargs::KIND_NAMES)
+                            )),
+                    );
+                    None
+                }
+            };
+            let doc = match arg.get("doc") {
+                Some(v) => self.string(v, &format!("`doc` in {what}")).and_then(|d| {
+                    if d.value.trim().is_empty() {
+                        self.error(
+                            Diagnostic::error(format!("empty `doc` in {what}"))
+                                .at_span(
+                                    &self.file,
+                                    d.span.clone(),
+                                    "expected a one-line description",
+                                )
+                                .with_note("`--help` shows it beside the argument"),
+                        );
+                        None
+                    } else {
+                        Some(d)
+                    }
+                }),
+                None => {
+                    self.error(
+                        Diagnostic::error(format!("missing `doc` in {what}"))
+                            .at_span(
+                                &self.file,
+                                header_span(value),
+                                "this argument needs a `doc`",
+                            )
+                            .with_help(
+                                "add `doc = \"...\"`: `--help` shows it beside the argument",
+                            ),
+                    );
+                    None
+                }
+            };
+            let default = arg
+                .get("default")
+                .and_then(|v| self.default_value(v, &what));
+            let section = arg
+                .get("section")
+                .and_then(|v| self.string(v, &format!("`section` in {what}")));
+            let required = arg
+                .get("required")
+                .and_then(|v| self.boolean(v, &format!("`required` in {what}")));
+            let repeated = arg
+                .get("repeated")
+                .and_then(|v| self.boolean(v, &format!("`repeated` in {what}")));
+            if let (Some(ty), Some(doc)) = (ty, doc) {
+                out.push(ArgSpec {
+                    name: Sp::new(name, key.span()),
+                    ty,
+                    default,
+                    doc,
+                    section,
+                    required,
+                    repeated,
+                });
+            }
+        }
+        out.sort_by_key(|a| a.name.span.start);
+        out
+    }
+
+    /// A default value: a string, or a boolean or integer written bare (kept as written).
+    fn default_value(&mut self, value: &Val<'_>, what: &str) -> Option<Sp<String>> {
+        match value.get_ref() {
+            DeValue::String(s) => Some(Sp::new(s.to_string(), value.span())),
+            DeValue::Boolean(b) => Some(Sp::new(b.to_string(), value.span())),
+            DeValue::Integer(_) => {
+                let written = self
+                    .file
+                    .text
+                    .get(value.span())
+                    .unwrap_or("")
+                    .replace('_', "");
+                Some(Sp::new(written, value.span()))
+            }
+            other => {
+                self.error(
+                    Diagnostic::error(format!("`default` in {what} must be a string")).at_span(
+                        &self.file,
+                        value.span(),
+                        format!(
+                            "expected a string (or a boolean or integer), found {}",
+                            article(other.type_str())
+                        ),
+                    ),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// The span of a table's header (`[devices.x]`), or of the whole value for inline tables.
+fn header_span(value: &Val<'_>) -> Range<usize> {
+    value.span()
+}
+
+/// `a string`, `an integer`...
+fn article(type_name: &str) -> String {
+    match type_name.chars().next() {
+        Some('a' | 'e' | 'i' | 'o' | 'u') => format!("an {type_name}"),
+        _ => format!("a {type_name}"),
+    }
+}
+
+/// Checks a unikernel name: `[a-z][a-z0-9-]*`, at most 40 characters.
+pub fn check_unikernel_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("expected a name: it is empty".into());
+    }
+    if name.chars().count() > 40 {
+        return Err(format!(
+            "expected at most 40 characters, found {}",
+            name.chars().count()
+        ));
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err("expected a name starting with a lowercase letter (a-z)".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+    {
+        return Err(format!(
+            "expected only a-z, 0-9 and `-`, found `{}`",
+            c.escape_default()
+        ));
+    }
+    Ok(())
+}
+
+/// Rust keywords (strict and reserved, edition 2024): not usable as instance names.
+pub const RUST_KEYWORDS: [&str; 52] = [
+    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "static", "struct", "super", "trait", "true", "type", "unsafe",
+    "use", "where", "while", "abstract", "become", "box", "do", "final", "macro", "override",
+    "priv", "typeof", "unsized", "virtual", "yield", "try", "union",
+];
+
+/// Checks an instance name: `[a-z][a-z0-9_]*`, not a Rust keyword.
+pub fn check_instance_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("expected a name: it is empty".into());
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err("expected a name starting with a lowercase letter (a-z)".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'))
+    {
+        return Err(format!(
+            "expected only a-z, 0-9 and `_`, found `{}`",
+            c.escape_default()
+        ));
+    }
+    if RUST_KEYWORDS.contains(&name) {
+        return Err(format!("`{name}` is a Rust keyword"));
+    }
+    Ok(())
+}
+
+/// A valid name close to `name` (lowercased, other characters replaced by `sep`).
+fn suggest_name(name: &str, sep: char) -> String {
+    let mut s: String = name
+        .chars()
+        .take(40)
+        .map(|c| c.to_ascii_lowercase())
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                sep
+            }
+        })
+        .collect();
+    s = s
+        .trim_start_matches(|c: char| !c.is_ascii_lowercase())
+        .to_string();
+    if s.is_empty() {
+        s = "hello".into();
+    }
+    if RUST_KEYWORDS.contains(&s.as_str()) {
+        s.push(sep);
+        s.push('1');
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(text: &str) -> Manifest {
+        match parse(SourceFile::new("unikernel.toml", text)) {
+            Ok(m) => m,
+            Err(d) => panic!("{}", d.render()),
+        }
+    }
+
+    fn err(text: &str) -> String {
+        match parse(SourceFile::new("unikernel.toml", text)) {
+            Ok(m) => panic!("expected an error, got {m:?}"),
+            Err(d) => d.render(),
+        }
+    }
+
+    #[test]
+    fn full_example() {
+        let m = ok(r#"
+[unikernel]
+name = "hello-key"
+[keys]
+net = "direct"
+dhcp = false
+[devices.stack]
+type = "stack"
+net = "service"
+[devices.htdocs]
+type = "kv_ro"
+dir = "htdocs"
+[args.hello]
+type = "string"
+default = "Hello world!"
+doc = "The greeting."
+[args.port]
+type = "u16"
+default = 8_080
+doc = "Port."
+required = false
+"#);
+        assert_eq!(m.name.value, "hello-key");
+        assert_eq!(m.keys.len(), 2);
+        assert_eq!(m.key("dhcp").unwrap().value.value, "false");
+        assert_eq!(
+            m.devices
+                .iter()
+                .map(|d| d.name.value.as_str())
+                .collect::<Vec<_>>(),
+            ["stack", "htdocs"]
+        );
+        assert_eq!(
+            m.device("stack").unwrap().entry("net").unwrap().value.value,
+            "service"
+        );
+        assert_eq!(m.args[0].to_decl().section, DEFAULT_SECTION);
+        assert_eq!(m.args[1].default.as_ref().unwrap().value, "8080");
+    }
+
+    #[test]
+    fn errors_are_collected() {
+        let r = err("[unikernel]\nname = \"Hello\"\n[devics.x]\n");
+        assert!(r.contains("unknown table `[devics]`"), "{r}");
+        assert!(r.contains("invalid unikernel name"), "{r}");
+    }
+
+    #[test]
+    fn names() {
+        assert!(check_instance_name("stack_1").is_ok());
+        assert!(check_instance_name("type").is_err());
+        assert!(check_instance_name("1a").is_err());
+        assert!(check_unikernel_name(&"a".repeat(41)).is_err());
+        assert!(check_unikernel_name("hello-2").is_ok());
+    }
+}

@@ -1,0 +1,76 @@
+//! Petrel's runtime for the `virtio` target: an x86_64 guest booted by a multiboot v1 loader
+//! (QEMU `-kernel`), with COM1, the PIT, the TSC, the CMOS RTC and legacy virtio-pci devices.
+//!
+//! What it does, in boot order (see `templates/virtio/README.md` for how to run an image):
+//!
+//! 1. [`boot`]: multiboot header (a.out kludge), 32-bit entry, page tables, GDT, long mode,
+//!    `.bss` zeroed, the boot stack.
+//! 2. [`serial`]: COM1 at 115200 8N1, polled (the console).
+//! 3. [`multiboot`]: the command line (the loader's first word skipped, at most 8191 bytes)
+//!    and the RAM region holding the image; the heap is `[_end, end of that region)` (capped
+//!    at 4 GiB, the mapped range), handed to `petrel_rt_core::heap`.
+//! 4. [`trap`]: IDT (exceptions print a report and exit 255), PICs remapped to 32-47.
+//! 5. [`clock`]: TSC calibrated against PIT channel 2; wall clock from the CMOS RTC.
+//! 6. [`devices`]: PCI scan, virtio devices bound to the Solo5 manifest in PCI order.
+//! 7. `__petrel_main()`, defined by the generated crate.
+//!
+//! The interfaces: [`VirtioPlatform`] implements `petrel_platform::Platform` (`idle` is
+//! `sti; hlt` until the PIT one-shot for the next deadline or a device interrupt; `exit`
+//! goes through `isa-debug-exit`, encoded as [`exit`] documents); the sibling crates
+//! `petrel-{time,clock,console,random}-virtio` implement the others on top of [`clock`] and
+//! [`serial`].
+//!
+//! Device crates use [`block`] and [`net`]: `acquire(name)` (or `acquire_handle(index)`)
+//! once, then synchronous sector I/O, or non-blocking frame I/O with
+//! [`net::Interface::register_waker`] for input.
+//!
+//! Everything that only makes sense on the bare machine (the boot code, the panic handler,
+//! the exported interface symbols) is compiled only for `target_os = "none"`, so that the
+//! host workspace still builds and tests the rest.
+#![cfg_attr(not(test), no_std)]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+#[cfg(all(target_arch = "x86_64", target_os = "none"))]
+pub mod boot;
+pub mod block;
+pub mod clock;
+pub mod cpu;
+pub mod devices;
+pub mod exit;
+pub mod idle;
+pub mod multiboot;
+pub mod net;
+pub mod pci;
+#[cfg(all(target_arch = "x86_64", target_os = "none"))]
+mod rt;
+pub mod serial;
+pub mod trap;
+pub mod virtio;
+
+#[cfg(all(target_arch = "x86_64", target_os = "none"))]
+pub use rt::cmdline;
+
+#[cfg(all(target_arch = "x86_64", target_os = "none"))]
+petrel_rt_core::solo5_abi_note!(ABI_TARGET_VIRTIO, VIRTIO_ABI_VERSION);
+
+/// The virtio runtime.
+pub struct VirtioPlatform;
+
+#[cfg(all(target_arch = "x86_64", target_os = "none"))]
+#[petrel_macros::implements]
+impl petrel_platform::Platform for VirtioPlatform {
+    fn raw_args() -> petrel_platform::RawArgs {
+        let s = alloc::string::String::from_utf8_lossy(cmdline()).into_owned();
+        petrel_platform::RawArgs::Cmdline(s)
+    }
+
+    fn idle(deadline_ns: u64) {
+        idle::idle(deadline_ns)
+    }
+
+    fn exit(code: i32) -> ! {
+        exit::exit(code)
+    }
+}

@@ -1,0 +1,231 @@
+//! The IDT, CPU exceptions, the 8259 PICs and interrupt bookkeeping.
+//!
+//! Interrupts are enabled only inside [`crate::cpu::sti_hlt_cli`], so a handler never runs in
+//! the middle of Rust code that holds a borrow: handlers only touch atomics and ports.
+//!
+//! - Vectors 0-31 (CPU exceptions) print the exception, the error code, RIP (and CR2 for a
+//!   page fault) on the console and exit 255, instead of letting the CPU triple-fault.
+//! - Vectors 32-47 are the remapped PIC IRQs 0-15. IRQ 0 is the PIT; any other line is a
+//!   device line. The handler acknowledges every virtio device on the line (reading its ISR
+//!   register deasserts the level-triggered INTx) and records it in [`take_device_events`].
+
+use core::arch::naked_asm;
+use core::fmt::Write;
+use core::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+
+use crate::cpu::{inb, outb};
+
+/// The registers the common entry saves, then what the stub and the CPU pushed.
+#[repr(C)]
+struct TrapFrame {
+    r11: u64,
+    r10: u64,
+    r9: u64,
+    r8: u64,
+    rdi: u64,
+    rsi: u64,
+    rdx: u64,
+    rcx: u64,
+    rax: u64,
+    vector: u64,
+    error: u64,
+    rip: u64,
+    cs: u64,
+    rflags: u64,
+    rsp: u64,
+    ss: u64,
+}
+
+/// Saves the caller-saved registers, calls [`trap`] with a pointer to the frame, restores
+/// them, drops the vector and error code and returns from the interrupt. The stubs below
+/// jump here with the stack 16-byte aligned after the nine pushes (the CPU aligns RSP before
+/// pushing its 5-word frame, and each stub adds 2 words), so `trap` is called per the ABI.
+#[unsafe(naked)]
+extern "C" fn trap_common() {
+    naked_asm!(
+        "push rax", "push rcx", "push rdx", "push rsi", "push rdi",
+        "push r8", "push r9", "push r10", "push r11",
+        "mov rdi, rsp",
+        "cld",
+        "call {trap}",
+        "pop r11", "pop r10", "pop r9", "pop r8",
+        "pop rdi", "pop rsi", "pop rdx", "pop rcx", "pop rax",
+        "add rsp, 16",
+        "iretq",
+        trap = sym trap,
+    )
+}
+
+macro_rules! stubs {
+    ($($name:ident = $vec:literal $kind:ident),* $(,)?) => {
+        $(stubs!(@one $name $vec $kind);)*
+        /// Entry stubs, indexed by vector.
+        static STUBS: [extern "C" fn(); 48] = [$($name),*];
+    };
+    (@one $name:ident $vec:literal noerr) => {
+        #[unsafe(naked)]
+        extern "C" fn $name() {
+            naked_asm!("push 0", "push {v}", "jmp {common}", v = const $vec, common = sym trap_common)
+        }
+    };
+    (@one $name:ident $vec:literal err) => {
+        #[unsafe(naked)]
+        extern "C" fn $name() {
+            naked_asm!("push {v}", "jmp {common}", v = const $vec, common = sym trap_common)
+        }
+    };
+}
+
+// Vectors 8, 10-14, 17, 21, 29 and 30 come with an error code pushed by the CPU.
+stubs! {
+    v0 = 0 noerr, v1 = 1 noerr, v2 = 2 noerr, v3 = 3 noerr, v4 = 4 noerr, v5 = 5 noerr,
+    v6 = 6 noerr, v7 = 7 noerr, v8 = 8 err, v9 = 9 noerr, v10 = 10 err, v11 = 11 err,
+    v12 = 12 err, v13 = 13 err, v14 = 14 err, v15 = 15 noerr, v16 = 16 noerr, v17 = 17 err,
+    v18 = 18 noerr, v19 = 19 noerr, v20 = 20 noerr, v21 = 21 err, v22 = 22 noerr,
+    v23 = 23 noerr, v24 = 24 noerr, v25 = 25 noerr, v26 = 26 noerr, v27 = 27 noerr,
+    v28 = 28 noerr, v29 = 29 err, v30 = 30 err, v31 = 31 noerr,
+    v32 = 32 noerr, v33 = 33 noerr, v34 = 34 noerr, v35 = 35 noerr, v36 = 36 noerr,
+    v37 = 37 noerr, v38 = 38 noerr, v39 = 39 noerr, v40 = 40 noerr, v41 = 41 noerr,
+    v42 = 42 noerr, v43 = 43 noerr, v44 = 44 noerr, v45 = 45 noerr, v46 = 46 noerr,
+    v47 = 47 noerr,
+}
+
+const EXCEPTIONS: [&str; 32] = [
+    "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range exceeded",
+    "invalid opcode", "device not available", "double fault", "coprocessor segment overrun",
+    "invalid TSS", "segment not present", "stack-segment fault", "general protection fault",
+    "page fault", "reserved", "x87 floating-point error", "alignment check", "machine check",
+    "SIMD floating-point error", "virtualization exception", "control protection",
+    "reserved", "reserved", "reserved", "reserved", "reserved", "reserved",
+    "hypervisor injection", "VMM communication", "security exception", "reserved",
+];
+
+/// One 16-byte interrupt gate.
+#[derive(Clone, Copy)]
+#[repr(C)]
+struct Gate {
+    off_lo: u16,
+    selector: u16,
+    ist: u8,
+    attr: u8,
+    off_mid: u16,
+    off_hi: u32,
+    zero: u32,
+}
+
+#[repr(C, align(16))]
+struct Idt([Gate; 48]);
+
+/// The IDT. Written once by [`init`] before interrupts are first enabled.
+static mut IDT: Idt = Idt([Gate { off_lo: 0, selector: 0, ist: 0, attr: 0, off_mid: 0, off_hi: 0, zero: 0 }; 48]);
+
+/// Device lines: bit `n` set = IRQ `n` has at least one virtio device.
+static DEVICE_LINES: AtomicU16 = AtomicU16::new(0);
+/// Events not yet taken: bit `h` = device handle `h` interrupted (bit 0: the PIT).
+static EVENTS: AtomicU64 = AtomicU64::new(0);
+
+/// PIC ports.
+const PIC1: u16 = 0x20;
+const PIC2: u16 = 0xA0;
+
+/// Fills and loads the IDT, remaps the PICs to vectors 32-47 and masks every line but the
+/// PIT (IRQ 0) and the cascade (IRQ 2). Call once, with interrupts off.
+pub fn init() {
+    // SAFETY: called once at boot, before interrupts are enabled and before anything else
+    // reads the IDT, so this is the only access to it.
+    let idt = unsafe { &mut *(&raw mut IDT) };
+    for (gate, stub) in idt.0.iter_mut().zip(STUBS.iter()) {
+        let addr = *stub as usize as u64;
+        *gate = Gate {
+            off_lo: addr as u16,
+            selector: 0x08,
+            ist: 0,
+            attr: 0x8E, // present, ring 0, 64-bit interrupt gate
+            off_mid: (addr >> 16) as u16,
+            off_hi: (addr >> 32) as u32,
+            zero: 0,
+        };
+    }
+    #[repr(C, packed)]
+    struct Idtr {
+        limit: u16,
+        base: u64,
+    }
+    let idtr = Idtr { limit: (core::mem::size_of::<Idt>() - 1) as u16, base: idt as *const Idt as u64 };
+    // SAFETY: `idtr` describes the static IDT, whose gates all point at the stubs above.
+    unsafe { core::arch::asm!("lidt [{}]", in(reg) &idtr, options(readonly, nostack, preserves_flags)) };
+
+    // ICW1: init + ICW4; ICW2: vector offsets; ICW3: cascade on IRQ 2; ICW4: 8086 mode.
+    outb(PIC1, 0x11);
+    outb(PIC2, 0x11);
+    outb(PIC1 + 1, 32);
+    outb(PIC2 + 1, 40);
+    outb(PIC1 + 1, 4);
+    outb(PIC2 + 1, 2);
+    outb(PIC1 + 1, 0x01);
+    outb(PIC2 + 1, 0x01);
+    outb(PIC1 + 1, !0b101);
+    outb(PIC2 + 1, 0xFF);
+}
+
+/// Unmasks IRQ `line` for a device.
+pub fn enable_device_line(line: u8) {
+    if line >= 16 || line == 0 || line == 2 {
+        return;
+    }
+    DEVICE_LINES.fetch_or(1 << line, Ordering::SeqCst);
+    if line < 8 {
+        outb(PIC1 + 1, inb(PIC1 + 1) & !(1 << line));
+    } else {
+        outb(PIC2 + 1, inb(PIC2 + 1) & !(1 << (line - 8)));
+    }
+}
+
+/// Takes (and clears) the set of device handles that interrupted since the last call, as a
+/// bit mask indexed by handle.
+pub fn take_device_events() -> u64 {
+    EVENTS.swap(0, Ordering::SeqCst) & !1
+}
+
+/// In-service register of one PIC (to tell a spurious IRQ 7/15 from a real one).
+fn in_service(pic: u16) -> u8 {
+    outb(pic, 0x0B);
+    inb(pic)
+}
+
+extern "C" fn trap(frame: &TrapFrame) {
+    let vector = frame.vector as usize;
+    if vector < 32 {
+        let mut out = crate::serial::Serial;
+        let _ = write!(
+            out,
+            "\npetrel: CPU exception {vector} ({}), error code {:#x}, at rip {:#x}, rsp {:#x}",
+            EXCEPTIONS[vector], frame.error, frame.rip, frame.rsp
+        );
+        if vector == 14 {
+            let _ = write!(out, ", address {:#x}", crate::cpu::cr2());
+        }
+        let _ = writeln!(out, "\n(rax {:#x} rcx {:#x} rdx {:#x} rsi {:#x} rdi {:#x})", frame.rax, frame.rcx, frame.rdx, frame.rsi, frame.rdi);
+        crate::exit::exit(255);
+    }
+    let line = (vector - 32) as u8;
+    // A spurious IRQ 7 or 15 is not in service and gets no EOI (a spurious 15 still needs
+    // one on the master, for the cascade).
+    if line == 7 && in_service(PIC1) & 0x80 == 0 {
+        return;
+    }
+    if line == 15 && in_service(PIC2) & 0x80 == 0 {
+        outb(PIC1, 0x20);
+        return;
+    }
+    if line == 0 {
+        EVENTS.fetch_or(1, Ordering::SeqCst);
+    } else if DEVICE_LINES.load(Ordering::Relaxed) & (1 << line) != 0 {
+        let handles = crate::devices::acknowledge_line(line);
+        EVENTS.fetch_or(handles, Ordering::SeqCst);
+    }
+    if line >= 8 {
+        outb(PIC2, 0x20);
+    }
+    outb(PIC1, 0x20);
+}

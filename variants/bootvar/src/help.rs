@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::kind::Kind;
-use crate::text::{push_i64, push_u64, push_wrapped};
+use crate::text::{push_i64, push_u64};
 use crate::{App, Spec};
 
 /// The section of arguments whose [`Spec::section`] is empty.
@@ -26,13 +26,11 @@ pub const SECTION_ORDER: &[&str] = &[
     "DISK OPTIONS",
 ];
 
-const WIDTH: usize = 80;
-
 /// The `--version` line: `NAME VERSION\n`.
 pub fn version(app: &App) -> String {
     let mut out = String::new();
     out.push_str(app.name);
-    out.push(' ');
+    out.push_str(" ");
     out.push_str(app.version);
     out.push('\n');
     out
@@ -47,86 +45,80 @@ fn section_of(spec: &Spec) -> &'static str {
 }
 
 fn push_upper(out: &mut String, s: &str) {
-    for c in s.chars() {
-        out.push(c.to_ascii_uppercase());
-    }
+    let start = out.len();
+    out.push_str(s);
+    // SAFETY: ASCII upper-casing keeps UTF-8 valid.
+    unsafe { out.as_mut_vec() }
+        .iter_mut()
+        .skip(start)
+        .for_each(|b| b.make_ascii_uppercase());
 }
 
+#[inline(never)]
 fn push_arg(out: &mut String, spec: &Spec) {
     out.push_str("    --");
     out.push_str(spec.name);
     if spec.kind == Kind::Bool {
         out.push_str("[=true|false]");
     } else {
-        out.push('=');
+        out.push_str("=");
         push_upper(out, spec.kind.name());
     }
-    let mut notes: Vec<&str> = Vec::new();
-    let mut range = String::new();
+    let mut sep = "  (";
+    let mut note = |out: &mut String, s: &str| {
+        out.push_str(sep);
+        out.push_str(s);
+        sep = ", ";
+    };
     match spec.kind {
-        Kind::Int { min, max } if matches!(spec.kind.name(), "int") => {
-            range.push_str("from ");
-            push_i64(&mut range, min);
-            range.push_str(" to ");
-            push_i64(&mut range, max);
+        Kind::Int { min, max } if spec.kind.name() == "int" => {
+            note(out, "from ");
+            push_i64(out, min);
+            out.push_str(" to ");
+            push_i64(out, max);
         }
-        Kind::Uint { min, max } if matches!(spec.kind.name(), "uint") => {
-            range.push_str("from ");
-            push_u64(&mut range, min);
-            range.push_str(" to ");
-            push_u64(&mut range, max);
+        Kind::Uint { min, max } if spec.kind.name() == "uint" => {
+            note(out, "from ");
+            push_u64(out, min);
+            out.push_str(" to ");
+            push_u64(out, max);
         }
         _ => {}
     }
-    if !range.is_empty() {
-        notes.push(&range);
-    }
     if spec.repeated {
-        notes.push("repeatable");
+        note(out, "repeatable");
     }
     if spec.required {
-        notes.push("required");
+        note(out, "required");
     }
-    if !notes.is_empty() || spec.default.is_some() {
-        out.push_str("  (");
-        for (i, n) in notes.iter().enumerate() {
-            if i > 0 {
-                out.push_str(", ");
-            }
-            out.push_str(n);
-        }
-        if let Some(d) = spec.default {
-            if !notes.is_empty() {
-                out.push_str(", ");
-            }
-            out.push_str("default: ");
-            if d.is_empty() {
-                out.push_str("\"\"");
-            } else {
-                out.push_str(d);
-            }
-        }
-        out.push(')');
+    if let Some(d) = spec.default {
+        note(out, "default: ");
+        out.push_str(if d.is_empty() { "\"\"" } else { d });
+    }
+    if sep == ", " {
+        out.push_str(")");
     }
     out.push('\n');
-    push_wrapped(out, spec.doc, 8, WIDTH);
+    if !spec.doc.is_empty() {
+        out.push_str("        ");
+        out.push_str(spec.doc);
+        out.push('\n');
+    }
 }
 
 /// The `--help` text: name and version, usage, the arguments by section (see
-/// [`SECTION_ORDER`]), each as `--name=TYPE  (notes, default: X)` followed by its doc, then
+/// [`SECTION_ORDER`]), each as `--name=TYPE  (notes, default: X)` followed by its doc (one
+/// paragraph, printed as is on one indented line), then
 /// the common options and the exit statuses.
 pub fn help(app: &App, specs: &[Spec]) -> String {
     let mut out = version(app);
     out.push_str("\nUSAGE\n    ");
     out.push_str(app.name);
     out.push_str(" [--solo5:LEVEL]... [--NAME=VALUE]...\n\n");
-    push_wrapped(
-        &mut out,
-        "On hvt, spt, virtio and xen the arguments arrive as one line, split at spaces: \
-         escape a space, '\"' or '\\' with '\\', or put the value in double quotes: \
-         --name=\"two words\". `petrel run` does this for you.",
-        4,
-        WIDTH,
+    out.push_str(
+        "    On hvt, spt, virtio and xen the arguments arrive as one line, split at\n    \
+         spaces: escape a space, '\"' or '\\' with '\\', or put the value in double\n    \
+         quotes: --name=\"two words\". `petrel run` does this for you.\n",
     );
     let mut sections: Vec<&str> = Vec::new();
     for s in SECTION_ORDER {

@@ -307,37 +307,37 @@ fn parse_duration(s: &str) -> Option<Duration> {
     if s == "0" {
         return Some(Duration::ZERO);
     }
-    let bytes = s.as_bytes();
-    if bytes.is_empty() {
+    let mut rest = s.as_bytes();
+    if rest.is_empty() {
         return None;
     }
-    let mut total: u128 = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let start = i;
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
-            i += 1;
+    let mut total: u64 = 0;
+    while !rest.is_empty() {
+        let d = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+        let (num, after) = rest.split_at_checked(d)?;
+        let u = after.iter().take_while(|b| !b.is_ascii_digit()).count();
+        let (unit, after) = after.split_at_checked(u)?;
+        rest = after;
+        let mut n: u64 = 0;
+        if num.is_empty() {
+            return None;
         }
-        let n = u128::from(digits(&s[start..i])?);
-        let ustart = i;
-        while i < bytes.len() && !bytes[i].is_ascii_digit() {
-            i += 1;
+        for &b in num {
+            n = n.checked_mul(10)?.checked_add(u64::from(b - b'0'))?;
         }
-        let nanos: u128 = match &s[ustart..i] {
-            "ns" => 1,
-            "us" | "µs" => 1_000,
-            "ms" => 1_000_000,
-            "s" => 1_000_000_000,
-            "m" => 60_000_000_000,
-            "h" => 3_600_000_000_000,
-            "d" => 86_400_000_000_000,
+        let nanos: u64 = match unit {
+            b"ns" => 1,
+            b"us" | b"\xc2\xb5s" => 1_000,
+            b"ms" => 1_000_000,
+            b"s" => 1_000_000_000,
+            b"m" => 60_000_000_000,
+            b"h" => 3_600_000_000_000,
+            b"d" => 86_400_000_000_000,
             _ => return None,
         };
         total = total.checked_add(n.checked_mul(nanos)?)?;
     }
-    let secs = u64::try_from(total / 1_000_000_000).ok()?;
-    // The remainder is below 10^9, so it fits in u32.
-    Some(Duration::new(secs, (total % 1_000_000_000) as u32))
+    Some(Duration::from_nanos(total))
 }
 
 fn parse_len(s: &str, max: u8) -> Option<u8> {

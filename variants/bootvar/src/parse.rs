@@ -88,7 +88,7 @@ const CONFIG_BUG: &str =
 
 /// The known name closest to `typed`, if close enough to be a likely typo.
 fn suggest<'a>(typed: &str, specs: &'a [Spec]) -> Option<&'a str> {
-    let len = typed.chars().count();
+    let len = typed.len();
     let cap = len.div_ceil(3).max(1);
     let mut best: Option<(usize, &str)> = None;
     let names = specs
@@ -132,7 +132,7 @@ fn default_values(kind: Kind, repeated: bool, default: &str) -> Option<Vec<Value
 
 fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
     for (i, spec) in specs.iter().enumerate() {
-        let why = if specs[..i].iter().any(|s| s.name == spec.name) {
+        let why = if specs.iter().take(i).any(|s| s.name == spec.name) {
             "' is declared twice"
         } else if matches!(spec.name, "help" | "version")
             || spec.name.is_empty()
@@ -187,6 +187,7 @@ fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
 /// Arguments not given take their default; a required one without value, an unknown one, a
 /// missing or malformed value, or a non-repeated argument given twice is an [`Exit::Error`].
 /// Defaults are checked too: a bad one is reported as a configuration error. Never panics.
+#[inline(never)]
 pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit> {
     if argv.iter().any(|a| a == "--help") {
         return Err(Exit::Help(help(app, specs)));
@@ -248,10 +249,7 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
             return Err(Line::new().s("'--").s(name).s("' takes no value").exit());
         }
         let Some(idx) = specs.iter().position(|s| s.name == name) else {
-            let shown = match inline {
-                Some(_) => &token[..name.len() + 2],
-                None => token,
-            };
+            let shown = token.split_once('=').map_or(token, |(n, _)| n);
             return Err(unknown("unknown", shown, name, specs));
         };
         let spec = &specs[idx];

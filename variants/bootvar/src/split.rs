@@ -62,25 +62,28 @@ impl std::error::Error for SplitError {}
 /// ```
 pub fn split(cmdline: &str) -> Result<Vec<String>, SplitError> {
     let mut out = Vec::new();
-    let mut cur = String::new();
+    let mut cur: Vec<u8> = Vec::new();
     let mut quoted = false;
     let mut quote_at = 0usize;
     let mut escaped = false;
-    for (i, c) in cmdline.chars().enumerate() {
+    let mut chars = 0usize;
+    for &b in cmdline.as_bytes() {
+        // Count characters (not UTF-8 continuation bytes) for the error position.
+        if b & 0xc0 != 0x80 {
+            chars += 1;
+        }
         if escaped {
-            cur.push(c);
+            cur.push(b);
             escaped = false;
-        } else if c == '\\' {
+        } else if b == b'\\' {
             escaped = true;
-        } else if c == '"' {
+        } else if b == b'"' {
             quoted = !quoted;
-            quote_at = i + 1;
-        } else if c == ' ' && !quoted {
-            if !cur.is_empty() {
-                out.push(core::mem::take(&mut cur));
-            }
+            quote_at = chars;
+        } else if b == b' ' && !quoted {
+            push_token(&mut out, &mut cur);
         } else {
-            cur.push(c);
+            cur.push(b);
         }
     }
     if quoted {
@@ -89,10 +92,18 @@ pub fn split(cmdline: &str) -> Result<Vec<String>, SplitError> {
     if escaped {
         return Err(SplitError::TrailingEscape);
     }
-    if !cur.is_empty() {
-        out.push(cur);
-    }
+    push_token(&mut out, &mut cur);
     Ok(out)
+}
+
+fn push_token(out: &mut Vec<String>, cur: &mut Vec<u8>) {
+    if !cur.is_empty() {
+        let bytes = core::mem::take(cur);
+        // SAFETY: `bytes` is the input, valid UTF-8, with only ASCII bytes (`\\`, `"`, ` `)
+        // removed, and an ASCII byte is never part of a multi-byte sequence: what remains is
+        // valid UTF-8.
+        out.push(unsafe { String::from_utf8_unchecked(bytes) });
+    }
 }
 
 /// Quotes one argument so that [`split`] gives it back unchanged.

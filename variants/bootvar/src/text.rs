@@ -1,7 +1,16 @@
 //! Small text helpers that avoid `core::fmt` (it costs several KiB in a unikernel image).
 
 use alloc::string::String;
-use alloc::vec::Vec;
+
+/// Appends ASCII bytes (without the UTF-8 encoding `String::push` inlines at each call).
+#[inline(never)]
+pub(crate) fn push_ascii(out: &mut String, bytes: &[u8]) {
+    for &b in bytes {
+        let b = if b.is_ascii() { b } else { b'?' };
+        // SAFETY: `b` is ASCII, so the string stays valid UTF-8.
+        unsafe { out.as_mut_vec().push(b) };
+    }
+}
 
 /// Appends the decimal form of `n`.
 pub(crate) fn push_u64(out: &mut String, mut n: u64) {
@@ -15,9 +24,7 @@ pub(crate) fn push_u64(out: &mut String, mut n: u64) {
             break;
         }
     }
-    for &b in &buf[i..] {
-        out.push(b as char);
-    }
+    push_ascii(out, buf.get(i..).unwrap_or(&[]));
 }
 
 /// Appends the decimal form of `n`.
@@ -28,7 +35,7 @@ pub(crate) fn push_usize(out: &mut String, n: usize) {
 /// Appends the decimal form of `n`.
 pub(crate) fn push_i64(out: &mut String, n: i64) {
     if n < 0 {
-        out.push('-');
+        out.push_str("-");
     }
     push_u64(out, n.unsigned_abs());
 }
@@ -44,72 +51,35 @@ pub(crate) fn push_shown(out: &mut String, s: &str) {
             out.push_str("...");
             return;
         }
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                out.push_str("\\u{");
-                let v = c as u32;
-                let mut started = false;
-                for shift in (0..8).rev() {
-                    let d = (v >> (shift * 4)) & 0xf;
-                    if d != 0 || started || shift == 0 {
-                        started = true;
-                        out.push(char::from(b"0123456789abcdef"[d as usize]));
-                    }
-                }
-                out.push('}');
-            }
-            c => out.push(c),
+        if c == '\n' {
+            out.push_str("\\n");
+        } else if c.is_control() {
+            out.push_str("?");
+        } else {
+            out.push(c);
         }
     }
 }
 
 /// Levenshtein distance between two strings, on characters, capped at `cap + 1`.
 pub(crate) fn distance(a: &str, b: &str, cap: usize) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur: Vec<usize> = alloc::vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        if i > 64 {
-            // Names are short; a long token is never close to one.
-            return cap + 1;
-        }
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() > 64 || b.len() > 64 {
+        // Names are short; a long token is never close to one.
+        return cap + 1;
+    }
+    let mut prev = [0usize; 65];
+    let mut cur = [0usize; 65];
+    for (j, p) in prev.iter_mut().enumerate() {
+        *p = j;
+    }
+    for (i, &ca) in a.iter().enumerate() {
         cur[0] = i + 1;
         for (j, &cb) in b.iter().enumerate() {
             let sub = prev[j] + usize::from(ca != cb);
             cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
         }
-        core::mem::swap(&mut prev, &mut cur);
+        prev = cur;
     }
     prev[b.len()].min(cap + 1)
-}
-
-/// Appends `text` wrapped at `width` columns, each line indented by `indent` spaces.
-pub(crate) fn push_wrapped(out: &mut String, text: &str, indent: usize, width: usize) {
-    for para in text.split('\n') {
-        let mut col = 0usize;
-        for word in para.split(' ').filter(|w| !w.is_empty()) {
-            let len = word.chars().count();
-            if col > 0 && col + 1 + len > width {
-                out.push('\n');
-                col = 0;
-            }
-            if col == 0 {
-                for _ in 0..indent {
-                    out.push(' ');
-                }
-                col = indent;
-            } else {
-                out.push(' ');
-                col += 1;
-            }
-            out.push_str(word);
-            col += len;
-        }
-        if col > 0 {
-            out.push('\n');
-        }
-    }
 }

@@ -47,27 +47,10 @@ impl Values {
     /// If no argument `name` is declared or its declaration does not fit `T`: the code and the
     /// configuration disagree, which is a programming error (re-run `petrel configure`).
     pub fn get<T: FromValue>(&self, name: &str) -> T {
-        let Some(arg) = self.arg(name) else {
-            panic!(
-                "boot argument '--{name}' is not declared: the code and the configuration \
-                 disagree; declare it in unikernel.toml (or fix the name) and re-run `petrel configure`"
-            );
-        };
-        match T::from_arg(arg) {
+        let arg = self.arg(name);
+        match arg.and_then(T::from_arg) {
             Some(v) => v,
-            None => panic!(
-                "boot argument '--{name}' is declared as {}{} but the code reads it as `{}`: \
-                 the code and the configuration disagree; re-run `petrel configure`",
-                arg.kind.name(),
-                if arg.repeated {
-                    " (repeated: read it as Vec<_>)"
-                } else if arg.always {
-                    ""
-                } else {
-                    " (optional without default: read it as Option<_>)"
-                },
-                core::any::type_name::<T>(),
-            ),
+            None => mismatch(name, arg, core::any::type_name::<T>()),
         }
     }
 
@@ -90,6 +73,30 @@ impl Values {
     pub fn log_level(&self) -> Option<LogLevel> {
         self.log_level
     }
+}
+
+/// The panic of [`Values::get`]: out of line, so that each call site stays small.
+#[cold]
+#[inline(never)]
+fn mismatch(name: &str, arg: Option<&Arg>, rust_type: &str) -> ! {
+    let Some(arg) = arg else {
+        panic!(
+            "boot argument '--{name}' is not declared: the code and the configuration \
+             disagree; declare it in unikernel.toml (or fix the name) and re-run `petrel configure`"
+        );
+    };
+    panic!(
+        "boot argument '--{name}' is declared as {}{} but the code reads it as `{rust_type}`: \
+         the code and the configuration disagree; re-run `petrel configure`",
+        arg.kind.name(),
+        if arg.repeated {
+            " (repeated: read it as Vec<_>)"
+        } else if arg.always {
+            ""
+        } else {
+            " (optional without default: read it as Option<_>)"
+        },
+    )
 }
 
 /// A Rust type a boot argument can be read as, with [`Values::get`].

@@ -1,0 +1,131 @@
+//! Size probe: a freestanding program that reads a command line, and with feature `with`
+//! parses it with petrel-bootvar. Both variants allocate, and both have a panic handler that
+//! formats the message (as every Petrel runtime does), so the difference is the crate's cost.
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::alloc::{GlobalAlloc, Layout};
+use core::fmt::Write;
+use core::hint::black_box;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+struct Bump;
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+static mut HEAP: [u8; 1 << 20] = [0; 1 << 20];
+
+unsafe impl GlobalAlloc for Bump {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let size = layout.size() + layout.align();
+        let at = NEXT.fetch_add(size, Ordering::Relaxed);
+        if at + size > 1 << 20 {
+            return core::ptr::null_mut();
+        }
+        let base = (&raw mut HEAP) as *mut u8 as usize + at;
+        let aligned = (base + layout.align() - 1) & !(layout.align() - 1);
+        aligned as *mut u8
+    }
+    unsafe fn dealloc(&self, _: *mut u8, _: Layout) {}
+}
+
+#[global_allocator]
+static ALLOC: Bump = Bump;
+
+/// Where output goes: a volatile sink the optimiser cannot remove.
+struct Sink;
+impl Write for Sink {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        for b in s.bytes() {
+            unsafe { core::ptr::write_volatile(&raw mut OUT, b) };
+        }
+        Ok(())
+    }
+}
+static mut OUT: u8 = 0;
+
+#[panic_handler]
+fn panic(info: &core::panic::PanicInfo) -> ! {
+    let _ = write!(Sink, "panic: {}", info.message());
+    loop {}
+}
+
+/// The command line, as a runtime would receive it (volatile: not a constant).
+static CMDLINE: &str = "--solo5:info --hello=\"Bonjour, monde\" --port 8080 --ipv4=10.0.0.2/24";
+
+fn cmdline() -> &'static str {
+    black_box(CMDLINE)
+}
+
+#[cfg(feature = "with")]
+mod with {
+    use petrel_bootvar::{App, Kind, Spec};
+    pub const APP: App = App {
+        name: "probe",
+        version: "0.1.0",
+    };
+    const fn s(name: &'static str, kind: Kind, default: Option<&'static str>) -> Spec {
+        Spec {
+            name,
+            kind,
+            default,
+            doc: "Documentation of the argument.",
+            section: "",
+            device: "",
+            required: false,
+            repeated: false,
+        }
+    }
+    pub static SPECS: &[Spec] = &[
+        s("hello", Kind::String, Some("Hello World!")),
+        s("port", Kind::Uint { min: 0, max: 65535 }, Some("80")),
+        s("verbose", Kind::Bool, Some("false")),
+        s("offset", Kind::Int { min: -10, max: 10 }, None),
+        s("timeout", Kind::Duration, Some("5s")),
+        s("ipv4", Kind::Ipv4Prefix, Some("10.0.0.2/24")),
+        s("ipv4-gateway", Kind::Ipv4, None),
+        s("ipv6", Kind::Ipv6Prefix, None),
+        s("ipv6-gateway", Kind::Ipv6, None),
+        s("mac", Kind::Mac, None),
+    ];
+}
+
+#[unsafe(no_mangle)]
+pub extern "C" fn _start() -> ! {
+    let line = cmdline();
+    // Baseline work: allocate the tokens and print them.
+    let words: Vec<String> = line.split(' ').map(String::from).collect();
+    for w in &words {
+        let _ = Sink.write_str(w);
+    }
+    let i = black_box(words.len());
+    let _ = Sink.write_str(&words[i % 7]);
+
+    #[cfg(feature = "with")]
+    {
+        use with::{APP, SPECS};
+        match petrel_bootvar::parse_cmdline(&APP, SPECS, line) {
+            Ok(v) => {
+                black_box(v.get::<String>("hello"));
+                black_box(v.get::<u16>("port"));
+                black_box(v.get::<bool>("verbose"));
+                black_box(v.get::<Option<i8>>("offset"));
+                black_box(v.get::<core::time::Duration>("timeout"));
+                black_box(v.get::<petrel_bootvar::Ipv4Prefix>("ipv4"));
+                black_box(v.get::<Option<core::net::Ipv4Addr>>("ipv4-gateway"));
+                black_box(v.get::<Option<petrel_bootvar::Ipv6Prefix>>("ipv6"));
+                black_box(v.get::<Option<core::net::Ipv6Addr>>("ipv6-gateway"));
+                black_box(v.get::<Option<petrel_bootvar::MacAddr>>("mac"));
+                black_box(v.log_level());
+            }
+            Err(e) => {
+                let _ = Sink.write_str(e.text());
+                black_box(e.code());
+            }
+        }
+        let _ = Sink.write_str(&petrel_bootvar::help(&APP, SPECS));
+    }
+    loop {}
+}

@@ -58,7 +58,14 @@ impl MftEntry {
             n[i] = name[i];
             i += 1;
         }
-        MftEntry { name: n, ty, u: [0; 16], b: 0, attached: 0, pad: [0; 7] }
+        MftEntry {
+            name: n,
+            ty,
+            u: [0; 16],
+            b: 0,
+            attached: 0,
+            pad: [0; 7],
+        }
     }
 }
 
@@ -95,6 +102,8 @@ impl<const N: usize> MftNote<N> {
 pub const RESERVED: u32 = 1 << 30;
 /// `MFT_DEV_BLOCK_BASIC`.
 pub const BLOCK: u32 = 1;
+/// `MFT_DEV_NET_BASIC`.
+pub const NET: u32 = 2;
 
 /// A raw Linux system call.
 ///
@@ -212,9 +221,13 @@ fn info(bi: &BootInfo) {
         puts(b" attached=");
         put_hex(att as u64);
         puts(b" u0=");
-        put_hex(u64::from_le_bytes([u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7]]));
+        put_hex(u64::from_le_bytes([
+            u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7],
+        ]));
         puts(b" u8=");
-        put_hex(u64::from_le_bytes([u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]]));
+        put_hex(u64::from_le_bytes([
+            u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15],
+        ]));
         puts(b" fdok=");
         put_hex((fd > 2) as u64);
         puts(b"\n");
@@ -239,7 +252,10 @@ fn timer_wait(bi: &BootInfo) {
     let its = [0u64, 0, s, ns];
     // SAFETY: its is a valid struct itimerspec.
     let r = unsafe {
-        syscall(SYS_TIMERFD_SETTIME, [bi.timerfd as u64, 1, its.as_ptr() as u64, 0, 0, 0])
+        syscall(
+            SYS_TIMERFD_SETTIME,
+            [bi.timerfd as u64, 1, its.as_ptr() as u64, 0, 0, 0],
+        )
     };
     puts(b"timerfd_settime=");
     put_hex(r as u64);
@@ -248,12 +264,17 @@ fn timer_wait(bi: &BootInfo) {
     let mut ev = [0u8; 12];
     // SAFETY: one event of 12 bytes; no signal mask.
     let r = unsafe {
-        syscall(SYS_EPOLL_PWAIT, [bi.epollfd as u64, ev.as_mut_ptr() as u64, 1, 1000, 0, 8])
+        syscall(
+            SYS_EPOLL_PWAIT,
+            [bi.epollfd as u64, ev.as_mut_ptr() as u64, 1, 1000, 0, 8],
+        )
     };
     puts(b"epoll_pwait=");
     put_hex(r as u64);
     puts(b" data=");
-    put_hex(u64::from_le_bytes([ev[4], ev[5], ev[6], ev[7], ev[8], ev[9], ev[10], ev[11]]));
+    put_hex(u64::from_le_bytes([
+        ev[4], ev[5], ev[6], ev[7], ev[8], ev[9], ev[10], ev[11],
+    ]));
     puts(b"\n");
 }
 
@@ -332,6 +353,27 @@ pub fn main(bi: &BootInfo) -> ! {
             let (fd, cap, bs) = disk(bi);
             block_io(SYS_PWRITE64, fd, &mut buf, bs, cap - bs + 1);
             puts(b"survived blk-badoffset\n");
+            exit(0);
+        }
+        b"net-rw" => {
+            let (_, _, _, fd, _) = entry(bi, 1);
+            // A broadcast Ethernet frame of 60 bytes.
+            buf[..60].fill(0);
+            buf[..6].fill(0xff);
+            // SAFETY: buf is valid for 60 and 2048 bytes.
+            let w = unsafe { syscall(SYS_WRITE, [fd as u64, buf.as_ptr() as u64, 60, 0, 0, 0]) };
+            // SAFETY: as above.
+            let r = unsafe {
+                syscall(
+                    SYS_READ,
+                    [fd as u64, buf.as_mut_ptr() as u64, 2048, 0, 0, 0],
+                )
+            };
+            puts(b"net write=");
+            put_hex(w as u64);
+            puts(b" read=");
+            put_hex(r as u64);
+            puts(b"\n");
             exit(0);
         }
         _ => {

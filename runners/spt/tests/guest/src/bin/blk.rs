@@ -2,7 +2,7 @@
 #![no_std]
 #![no_main]
 
-use spt_test_guest::{ABI_NOTE, AbiNote, BootInfo, MftEntry, MftNote, RESERVED, BLOCK};
+use spt_test_guest::{ABI_NOTE, AbiNote, BLOCK, BootInfo, MftEntry, MftNote, RESERVED};
 
 #[unsafe(link_section = ".note.solo5.abi")]
 #[used]

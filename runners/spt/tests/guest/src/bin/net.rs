@@ -1,0 +1,21 @@
+//! The guest with a manifest declaring one NET_BASIC device, "service".
+#![no_std]
+#![no_main]
+
+use spt_test_guest::{ABI_NOTE, AbiNote, BootInfo, MftEntry, MftNote, NET, RESERVED};
+
+#[unsafe(link_section = ".note.solo5.abi")]
+#[used]
+static ABI: AbiNote = ABI_NOTE;
+
+#[unsafe(link_section = ".note.solo5.manifest")]
+#[used]
+static MFT: MftNote<2> =
+    MftNote::new([MftEntry::new(b"", RESERVED), MftEntry::new(b"service", NET)]);
+
+/// The entry point: `rdi` = the boot information.
+#[unsafe(no_mangle)]
+pub extern "C" fn _start(bi: *const BootInfo) -> ! {
+    // SAFETY: the runner passes a valid boot information pointer.
+    spt_test_guest::main(unsafe { &*bi })
+}

@@ -370,18 +370,24 @@ impl Registry {
         for (i, a) in args.iter().enumerate() {
             if let Some(&j) = first.get(a.decl.name.as_str()) {
                 let b = &args[j];
-                let (primary, other) = (a, b);
+                // The application's declaration (a place the user can change) is the primary one.
+                let (primary, other) = if matches!(b.origin, ArgOrigin::Manifest(_)) {
+                    (b, a)
+                } else {
+                    (a, b)
+                };
                 let mut d = Diagnostic::error(format!(
                     "the boot argument `--{}` is declared twice",
                     a.decl.name
                 ))
-                .at(primary.label(manifest, format!("declared by {}", primary.place())))
-                .with_label(other.label(manifest, format!("and by {}", other.place())))
-                .with_note(format!(
-                    "declared by {} and by {}",
-                    other.place(),
-                    primary.place()
-                ));
+                .at(primary.label(
+                    manifest,
+                    match primary.origin {
+                        ArgOrigin::Manifest(_) => "declared here".to_string(),
+                        ArgOrigin::Package { .. } => format!("declared by {}", primary.place()),
+                    },
+                ))
+                .with_label(other.label(manifest, format!("and by {}", other.place())));
                 d = if matches!(a.origin, ArgOrigin::Manifest(_))
                     || matches!(b.origin, ArgOrigin::Manifest(_))
                 {

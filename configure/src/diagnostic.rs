@@ -234,19 +234,14 @@ impl Diagnostic {
             .max()
             .unwrap_or(1);
         let pad = " ".repeat(width);
-        let mut previous_file: Option<&str> = None;
         for (i, label) in labels.iter().enumerate() {
             let primary = i == 0 && self.primary.is_some();
-            let arrow = if primary || previous_file != Some(label.file.name.as_str()) {
-                "-->"
-            } else {
-                ":::"
-            };
+            // Like rustc: `-->` for the primary place, `:::` for the others.
+            let arrow = if primary { "-->" } else { ":::" };
             if i > 0 {
                 out.push_str(&format!("{pad} |\n"));
             }
             out.push_str(&format!("{pad}{arrow} {}\n", label.location()));
-            previous_file = Some(label.file.name.as_str());
             match &label.span {
                 Some(span) => render_snippet(
                     &mut out,
@@ -461,24 +456,36 @@ pub fn did_you_mean<'a>(
         .map(|(_, c)| c)
 }
 
-/// Edit distance between two strings (characters), bounded to avoid quadratic work on huge
-/// inputs: strings longer than 64 characters are never "close".
+/// Edit distance between two strings (characters; a swap of two neighbours counts as one
+/// edit), bounded to avoid quadratic work on huge inputs: strings longer than 64 characters
+/// are never "close".
 fn levenshtein(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     if a.len() > 64 || b.len() > 64 {
         return usize::MAX;
     }
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let cost = usize::from(ca != cb);
-            cur[j + 1] = (prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        prev = cur;
+    // d[i][j]: distance between a[..i] and b[..j] (optimal string alignment).
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
     }
-    prev[b.len()]
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j - 1] + cost)
+                .min(d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
 }
 
 /// `a, b, c`: the items joined by commas.
@@ -557,5 +564,6 @@ mod tests {
             Some("block")
         );
         assert_eq!(did_you_mean("zzzz", ["block", "net"]), None);
+        assert_eq!(did_you_mean("nte", ["net", "kv"]), Some("net"));
     }
 }

@@ -402,7 +402,8 @@ impl<'a> Cx<'a> {
         }
     }
 
-    /// The label pointing at where draft `i` comes from.
+    /// The label pointing at where draft `i` comes from. For an implicit instance: the need
+    /// that created it, saying so (the message given is then not used).
     fn place(&self, i: usize, message: impl Into<String>) -> Option<Label> {
         let d = &self.drafts[i];
         match (d.decl, &d.cause) {
@@ -411,10 +412,7 @@ impl<'a> Cx<'a> {
                 decl.ty.span.clone(),
                 message,
             )),
-            (None, Some(cause)) => Some(Label {
-                message: message.into(),
-                ..cause.clone()
-            }),
+            (None, Some(cause)) => Some(cause.clone()),
             (None, None) => None,
         }
     }
@@ -460,7 +458,8 @@ impl<'a> Cx<'a> {
             .collect();
         let what = match self.drafts[i].origin {
             Origin::Service => format!("the service `{}`", iface.name),
-            _ => format!("the device `{name}`"),
+            Origin::Implicit => format!("the default `{}` instance `{name}`", iface.name),
+            Origin::Declared => format!("the device `{name}`"),
         };
         match fits.as_slice() {
             [one] => return Some(one),
@@ -704,7 +703,9 @@ impl<'a> Cx<'a> {
                         origin: Origin::Implicit,
                         decl: None,
                         cause: Some(Label {
-                            message: String::new(),
+                            message: format!(
+                                "`{name}` needs the `{need}` instance `{target_name}` (role `{role}`)"
+                            ),
                             ..cause
                         }),
                         imp: None,
@@ -998,4 +999,55 @@ fn init_order(drafts: &[Draft<'_>], g: &DiGraph<usize, String>, keep: &[bool]) -
         }
     }
     order
+}
+
+/// Checks a project in one go: reads `unikernel.toml` and `src/lib.rs` in `project_dir`
+/// (shown with those relative names), resolves the keys and the graph. Problems in both
+/// files are reported together.
+pub fn check(
+    project_dir: &std::path::Path,
+    catalogue: &Catalogue,
+    target: Target,
+    overrides: &crate::keys::KeyOverrides,
+) -> Result<Resolved, Diagnostics> {
+    let manifest = crate::manifest::load_as(&project_dir.join("unikernel.toml"), "unikernel.toml");
+    let source = crate::source::scan_as(&project_dir.join("src").join("lib.rs"), "src/lib.rs");
+    check_parsed(manifest, source, catalogue, target, overrides)
+}
+
+/// [`check`] on texts already in memory (tests, editors).
+pub fn check_files(
+    manifest: std::sync::Arc<crate::diagnostic::SourceFile>,
+    lib_rs: std::sync::Arc<crate::diagnostic::SourceFile>,
+    catalogue: &Catalogue,
+    target: Target,
+    overrides: &crate::keys::KeyOverrides,
+) -> Result<Resolved, Diagnostics> {
+    let manifest = crate::manifest::parse(manifest);
+    let source = crate::source::scan_str(lib_rs);
+    check_parsed(manifest, source, catalogue, target, overrides)
+}
+
+fn check_parsed(
+    manifest: Result<Manifest, Diagnostics>,
+    source: Result<SourceInfo, Diagnostics>,
+    catalogue: &Catalogue,
+    target: Target,
+    overrides: &crate::keys::KeyOverrides,
+) -> Result<Resolved, Diagnostics> {
+    let mut diags = Diagnostics::new();
+    let keys = match &manifest {
+        Ok(m) => crate::keys::resolve(m, target, overrides)
+            .map_err(|d| diags.extend(d))
+            .ok(),
+        Err(d) => {
+            diags.extend(d.clone());
+            None
+        }
+    };
+    let source = source.map_err(|d| diags.extend(d)).ok();
+    match (manifest, keys, source) {
+        (Ok(m), Some(k), Some(s)) if !diags.has_errors() => resolve(&m, catalogue, target, &k, &s),
+        _ => Err(diags),
+    }
 }

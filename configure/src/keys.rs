@@ -225,7 +225,7 @@ pub fn resolve(
             origin,
         };
         if let Err(d) = check_value(&kv, target) {
-            diags.push(d);
+            diags.push(*d);
         } else {
             values.push(kv);
         }
@@ -234,7 +234,7 @@ pub fn resolve(
 }
 
 /// Checks one key's value: allowed at all, and allowed on `target`.
-fn check_value(kv: &KeyValue, target: Target) -> Result<(), Diagnostic> {
+fn check_value(kv: &KeyValue, target: Target) -> Result<(), Box<Diagnostic>> {
     let def = &kv.def;
     let on_cli = kv.source == KeySource::CommandLine;
     let place = |message: String| match &kv.origin {
@@ -264,11 +264,11 @@ fn check_value(kv: &KeyValue, target: Target) -> Result<(), Diagnostic> {
                 format!("did you mean `{} = \"{s}\"`?", def.name)
             });
         }
-        return Err(d);
+        return Err(Box::new(d));
     }
-    for c in CONSTRAINTS
+    if let Some(c) = CONSTRAINTS
         .iter()
-        .filter(|c| c.key == def.name && c.value == kv.value && c.allowed_on != target)
+        .find(|c| c.key == def.name && c.value == kv.value && c.allowed_on != target)
     {
         let message = format!("`{} = {}` is not available on {target}", def.name, kv.value);
         let help = if on_cli {
@@ -276,9 +276,11 @@ fn check_value(kv: &KeyValue, target: Target) -> Result<(), Diagnostic> {
         } else {
             format!("use `{} = \"{}\"`", def.name, c.instead)
         };
-        return Err(Diagnostic::error(message)
-            .at(place(c.reason.to_string()))
-            .with_help(help));
+        return Err(Box::new(
+            Diagnostic::error(message)
+                .at(place(c.reason.to_string()))
+                .with_help(help),
+        ));
     }
     Ok(())
 }

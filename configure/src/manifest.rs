@@ -233,9 +233,14 @@ pub fn parse(file: Arc<SourceFile>) -> Result<Manifest, Diagnostics> {
         diags: Diagnostics::new(),
     };
     let doc = doc.get_ref();
-    for (key, _) in doc.iter() {
+    for (key, value) in doc.iter() {
         if !TOP_LEVEL.contains(&key.get_ref().as_ref()) {
-            cx.unknown_key(key, "table", "the top level", &TOP_LEVEL);
+            let what = if value.get_ref().is_table() {
+                "table"
+            } else {
+                "key"
+            };
+            cx.unknown_key(key, what, "the top level", &TOP_LEVEL);
         }
     }
     let name = cx.unikernel(doc);

@@ -188,9 +188,16 @@ fn scan_inner(file: Arc<SourceFile>) -> Result<SourceInfo, Diagnostics> {
         Err(e) => {
             let mut diags = Diagnostics::new();
             for err in e {
+                let (message, label) = match err.to_string().as_str() {
+                    "cannot parse string into token stream" => (
+                        "unbalanced delimiters or an invalid token".to_string(),
+                        "cannot be read as Rust tokens from here: is every `(`, `[` and `{` closed?",
+                    ),
+                    other => (other.to_string(), ""),
+                };
                 diags.push(
-                    Diagnostic::error(format!("syntax error in {}: {err}", file.name))
-                        .at_span(&file, spans.range(err.span()), "")
+                    Diagnostic::error(format!("syntax error in {}: {message}", file.name))
+                        .at_span(&file, spans.range(err.span()), label)
                         .with_note(
                             "configure reads this file without compiling it; fix the syntax first",
                         ),

@@ -15,205 +15,10 @@ use crate::target::Target;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use bootvar::Kind;
-
-/// Local stand-in for `petrel_bootvar::{Kind, check_name, check_default}` while that crate
-/// does not have them yet. Same names and signatures, so switching is a one-line change of
-/// the `use` above.
-pub mod bootvar {
-    use std::net::{Ipv4Addr, Ipv6Addr};
-    use std::str::FromStr;
-
-    /// The kind of a boot argument's value.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-    pub enum Kind {
-        /// Any text.
-        String,
-        /// `true` or `false`.
-        Bool,
-        /// Signed integers.
-        I8,
-        /// 16-bit signed.
-        I16,
-        /// 32-bit signed.
-        I32,
-        /// 64-bit signed.
-        I64,
-        /// Unsigned integers.
-        U8,
-        /// 16-bit unsigned.
-        U16,
-        /// 32-bit unsigned.
-        U32,
-        /// 64-bit unsigned.
-        U64,
-        /// A signed integer (64 bits).
-        Int,
-        /// An unsigned integer (64 bits).
-        Uint,
-        /// A duration (`10s`, `500ms`).
-        Duration,
-        /// An IPv4 address.
-        Ipv4,
-        /// An IPv6 address.
-        Ipv6,
-        /// An IPv4 address with a prefix length.
-        Ipv4Prefix,
-        /// An IPv6 address with a prefix length.
-        Ipv6Prefix,
-        /// A MAC address.
-        Mac,
-    }
-
-    const NAMES: [(&str, Kind); 18] = [
-        ("string", Kind::String),
-        ("bool", Kind::Bool),
-        ("i8", Kind::I8),
-        ("i16", Kind::I16),
-        ("i32", Kind::I32),
-        ("i64", Kind::I64),
-        ("u8", Kind::U8),
-        ("u16", Kind::U16),
-        ("u32", Kind::U32),
-        ("u64", Kind::U64),
-        ("int", Kind::Int),
-        ("uint", Kind::Uint),
-        ("duration", Kind::Duration),
-        ("ipv4", Kind::Ipv4),
-        ("ipv6", Kind::Ipv6),
-        ("ipv4-prefix", Kind::Ipv4Prefix),
-        ("ipv6-prefix", Kind::Ipv6Prefix),
-        ("mac", Kind::Mac),
-    ];
-
-    impl Kind {
-        /// The kind named `name` (`ipv4-prefix`).
-        pub fn parse_name(name: &str) -> Option<Kind> {
-            NAMES.iter().find(|(n, _)| *n == name).map(|(_, k)| *k)
-        }
-
-        /// Its name.
-        pub fn name(self) -> &'static str {
-            NAMES
-                .iter()
-                .find(|(_, k)| *k == self)
-                .map_or("string", |(n, _)| n)
-        }
-    }
-
-    /// Checks an argument name: `[a-z][a-z0-9-]*`, not `help` or `version`.
-    pub fn check_name(name: &str) -> Result<(), String> {
-        if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-            return Err("a name starts with a lowercase letter (a-z)".into());
-        }
-        if let Some(c) = name
-            .chars()
-            .find(|&c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
-        {
-            return Err(format!(
-                "a name has only a-z, 0-9 and `-`, found `{}`",
-                c.escape_default()
-            ));
-        }
-        if name.ends_with('-') || name.contains("--") {
-            return Err("a name does not end with `-` nor contain `--`".into());
-        }
-        if name == "help" || name == "version" {
-            return Err(format!("`--{name}` is reserved"));
-        }
-        Ok(())
-    }
-
-    fn duration(v: &str) -> bool {
-        let digits = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
-        digits > 0
-            && v[..digits].parse::<u64>().is_ok()
-            && ["", "ns", "us", "ms", "s", "m", "h"].contains(&&v[digits..])
-    }
-
-    fn prefix<A: FromStr>(v: &str, max: u8) -> bool {
-        match v.split_once('/') {
-            Some((a, l)) => a.parse::<A>().is_ok() && l.parse::<u8>().is_ok_and(|l| l <= max),
-            None => false,
-        }
-    }
-
-    /// Checks that `value` is a valid value of `kind`.
-    pub fn check_default(kind: Kind, value: &str) -> Result<(), String> {
-        let ok = match kind {
-            Kind::String => true,
-            Kind::Bool => value == "true" || value == "false",
-            Kind::I8 => value.parse::<i8>().is_ok(),
-            Kind::I16 => value.parse::<i16>().is_ok(),
-            Kind::I32 => value.parse::<i32>().is_ok(),
-            Kind::I64 | Kind::Int => value.parse::<i64>().is_ok(),
-            Kind::U8 => value.parse::<u8>().is_ok(),
-            Kind::U16 => value.parse::<u16>().is_ok(),
-            Kind::U32 => value.parse::<u32>().is_ok(),
-            Kind::U64 | Kind::Uint => value.parse::<u64>().is_ok(),
-            Kind::Duration => duration(value),
-            Kind::Ipv4 => value.parse::<Ipv4Addr>().is_ok(),
-            Kind::Ipv6 => value.parse::<Ipv6Addr>().is_ok(),
-            Kind::Ipv4Prefix => prefix::<Ipv4Addr>(value, 32),
-            Kind::Ipv6Prefix => prefix::<Ipv6Addr>(value, 128),
-            Kind::Mac => {
-                let parts: Vec<&str> = value.split(':').collect();
-                parts.len() == 6
-                    && parts
-                        .iter()
-                        .all(|p| p.len() == 2 && u8::from_str_radix(p, 16).is_ok())
-            }
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(format!("expected {}", example(kind)))
-        }
-    }
-
-    fn example(kind: Kind) -> &'static str {
-        match kind {
-            Kind::String => "a string",
-            Kind::Bool => "`true` or `false`",
-            Kind::I8 => "an integer from -128 to 127",
-            Kind::I16 => "an integer from -32768 to 32767",
-            Kind::I32 => "a 32-bit signed integer",
-            Kind::I64 | Kind::Int => "a 64-bit signed integer",
-            Kind::U8 => "an integer from 0 to 255",
-            Kind::U16 => "an integer from 0 to 65535",
-            Kind::U32 => "an integer from 0 to 4294967295",
-            Kind::U64 | Kind::Uint => "a 64-bit unsigned integer",
-            Kind::Duration => "a duration such as `10s`, `500ms`, `2m`",
-            Kind::Ipv4 => "an IPv4 address such as `10.0.0.2`",
-            Kind::Ipv6 => "an IPv6 address such as `fe80::1`",
-            Kind::Ipv4Prefix => "an IPv4 address and prefix length such as `10.0.0.2/24`",
-            Kind::Ipv6Prefix => "an IPv6 address and prefix length such as `fe80::1/64`",
-            Kind::Mac => "a MAC address such as `02:00:00:00:00:01`",
-        }
-    }
-}
+use petrel_bootvar::{self as bootvar, Kind};
 
 /// The type names of boot arguments.
-pub const KIND_NAMES: [&str; 18] = [
-    "string",
-    "bool",
-    "i8",
-    "i16",
-    "i32",
-    "i64",
-    "u8",
-    "u16",
-    "u32",
-    "u64",
-    "int",
-    "uint",
-    "duration",
-    "ipv4",
-    "ipv6",
-    "ipv4-prefix",
-    "ipv6-prefix",
-    "mac",
-];
+pub const KIND_NAMES: &[&str] = Kind::NAMES;
 
 /// Where a boot argument was declared.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -564,7 +369,7 @@ fn check_app_arg(manifest: &Manifest, spec: &ArgSpec, diags: &mut Diagnostics) -
                 spec.ty.span.clone(),
                 format!("expected one of: {}", list(KIND_NAMES)),
             );
-        if let Some(s) = did_you_mean(&spec.ty.value, KIND_NAMES) {
+        if let Some(s) = did_you_mean(&spec.ty.value, KIND_NAMES.iter().copied()) {
             d = d.with_help(format!("did you mean `{s}`?"));
         } else if let Some(s) = rust_type_hint(&spec.ty.value) {
             d = d.with_help(format!("the type of a boot argument is written `{s}`"));
@@ -573,7 +378,12 @@ fn check_app_arg(manifest: &Manifest, spec: &ArgSpec, diags: &mut Diagnostics) -
         return false;
     };
     if let Some(default) = &spec.default {
-        if let Err(why) = bootvar::check_default(kind, &default.value) {
+        let checked = if spec.repeated.as_ref().is_some_and(|r| r.value) {
+            bootvar::check_default_list(kind, &default.value)
+        } else {
+            bootvar::check_default(kind, &default.value)
+        };
+        if let Err(why) = checked {
             diags.push(
                 Diagnostic::error(format!(
                     "invalid default `{}` for the boot argument `--{}` of type `{}`",
@@ -632,7 +442,12 @@ fn check_decl(decl: &ArgDecl) -> Result<(), String> {
     bootvar::check_name(&decl.name)?;
     let kind = Kind::parse_name(&decl.ty).ok_or_else(|| format!("unknown type `{}`", decl.ty))?;
     if let Some(d) = &decl.default {
-        bootvar::check_default(kind, d).map_err(|e| format!("invalid default `{d}`: {e}"))?;
+        let checked = if decl.repeated {
+            bootvar::check_default_list(kind, d)
+        } else {
+            bootvar::check_default(kind, d)
+        };
+        checked.map_err(|e| format!("invalid default `{d}`: {e}"))?;
     }
     Ok(())
 }
@@ -715,16 +530,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn shim_checks() {
-        assert!(bootvar::check_default(Kind::Ipv4Prefix, "10.0.0.2/24").is_ok());
-        assert!(bootvar::check_default(Kind::Ipv4Prefix, "10.0.0.2/33").is_err());
-        assert!(bootvar::check_default(Kind::U16, "70000").is_err());
-        assert!(bootvar::check_default(Kind::Duration, "500ms").is_ok());
-        assert!(bootvar::check_default(Kind::Mac, "02:00:00:00:00:0g").is_err());
+    fn bootvar_checks() {
+        let ipv4_prefix = Kind::parse_name("ipv4-prefix").unwrap();
+        assert!(bootvar::check_default(ipv4_prefix, "10.0.0.2/24").is_ok());
+        assert!(bootvar::check_default(ipv4_prefix, "10.0.0.2/33").is_err());
+        assert!(bootvar::check_default(Kind::parse_name("u16").unwrap(), "70000").is_err());
         assert!(bootvar::check_name("dns-servers").is_ok());
         assert!(bootvar::check_name("Help").is_err());
         for n in KIND_NAMES {
-            assert_eq!(Kind::parse_name(n).map(Kind::name), Some(n));
+            assert!(Kind::parse_name(n).is_some(), "{n}");
         }
     }
 

@@ -1,6 +1,7 @@
 //! [`petrel_clock::Clock`] on virtio: the CMOS RTC read at boot (taken as UTC), advanced by
 //! the monotonic clock (`petrel_platform_virtio::clock`).
 #![no_std]
+#![warn(missing_docs)]
 
 /// The virtio wall clock.
 pub struct VirtioClock;

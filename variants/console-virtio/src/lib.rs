@@ -1,5 +1,6 @@
 //! [`petrel_console::Console`] on virtio: COM1 (`petrel_platform_virtio::serial`).
 #![no_std]
+#![warn(missing_docs)]
 
 /// The virtio console.
 pub struct VirtioConsole;

@@ -59,7 +59,7 @@ impl Blk {
             (*req).sector = sector;
             (*req).status = 0xFF;
         }
-        let status = &raw mut (*self.req).status;
+        let status = &raw mut self.req.status;
         self.queue.set_desc(0, Desc { addr: req as u64, len: 16, flags: DESC_NEXT, next: 1 });
         let data_flags = if write { DESC_NEXT } else { DESC_NEXT | DESC_WRITE };
         self.queue.set_desc(1, Desc { addr: data as u64, len: len as u32, flags: data_flags, next: 2 });
@@ -146,7 +146,7 @@ impl Block {
 
     fn check(&self, offset: u64, len: usize) -> Result<u64, IoError> {
         let len = len as u64;
-        if len == 0 || len % SECTOR != 0 || offset % SECTOR != 0 || len > u64::from(u32::MAX) {
+        if len == 0 || !len.is_multiple_of(SECTOR) || !offset.is_multiple_of(SECTOR) || len > u64::from(u32::MAX) {
             return Err(IoError::Invalid);
         }
         match offset.checked_add(len) {

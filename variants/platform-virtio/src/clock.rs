@@ -21,35 +21,65 @@ static TSC_HZ: AtomicU64 = AtomicU64::new(0);
 /// Wall-clock nanoseconds at monotonic time 0.
 static WALL_AT_ORIGIN: AtomicU64 = AtomicU64::new(0);
 
-/// Measures the TSC frequency against the PIT (channel 2, 50 ms) and reads the RTC. Call
-/// once at boot, with interrupts off.
+/// Measures the TSC frequency against the PIT and reads the RTC. Call once at boot, with
+/// interrupts off.
 pub fn init() {
-    // Channel 2 counts down from `count` in mode 0; its output (port 0x61 bit 5) goes high at
-    // zero. Its gate is port 0x61 bit 0; bit 1 (the speaker) stays off.
-    let count: u16 = 59_659; // 50 ms
-    let p61 = inb(0x61);
-    outb(0x61, (p61 & !0x02) | 0x01);
-    outb(0x43, 0b1011_0000); // channel 2, lobyte/hibyte, mode 0, binary
-    outb(0x42, count as u8);
-    outb(0x42, (count >> 8) as u8);
-    let t0 = rdtsc();
-    let mut t1 = t0;
-    // Bounded: if the PIT never answers, fall back to the loop's own duration (~ a few ms).
-    for _ in 0..100_000_000u32 {
-        t1 = rdtsc();
-        if inb(0x61) & 0x20 != 0 {
-            break;
-        }
-    }
-    outb(0x61, p61);
-    let ticks = (t1 - t0).max(1);
-    let hz = (u128::from(ticks) * u128::from(PIT_HZ) / u128::from(count)) as u64;
-    let hz = hz.max(1_000_000);
+    let mut runs = [calibrate_once(), calibrate_once(), calibrate_once()];
+    runs.sort_unstable();
+    let hz = runs[1].max(1_000_000);
     TSC_HZ.store(hz, Ordering::Relaxed);
     NS_PER_TICK_32.store(((1_000_000_000u128 << 32) / u128::from(hz)) as u64, Ordering::Relaxed);
     TSC_ORIGIN.store(rdtsc(), Ordering::Relaxed);
     let wall = rtc_unix_seconds().saturating_mul(1_000_000_000);
     WALL_AT_ORIGIN.store(wall, Ordering::Relaxed);
+}
+
+/// Latches and reads PIT channel 2's counter.
+fn pit2_count() -> u16 {
+    outb(0x43, 0b1000_0000); // latch channel 2
+    let lo = inb(0x42);
+    let hi = inb(0x42);
+    u16::from_le_bytes([lo, hi])
+}
+
+/// A (TSC, PIT count) pair read as close together as we can: the best of five tries, judged
+/// by how many TSC ticks the PIT read took. A virtual CPU can be descheduled by its host at
+/// any time; a pair that straddles such a gap would skew the calibration.
+fn sample() -> (u64, u16) {
+    let mut best = (u64::MAX, 0, 0);
+    for _ in 0..5 {
+        let a = rdtsc();
+        let c = pit2_count();
+        let b = rdtsc();
+        if b - a < best.0 {
+            best = (b - a, a + (b - a) / 2, c);
+        }
+    }
+    (best.1, best.2)
+}
+
+/// One calibration: PIT channel 2 counts down from 0xFFFF (mode 0, gate on, speaker off);
+/// two (TSC, count) samples about 20 ms apart give the TSC frequency.
+fn calibrate_once() -> u64 {
+    const WINDOW: u16 = 23_864; // 20 ms of PIT ticks
+    let p61 = inb(0x61);
+    outb(0x61, (p61 & !0x02) | 0x01);
+    outb(0x43, 0b1011_0000); // channel 2, lobyte/hibyte, mode 0, binary
+    outb(0x42, 0xFF);
+    outb(0x42, 0xFF);
+    let (t0, c0) = sample();
+    let mut last = (t0, c0);
+    // Bounded: a PIT that does not count ends the loop after about as many reads.
+    for _ in 0..10_000_000u32 {
+        last = sample();
+        if c0.wrapping_sub(last.1) >= WINDOW {
+            break;
+        }
+    }
+    outb(0x61, p61);
+    let (t1, c1) = last;
+    let ticks = u64::from(c0.wrapping_sub(c1)).max(1);
+    (u128::from(t1.wrapping_sub(t0)) * u128::from(PIT_HZ) / u128::from(ticks)) as u64
 }
 
 /// The calibrated TSC frequency, in Hz.

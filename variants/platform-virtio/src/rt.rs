@@ -1,5 +1,6 @@
 //! The Rust side of boot, the panic handler and the command line.
 
+use core::cell::UnsafeCell;
 use core::fmt::Write;
 
 use crate::serial::Serial;
@@ -10,14 +11,20 @@ const CMDLINE_MAX: usize = 8191;
 
 /// The command line without the loader's first word, copied out of the multiboot area
 /// (which QEMU puts right after the image, where the heap begins).
-static mut CMDLINE: [u8; CMDLINE_MAX] = [0; CMDLINE_MAX];
-static mut CMDLINE_LEN: usize = 0;
+static CMDLINE: Cmdline = Cmdline(UnsafeCell::new(([0; CMDLINE_MAX], 0)));
+
+/// The bytes and their length.
+struct Cmdline(UnsafeCell<([u8; CMDLINE_MAX], usize)>);
+// SAFETY: written once by `boot_main` before any other code runs (one CPU, interrupts off),
+// only read afterwards.
+unsafe impl Sync for Cmdline {}
 
 /// The command line the unikernel was booted with, the loader's first word (the kernel file
 /// name) skipped.
 pub fn cmdline() -> &'static [u8] {
     // SAFETY: written once in `boot_main` before any other code runs, read-only after.
-    unsafe { &(&*(&raw const CMDLINE))[..CMDLINE_LEN] }
+    let (bytes, len) = unsafe { &*CMDLINE.0.get() };
+    &bytes[..*len]
 }
 
 /// Heap below this many bytes is refused, as Solo5 does.
@@ -34,10 +41,9 @@ pub extern "C" fn boot_main(mbi: u32) -> ! {
     let n = args.len().min(CMDLINE_MAX);
     // SAFETY: single-threaded boot, nothing else has a reference to CMDLINE yet; the
     // multiboot area and CMDLINE (in .bss) do not overlap.
-    unsafe {
-        (&mut *(&raw mut CMDLINE))[..n].copy_from_slice(&args[..n]);
-        CMDLINE_LEN = n;
-    }
+    let (bytes, len) = unsafe { &mut *CMDLINE.0.get() };
+    bytes[..n].copy_from_slice(&args[..n]);
+    *len = n;
 
     unsafe extern "C" {
         static _end: u8;

@@ -10,6 +10,7 @@
 //!   register deasserts the level-triggered INTx) and records it in [`take_device_events`].
 
 use core::arch::naked_asm;
+use core::cell::UnsafeCell;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 
@@ -117,7 +118,13 @@ struct Gate {
 struct Idt([Gate; 48]);
 
 /// The IDT. Written once by [`init`] before interrupts are first enabled.
-static mut IDT: Idt = Idt([Gate { off_lo: 0, selector: 0, ist: 0, attr: 0, off_mid: 0, off_hi: 0, zero: 0 }; 48]);
+static IDT: IdtCell = IdtCell(UnsafeCell::new(Idt(
+    [Gate { off_lo: 0, selector: 0, ist: 0, attr: 0, off_mid: 0, off_hi: 0, zero: 0 }; 48],
+)));
+
+struct IdtCell(UnsafeCell<Idt>);
+// SAFETY: written once by `init` at boot (one CPU, interrupts off), then only read by the CPU.
+unsafe impl Sync for IdtCell {}
 
 /// Device lines: bit `n` set = IRQ `n` has at least one virtio device.
 static DEVICE_LINES: AtomicU16 = AtomicU16::new(0);
@@ -133,7 +140,7 @@ const PIC2: u16 = 0xA0;
 pub fn init() {
     // SAFETY: called once at boot, before interrupts are enabled and before anything else
     // reads the IDT, so this is the only access to it.
-    let idt = unsafe { &mut *(&raw mut IDT) };
+    let idt = unsafe { &mut *IDT.0.get() };
     for (gate, stub) in idt.0.iter_mut().zip(STUBS.iter()) {
         let addr = *stub as usize as u64;
         *gate = Gate {

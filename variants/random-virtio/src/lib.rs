@@ -62,10 +62,10 @@ mod imp {
 
     /// The next 64 random bits.
     pub fn next() -> u64 {
-        if source() == 1 {
-            if let Some(v) = rdrand() {
-                return v;
-            }
+        if source() == 1
+            && let Some(v) = rdrand()
+        {
+            return v;
         }
         splitmix()
     }

@@ -1,6 +1,7 @@
 //! [`petrel_time::Time`] on virtio: the TSC, calibrated against the PIT at boot
 //! (`petrel_platform_virtio::clock`).
 #![no_std]
+#![warn(missing_docs)]
 
 /// The virtio monotonic clock.
 pub struct VirtioTime;

@@ -8,7 +8,10 @@
 //! `_start32` then
 //! 1. zeroes `[_edata, _ebss)` itself (a loader that ignores `bss_end` still works);
 //! 2. builds page tables in `.bss`: 0-4 GiB identity-mapped with 2 MiB pages, except the first
-//!    2 MiB, mapped with 4 KiB pages and page 0 left out so that a null dereference faults;
+//!    16 MiB, mapped with 4 KiB pages so that page 0 can be left out (a null dereference
+//!    faults) and so can the guard page below the boot stack (a stack overflow faults, and
+//!    the page-fault handler runs on its own stack, see [`crate::trap`]) when the image is
+//!    smaller than that;
 //! 3. loads a GDT (null, 64-bit code 0x08, data 0x10), sets CR4.PAE, CR3, EFER.LME and
 //!    CR0.PG, and far-jumps to `_start64`;
 //! 4. `_start64` loads the data segments and the boot stack and calls
@@ -20,8 +23,12 @@
 //! The linker script (`templates/virtio/link.ld.j2`) places `.text.multiboot` first, at
 //! 0x100000, and defines `_stext`, `_edata`, `_ebss` and `_end`.
 
-/// Size of the boot stack (in `.bss`), on which the whole unikernel runs.
-pub const STACK_SIZE: usize = 512 * 1024;
+use crate::STACK_SIZE;
+
+unsafe extern "C" {
+    /// The (unmapped) page below the boot stack.
+    pub static __petrel_stack_guard: u8;
+}
 
 // The multiboot magic (0x1BADB002), flags (bit 0 page-align modules, bit 1 memory map,
 // bit 16 a.out kludge = 0x00010003) and checksum (-(magic + flags) mod 2^32 = 0xE4514FFB).
@@ -81,17 +88,30 @@ _start32:
     addl $8, %edi
     loop 1b
 
-    /* The first 2 MiB with 4 KiB pages; entry 0 stays absent. */
+    /* The first 16 MiB with 4 KiB pages (PD[0..8] -> 8 page tables). */
     movl $__petrel_pt, %eax
     orl $3, %eax
-    movl %eax, __petrel_pd
-    movl $__petrel_pt + 8, %edi
-    movl $0x1003, %eax
-    movl $511, %ecx
+    movl $__petrel_pd, %edi
+    movl $8, %ecx
 1:  movl %eax, (%edi)
     addl $0x1000, %eax
     addl $8, %edi
     loop 1b
+    /* 4095 PT entries from page 1; entry 0 (page 0) stays absent. */
+    movl $__petrel_pt + 8, %edi
+    movl $0x1003, %eax
+    movl $4095, %ecx
+1:  movl %eax, (%edi)
+    addl $0x1000, %eax
+    addl $8, %edi
+    loop 1b
+    /* Unmap the stack's guard page if it lies in those 16 MiB. */
+    movl $__petrel_stack_guard, %eax
+    shrl $12, %eax
+    cmpl $4096, %eax
+    jae 1f
+    movl $0, __petrel_pt(,%eax,8)
+1:
 
     lgdt __petrel_gdt_ptr
 
@@ -155,8 +175,10 @@ __petrel_pdpt:
 __petrel_pd:
     .skip 4 * 4096
 __petrel_pt:
+    .skip 8 * 4096
+    .global __petrel_stack_guard
+__petrel_stack_guard:
     .skip 4096
-    .balign 16
 __petrel_boot_stack:
     .skip {stack_size}
 __petrel_boot_stack_top:

@@ -29,6 +29,8 @@
 //! host workspace still builds and tests the rest.
 #![cfg_attr(not(test), no_std)]
 #![warn(missing_docs)]
+// On a hosted target the boot path that calls the drivers is compiled out.
+#![cfg_attr(not(target_os = "none"), allow(dead_code))]
 
 extern crate alloc;
 
@@ -51,6 +53,10 @@ pub mod virtio;
 
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub use rt::cmdline;
+
+/// Size of the boot stack (in `.bss`, above an unmapped guard page), on which the whole
+/// unikernel runs.
+pub const STACK_SIZE: usize = 512 * 1024;
 
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 petrel_rt_core::solo5_abi_note!(ABI_TARGET_VIRTIO, VIRTIO_ABI_VERSION);

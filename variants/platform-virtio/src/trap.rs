@@ -4,7 +4,10 @@
 //! the middle of Rust code that holds a borrow: handlers only touch atomics and ports.
 //!
 //! - Vectors 0-31 (CPU exceptions) print the exception, the error code, RIP (and CR2 for a
-//!   page fault) on the console and exit 255, instead of letting the CPU triple-fault.
+//!   page fault) on the console and exit 255, instead of letting the CPU triple-fault. NMI,
+//!   double fault, page fault and machine check run on a separate 16 KiB stack (IST 1 of a
+//!   TSS this module installs, with its own GDT), so that a boot-stack overflow into the guard
+//!   page is reported ("stack overflow") rather than escalating to a triple fault.
 //! - Vectors 32-47 are the remapped PIC IRQs 0-15. IRQ 0 is the PIT; any other line is a
 //!   device line. The handler acknowledges every virtio device on the line (reading its ISR
 //!   register deasserts the level-triggered INTx) and records it in [`take_device_events`].
@@ -131,6 +134,74 @@ static DEVICE_LINES: AtomicU16 = AtomicU16::new(0);
 /// Events not yet taken: bit `h` = device handle `h` interrupted (bit 0: the PIT).
 static EVENTS: AtomicU64 = AtomicU64::new(0);
 
+/// A 64-bit task-state segment (only the IST pointers are used).
+#[repr(C, packed(4))]
+struct Tss {
+    reserved0: u32,
+    rsp: [u64; 3],
+    reserved1: u64,
+    ist: [u64; 7],
+    reserved2: u64,
+    reserved3: u16,
+    iomap_base: u16,
+}
+
+const IST_SIZE: usize = 16 * 1024;
+
+/// What `init` installs: the GDT (null, code 0x08, data 0x10, TSS 0x18) and the TSS.
+#[repr(C, align(16))]
+struct Tables {
+    gdt: [u64; 5],
+    tss: Tss,
+}
+
+/// The IST 1 stack (zero-initialised, so in `.bss`). Only the CPU uses it.
+#[repr(C, align(16))]
+struct IstStack(UnsafeCell<[u8; IST_SIZE]>);
+// SAFETY: Rust code never reads or writes it; only its address is taken.
+unsafe impl Sync for IstStack {}
+static IST_STACK: IstStack = IstStack(UnsafeCell::new([0; IST_SIZE]));
+
+struct TablesCell(UnsafeCell<Tables>);
+// SAFETY: written once by `init` at boot (one CPU, interrupts off), then only used by the CPU.
+unsafe impl Sync for TablesCell {}
+
+static TABLES: TablesCell = TablesCell(UnsafeCell::new(Tables {
+    gdt: [0, 0x00AF_9A00_0000_FFFF, 0x00CF_9200_0000_FFFF, 0, 0],
+    tss: Tss { reserved0: 0, rsp: [0; 3], reserved1: 0, ist: [0; 7], reserved2: 0, reserved3: 0, iomap_base: 104 },
+}));
+
+/// Vectors that run on IST 1: NMI, double fault, page fault, machine check.
+const IST_VECTORS: [usize; 4] = [2, 8, 14, 18];
+
+/// Installs a GDT with a TSS whose IST 1 is a dedicated stack, and loads the task register.
+fn init_tss() {
+    // SAFETY: called once at boot before interrupts are enabled; nothing else accesses TABLES.
+    let t = unsafe { &mut *TABLES.0.get() };
+    let top = (IST_STACK.0.get() as u64 + IST_SIZE as u64) & !15;
+    t.tss.ist = [top, 0, 0, 0, 0, 0, 0];
+    let base = &raw const t.tss as u64;
+    let limit = (core::mem::size_of::<Tss>() - 1) as u64;
+    t.gdt[3] = (limit & 0xFFFF)
+        | ((base & 0xFF_FFFF) << 16)
+        | (0x89 << 40) // present, 64-bit available TSS
+        | (((limit >> 16) & 0xF) << 48)
+        | (((base >> 24) & 0xFF) << 56);
+    t.gdt[4] = base >> 32;
+    #[repr(C, packed)]
+    struct Gdtr {
+        limit: u16,
+        base: u64,
+    }
+    let gdtr = Gdtr { limit: (core::mem::size_of::<[u64; 5]>() - 1) as u16, base: t.gdt.as_ptr() as u64 };
+    // SAFETY: the new GDT has the same code (0x08) and data (0x10) descriptors as the boot
+    // GDT, so the loaded segment registers stay valid; 0x18 is the TSS descriptor just built.
+    unsafe {
+        core::arch::asm!("lgdt [{}]", in(reg) &gdtr, options(readonly, nostack, preserves_flags));
+        core::arch::asm!("ltr {0:x}", in(reg) 0x18u16, options(nomem, nostack, preserves_flags));
+    }
+}
+
 /// PIC ports.
 const PIC1: u16 = 0x20;
 const PIC2: u16 = 0xA0;
@@ -138,15 +209,16 @@ const PIC2: u16 = 0xA0;
 /// Fills and loads the IDT, remaps the PICs to vectors 32-47 and masks every line but the
 /// PIT (IRQ 0) and the cascade (IRQ 2). Call once, with interrupts off.
 pub fn init() {
+    init_tss();
     // SAFETY: called once at boot, before interrupts are enabled and before anything else
     // reads the IDT, so this is the only access to it.
     let idt = unsafe { &mut *IDT.0.get() };
-    for (gate, stub) in idt.0.iter_mut().zip(STUBS.iter()) {
+    for (vector, (gate, stub)) in idt.0.iter_mut().zip(STUBS.iter()).enumerate() {
         let addr = *stub as usize as u64;
         *gate = Gate {
             off_lo: addr as u16,
             selector: 0x08,
-            ist: 0,
+            ist: u8::from(IST_VECTORS.contains(&vector)),
             attr: 0x8E, // present, ring 0, 64-bit interrupt gate
             off_mid: (addr >> 16) as u16,
             off_hi: (addr >> 32) as u32,
@@ -194,6 +266,18 @@ pub fn take_device_events() -> u64 {
     EVENTS.swap(0, Ordering::SeqCst) & !1
 }
 
+/// The boot stack's guard page, if the target has one.
+fn stack_guard() -> Option<u64> {
+    #[cfg(all(target_arch = "x86_64", target_os = "none"))]
+    {
+        Some(&raw const crate::boot::__petrel_stack_guard as u64)
+    }
+    #[cfg(not(all(target_arch = "x86_64", target_os = "none")))]
+    {
+        None
+    }
+}
+
 /// In-service register of one PIC (to tell a spurious IRQ 7/15 from a real one).
 fn in_service(pic: u16) -> u8 {
     outb(pic, 0x0B);
@@ -210,7 +294,13 @@ extern "C" fn trap(frame: &TrapFrame) {
             EXCEPTIONS[vector], frame.error, frame.rip, frame.rsp
         );
         if vector == 14 {
-            let _ = write!(out, ", address {:#x}", crate::cpu::cr2());
+            let addr = crate::cpu::cr2();
+            let _ = write!(out, ", address {addr:#x}");
+            if let Some(guard) = stack_guard()
+                && (guard..guard + 4096).contains(&addr)
+            {
+                let _ = write!(out, ": stack overflow (the boot stack is {} KiB)", crate::STACK_SIZE / 1024);
+            }
         }
         let _ = writeln!(out, "\n(rax {:#x} rcx {:#x} rdx {:#x} rsi {:#x} rdi {:#x})", frame.rax, frame.rcx, frame.rdx, frame.rsi, frame.rdi);
         crate::exit::exit(255);

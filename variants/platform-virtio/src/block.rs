@@ -47,11 +47,28 @@ impl Blk {
         queue.suppress_interrupts();
         let sectors = u64::from(dev.config32(0)) | (u64::from(dev.config32(4)) << 32);
         dev.ready();
-        let req = Box::new(Req { ty: 0, reserved: 0, sector: 0, status: 0xFF });
-        Some(Blk { dev, queue, sectors, read_only: features & F_RO != 0, req })
+        let req = Box::new(Req {
+            ty: 0,
+            reserved: 0,
+            sector: 0,
+            status: 0xFF,
+        });
+        Some(Blk {
+            dev,
+            queue,
+            sectors,
+            read_only: features & F_RO != 0,
+            req,
+        })
     }
 
-    fn transfer(&mut self, write: bool, sector: u64, data: *mut u8, len: usize) -> Result<(), IoError> {
+    fn transfer(
+        &mut self,
+        write: bool,
+        sector: u64,
+        data: *mut u8,
+        len: usize,
+    ) -> Result<(), IoError> {
         let req: *mut Req = &mut *self.req;
         // SAFETY: `req` points to the boxed request, owned by this driver.
         unsafe {
@@ -60,10 +77,38 @@ impl Blk {
             (*req).status = 0xFF;
         }
         let status = &raw mut self.req.status;
-        self.queue.set_desc(0, Desc { addr: req as u64, len: 16, flags: DESC_NEXT, next: 1 });
-        let data_flags = if write { DESC_NEXT } else { DESC_NEXT | DESC_WRITE };
-        self.queue.set_desc(1, Desc { addr: data as u64, len: len as u32, flags: data_flags, next: 2 });
-        self.queue.set_desc(2, Desc { addr: status as u64, len: 1, flags: DESC_WRITE, next: 0 });
+        self.queue.set_desc(
+            0,
+            Desc {
+                addr: req as u64,
+                len: 16,
+                flags: DESC_NEXT,
+                next: 1,
+            },
+        );
+        let data_flags = if write {
+            DESC_NEXT
+        } else {
+            DESC_NEXT | DESC_WRITE
+        };
+        self.queue.set_desc(
+            1,
+            Desc {
+                addr: data as u64,
+                len: len as u32,
+                flags: data_flags,
+                next: 2,
+            },
+        );
+        self.queue.set_desc(
+            2,
+            Desc {
+                addr: status as u64,
+                len: 1,
+                flags: DESC_WRITE,
+                next: 0,
+            },
+        );
         self.queue.push(0);
         self.dev.notify(0);
         let start = crate::clock::monotonic_ns();
@@ -114,7 +159,10 @@ pub struct Block {
 
 /// Acquires the block device `name` of the manifest (once).
 pub fn acquire(name: &str) -> Result<Block, AcquireError> {
-    acquire_handle(devices::handle_of(name, petrel_rt_core::solo5::MFT_DEV_BLOCK_BASIC)?)
+    acquire_handle(devices::handle_of(
+        name,
+        petrel_rt_core::solo5::MFT_DEV_BLOCK_BASIC,
+    )?)
 }
 
 /// Acquires the block device at manifest index `handle` (once).
@@ -136,7 +184,10 @@ impl Block {
 
     /// Capacity and block size.
     pub fn info(&self) -> Info {
-        Info { capacity: self.drv.sectors * SECTOR, block_size: SECTOR }
+        Info {
+            capacity: self.drv.sectors * SECTOR,
+            block_size: SECTOR,
+        }
     }
 
     /// Whether the device refuses writes.
@@ -146,7 +197,11 @@ impl Block {
 
     fn check(&self, offset: u64, len: usize) -> Result<u64, IoError> {
         let len = len as u64;
-        if len == 0 || !len.is_multiple_of(SECTOR) || !offset.is_multiple_of(SECTOR) || len > u64::from(u32::MAX) {
+        if len == 0
+            || !len.is_multiple_of(SECTOR)
+            || !offset.is_multiple_of(SECTOR)
+            || len > u64::from(u32::MAX)
+        {
             return Err(IoError::Invalid);
         }
         match offset.checked_add(len) {
@@ -158,7 +213,8 @@ impl Block {
     /// Reads `buf.len()` bytes at byte `offset` (both multiples of [`SECTOR`]).
     pub fn read(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), IoError> {
         let sector = self.check(offset, buf.len())?;
-        self.drv.transfer(false, sector, buf.as_mut_ptr(), buf.len())
+        self.drv
+            .transfer(false, sector, buf.as_mut_ptr(), buf.len())
     }
 
     /// Writes `buf` at byte `offset` (both multiples of [`SECTOR`]).
@@ -169,6 +225,7 @@ impl Block {
         }
         // The device only reads this buffer (no DESC_WRITE), so the cast away from const is
         // never written through.
-        self.drv.transfer(true, sector, buf.as_ptr() as *mut u8, buf.len())
+        self.drv
+            .transfer(true, sector, buf.as_ptr() as *mut u8, buf.len())
     }
 }

@@ -15,7 +15,7 @@
 //! 3. loads a GDT (null, 64-bit code 0x08, data 0x10), sets CR4.PAE, CR3, EFER.LME and
 //!    CR0.PG, and far-jumps to `_start64`;
 //! 4. `_start64` loads the data segments and the boot stack and calls
-//!    [`crate::rt::boot_main`] with the multiboot information address.
+//!    `rt::boot_main` with the multiboot information address.
 //!
 //! No SSE: the image is built for `x86_64-unknown-none` (soft-float), so nothing here enables
 //! it, and no code may use it.

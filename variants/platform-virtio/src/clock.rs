@@ -28,7 +28,10 @@ pub fn init() {
     runs.sort_unstable();
     let hz = runs[1].max(1_000_000);
     TSC_HZ.store(hz, Ordering::Relaxed);
-    NS_PER_TICK_32.store(((1_000_000_000u128 << 32) / u128::from(hz)) as u64, Ordering::Relaxed);
+    NS_PER_TICK_32.store(
+        ((1_000_000_000u128 << 32) / u128::from(hz)) as u64,
+        Ordering::Relaxed,
+    );
     TSC_ORIGIN.store(rdtsc(), Ordering::Relaxed);
     let wall = rtc_unix_seconds().saturating_mul(1_000_000_000);
     WALL_AT_ORIGIN.store(wall, Ordering::Relaxed);
@@ -96,7 +99,9 @@ pub fn monotonic_ns() -> u64 {
 /// Wall-clock nanoseconds since the Unix epoch: the RTC at boot plus the monotonic time
 /// since.
 pub fn wall_ns() -> u64 {
-    WALL_AT_ORIGIN.load(Ordering::Relaxed).saturating_add(monotonic_ns())
+    WALL_AT_ORIGIN
+        .load(Ordering::Relaxed)
+        .saturating_add(monotonic_ns())
 }
 
 /// Arms the PIT (channel 0, mode 0: interrupt on terminal count) to raise IRQ 0 after
@@ -126,7 +131,15 @@ fn rtc_unix_seconds() -> u64 {
                 break;
             }
         }
-        [cmos(0x00), cmos(0x02), cmos(0x04), cmos(0x07), cmos(0x08), cmos(0x09), cmos(0x32)]
+        [
+            cmos(0x00),
+            cmos(0x02),
+            cmos(0x04),
+            cmos(0x07),
+            cmos(0x08),
+            cmos(0x09),
+            cmos(0x32),
+        ]
     }
     let mut r = raw();
     for _ in 0..10 {
@@ -139,7 +152,13 @@ fn rtc_unix_seconds() -> u64 {
     let status_b = cmos(0x0B);
     let binary = status_b & 0x04 != 0;
     let h24 = status_b & 0x02 != 0;
-    let dec = |v: u8| if binary { u64::from(v) } else { u64::from((v & 0x0F) + (v >> 4) * 10) };
+    let dec = |v: u8| {
+        if binary {
+            u64::from(v)
+        } else {
+            u64::from((v & 0x0F) + (v >> 4) * 10)
+        }
+    };
     let sec = dec(r[0]);
     let min = dec(r[1]);
     let pm = !h24 && r[2] & 0x80 != 0;
@@ -162,7 +181,11 @@ fn rtc_unix_seconds() -> u64 {
 
 /// Days from 1970-01-01 to the given proleptic Gregorian date (years >= 1970).
 pub fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
-    let (y, m) = if month <= 2 { (year - 1, month + 9) } else { (year, month - 3) };
+    let (y, m) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
     let era = y / 400;
     let yoe = y - era * 400;
     let doy = (153 * m + 2) / 5 + day - 1;

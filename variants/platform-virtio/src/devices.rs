@@ -62,7 +62,9 @@ pub(crate) fn acknowledge_line(line: u8) -> u64 {
     for (h, slot) in LINES.iter().enumerate() {
         let v = slot.load(Ordering::Relaxed);
         if v & (1 << 31) != 0 && v as u8 == line {
-            let dev = Legacy { io: (v >> 8) as u16 };
+            let dev = Legacy {
+                io: (v >> 8) as u16,
+            };
             if dev.isr() != 0 {
                 handles |= 1 << h;
             }
@@ -88,7 +90,10 @@ fn manifest_from_image() -> &'static [MftEntry] {
     match unsafe { petrel_rt_core::solo5::boot_manifest(start.wrapping_add(24)) } {
         Ok(e) => e,
         Err(err) => {
-            let _ = writeln!(Serial, "petrel: the built-in Solo5 manifest is invalid ({err:?})");
+            let _ = writeln!(
+                Serial,
+                "petrel: the built-in Solo5 manifest is invalid ({err:?})"
+            );
             crate::exit::exit(255)
         }
     }
@@ -149,7 +154,9 @@ pub(crate) fn init() {
             continue;
         }
         f.enable();
-        let dev = Legacy { io: (f.bar0 & 0xFFFC) as u16 };
+        let dev = Legacy {
+            io: (f.bar0 & 0xFFFC) as u16,
+        };
         let driver = if kind == MFT_DEV_BLOCK_BASIC {
             block::Blk::new(dev).map(Driver::Blk)
         } else {
@@ -157,15 +164,26 @@ pub(crate) fn init() {
         };
         match driver {
             Some(d) => {
-                if matches!(d, Driver::Net(_)) && f.irq < 16 {
-                    LINES[next].store(1 << 31 | u32::from(dev.io) << 8 | u32::from(f.irq), Ordering::SeqCst);
-                    crate::trap::enable_device_line(f.irq);
+                if f.irq < 16 {
+                    // Every device is acknowledged on its line (a disk may share a line with a
+                    // NIC), but only NICs unmask theirs: disk requests are polled.
+                    LINES[next].store(
+                        1 << 31 | u32::from(dev.io) << 8 | u32::from(f.irq),
+                        Ordering::SeqCst,
+                    );
+                    if matches!(d, Driver::Net(_)) {
+                        crate::trap::enable_device_line(f.irq);
+                    }
                 }
                 drivers[next] = Some(d);
             }
             None => {
                 dev.fail();
-                let _ = writeln!(Serial, "petrel: PCI {:02x}:{:02x}.{}: virtio device setup failed", b.bus, b.device, b.function);
+                let _ = writeln!(
+                    Serial,
+                    "petrel: PCI {:02x}:{:02x}.{}: virtio device setup failed",
+                    b.bus, b.device, b.function
+                );
             }
         }
         next += 1;
@@ -181,7 +199,10 @@ pub(crate) fn init() {
                 );
             }
         }
-        let _ = writeln!(Serial, "petrel: All declared devices must be attached. Aborting.");
+        let _ = writeln!(
+            Serial,
+            "petrel: All declared devices must be attached. Aborting."
+        );
         crate::exit::exit(255);
     }
     *MANIFEST.0.borrow_mut() = manifest;
@@ -202,13 +223,20 @@ pub fn handle_of(name: &str, ty: u32) -> Result<usize, AcquireError> {
         .skip(1)
         .find(|(_, e)| e.name_bytes() == name.as_bytes())
         .ok_or(AcquireError::NotFound)?;
-    if e.ty != ty { Err(AcquireError::WrongType) } else { Ok(h) }
+    if e.ty != ty {
+        Err(AcquireError::WrongType)
+    } else {
+        Ok(h)
+    }
 }
 
 /// Takes the driver of `handle` out of the table.
 pub(crate) fn take(handle: usize) -> Result<Driver, AcquireError> {
     let mut d = DRIVERS.0.borrow_mut();
-    let slot = d.get_mut(handle).filter(|_| handle > 0).ok_or(AcquireError::NotFound)?;
+    let slot = d
+        .get_mut(handle)
+        .filter(|_| handle > 0)
+        .ok_or(AcquireError::NotFound)?;
     slot.take().ok_or(AcquireError::Busy)
 }
 

@@ -25,7 +25,11 @@ pub const DEBUG_EXIT_PORT: u16 = 0xF4;
 
 /// The value written to [`DEBUG_EXIT_PORT`] for guest exit code `code`.
 pub const fn encode(code: i32) -> u32 {
-    if code >= 0 && code <= 125 { code as u32 + 1 } else { 127 }
+    if code >= 0 && code <= 125 {
+        code as u32 + 1
+    } else {
+        127
+    }
 }
 
 /// The guest exit code for QEMU's exit status `status` (what a runner does), or `None` if
@@ -43,7 +47,10 @@ pub const fn decode(status: i32) -> Option<i32> {
 pub fn exit(code: i32) -> ! {
     outl(DEBUG_EXIT_PORT, encode(code));
     let mut out = crate::serial::Serial;
-    let _ = core::fmt::Write::write_fmt(&mut out, format_args!("\npetrel: exit {code}: no isa-debug-exit device, halting\n"));
+    let _ = core::fmt::Write::write_fmt(
+        &mut out,
+        format_args!("\npetrel: exit {code}: no isa-debug-exit device, halting\n"),
+    );
     halt_forever()
 }
 

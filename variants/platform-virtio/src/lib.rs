@@ -34,9 +34,9 @@
 
 extern crate alloc;
 
+pub mod block;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub mod boot;
-pub mod block;
 pub mod clock;
 pub mod cpu;
 pub mod devices;

@@ -1,6 +1,6 @@
 //! virtio-net (legacy): one receive and one transmit queue, frames copied through
 //! driver-owned buffers. Received frames raise the device's INTx line, which ends an idle
-//! `hlt` and wakes the task registered with [`Net::register_waker`].
+//! `hlt` and wakes the task registered with [`Interface::register_waker`].
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -48,18 +48,40 @@ impl Net {
             *b = dev.config8(i as u16);
         }
         // Legacy config: mac[6], status u16, max_virtqueue_pairs u16, mtu u16.
-        let mtu = if features & F_MTU != 0 { dev.config16(10) } else { 1500 };
+        let mtu = if features & F_MTU != 0 {
+            dev.config16(10)
+        } else {
+            1500
+        };
         let len = HDR + ETH + usize::from(mtu);
         let rx_bufs: Vec<Vec<u8>> = (0..rx.size).map(|_| vec![0u8; len]).collect();
         for (i, b) in rx_bufs.iter().enumerate() {
-            rx.set_desc(i as u16, Desc { addr: b.as_ptr() as u64, len: len as u32, flags: DESC_WRITE, next: 0 });
+            rx.set_desc(
+                i as u16,
+                Desc {
+                    addr: b.as_ptr() as u64,
+                    len: len as u32,
+                    flags: DESC_WRITE,
+                    next: 0,
+                },
+            );
             rx.push(i as u16);
         }
         let tx_bufs: Vec<Vec<u8>> = (0..tx.size).map(|_| vec![0u8; len]).collect();
         let tx_free = (0..tx.size).rev().collect();
         dev.ready();
         dev.notify(0);
-        Some(Net { dev, handle, rx, tx, mac, mtu, rx_bufs, tx_bufs, tx_free })
+        Some(Net {
+            dev,
+            handle,
+            rx,
+            tx,
+            mac,
+            mtu,
+            rx_bufs,
+            tx_bufs,
+            tx_free,
+        })
     }
 }
 
@@ -79,7 +101,10 @@ pub struct Interface {
 
 /// Acquires the network device `name` of the manifest (once).
 pub fn acquire(name: &str) -> Result<Interface, AcquireError> {
-    acquire_handle(devices::handle_of(name, petrel_rt_core::solo5::MFT_DEV_NET_BASIC)?)
+    acquire_handle(devices::handle_of(
+        name,
+        petrel_rt_core::solo5::MFT_DEV_NET_BASIC,
+    )?)
 }
 
 /// Acquires the network device at manifest index `handle` (once).
@@ -137,7 +162,12 @@ impl Interface {
         let buf = &mut d.tx_bufs[usize::from(id)];
         buf[..HDR].fill(0);
         buf[HDR..HDR + frame.len()].copy_from_slice(frame);
-        let desc = Desc { addr: buf.as_ptr() as u64, len: (HDR + frame.len()) as u32, flags: 0, next: 0 };
+        let desc = Desc {
+            addr: buf.as_ptr() as u64,
+            len: (HDR + frame.len()) as u32,
+            flags: 0,
+            next: 0,
+        };
         d.tx.set_desc(id, desc);
         d.tx.push(id);
         d.dev.notify(1);

@@ -79,7 +79,11 @@ pub fn scan() -> Vec<Function> {
     for bus in 0..=255u8 {
         for device in 0..32u8 {
             for function in 0..8u8 {
-                let bdf = Bdf { bus, device, function };
+                let bdf = Bdf {
+                    bus,
+                    device,
+                    function,
+                };
                 let id = bdf.read32(0x00);
                 let vendor = id as u16;
                 if vendor == 0xFFFF {

@@ -53,7 +53,10 @@ pub extern "C" fn boot_main(mbi: u32) -> ! {
     let heap_start = (&raw const _end) as usize;
     let heap_end = info.ram_end.min(MAPPED_END) as usize;
     if heap_end < heap_start + MIN_HEAP {
-        let _ = writeln!(Serial, "petrel: not enough memory (RAM ends at {heap_end:#x}, image at {heap_start:#x})");
+        let _ = writeln!(
+            Serial,
+            "petrel: not enough memory (RAM ends at {heap_end:#x}, image at {heap_start:#x})"
+        );
         exit::exit(255);
     }
     // SAFETY: [_end, end of the RAM region holding the image) is RAM that nothing else uses:

@@ -37,7 +37,7 @@ pub fn write(bytes: &[u8]) {
     }
 }
 
-/// A [`core::fmt::Write`] over [`write`], for the runtime's own messages.
+/// A [`core::fmt::Write`] over [`write()`], for the runtime's own messages.
 pub struct Serial;
 
 impl core::fmt::Write for Serial {

@@ -95,13 +95,38 @@ stubs! {
 }
 
 const EXCEPTIONS: [&str; 32] = [
-    "divide error", "debug", "NMI", "breakpoint", "overflow", "bound range exceeded",
-    "invalid opcode", "device not available", "double fault", "coprocessor segment overrun",
-    "invalid TSS", "segment not present", "stack-segment fault", "general protection fault",
-    "page fault", "reserved", "x87 floating-point error", "alignment check", "machine check",
-    "SIMD floating-point error", "virtualization exception", "control protection",
-    "reserved", "reserved", "reserved", "reserved", "reserved", "reserved",
-    "hypervisor injection", "VMM communication", "security exception", "reserved",
+    "divide error",
+    "debug",
+    "NMI",
+    "breakpoint",
+    "overflow",
+    "bound range exceeded",
+    "invalid opcode",
+    "device not available",
+    "double fault",
+    "coprocessor segment overrun",
+    "invalid TSS",
+    "segment not present",
+    "stack-segment fault",
+    "general protection fault",
+    "page fault",
+    "reserved",
+    "x87 floating-point error",
+    "alignment check",
+    "machine check",
+    "SIMD floating-point error",
+    "virtualization exception",
+    "control protection",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "reserved",
+    "hypervisor injection",
+    "VMM communication",
+    "security exception",
+    "reserved",
 ];
 
 /// One 16-byte interrupt gate.
@@ -121,9 +146,15 @@ struct Gate {
 struct Idt([Gate; 48]);
 
 /// The IDT. Written once by [`init`] before interrupts are first enabled.
-static IDT: IdtCell = IdtCell(UnsafeCell::new(Idt(
-    [Gate { off_lo: 0, selector: 0, ist: 0, attr: 0, off_mid: 0, off_hi: 0, zero: 0 }; 48],
-)));
+static IDT: IdtCell = IdtCell(UnsafeCell::new(Idt([Gate {
+    off_lo: 0,
+    selector: 0,
+    ist: 0,
+    attr: 0,
+    off_mid: 0,
+    off_hi: 0,
+    zero: 0,
+}; 48])));
 
 struct IdtCell(UnsafeCell<Idt>);
 // SAFETY: written once by `init` at boot (one CPU, interrupts off), then only read by the CPU.
@@ -168,7 +199,15 @@ unsafe impl Sync for TablesCell {}
 
 static TABLES: TablesCell = TablesCell(UnsafeCell::new(Tables {
     gdt: [0, 0x00AF_9A00_0000_FFFF, 0x00CF_9200_0000_FFFF, 0, 0],
-    tss: Tss { reserved0: 0, rsp: [0; 3], reserved1: 0, ist: [0; 7], reserved2: 0, reserved3: 0, iomap_base: 104 },
+    tss: Tss {
+        reserved0: 0,
+        rsp: [0; 3],
+        reserved1: 0,
+        ist: [0; 7],
+        reserved2: 0,
+        reserved3: 0,
+        iomap_base: 104,
+    },
 }));
 
 /// Vectors that run on IST 1: NMI, double fault, page fault, machine check.
@@ -193,7 +232,10 @@ fn init_tss() {
         limit: u16,
         base: u64,
     }
-    let gdtr = Gdtr { limit: (core::mem::size_of::<[u64; 5]>() - 1) as u16, base: t.gdt.as_ptr() as u64 };
+    let gdtr = Gdtr {
+        limit: (core::mem::size_of::<[u64; 5]>() - 1) as u16,
+        base: t.gdt.as_ptr() as u64,
+    };
     // SAFETY: the new GDT has the same code (0x08) and data (0x10) descriptors as the boot
     // GDT, so the loaded segment registers stay valid; 0x18 is the TSS descriptor just built.
     unsafe {
@@ -230,9 +272,14 @@ pub fn init() {
         limit: u16,
         base: u64,
     }
-    let idtr = Idtr { limit: (core::mem::size_of::<Idt>() - 1) as u16, base: idt as *const Idt as u64 };
+    let idtr = Idtr {
+        limit: (core::mem::size_of::<Idt>() - 1) as u16,
+        base: idt as *const Idt as u64,
+    };
     // SAFETY: `idtr` describes the static IDT, whose gates all point at the stubs above.
-    unsafe { core::arch::asm!("lidt [{}]", in(reg) &idtr, options(readonly, nostack, preserves_flags)) };
+    unsafe {
+        core::arch::asm!("lidt [{}]", in(reg) &idtr, options(readonly, nostack, preserves_flags))
+    };
 
     // ICW1: init + ICW4; ICW2: vector offsets; ICW3: cascade on IRQ 2; ICW4: 8086 mode.
     outb(PIC1, 0x11);
@@ -299,10 +346,18 @@ extern "C" fn trap(frame: &TrapFrame) {
             if let Some(guard) = stack_guard()
                 && (guard..guard + 4096).contains(&addr)
             {
-                let _ = write!(out, ": stack overflow (the boot stack is {} KiB)", crate::STACK_SIZE / 1024);
+                let _ = write!(
+                    out,
+                    ": stack overflow (the boot stack is {} KiB)",
+                    crate::STACK_SIZE / 1024
+                );
             }
         }
-        let _ = writeln!(out, "\n(rax {:#x} rcx {:#x} rdx {:#x} rsi {:#x} rdi {:#x})", frame.rax, frame.rcx, frame.rdx, frame.rsi, frame.rdi);
+        let _ = writeln!(
+            out,
+            "\n(rax {:#x} rcx {:#x} rdx {:#x} rsi {:#x} rdi {:#x})",
+            frame.rax, frame.rcx, frame.rdx, frame.rsi, frame.rdi
+        );
         crate::exit::exit(255);
     }
     let line = (vector - 32) as u8;

@@ -50,7 +50,10 @@ impl Legacy {
 
     /// Marks the driver ready.
     pub fn ready(&self) {
-        outb(self.io + 0x12, STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_DRIVER_OK);
+        outb(
+            self.io + 0x12,
+            STATUS_ACKNOWLEDGE | STATUS_DRIVER | STATUS_DRIVER_OK,
+        );
     }
 
     /// Marks the driver failed.
@@ -132,7 +135,14 @@ impl Queue {
             return None;
         }
         outl(dev.io + 0x08, (base as usize >> 12) as u32);
-        Some(Queue { index, size, base, used_offset, avail_idx: 0, last_used: 0 })
+        Some(Queue {
+            index,
+            size,
+            base,
+            used_offset,
+            avail_idx: 0,
+            last_used: 0,
+        })
     }
 
     /// Writes descriptor `i`.

@@ -38,7 +38,9 @@ mod imp {
 
     fn splitmix() -> u64 {
         // One thread: a plain load/store pair is enough.
-        let s = STATE.load(Ordering::Relaxed).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let s = STATE
+            .load(Ordering::Relaxed)
+            .wrapping_add(0x9E37_79B9_7F4A_7C15);
         STATE.store(s, Ordering::Relaxed);
         let mut z = s;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -50,8 +52,13 @@ mod imp {
         match SOURCE.load(Ordering::Relaxed) {
             0 => {
                 let (_, _, ecx, _) = petrel_platform_virtio::cpu::cpuid(1);
-                let s = if ecx & (1 << 30) != 0 && rdrand().is_some() { 1 } else { 2 };
-                let seed = petrel_platform_virtio::cpu::rdtsc() ^ petrel_platform_virtio::clock::wall_ns().rotate_left(32);
+                let s = if ecx & (1 << 30) != 0 && rdrand().is_some() {
+                    1
+                } else {
+                    2
+                };
+                let seed = petrel_platform_virtio::cpu::rdtsc()
+                    ^ petrel_platform_virtio::clock::wall_ns().rotate_left(32);
                 STATE.store(seed, Ordering::Relaxed);
                 SOURCE.store(s, Ordering::Relaxed);
                 s

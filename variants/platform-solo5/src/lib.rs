@@ -11,7 +11,9 @@
 //!   mem_size - STACK_SIZE)` to the allocator of `petrel-rt-core`, then calls
 //!   `__petrel_main`, which the generated crate defines.
 //! - The `ABI1` note (`hvt`: target 1 version 2; `spt`: target 2 version 2). The `MFT1`
-//!   manifest note is emitted by the generated crate with `petrel_rt_core::solo5_manifest!`.
+//!   manifest note is emitted by the generated crate with [`solo5_manifest!`] (always, even
+//!   with no device: the tenders refuse an image without one), listing the devices in a
+//!   fixed order (the first is handle 1).
 //! - The `#[panic_handler]`: the message on the console, then exit 255.
 //! - The implementation of [`petrel_platform::Platform`].
 //!
@@ -53,6 +55,10 @@ pub use dev::{
     net_info, net_read, net_write, wake_on_input,
 };
 pub use petrel_rt_core::solo5::LookupError;
+/// Emits the image's `MFT1` manifest note (re-exported from `petrel-rt-core`, so that the
+/// generated crate needs no other dependency):
+/// `petrel_platform_solo5::solo5_manifest!(("service0", NET_BASIC), ("disk", BLOCK_BASIC));`.
+pub use petrel_rt_core::solo5_manifest;
 
 use alloc::string::String;
 use petrel_platform::RawArgs;

@@ -14,8 +14,11 @@ static MFT: MftNote<2> =
     MftNote::new([MftEntry::new(b"", RESERVED), MftEntry::new(b"service", NET)]);
 
 /// The entry point: `rdi` = the boot information.
+///
+/// # Safety
+/// Called only by the runner, with a valid boot information pointer.
 #[unsafe(no_mangle)]
-pub extern "C" fn _start(bi: *const BootInfo) -> ! {
+pub unsafe extern "C" fn _start(bi: *const BootInfo) -> ! {
     // SAFETY: the runner passes a valid boot information pointer.
     spt_test_guest::main(unsafe { &*bi })
 }

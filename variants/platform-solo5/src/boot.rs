@@ -34,8 +34,12 @@ struct BootCell(UnsafeCell<Boot>);
 // unikernel has one CPU and no interrupts.
 unsafe impl Sync for BootCell {}
 
-static BOOT: BootCell =
-    BootCell(UnsafeCell::new(Boot { mem_size: 0, cmdline: 0, mft: 0, target: Target::Unbooted }));
+static BOOT: BootCell = BootCell(UnsafeCell::new(Boot {
+    mem_size: 0,
+    cmdline: 0,
+    mft: 0,
+    target: Target::Unbooted,
+}));
 
 /// The boot facts (all zero before boot).
 pub(crate) fn boot() -> &'static Boot {

@@ -53,7 +53,10 @@ pub struct BlockInfo {
 }
 
 fn entry(handle: Handle, ty: u32) -> Result<&'static MftEntry, Error> {
-    let e = usize::try_from(handle).ok().filter(|&i| i > 0).and_then(|i| manifest().get(i));
+    let e = usize::try_from(handle)
+        .ok()
+        .filter(|&i| i > 0)
+        .and_then(|i| manifest().get(i));
     match e {
         Some(e) if e.ty == ty && e.is_attached() => Ok(e),
         _ => Err(Error::Invalid),
@@ -62,8 +65,13 @@ fn entry(handle: Handle, ty: u32) -> Result<&'static MftEntry, Error> {
 
 /// The facts of NIC `handle`.
 pub fn net_info(handle: Handle) -> Result<NetInfo, Error> {
-    let n = entry(handle, MFT_DEV_NET_BASIC)?.net().ok_or(Error::Invalid)?;
-    Ok(NetInfo { mac: n.mac, mtu: u64::from(n.mtu) })
+    let n = entry(handle, MFT_DEV_NET_BASIC)?
+        .net()
+        .ok_or(Error::Invalid)?;
+    Ok(NetInfo {
+        mac: n.mac,
+        mtu: u64::from(n.mtu),
+    })
 }
 
 /// The handle and facts of the NIC named `name` in the manifest.
@@ -93,11 +101,16 @@ pub fn net_read(handle: Handle, buf: &mut [u8]) -> Result<usize, Error> {
 
 /// The facts of disk `handle`.
 pub fn block_info(handle: Handle) -> Result<BlockInfo, Error> {
-    let b = entry(handle, MFT_DEV_BLOCK_BASIC)?.block().ok_or(Error::Invalid)?;
+    let b = entry(handle, MFT_DEV_BLOCK_BASIC)?
+        .block()
+        .ok_or(Error::Invalid)?;
     if b.block_size == 0 {
         return Err(Error::Invalid);
     }
-    Ok(BlockInfo { capacity: b.capacity, block_size: u64::from(b.block_size) })
+    Ok(BlockInfo {
+        capacity: b.capacity,
+        block_size: u64::from(b.block_size),
+    })
 }
 
 /// The handle and facts of the disk named `name` in the manifest.
@@ -110,7 +123,8 @@ pub fn block_acquire(name: &str) -> Result<(Handle, BlockInfo), Error> {
 /// the range within the capacity.
 fn check_block(info: &BlockInfo, offset: u64, len: usize) -> Result<(), Error> {
     let len = len as u64;
-    let aligned = len != 0 && len.is_multiple_of(info.block_size) && offset.is_multiple_of(info.block_size);
+    let aligned =
+        len != 0 && len.is_multiple_of(info.block_size) && offset.is_multiple_of(info.block_size);
     let end = offset.checked_add(len).ok_or(Error::Invalid)?;
     if !aligned || end > info.capacity {
         return Err(Error::Invalid);
@@ -171,7 +185,10 @@ mod tests {
 
     #[test]
     fn block_checks() {
-        let info = BlockInfo { capacity: 4096, block_size: 512 };
+        let info = BlockInfo {
+            capacity: 4096,
+            block_size: 512,
+        };
         assert_eq!(check_block(&info, 0, 512), Ok(()));
         assert_eq!(check_block(&info, 3584, 512), Ok(()));
         assert_eq!(check_block(&info, 0, 4096), Ok(()));
@@ -188,6 +205,9 @@ mod tests {
         assert_eq!(net_info(1), Err(Error::Invalid));
         assert_eq!(block_info(0), Err(Error::Invalid));
         assert_eq!(block_write(1, 0, &[0; 512]), Err(Error::Invalid));
-        assert_eq!(lookup("disk", DeviceKind::Block), Err(LookupError::NotFound));
+        assert_eq!(
+            lookup("disk", DeviceKind::Block),
+            Err(LookupError::NotFound)
+        );
     }
 }

@@ -70,19 +70,28 @@ struct BootInfo {
 pub(crate) unsafe fn parse_boot_info(bi: *const u8) -> Boot {
     // SAFETY: the tender wrote a `struct hvt_boot_info` at `bi` (8-aligned, read-only memory).
     let b = unsafe { &*(bi as *const BootInfo) };
-    let tsc_hz = if b.cpu_cycle_freq == 0 { 1_000_000_000 } else { b.cpu_cycle_freq };
+    let tsc_hz = if b.cpu_cycle_freq == 0 {
+        1_000_000_000
+    } else {
+        b.cpu_cycle_freq
+    };
     Boot {
         mem_size: b.mem_size,
         cmdline: b.cmdline as usize,
         mft: b.mft as usize,
-        target: Target::Hvt { tsc_base: rdtsc(), tsc_mult: ((1_000_000_000u128 << 32) / tsc_hz as u128) as u64 },
+        target: Target::Hvt {
+            tsc_base: rdtsc(),
+            tsc_mult: ((1_000_000_000u128 << 32) / tsc_hz as u128) as u64,
+        },
     }
 }
 
 fn rdtsc() -> u64 {
     let (lo, hi): (u32, u32);
     // SAFETY: `rdtsc` only reads the time-stamp counter (CR4.TSD is clear on hvt).
-    unsafe { asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags))
+    };
     (u64::from(hi) << 32) | u64::from(lo)
 }
 
@@ -96,14 +105,19 @@ pub(crate) fn puts(bytes: &[u8]) {
     if bytes.is_empty() {
         return;
     }
-    let mut req = Puts { data: bytes.as_ptr() as u64, len: bytes.len() as u64 };
+    let mut req = Puts {
+        data: bytes.as_ptr() as u64,
+        len: bytes.len() as u64,
+    };
     // SAFETY: `req` is a live PUTS request naming `bytes`, which stays borrowed for the call.
     unsafe { hypercall(HC_PUTS, &raw mut req) };
 }
 
 /// Monotonic nanoseconds: the TSC since boot scaled by `cpu_cycle_freq` (no exit).
 pub(crate) fn monotonic_ns(boot: &Boot) -> u64 {
-    let Target::Hvt { tsc_base, tsc_mult } = boot.target else { return 0 };
+    let Target::Hvt { tsc_base, tsc_mult } = boot.target else {
+        return 0;
+    };
     let ticks = rdtsc().wrapping_sub(tsc_base);
     ((u128::from(ticks) * u128::from(tsc_mult)) >> 32) as u64
 }
@@ -136,9 +150,16 @@ pub(crate) fn poll(boot: &Boot, deadline_ns: u64) -> u64 {
     let timeout = if deadline_ns == u64::MAX {
         MAX_POLL_NS
     } else {
-        deadline_ns.saturating_sub(monotonic_ns(boot)).min(MAX_POLL_NS)
+        deadline_ns
+            .saturating_sub(monotonic_ns(boot))
+            .min(MAX_POLL_NS)
     };
-    let mut req = Poll { timeout_nsecs: timeout, ready_set: 0, ret: 0, pad: 0 };
+    let mut req = Poll {
+        timeout_nsecs: timeout,
+        ready_set: 0,
+        ret: 0,
+        pad: 0,
+    };
     // SAFETY: `req` is a live POLL request.
     unsafe { hypercall(HC_POLL, &raw mut req) };
     req.ready_set
@@ -152,7 +173,11 @@ pub(crate) fn halt(code: i32) -> ! {
         exit_status: i32,
         pad: u32,
     }
-    let mut req = Halt { cookie: 0, exit_status: code, pad: 0 };
+    let mut req = Halt {
+        cookie: 0,
+        exit_status: code,
+        pad: 0,
+    };
     // SAFETY: `req` is a live HALT request without a cookie.
     unsafe { hypercall(HC_HALT, &raw mut req) };
     // HALT never returns; never `hlt` on hvt (the tender reports an unhandled exit).
@@ -172,8 +197,20 @@ struct BlockIo {
 }
 
 /// Writes whole blocks (checked by the caller) at `offset`.
-pub(crate) fn block_write(handle: Handle, _block_size: u64, offset: u64, data: &[u8]) -> Result<(), Error> {
-    let mut req = BlockIo { handle, offset, data: data.as_ptr() as u64, len: data.len() as u64, ret: 0, pad: 0 };
+pub(crate) fn block_write(
+    handle: Handle,
+    _block_size: u64,
+    offset: u64,
+    data: &[u8],
+) -> Result<(), Error> {
+    let mut req = BlockIo {
+        handle,
+        offset,
+        data: data.as_ptr() as u64,
+        len: data.len() as u64,
+        ret: 0,
+        pad: 0,
+    };
     // SAFETY: `req` is a live BLOCK_WRITE request for an attached block device (checked by the
     // caller) naming `data`, borrowed for the call.
     unsafe { hypercall(HC_BLOCK_WRITE, &raw mut req) };
@@ -181,8 +218,20 @@ pub(crate) fn block_write(handle: Handle, _block_size: u64, offset: u64, data: &
 }
 
 /// Reads whole blocks (checked by the caller) at `offset`.
-pub(crate) fn block_read(handle: Handle, _block_size: u64, offset: u64, data: &mut [u8]) -> Result<(), Error> {
-    let mut req = BlockIo { handle, offset, data: data.as_mut_ptr() as u64, len: data.len() as u64, ret: 0, pad: 0 };
+pub(crate) fn block_read(
+    handle: Handle,
+    _block_size: u64,
+    offset: u64,
+    data: &mut [u8],
+) -> Result<(), Error> {
+    let mut req = BlockIo {
+        handle,
+        offset,
+        data: data.as_mut_ptr() as u64,
+        len: data.len() as u64,
+        ret: 0,
+        pad: 0,
+    };
     // SAFETY: as in `block_write`; the tender writes at most `len` bytes into `data`, which we
     // borrow mutably for the call.
     unsafe { hypercall(HC_BLOCK_READ, &raw mut req) };
@@ -200,7 +249,13 @@ struct NetIo {
 
 /// Sends one frame (length checked by the caller).
 pub(crate) fn net_write(handle: Handle, frame: &[u8]) -> Result<(), Error> {
-    let mut req = NetIo { handle, data: frame.as_ptr() as u64, len: frame.len() as u64, ret: 0, pad: 0 };
+    let mut req = NetIo {
+        handle,
+        data: frame.as_ptr() as u64,
+        len: frame.len() as u64,
+        ret: 0,
+        pad: 0,
+    };
     // SAFETY: `req` is a live NET_WRITE request for an attached NIC (checked by the caller)
     // naming `frame`, borrowed for the call.
     unsafe { hypercall(HC_NET_WRITE, &raw mut req) };
@@ -209,7 +264,13 @@ pub(crate) fn net_write(handle: Handle, frame: &[u8]) -> Result<(), Error> {
 
 /// Receives one frame into `buf` (size checked by the caller); its length.
 pub(crate) fn net_read(handle: Handle, buf: &mut [u8]) -> Result<usize, Error> {
-    let mut req = NetIo { handle, data: buf.as_mut_ptr() as u64, len: buf.len() as u64, ret: 0, pad: 0 };
+    let mut req = NetIo {
+        handle,
+        data: buf.as_mut_ptr() as u64,
+        len: buf.len() as u64,
+        ret: 0,
+        pad: 0,
+    };
     // SAFETY: as in `net_write`; the tender writes at most `len` bytes into `buf`.
     unsafe { hypercall(HC_NET_READ, &raw mut req) };
     result(req.ret)?;

@@ -34,7 +34,9 @@
 extern crate alloc;
 
 #[cfg(all(feature = "hvt", feature = "spt"))]
-compile_error!("petrel-platform-solo5: enable exactly one of the features `hvt` and `spt`, not both");
+compile_error!(
+    "petrel-platform-solo5: enable exactly one of the features `hvt` and `spt`, not both"
+);
 #[cfg(all(not(feature = "hvt"), not(feature = "spt"), target_os = "none"))]
 compile_error!("petrel-platform-solo5: enable exactly one of the features `hvt` and `spt`");
 
@@ -47,12 +49,12 @@ mod sys;
 #[path = "spt.rs"]
 mod sys;
 
-pub use boot::{MIN_HEAP, STACK_SIZE, cmdline, manifest};
 #[cfg(target_os = "none")]
 pub use boot::_start;
+pub use boot::{MIN_HEAP, STACK_SIZE, cmdline, manifest};
 pub use dev::{
-    BlockInfo, DeviceKind, NetInfo, block_acquire, block_info, block_read, block_write, lookup, net_acquire,
-    net_info, net_read, net_write, wake_on_input,
+    BlockInfo, DeviceKind, NetInfo, block_acquire, block_info, block_read, block_write, lookup,
+    net_acquire, net_info, net_read, net_write, wake_on_input,
 };
 pub use petrel_rt_core::solo5::LookupError;
 /// Emits the image's `MFT1` manifest note (re-exported from `petrel-rt-core`, so that the

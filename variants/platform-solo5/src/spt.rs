@@ -79,7 +79,10 @@ pub(crate) unsafe fn parse_boot_info(bi: *const u8) -> Boot {
         mem_size: b.mem_size,
         cmdline: b.cmdline as usize,
         mft: b.mft as usize,
-        target: Target::Spt { epollfd: b.epollfd, timerfd: b.timerfd },
+        target: Target::Spt {
+            epollfd: b.epollfd,
+            timerfd: b.timerfd,
+        },
     }
 }
 
@@ -97,7 +100,9 @@ fn clock(id: usize) -> u64 {
     if r < 0 || ts.sec < 0 {
         return 0;
     }
-    (ts.sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.nsec as u64)
+    (ts.sec as u64)
+        .saturating_mul(1_000_000_000)
+        .saturating_add(ts.nsec as u64)
 }
 
 /// Writes `bytes` to standard output (`write(1)`), retrying short writes.
@@ -138,7 +143,9 @@ struct EpollEvent {
 /// timerfd (absolute `CLOCK_MONOTONIC`; disarmed for `u64::MAX`) and waits in `epoll_pwait`.
 /// Returns the set of ready handles.
 pub(crate) fn poll(boot: &Boot, deadline_ns: u64) -> u64 {
-    let Target::Spt { epollfd, timerfd } = boot.target else { return 0 };
+    let Target::Spt { epollfd, timerfd } = boot.target else {
+        return 0;
+    };
     if deadline_ns == 0 {
         return 0;
     }
@@ -147,12 +154,25 @@ pub(crate) fn poll(boot: &Boot, deadline_ns: u64) -> u64 {
     let value = if deadline_ns == u64::MAX {
         Timespec { sec: 0, nsec: 0 }
     } else {
-        Timespec { sec: (deadline_ns / 1_000_000_000) as i64, nsec: (deadline_ns % 1_000_000_000) as i64 }
+        Timespec {
+            sec: (deadline_ns / 1_000_000_000) as i64,
+            nsec: (deadline_ns % 1_000_000_000) as i64,
+        }
     };
     let spec = [Timespec::default(), value];
     // SAFETY: `spec` is a live itimerspec; timerfd_settime(timerfd) is allowed.
     let r = unsafe {
-        syscall6(SYS_TIMERFD_SETTIME, [timerfd as usize, TFD_TIMER_ABSTIME, spec.as_ptr() as usize, 0, 0, 0])
+        syscall6(
+            SYS_TIMERFD_SETTIME,
+            [
+                timerfd as usize,
+                TFD_TIMER_ABSTIME,
+                spec.as_ptr() as usize,
+                0,
+                0,
+                0,
+            ],
+        )
     };
     if r < 0 {
         return 0;
@@ -162,7 +182,14 @@ pub(crate) fn poll(boot: &Boot, deadline_ns: u64) -> u64 {
     let n = unsafe {
         syscall6(
             SYS_EPOLL_PWAIT,
-            [epollfd as usize, events.as_mut_ptr() as usize, events.len(), usize::MAX /* -1 */, 0, 8],
+            [
+                epollfd as usize,
+                events.as_mut_ptr() as usize,
+                events.len(),
+                usize::MAX, /* -1 */
+                0,
+                8,
+            ],
         )
     };
     let mut ready = 0u64;
@@ -187,17 +214,29 @@ pub(crate) fn halt(code: i32) -> ! {
 
 /// The host fd of `handle` in the tender's boot manifest.
 fn hostfd(handle: Handle) -> usize {
-    crate::boot::manifest().get(handle as usize).map_or(usize::MAX, |e| e.b as u32 as usize)
+    crate::boot::manifest()
+        .get(handle as usize)
+        .map_or(usize::MAX, |e| e.b as u32 as usize)
 }
 
 /// Writes whole blocks (checked by the caller), one `pwrite64` per block as the filter wants.
-pub(crate) fn block_write(handle: Handle, block_size: u64, offset: u64, data: &[u8]) -> Result<(), Error> {
+pub(crate) fn block_write(
+    handle: Handle,
+    block_size: u64,
+    offset: u64,
+    data: &[u8],
+) -> Result<(), Error> {
     let fd = hostfd(handle);
     for (i, block) in data.chunks(block_size as usize).enumerate() {
         let off = offset + i as u64 * block_size;
         // SAFETY: `block` is borrowed for the call; pwrite64 of one block within the capacity
         // (checked by the caller) on the disk's fd is allowed.
-        let n = unsafe { syscall6(SYS_PWRITE64, [fd, block.as_ptr() as usize, block.len(), off as usize, 0, 0]) };
+        let n = unsafe {
+            syscall6(
+                SYS_PWRITE64,
+                [fd, block.as_ptr() as usize, block.len(), off as usize, 0, 0],
+            )
+        };
         if n != block.len() as isize {
             return Err(Error::Unspecified);
         }
@@ -206,13 +245,30 @@ pub(crate) fn block_write(handle: Handle, block_size: u64, offset: u64, data: &[
 }
 
 /// Reads whole blocks (checked by the caller), one `pread64` per block.
-pub(crate) fn block_read(handle: Handle, block_size: u64, offset: u64, data: &mut [u8]) -> Result<(), Error> {
+pub(crate) fn block_read(
+    handle: Handle,
+    block_size: u64,
+    offset: u64,
+    data: &mut [u8],
+) -> Result<(), Error> {
     let fd = hostfd(handle);
     for (i, block) in data.chunks_mut(block_size as usize).enumerate() {
         let off = offset + i as u64 * block_size;
         // SAFETY: `block` is borrowed mutably for the call; pread64 of one block within the
         // capacity (checked by the caller) on the disk's fd is allowed.
-        let n = unsafe { syscall6(SYS_PREAD64, [fd, block.as_mut_ptr() as usize, block.len(), off as usize, 0, 0]) };
+        let n = unsafe {
+            syscall6(
+                SYS_PREAD64,
+                [
+                    fd,
+                    block.as_mut_ptr() as usize,
+                    block.len(),
+                    off as usize,
+                    0,
+                    0,
+                ],
+            )
+        };
         if n != block.len() as isize {
             return Err(Error::Unspecified);
         }
@@ -223,14 +279,42 @@ pub(crate) fn block_read(handle: Handle, block_size: u64, offset: u64, data: &mu
 /// Sends one frame (length checked by the caller) with `write` on the tap fd.
 pub(crate) fn net_write(handle: Handle, frame: &[u8]) -> Result<(), Error> {
     // SAFETY: `frame` is borrowed for the call; write on the NIC's fd is allowed.
-    let n = unsafe { syscall6(SYS_WRITE, [hostfd(handle), frame.as_ptr() as usize, frame.len(), 0, 0, 0]) };
-    if n == frame.len() as isize { Ok(()) } else { Err(Error::Unspecified) }
+    let n = unsafe {
+        syscall6(
+            SYS_WRITE,
+            [
+                hostfd(handle),
+                frame.as_ptr() as usize,
+                frame.len(),
+                0,
+                0,
+                0,
+            ],
+        )
+    };
+    if n == frame.len() as isize {
+        Ok(())
+    } else {
+        Err(Error::Unspecified)
+    }
 }
 
 /// Receives one frame with `read` on the (non-blocking) tap fd; its length.
 pub(crate) fn net_read(handle: Handle, buf: &mut [u8]) -> Result<usize, Error> {
     // SAFETY: `buf` is borrowed mutably for the call; read on the NIC's fd is allowed.
-    let n = unsafe { syscall6(SYS_READ, [hostfd(handle), buf.as_mut_ptr() as usize, buf.len(), 0, 0, 0]) };
+    let n = unsafe {
+        syscall6(
+            SYS_READ,
+            [
+                hostfd(handle),
+                buf.as_mut_ptr() as usize,
+                buf.len(),
+                0,
+                0,
+                0,
+            ],
+        )
+    };
     match n {
         n if n >= 0 => Ok((n as usize).min(buf.len())),
         n if n == -EAGAIN || n == -EINTR => Err(Error::Again),

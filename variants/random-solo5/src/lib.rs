@@ -67,7 +67,9 @@ fn rdrand64() -> Option<u64> {
         let (v, ok): (u64, u8);
         // SAFETY: only called after CPUID reported RDRAND (or to probe it right after);
         // RDRAND writes a register and CF.
-        unsafe { asm!("rdrand {v}", "setc {ok}", v = out(reg) v, ok = out(reg_byte) ok, options(nomem, nostack)) };
+        unsafe {
+            asm!("rdrand {v}", "setc {ok}", v = out(reg) v, ok = out(reg_byte) ok, options(nomem, nostack))
+        };
         if ok != 0 && v != u64::MAX {
             return Some(v);
         }
@@ -78,7 +80,9 @@ fn rdrand64() -> Option<u64> {
 fn rdtsc() -> u64 {
     let (lo, hi): (u32, u32);
     // SAFETY: RDTSC only reads the time-stamp counter.
-    unsafe { asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags)) };
+    unsafe {
+        asm!("rdtsc", out("eax") lo, out("edx") hi, options(nomem, nostack, preserves_flags))
+    };
     (u64::from(hi) << 32) | u64::from(lo)
 }
 
@@ -105,7 +109,8 @@ fn next_u64() -> u64 {
     // SAFETY: see `State`; no reference to the state outlives this function.
     let s = unsafe { &mut *STATE.0.get() };
     if *s == [0; 4] {
-        let mut seed = rdtsc() ^ petrel_platform_solo5::wall_ns().rotate_left(32)
+        let mut seed = rdtsc()
+            ^ petrel_platform_solo5::wall_ns().rotate_left(32)
             ^ petrel_platform_solo5::monotonic_ns().rotate_left(17);
         for w in s.iter_mut() {
             *w = splitmix64(&mut seed);

@@ -17,7 +17,9 @@ const START_ALIGN: usize = 16;
 /// Call it once, before the first allocation. The range must be RAM that nothing else uses
 /// for the rest of the program (not the image, not the stack, not device memory).
 pub unsafe fn init_heap(start: usize, end: usize) {
-    let aligned = start.checked_add(START_ALIGN - 1).map(|s| s & !(START_ALIGN - 1));
+    let aligned = start
+        .checked_add(START_ALIGN - 1)
+        .map(|s| s & !(START_ALIGN - 1));
     let Some(aligned) = aligned else { return };
     if aligned >= end {
         return;

@@ -26,7 +26,11 @@ pub struct FixedBuf<const N: usize> {
 impl<const N: usize> FixedBuf<N> {
     /// An empty buffer.
     pub const fn new() -> Self {
-        Self { buf: [0; N], len: 0, truncated: false }
+        Self {
+            buf: [0; N],
+            len: 0,
+            truncated: false,
+        }
     }
 
     /// The bytes written so far.

@@ -187,20 +187,36 @@ impl MftEntry {
     pub const fn new(name: &str, ty: MftType) -> Self {
         let bytes = name.as_bytes();
         assert!(!bytes.is_empty(), "Solo5 device name must not be empty");
-        assert!(bytes.len() <= MFT_NAME_MAX, "Solo5 device name longer than 67 bytes");
+        assert!(
+            bytes.len() <= MFT_NAME_MAX,
+            "Solo5 device name longer than 67 bytes"
+        );
         let mut out = [0u8; MFT_NAME_SIZE];
         let mut i = 0;
         while i < bytes.len() {
-            assert!(bytes[i].is_ascii_alphanumeric(), "Solo5 device name is not alphanumeric");
+            assert!(
+                bytes[i].is_ascii_alphanumeric(),
+                "Solo5 device name is not alphanumeric"
+            );
             out[i] = bytes[i];
             i += 1;
         }
-        MftEntry { name: out, ty: ty as u32, u: [0; 16], b: 0, attached: 0, pad: [0; 7] }
+        MftEntry {
+            name: out,
+            ty: ty as u32,
+            u: [0; 16],
+            b: 0,
+            attached: 0,
+            pad: [0; 7],
+        }
     }
 
     /// The name without its NUL (at most 67 bytes, even if the NUL is missing).
     pub fn name_bytes(&self) -> &[u8] {
-        let n = self.name[..MFT_NAME_MAX].iter().position(|&c| c == 0).unwrap_or(MFT_NAME_MAX);
+        let n = self.name[..MFT_NAME_MAX]
+            .iter()
+            .position(|&c| c == 0)
+            .unwrap_or(MFT_NAME_MAX);
         &self.name[..n]
     }
 
@@ -224,7 +240,10 @@ impl MftEntry {
         }
         let mut mac = [0u8; 6];
         mac.copy_from_slice(&self.u[0..6]);
-        Some(NetFacts { mac, mtu: u16::from_le_bytes([self.u[6], self.u[7]]) })
+        Some(NetFacts {
+            mac,
+            mtu: u16::from_le_bytes([self.u[6], self.u[7]]),
+        })
     }
 
     /// Whether the tender attached the device.
@@ -263,17 +282,26 @@ impl<const N: usize> MftNote<N> {
     pub const fn new(e: [MftEntry; N]) -> Self {
         assert!(N >= 1, "a Solo5 manifest has at least the reserved entry");
         assert!(N <= MFT_MAX_ENTRIES, "too many Solo5 devices (at most 63)");
-        assert!(e[0].ty == MFT_RESERVED_FIRST && e[0].name[0] == 0, "entry 0 must be the reserved entry");
+        assert!(
+            e[0].ty == MFT_RESERVED_FIRST && e[0].name[0] == 0,
+            "entry 0 must be the reserved entry"
+        );
         let mut i = 1;
         while i < N {
             assert!(
                 e[i].ty == MFT_DEV_BLOCK_BASIC || e[i].ty == MFT_DEV_NET_BASIC,
                 "Solo5 device type must be NET_BASIC or BLOCK_BASIC"
             );
-            assert!(e[i].name[0] != 0 && e[i].name[MFT_NAME_MAX] == 0, "bad Solo5 device name");
+            assert!(
+                e[i].name[0] != 0 && e[i].name[MFT_NAME_MAX] == 0,
+                "bad Solo5 device name"
+            );
             let mut j = 1;
             while j < i {
-                assert!(!name_eq(&e[i].name, &e[j].name), "duplicate Solo5 device name");
+                assert!(
+                    !name_eq(&e[i].name, &e[j].name),
+                    "duplicate Solo5 device name"
+                );
                 j += 1;
             }
             i += 1;
@@ -351,7 +379,9 @@ pub unsafe fn boot_manifest<'a>(mft: *const u8) -> Result<&'a [MftEntry], MftErr
     }
     // SAFETY: the entries follow the 8-byte header at an 8-aligned address; the caller
     // guarantees `n` of them are readable and unchanging for 'a.
-    let e = unsafe { core::slice::from_raw_parts(mft.add(size_of::<MftHeader>()) as *const MftEntry, n) };
+    let e = unsafe {
+        core::slice::from_raw_parts(mft.add(size_of::<MftHeader>()) as *const MftEntry, n)
+    };
     if e[0].ty != MFT_RESERVED_FIRST {
         return Err(MftError::NoReservedEntry);
     }
@@ -465,7 +495,10 @@ mod tests {
         let n = AbiNote::new(ABI_TARGET_HVT, HVT_ABI_VERSION);
         let b = bytes_of(&n);
         assert_eq!(b.len(), 36);
-        assert_eq!(&b[0..12], &[6, 0, 0, 0, 16, 0, 0, 0, 0x41, 0x42, 0x49, 0x31]);
+        assert_eq!(
+            &b[0..12],
+            &[6, 0, 0, 0, 16, 0, 0, 0, 0x41, 0x42, 0x49, 0x31]
+        );
         assert_eq!(&b[12..20], b"Solo5\0\0\0");
         assert_eq!(&b[20..28], &[1, 0, 0, 0, 2, 0, 0, 0]);
     }
@@ -486,9 +519,18 @@ mod tests {
         let e = unsafe { boot_manifest(b[24..].as_ptr()) }.unwrap();
         assert_eq!(e.len(), 3);
         assert_eq!(e[2].name_bytes(), b"storage1");
-        assert_eq!(lookup(e, b"storage1", MFT_DEV_BLOCK_BASIC), Err(LookupError::NotAttached));
-        assert_eq!(lookup(e, b"service0", MFT_DEV_BLOCK_BASIC), Err(LookupError::WrongType));
-        assert_eq!(lookup(e, b"nope", MFT_DEV_BLOCK_BASIC), Err(LookupError::NotFound));
+        assert_eq!(
+            lookup(e, b"storage1", MFT_DEV_BLOCK_BASIC),
+            Err(LookupError::NotAttached)
+        );
+        assert_eq!(
+            lookup(e, b"service0", MFT_DEV_BLOCK_BASIC),
+            Err(LookupError::WrongType)
+        );
+        assert_eq!(
+            lookup(e, b"nope", MFT_DEV_BLOCK_BASIC),
+            Err(LookupError::NotFound)
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //!     `linked_list_allocator` heap). On a hosted target (unit tests, `cargo check` of the
 //!     workspace) it does not, so `std` keeps its own. An allocation failure goes through the
 //!     default `alloc` error handler, i.e. a panic "memory allocation of N bytes failed".
-//! - [`panic`]: the panic report.
+//! - [`panic`](mod@panic): the panic report.
 //!   - [`panic::report`]`(info, console)` formats `panicked at FILE:LINE:COL:\nMESSAGE\n` into a
 //!     fixed stack buffer (no allocation; a message that does not fit is cut and ends in
 //!     `...`) and hands it to `console` in one call. A panic raised while reporting is

@@ -90,8 +90,13 @@ pub struct Catalogue {
 
 impl Catalogue {
     /// The implementations of `interface`, in package-name order.
-    pub fn implementations_of<'a>(&'a self, interface: &'a str) -> impl Iterator<Item = &'a Implementation> + 'a {
-        self.implementations.iter().filter(move |i| i.implements == interface)
+    pub fn implementations_of<'a>(
+        &'a self,
+        interface: &'a str,
+    ) -> impl Iterator<Item = &'a Implementation> + 'a {
+        self.implementations
+            .iter()
+            .filter(move |i| i.implements == interface)
     }
 }
 
@@ -168,7 +173,10 @@ pub fn load(cargo_toml: &Path) -> Result<Catalogue, CatalogueError> {
     let metadata = cargo_metadata::MetadataCommand::new()
         .manifest_path(cargo_toml)
         .exec()
-        .map_err(|source| CatalogueError::Metadata { manifest: cargo_toml.to_path_buf(), source })?;
+        .map_err(|source| CatalogueError::Metadata {
+            manifest: cargo_toml.to_path_buf(),
+            source,
+        })?;
     from_packages(&metadata.packages)
 }
 
@@ -176,7 +184,9 @@ pub fn load(cargo_toml: &Path) -> Result<Catalogue, CatalogueError> {
 pub fn from_packages(packages: &[cargo_metadata::Package]) -> Result<Catalogue, CatalogueError> {
     let mut catalogue = Catalogue::default();
     for package in packages {
-        let Some(raw) = package.metadata.get("petrel") else { continue };
+        let Some(raw) = package.metadata.get("petrel") else {
+            continue;
+        };
         let manifest = package.manifest_path.clone().into_std_path_buf();
         let malformed = |problem: String| CatalogueError::Malformed {
             package: package.name.to_string(),
@@ -217,8 +227,9 @@ pub fn from_packages(packages: &[cargo_metadata::Package]) -> Result<Catalogue, 
                 }
                 let mut target_features = BTreeMap::new();
                 for (t, f) in raw.target_features {
-                    let target = Target::from_name(&t)
-                        .ok_or_else(|| malformed(format!("target-features: unknown target `{t}`")))?;
+                    let target = Target::from_name(&t).ok_or_else(|| {
+                        malformed(format!("target-features: unknown target `{t}`"))
+                    })?;
                     target_features.insert(target, f);
                 }
                 catalogue.implementations.push(Implementation {
@@ -249,14 +260,20 @@ pub fn from_packages(packages: &[cargo_metadata::Package]) -> Result<Catalogue, 
                 });
             }
             (Some(_), Some(_)) => {
-                return Err(malformed("has both `interface` and `implements`: a crate is one or the other".into()));
+                return Err(malformed(
+                    "has both `interface` and `implements`: a crate is one or the other".into(),
+                ));
             }
             (None, None) => {
-                return Err(malformed("needs `interface = \"...\"` or `implements = \"...\"`".into()));
+                return Err(malformed(
+                    "needs `interface = \"...\"` or `implements = \"...\"`".into(),
+                ));
             }
         }
     }
-    catalogue.implementations.sort_by(|a, b| a.package.cmp(&b.package));
+    catalogue
+        .implementations
+        .sort_by(|a, b| a.package.cmp(&b.package));
     Ok(catalogue)
 }
 
@@ -265,7 +282,9 @@ fn parse_targets(names: &[String]) -> Result<Vec<Target>, String> {
         .iter()
         .map(|n| {
             Target::from_name(n).ok_or_else(|| {
-                format!("unknown target `{n}` in `targets` (expected unix, hvt, spt, virtio or xen)")
+                format!(
+                    "unknown target `{n}` in `targets` (expected unix, hvt, spt, virtio or xen)"
+                )
             })
         })
         .collect()
@@ -298,7 +317,10 @@ mod tests {
         ])
         .expect("valid metadata");
         assert_eq!(c.interfaces["net"].handle.as_deref(), Some("Net"));
-        assert_eq!(c.interfaces["net"].default_instance.as_deref(), Some("service"));
+        assert_eq!(
+            c.interfaces["net"].default_instance.as_deref(),
+            Some("service")
+        );
         let imp = &c.implementations[0];
         assert_eq!(imp.targets, vec![Target::Hvt, Target::Spt]);
         assert_eq!(imp.target_features[&Target::Hvt], vec!["hvt".to_string()]);
@@ -307,16 +329,23 @@ mod tests {
 
     #[test]
     fn rejects_malformed_metadata_with_the_package_name() {
-        let err = from_packages(&[package("bad", serde_json::json!({"implements": "net", "targets": ["dos"]}))])
-            .expect_err("unknown target");
+        let err = from_packages(&[package(
+            "bad",
+            serde_json::json!({"implements": "net", "targets": ["dos"]}),
+        )])
+        .expect_err("unknown target");
         assert_eq!(
             err.to_string(),
             "bad (/x/bad/Cargo.toml): [package.metadata.petrel] unknown target `dos` in `targets` (expected unix, hvt, spt, virtio or xen)"
         );
-        let err = from_packages(&[package("bad", serde_json::json!({"implements": "net", "targets": ["unix"], "colour": 1}))])
-            .expect_err("unknown field");
+        let err = from_packages(&[package(
+            "bad",
+            serde_json::json!({"implements": "net", "targets": ["unix"], "colour": 1}),
+        )])
+        .expect_err("unknown field");
         assert!(err.to_string().contains("unknown field `colour`"), "{err}");
-        let err = from_packages(&[package("bad", serde_json::json!({"targets": ["unix"]}))]).expect_err("neither");
+        let err = from_packages(&[package("bad", serde_json::json!({"targets": ["unix"]}))])
+            .expect_err("neither");
         assert!(err.to_string().contains("needs `interface"), "{err}");
     }
 }

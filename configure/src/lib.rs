@@ -3,12 +3,18 @@
 
 pub mod bootargs;
 pub mod catalogue;
+pub mod cli;
+pub mod commands;
 pub mod describe;
 pub mod diagnostic;
 pub mod emit;
 pub mod graph;
 pub mod keys;
 pub mod manifest;
+pub mod pipeline;
+pub mod project;
+pub mod run;
 pub mod source;
+pub mod status;
 pub mod target;
 pub mod workspace;

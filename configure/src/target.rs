@@ -3,7 +3,19 @@
 use std::fmt;
 
 /// A target: where the unikernel runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
     /// A Linux process.
@@ -20,7 +32,13 @@ pub enum Target {
 
 impl Target {
     /// Every target, in a fixed order.
-    pub const ALL: [Target; 5] = [Target::Unix, Target::Hvt, Target::Spt, Target::Virtio, Target::Xen];
+    pub const ALL: [Target; 5] = [
+        Target::Unix,
+        Target::Hvt,
+        Target::Spt,
+        Target::Virtio,
+        Target::Xen,
+    ];
 
     /// The name used on the command line and in metadata.
     pub fn name(self) -> &'static str {

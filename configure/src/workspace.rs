@@ -45,7 +45,10 @@ pub enum WorkspaceError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WorkspaceError + '_ {
-    move |source| WorkspaceError::Io { path: path.to_path_buf(), source }
+    move |source| WorkspaceError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 /// Every file of a configuration, fully rendered: the generated files and the new bytes of
@@ -62,8 +65,11 @@ impl Configuration {
     pub fn new(project: &Path, files: Vec<GeneratedFile>) -> Result<Self, WorkspaceError> {
         let path = project.join("Cargo.toml");
         let current = fs::read_to_string(&path).map_err(io_err(&path))?;
-        let cargo_toml = user_manifest::apply(&current)
-            .map_err(|source| WorkspaceError::Manifest { path: path.clone(), source })?;
+        let cargo_toml =
+            user_manifest::apply(&current).map_err(|source| WorkspaceError::Manifest {
+                path: path.clone(),
+                source,
+            })?;
         Ok(Configuration { files, cargo_toml })
     }
 
@@ -71,7 +77,10 @@ impl Configuration {
         self.files
             .iter()
             .map(|f| (f.path.clone(), f.contents.as_str()))
-            .chain(std::iter::once((PathBuf::from("Cargo.toml"), self.cargo_toml.as_str())))
+            .chain(std::iter::once((
+                PathBuf::from("Cargo.toml"),
+                self.cargo_toml.as_str(),
+            )))
     }
 }
 
@@ -103,7 +112,9 @@ pub fn write(project: &Path, config: &Configuration) -> Result<Vec<Change>, Work
         match fs::read(&path) {
             Ok(existing) if existing == contents.as_bytes() => continue,
             Ok(_) => changes.push(Change::Updated(rel.clone())),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => changes.push(Change::Created(rel.clone())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                changes.push(Change::Created(rel.clone()))
+            }
             Err(e) => return Err(WorkspaceError::Io { path, source: e }),
         }
         write_atomic(&path, contents.as_bytes())?;
@@ -132,7 +143,11 @@ pub fn stale(project: &Path, config: &Configuration) -> Result<Vec<PathBuf>, Wor
         }
     }
     let wanted: Vec<PathBuf> = config.files.iter().map(|f| f.path.clone()).collect();
-    out.extend(generated_files(project)?.into_iter().filter(|f| !wanted.contains(f)));
+    out.extend(
+        generated_files(project)?
+            .into_iter()
+            .filter(|f| !wanted.contains(f)),
+    );
     Ok(out)
 }
 
@@ -145,8 +160,11 @@ pub fn clean(project: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
     let cargo_toml = project.join("Cargo.toml");
     if let Ok(current) = fs::read_to_string(&cargo_toml) {
         if user_manifest::has_petrel_table(&current) {
-            let restored = user_manifest::remove(&current)
-                .map_err(|source| WorkspaceError::Manifest { path: cargo_toml.clone(), source })?;
+            let restored =
+                user_manifest::remove(&current).map_err(|source| WorkspaceError::Manifest {
+                    path: cargo_toml.clone(),
+                    source,
+                })?;
             write_atomic(&cargo_toml, restored.as_bytes())?;
             removed.push(PathBuf::from("Cargo.toml [workspace]"));
         }
@@ -159,7 +177,11 @@ pub fn clean(project: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
         let _ = fs::remove_dir(project.join(".cargo"));
     }
     let mut dirs = vec![PathBuf::from(PETREL_DIR), PathBuf::from(DIST_DIR)];
-    dirs.extend(crate::target::Target::ALL.iter().map(|t| Path::new("target").join(t.name())));
+    dirs.extend(
+        crate::target::Target::ALL
+            .iter()
+            .map(|t| Path::new("target").join(t.name())),
+    );
     for dir in dirs {
         let path = project.join(&dir);
         if path.is_dir() {
@@ -186,7 +208,12 @@ fn generated_files(project: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(WorkspaceError::Io { path: dir, source: e }),
+            Err(e) => {
+                return Err(WorkspaceError::Io {
+                    path: dir,
+                    source: e,
+                });
+            }
         };
         for entry in entries {
             let entry = entry.map_err(io_err(&dir))?;
@@ -207,7 +234,10 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WorkspaceError> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent).map_err(io_err(parent))?;
     }
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.petrel-tmp"));
     fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
     fs::rename(&tmp, path).map_err(io_err(path))

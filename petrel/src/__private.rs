@@ -50,8 +50,12 @@ where
 fn parse_args(app: &App, specs: &[Spec]) -> Result<Values, (i32, String)> {
     let argv: Vec<String> = match petrel_platform::raw_args() {
         RawArgs::Argv(argv) => argv,
-        RawArgs::Cmdline(line) => petrel_bootvar::split(&line)
-            .map_err(|e| (petrel_bootvar::EXIT_BAD_ARGUMENT, alloc::format!("error: {e}")))?,
+        RawArgs::Cmdline(line) => petrel_bootvar::split(&line).map_err(|e| {
+            (
+                petrel_bootvar::EXIT_BAD_ARGUMENT,
+                alloc::format!("error: {e}"),
+            )
+        })?,
     };
     petrel_bootvar::parse(app, specs, &argv).map_err(|exit| (exit.code(), exit.text().to_string()))
 }

@@ -3,9 +3,9 @@
 
 use core::fmt::Write;
 
+use log::{LevelFilter, Log, Metadata, Record};
 /// The `log` macros, so that unikernels can log without depending on `log` themselves.
 pub use log::{debug, error, info, trace, warn};
-use log::{LevelFilter, Log, Metadata, Record};
 
 struct ConsoleLogger;
 
@@ -40,7 +40,13 @@ impl Log for ConsoleLogger {
         let mut line = alloc::string::String::new();
         write_timestamp(&mut line, petrel_clock::wall_ns());
         // Writing to a String cannot fail.
-        let _ = writeln!(line, ": [{}] [{}] {}", record.level(), record.target(), record.args());
+        let _ = writeln!(
+            line,
+            ": [{}] [{}] {}",
+            record.level(),
+            record.target(),
+            record.args()
+        );
         petrel_console::write(line.as_bytes());
     }
 
@@ -52,7 +58,13 @@ fn write_timestamp(out: &mut alloc::string::String, ns: u64) {
     let secs = ns / 1_000_000_000;
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
-    let _ = write!(out, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}-00:00", rem / 3600, rem % 3600 / 60, rem % 60);
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}-00:00",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    );
 }
 
 /// Days since 1970-01-01 to (year, month, day) in the proleptic Gregorian calendar

@@ -31,5 +31,8 @@ fn file(
     ctx: &minijinja::Value,
 ) -> Result<GeneratedFile, EmitError> {
     let contents = templates::render(env, template, ctx)?;
-    Ok(GeneratedFile { path: PathBuf::from(".petrel/app").join(name), contents })
+    Ok(GeneratedFile {
+        path: PathBuf::from(".petrel/app").join(name),
+        contents,
+    })
 }

@@ -16,5 +16,8 @@ pub fn render(env: &Environment<'static>, plan: &Plan) -> Result<GeneratedFile, 
         freestanding => plan.target.is_freestanding(),
         petrel_exe => plan.petrel_exe.clone(),
     };
-    Ok(GeneratedFile { path: PathBuf::from(PATH), contents: templates::render(env, CARGO_CONFIG, &ctx)? })
+    Ok(GeneratedFile {
+        path: PathBuf::from(PATH),
+        contents: templates::render(env, CARGO_CONFIG, &ctx)?,
+    })
 }

@@ -26,7 +26,9 @@ pub struct GeneratedFile {
 /// An emitter failed. Templates are part of Petrel, so this is a bug in Petrel, never in the
 /// user's files: say so.
 #[derive(Debug, thiserror::Error)]
-#[error("internal error while rendering {template} (this is a bug in petrel, please report it): {source}")]
+#[error(
+    "internal error while rendering {template} (this is a bug in petrel, please report it): {source}"
+)]
 pub struct EmitError {
     /// The template that failed.
     pub template: &'static str,
@@ -45,7 +47,10 @@ pub fn render(plan: &Plan) -> Result<Vec<GeneratedFile>, EmitError> {
         path: PathBuf::from(".petrel/bootargs.json"),
         contents: plan.bootargs_json.clone(),
     });
-    files.push(GeneratedFile { path: PathBuf::from(".petrel/state.json"), contents: plan.state_json() });
+    files.push(GeneratedFile {
+        path: PathBuf::from(".petrel/state.json"),
+        contents: plan.state_json(),
+    });
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }

@@ -65,6 +65,8 @@ pub struct Plan {
     pub user_crate: String,
     /// The user's library name as Rust code writes it.
     pub user_lib: String,
+    /// Path of the user's crate from the generated crate's directory.
+    pub user_path: String,
     /// Path of the facade `petrel` from the generated crate's directory.
     pub petrel_path: String,
     /// The `petrel` executable, for cargo's runner on non-unix targets.

@@ -24,14 +24,35 @@ pub const NEW_GITIGNORE: &str = "new/gitignore";
 
 /// Every embedded template, by name.
 const TEMPLATES: &[(&str, &str)] = &[
-    (APP_CARGO_TOML, include_str!("../../../templates/app/Cargo.toml.j2")),
-    (APP_MAIN_RS, include_str!("../../../templates/app/main.rs.j2")),
-    (APP_BUILD_RS, include_str!("../../../templates/app/build.rs.j2")),
-    (CARGO_CONFIG, include_str!("../../../templates/cargo-config.toml.j2")),
-    (NEW_CARGO_TOML, include_str!("../../../templates/new/Cargo.toml.j2")),
-    (NEW_UNIKERNEL_TOML, include_str!("../../../templates/new/unikernel.toml.j2")),
+    (
+        APP_CARGO_TOML,
+        include_str!("../../../templates/app/Cargo.toml.j2"),
+    ),
+    (
+        APP_MAIN_RS,
+        include_str!("../../../templates/app/main.rs.j2"),
+    ),
+    (
+        APP_BUILD_RS,
+        include_str!("../../../templates/app/build.rs.j2"),
+    ),
+    (
+        CARGO_CONFIG,
+        include_str!("../../../templates/cargo-config.toml.j2"),
+    ),
+    (
+        NEW_CARGO_TOML,
+        include_str!("../../../templates/new/Cargo.toml.j2"),
+    ),
+    (
+        NEW_UNIKERNEL_TOML,
+        include_str!("../../../templates/new/unikernel.toml.j2"),
+    ),
     (NEW_LIB_RS, include_str!("../../../templates/new/lib.rs.j2")),
-    (NEW_GITIGNORE, include_str!("../../../templates/new/gitignore")),
+    (
+        NEW_GITIGNORE,
+        include_str!("../../../templates/new/gitignore"),
+    ),
 ];
 
 /// The environment with every template loaded.
@@ -40,10 +61,12 @@ pub fn environment() -> Environment<'static> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.add_filter("rust_str", rust_str);
     env.add_filter("toml_str", toml_str);
+    env.add_filter("rust_bool", rust_bool);
     for (name, source) in TEMPLATES {
         // The templates ship inside the binary; a syntax error in one is caught by the unit
         // test below before any release.
-        env.add_template(name, source).expect("embedded templates are valid");
+        env.add_template(name, source)
+            .expect("embedded templates are valid");
     }
     env
 }
@@ -52,6 +75,11 @@ pub fn environment() -> Environment<'static> {
 /// no text from a user's file can break out of the literal.
 fn rust_str(s: &str) -> String {
     format!("{s:?}")
+}
+
+/// `true` or `false` as Rust writes them (minijinja prints `True`/`False`).
+fn rust_bool(b: bool) -> &'static str {
+    if b { "true" } else { "false" }
 }
 
 /// A TOML basic string for `s`.
@@ -80,7 +108,11 @@ mod tests {
 }
 
 /// Renders `template` with `ctx`, normalised to end with exactly one newline.
-pub fn render(env: &Environment<'static>, template: &'static str, ctx: &minijinja::Value) -> Result<String, super::EmitError> {
+pub fn render(
+    env: &Environment<'static>,
+    template: &'static str,
+    ctx: &minijinja::Value,
+) -> Result<String, super::EmitError> {
     let mut out = env
         .get_template(template)
         .and_then(|t| t.render(ctx))

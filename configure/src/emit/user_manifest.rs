@@ -60,8 +60,14 @@ pub fn remove(contents: &str) -> Result<String, ManifestError> {
     // The usual case: our block is still the end of the file, exactly as written.
     for (note, separator) in [(NO_FINAL_NEWLINE, "\n\n"), ("", "\n")] {
         if let Some(before) = contents.strip_suffix(&block(note)) {
-            let had_separator = before.ends_with(separator) && (note.is_empty() || !before.ends_with("\n\n\n"));
-            return Ok(if had_separator { &before[..before.len() - separator.len()] } else { before }.to_string());
+            let had_separator =
+                before.ends_with(separator) && (note.is_empty() || !before.ends_with("\n\n\n"));
+            return Ok(if had_separator {
+                &before[..before.len() - separator.len()]
+            } else {
+                before
+            }
+            .to_string());
         }
     }
     // The user edited our table or wrote after it: remove the table structurally.
@@ -86,7 +92,9 @@ pub fn has_petrel_table(contents: &str) -> bool {
 }
 
 fn parse(contents: &str) -> Result<DocumentMut, ManifestError> {
-    contents.parse::<DocumentMut>().map_err(|e| ManifestError::Parse(e.to_string()))
+    contents
+        .parse::<DocumentMut>()
+        .map_err(|e| ManifestError::Parse(e.to_string()))
 }
 
 fn is_ours(item: &Item) -> bool {
@@ -106,8 +114,16 @@ mod tests {
         let applied = apply(original).expect("apply");
         assert!(has_petrel_table(&applied), "{applied}");
         assert!(applied.contains("members = [\".petrel/app\"]"), "{applied}");
-        assert_eq!(apply(&applied).expect("apply twice"), applied, "apply is idempotent");
-        assert_eq!(remove(&applied).expect("remove"), original, "remove restores every byte");
+        assert_eq!(
+            apply(&applied).expect("apply twice"),
+            applied,
+            "apply is idempotent"
+        );
+        assert_eq!(
+            remove(&applied).expect("remove"),
+            original,
+            "remove restores every byte"
+        );
     }
 
     #[test]
@@ -125,7 +141,10 @@ mod tests {
     #[test]
     fn removes_an_edited_table_structurally() {
         let applied = apply(COMMENTED).expect("apply");
-        let edited = applied.replace("default-members = [\".petrel/app\"]", "default-members = [\".petrel/app\", \"x\"]");
+        let edited = applied.replace(
+            "default-members = [\".petrel/app\"]",
+            "default-members = [\".petrel/app\", \"x\"]",
+        );
         let removed = remove(&edited).expect("remove");
         assert!(!removed.contains("[workspace]"), "{removed}");
         assert!(removed.starts_with(COMMENTED.trim_end()), "{removed}");
@@ -136,14 +155,21 @@ mod tests {
         let applied = apply(COMMENTED).expect("apply");
         assert!(applied.starts_with(COMMENTED));
         let tail = &applied[COMMENTED.len()..];
-        assert!(tail.starts_with("\n# Added by `petrel configure`"), "{tail}");
+        assert!(
+            tail.starts_with("\n# Added by `petrel configure`"),
+            "{tail}"
+        );
     }
 
     #[test]
     fn refuses_a_workspace_it_did_not_write() {
         let user = "[package]\nname = \"x\"\n\n[workspace]\nmembers = [\"a\"]\n";
         assert_eq!(apply(user), Err(ManifestError::ForeignWorkspace));
-        assert_eq!(remove(user).expect("remove"), user, "a foreign table is left alone");
+        assert_eq!(
+            remove(user).expect("remove"),
+            user,
+            "a foreign table is left alone"
+        );
     }
 
     #[test]

@@ -1,0 +1,147 @@
+//! The command line: what each command and option means. Behaviour lives in `commands`.
+
+use crate::target::Target;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Build Rust unikernels: configure a device graph for a target, then build and run it.
+///
+/// A project is a Rust library with a `unikernel.toml` and a `#[petrel::main]` function.
+/// `petrel configure --target T` writes a Cargo workspace in which every interface (time,
+/// clock, console, network...) is bound to its implementation for T; after that, plain
+/// `cargo build` and `cargo run` work.
+#[derive(Debug, Parser)]
+#[command(
+    name = "petrel",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true
+)]
+#[command(
+    after_help = "Start with `petrel new hello && cd hello && petrel run`.\n\
+See `petrel help <command>` for the options of each command."
+)]
+pub struct Cli {
+    /// Run as if petrel was started in DIR instead of the current directory.
+    #[arg(short = 'C', value_name = "DIR", global = true)]
+    pub directory: Option<PathBuf>,
+
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Petrel's commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Resolve the device graph for a target and write the generated workspace.
+    ///
+    /// Reads unikernel.toml, Cargo.toml and src/lib.rs, checks everything, and only then
+    /// writes `.petrel/`, `.cargo/config.toml` and one table in Cargo.toml. Nothing is
+    /// compiled. Configuring twice with the same inputs writes the same bytes.
+    Configure {
+        /// What to configure for.
+        #[command(flatten)]
+        selection: Selection,
+        /// Write nothing; exit 1 if the generated files are missing or out of date.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Configure if needed, build the image, and copy it to dist/ (dist/NAME on unix,
+    /// dist/NAME.TARGET elsewhere).
+    Build {
+        /// What to build for.
+        #[command(flatten)]
+        selection: Selection,
+        /// Build without optimisations (cargo's dev profile).
+        #[arg(long)]
+        debug: bool,
+    },
+    /// Configure if needed, build, and boot the unikernel with ARGS as its boot arguments.
+    ///
+    /// The guest sees exactly the ARGS you typed, on every target: petrel escapes them for
+    /// targets that receive one command-line string.
+    Run {
+        /// What to run.
+        #[command(flatten)]
+        selection: Selection,
+        /// Build without optimisations (cargo's dev profile).
+        #[arg(long)]
+        debug: bool,
+        /// Print the command that boots the image before running it.
+        #[arg(long, short)]
+        verbose: bool,
+        /// Boot arguments, after `--` (try `petrel run -- --help`).
+        #[arg(last = true, value_name = "ARGS")]
+        args: Vec<String>,
+    },
+    /// Print the resolved device graph: keys, devices with their implementations in
+    /// initialisation order, and every boot argument.
+    Describe {
+        /// What to describe (default: the configured target).
+        #[command(flatten)]
+        selection: Selection,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Shorthand for `--format dot` (Graphviz).
+        #[arg(long, conflicts_with = "format")]
+        dot: bool,
+        /// Shorthand for `--format json`.
+        #[arg(long, conflicts_with_all = ["format", "dot"])]
+        json: bool,
+    },
+    /// Remove everything petrel wrote: .petrel/, .cargo/config.toml, dist/, the build
+    /// directories, and its table in Cargo.toml (which is then exactly as before).
+    Clean,
+    /// Create a new unikernel project in directory NAME.
+    New {
+        /// Directory and name of the unikernel ([a-z][a-z0-9-]*).
+        name: String,
+    },
+    /// Boot an already built image (cargo's runner on non-unix targets).
+    #[command(hide = true)]
+    RunImage {
+        /// The image's target.
+        #[arg(long, value_enum)]
+        target: Target,
+        /// The image.
+        image: PathBuf,
+        /// Boot arguments.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+/// The target and the configure keys.
+#[derive(Debug, Clone, Default, Args)]
+pub struct Selection {
+    /// The target [default: the configured one, else unix].
+    #[arg(long, short, value_enum)]
+    pub target: Option<Target>,
+    /// The TCP/IP stack: `socket` (host sockets, unix only) or `direct` (Petrel's own stack
+    /// on a network device) [default: socket on unix, direct elsewhere].
+    #[arg(long, value_name = "STACK")]
+    pub net: Option<String>,
+    /// Get the address by DHCP (the default).
+    #[arg(long, overrides_with = "no_dhcp")]
+    pub dhcp: bool,
+    /// Use the static address of the --ipv4 boot argument instead of DHCP.
+    #[arg(long, overrides_with = "dhcp")]
+    pub no_dhcp: bool,
+    /// The read-only key-value store: `crunch` (files embedded in the image) or `direct` (a
+    /// host directory, unix only) [default: crunch].
+    #[arg(long, value_name = "KV")]
+    pub kv: Option<String>,
+}
+
+/// `describe` output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// For people.
+    Text,
+    /// Graphviz.
+    Dot,
+    /// For tools (includes bootargs.json).
+    Json,
+}

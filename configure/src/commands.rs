@@ -1,0 +1,310 @@
+//! What each command does. The pipeline from files to a plan is in `pipeline`; this module
+//! adds the user-facing steps around it: progress, cargo, dist/, booting.
+
+use crate::cli::{Command, Format, Selection};
+use crate::emit::templates_new;
+use crate::pipeline::{self, Configured};
+use crate::project::{self, Project};
+use crate::run;
+use crate::status::status;
+use crate::target::Target;
+use crate::workspace::{self, Change};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// Everything that can stop a command. Each variant's message is complete: it is printed as
+/// `error: <message>` and the command exits 1.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The user's files have errors (already rendered with file, line and column).
+    #[error("{0}")]
+    Diagnostics(String),
+    /// Anything else, with its message.
+    #[error("{0}")]
+    Message(String),
+    /// A command petrel ran failed and already said why on its own stderr.
+    #[error("{what} failed ({status})")]
+    Subprocess {
+        /// What was run.
+        what: String,
+        /// How it ended.
+        status: std::process::ExitStatus,
+    },
+}
+
+impl Error {
+    /// An error with a message.
+    pub fn msg(m: impl std::fmt::Display) -> Error {
+        Error::Message(m.to_string())
+    }
+}
+
+/// Runs `command` in `dir`.
+pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
+    match command {
+        Command::Configure { selection, check } => {
+            let project = Project::open(dir).map_err(Error::msg)?;
+            if check {
+                return check_configuration(&project, &selection);
+            }
+            configure(&project, &selection)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Build { selection, debug } => {
+            let project = Project::open(dir).map_err(Error::msg)?;
+            let configured = configure(&project, &selection)?;
+            build(&project, &configured, !debug)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run {
+            selection,
+            debug,
+            verbose,
+            args,
+        } => {
+            let project = Project::open(dir).map_err(Error::msg)?;
+            let configured = configure(&project, &selection)?;
+            let image = build(&project, &configured, !debug)?;
+            run::boot(
+                &configured.plan.target,
+                &image,
+                &args,
+                &configured.boot,
+                verbose,
+            )
+        }
+        Command::Describe {
+            selection,
+            format,
+            dot,
+            json,
+        } => {
+            let project = Project::open(dir).map_err(Error::msg)?;
+            let configured = pipeline::resolve(&project, &selection)?;
+            let format = if dot {
+                Format::Dot
+            } else if json {
+                Format::Json
+            } else {
+                format
+            };
+            let out = match format {
+                Format::Text => crate::describe::text(&configured.resolved),
+                Format::Dot => crate::describe::dot(&configured.resolved),
+                Format::Json => crate::describe::json(&configured.resolved),
+            };
+            print!("{out}");
+            if !out.ends_with('\n') {
+                println!();
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Clean => {
+            let project = Project::open(dir).map_err(Error::msg)?;
+            let removed = workspace::clean(&project.dir).map_err(Error::msg)?;
+            if removed.is_empty() {
+                status("Clean", "nothing to remove");
+            }
+            for path in removed {
+                status("Removed", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::New { name } => {
+            new_project(dir, &name)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::RunImage {
+            target,
+            image,
+            args,
+        } => {
+            let project = find_project_of(&image);
+            let boot = match project {
+                Some(p) => {
+                    pipeline::resolve(
+                        &p,
+                        &Selection {
+                            target: Some(target),
+                            ..Selection::default()
+                        },
+                    )?
+                    .boot
+                }
+                None => run::BootDevices::default(),
+            };
+            run::boot(&target, &image, &args, &boot, false)
+        }
+    }
+}
+
+/// Resolves and writes the configuration, printing what changed.
+pub fn configure(project: &Project, selection: &Selection) -> Result<Configured, Error> {
+    let configured = pipeline::resolve(project, selection)?;
+    let config = pipeline::render(project, &configured)?;
+    let changes = workspace::write(&project.dir, &config).map_err(Error::msg)?;
+    let plan = &configured.plan;
+    if changes.is_empty() {
+        status(
+            "Fresh",
+            format!("{} for {} (nothing changed)", plan.name, plan.target),
+        );
+    } else {
+        for change in &changes {
+            match change {
+                Change::Created(p) => status("Created", p.display()),
+                Change::Updated(p) => status("Updated", p.display()),
+                Change::Removed(p) => status("Removed", p.display()),
+            }
+        }
+        status("Configured", format!("{} for {}", plan.name, plan.target));
+    }
+    Ok(configured)
+}
+
+/// `configure --check`: exit 0 if the generated files are up to date, 1 (listing them) if not.
+fn check_configuration(project: &Project, selection: &Selection) -> Result<ExitCode, Error> {
+    let configured = pipeline::resolve(project, selection)?;
+    let config = pipeline::render(project, &configured)?;
+    let stale = workspace::stale(&project.dir, &config).map_err(Error::msg)?;
+    if stale.is_empty() {
+        status(
+            "Fresh",
+            format!("{} for {}", configured.plan.name, configured.plan.target),
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for path in &stale {
+        eprintln!("stale: {}", path.display());
+    }
+    Err(Error::msg(format!(
+        "{} generated file(s) are missing or out of date; run `petrel configure{}`",
+        stale.len(),
+        if configured.plan.target == Target::Unix {
+            String::new()
+        } else {
+            format!(" --target {}", configured.plan.target)
+        }
+    )))
+}
+
+/// Builds the configured project with cargo and copies the image to `dist/`.
+fn build(project: &Project, configured: &Configured, release: bool) -> Result<PathBuf, Error> {
+    let plan = &configured.plan;
+    status(
+        "Building",
+        format!(
+            "{} for {} ({})",
+            plan.name,
+            plan.target,
+            if release { "release" } else { "debug" }
+        ),
+    );
+    let mut cargo =
+        std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    // cargo reads .cargo/config.toml from its working directory: run it in the project.
+    // The image's path comes from cargo's own report, so CARGO_TARGET_DIR is honoured.
+    cargo
+        .current_dir(&project.dir)
+        .args(["build", "--message-format=json-render-diagnostics"])
+        .stdout(std::process::Stdio::piped());
+    if release {
+        cargo.arg("--release");
+    }
+    let mut child = cargo
+        .spawn()
+        .map_err(|e| Error::msg(format!("cannot run cargo: {e}")))?;
+    let mut built = None;
+    if let Some(stdout) = child.stdout.take() {
+        for message in cargo_metadata::Message::parse_stream(std::io::BufReader::new(stdout)) {
+            if let Ok(cargo_metadata::Message::CompilerArtifact(artifact)) = message {
+                if artifact.target.is_bin() && artifact.target.name == plan.name {
+                    built = artifact.executable.map(|p| p.into_std_path_buf());
+                }
+            }
+        }
+    }
+    let status_code = child
+        .wait()
+        .map_err(|e| Error::msg(format!("cargo: {e}")))?;
+    if !status_code.success() {
+        return Err(Error::Subprocess {
+            what: "cargo build".into(),
+            status: status_code,
+        });
+    }
+    let built = built.ok_or_else(|| {
+        Error::msg(format!(
+            "cargo built no `{}` executable (is the generated crate up to date?)",
+            plan.name
+        ))
+    })?;
+    let dist = project.dir.join(workspace::DIST_DIR);
+    fs::create_dir_all(&dist).map_err(|e| Error::msg(format!("{}: {e}", dist.display())))?;
+    let image = dist.join(plan.target.image_name(&plan.name));
+    fs::copy(&built, &image).map_err(|e| {
+        Error::msg(format!(
+            "copying {} to {}: {e}",
+            built.display(),
+            image.display()
+        ))
+    })?;
+    let size = fs::metadata(&image).map(|m| m.len()).unwrap_or(0);
+    status(
+        "Image",
+        format!(
+            "{} ({})",
+            project::relative_path(&project.dir, &image),
+            human_size(size)
+        ),
+    );
+    Ok(image)
+}
+
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / f64::from(1 << 20)),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
+}
+
+/// The project an image under `<project>/target/...` or `<project>/dist/` belongs to.
+fn find_project_of(image: &Path) -> Option<Project> {
+    let abs = std::path::absolute(image).ok()?;
+    abs.ancestors().skip(1).find_map(|d| Project::open(d).ok())
+}
+
+/// `petrel new NAME`: a project that builds as it is, outside any workspace.
+fn new_project(dir: &Path, name: &str) -> Result<(), Error> {
+    crate::manifest::check_unikernel_name(name)
+        .map_err(|why| Error::msg(format!("invalid unikernel name `{name}`: {why}")))?;
+    let root = dir.join(name);
+    if root.exists() {
+        return Err(Error::msg(format!(
+            "{} already exists; choose another name or remove it",
+            root.display()
+        )));
+    }
+    let facade = project::petrel_facade_dir().ok_or_else(|| {
+        Error::msg("cannot find Petrel's sources for the `petrel` dependency; set PETREL_HOME to the Petrel repository")
+    })?;
+    let files = templates_new::render(name, &facade.to_string_lossy()).map_err(Error::msg)?;
+    for (rel, contents) in files {
+        let path = root.join(rel);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)
+                .map_err(|e| Error::msg(format!("{}: {e}", parent.display())))?;
+        }
+        fs::write(&path, contents).map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
+    }
+    status(
+        "Created",
+        format!("unikernel `{name}` in {}", root.display()),
+    );
+    eprintln!(
+        "\nNext:\n    cd {name}\n    petrel run              # build and boot it on unix\n    petrel run -- --help    # its boot arguments"
+    );
+    Ok(())
+}

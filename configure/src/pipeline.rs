@@ -1,0 +1,325 @@
+//! From the project's files to a [`Plan`]: read `unikernel.toml`, `src/lib.rs` and the
+//! catalogue (one `cargo metadata`), resolve the keys and the device graph, then decide
+//! everything the generated files say. Nothing is written here.
+
+use crate::catalogue;
+use crate::cli::Selection;
+use crate::commands::Error;
+use crate::diagnostic::Diagnostics;
+use crate::emit::{self, ArgSpec, DeviceInit, ImplUse, Plan, user_manifest};
+use crate::graph::{self, MainParam, Resolved};
+use crate::keys::{self, KeyOverrides};
+use crate::project::{Project, relative_path};
+use crate::run::BootDevices;
+use crate::status::warning;
+use crate::target::Target;
+use crate::workspace::Configuration;
+use crate::{manifest, source};
+use std::collections::BTreeMap;
+use std::path::Path;
+
+/// A resolved configuration: the graph (for `describe`), the plan (for the emitters) and
+/// the host resources `run` attaches.
+#[derive(Debug, Clone)]
+pub struct Configured {
+    /// The device graph.
+    pub resolved: Resolved,
+    /// What the generated files say.
+    pub plan: Plan,
+    /// What `petrel run` attaches to the devices.
+    pub boot: BootDevices,
+}
+
+/// What `.petrel/state.json` remembers of the last configure.
+#[derive(Debug, Default, serde::Deserialize)]
+struct State {
+    target: Option<Target>,
+    #[serde(default)]
+    keys: BTreeMap<String, String>,
+}
+
+fn previous_state(project: &Project) -> State {
+    std::fs::read_to_string(project.state_json())
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
+}
+
+/// The target and key overrides for `selection`: what the user typed, else what the last
+/// configure used (so `petrel build` after `petrel configure --target spt` builds for spt).
+fn effective(project: &Project, selection: &Selection) -> (Target, KeyOverrides) {
+    let state = previous_state(project);
+    let target = selection.target.or(state.target).unwrap_or(Target::Unix);
+    let typed = KeyOverrides {
+        net: selection.net.clone(),
+        dhcp: if selection.dhcp {
+            Some(true)
+        } else if selection.no_dhcp {
+            Some(false)
+        } else {
+            None
+        },
+        kv: selection.kv.clone(),
+    };
+    let nothing_typed = typed.net.is_none() && typed.dhcp.is_none() && typed.kv.is_none();
+    if nothing_typed && state.target == Some(target) {
+        // Keep the keys of the last configure for this target.
+        return (
+            target,
+            KeyOverrides {
+                net: state.keys.get("net").cloned(),
+                dhcp: state.keys.get("dhcp").map(|v| v == "true"),
+                kv: state.keys.get("kv").cloned(),
+            },
+        );
+    }
+    (target, typed)
+}
+
+/// Resolves the project's configuration for `selection`, reporting every problem in the
+/// user's files at once.
+pub fn resolve(project: &Project, selection: &Selection) -> Result<Configured, Error> {
+    let (target, overrides) = effective(project, selection);
+    let manifest = manifest::load(&project.unikernel_toml());
+    let source = source::scan(&project.lib_rs());
+    let (manifest, source) = match (manifest, source) {
+        (Ok(m), Ok(s)) => (m, s),
+        (m, s) => {
+            let mut all = Diagnostics::new();
+            if let Err(d) = m {
+                all.extend(d);
+            }
+            if let Err(d) = s {
+                all.extend(d);
+            }
+            return Err(Error::Diagnostics(all.render()));
+        }
+    };
+    let keys =
+        keys::resolve(&manifest, target, &overrides).map_err(|d| Error::Diagnostics(d.render()))?;
+    let metadata = cargo_metadata(project)?;
+    let catalogue = catalogue::from_packages(&metadata.packages).map_err(Error::msg)?;
+    let resolved = graph::resolve(&manifest, &catalogue, target, &keys, &source)
+        .map_err(|d| Error::Diagnostics(d.render()))?;
+    if !resolved.warnings.is_empty() {
+        eprint!("{}", resolved.warnings.render());
+    }
+    let plan = plan(project, &metadata, &resolved)?;
+    Ok(Configured {
+        resolved,
+        plan,
+        boot: BootDevices::default(),
+    })
+}
+
+/// Renders every file of `configured` in memory.
+pub fn render(project: &Project, configured: &Configured) -> Result<Configuration, Error> {
+    let files = emit::render(&configured.plan).map_err(Error::msg)?;
+    Configuration::new(&project.dir, files).map_err(Error::msg)
+}
+
+/// `cargo metadata` on the project. If Petrel's table names a generated crate that no longer
+/// exists (`.petrel/` deleted by hand), cargo would refuse the manifest: take the table out
+/// first, since configure is about to write it again.
+fn cargo_metadata(project: &Project) -> Result<cargo_metadata::Metadata, Error> {
+    let cargo_toml = project.cargo_toml();
+    if !project
+        .dir
+        .join(user_manifest::APP_DIR)
+        .join("Cargo.toml")
+        .is_file()
+    {
+        let current = std::fs::read_to_string(&cargo_toml)
+            .map_err(|e| Error::msg(format!("{}: {e}", cargo_toml.display())))?;
+        if user_manifest::has_petrel_table(&current) {
+            let restored = user_manifest::remove(&current).map_err(Error::msg)?;
+            std::fs::write(&cargo_toml, restored)
+                .map_err(|e| Error::msg(format!("{}: {e}", cargo_toml.display())))?;
+        }
+    }
+    cargo_metadata::MetadataCommand::new()
+        .manifest_path(&cargo_toml)
+        .exec()
+        .map_err(|e| {
+            Error::msg(format!(
+                "`cargo metadata` failed on {}: {e}",
+                cargo_toml.display()
+            ))
+        })
+}
+
+/// Decides what the generated files say.
+fn plan(
+    project: &Project,
+    metadata: &cargo_metadata::Metadata,
+    resolved: &Resolved,
+) -> Result<Plan, Error> {
+    let user = metadata.root_package().ok_or_else(|| {
+        Error::msg(format!(
+            "{} has no [package]",
+            project.cargo_toml().display()
+        ))
+    })?;
+    let user_lib = user
+        .targets
+        .iter()
+        .find(|t| t.is_lib())
+        .map(|t| t.name.replace('-', "_"))
+        .ok_or_else(|| {
+            Error::msg(format!(
+                "`{}` has no library target: a unikernel is a library (src/lib.rs)",
+                user.name
+            ))
+        })?;
+    let facade = metadata
+        .packages
+        .iter()
+        .find(|p| p.name.as_str() == "petrel")
+        .ok_or_else(|| {
+            Error::msg(format!(
+                "`{}` does not depend on `petrel`; add it to [dependencies]",
+                user.name
+            ))
+        })?;
+    let app_dir = project.dir.join(user_manifest::APP_DIR);
+    let rel = |dir: &Path| relative_path(&app_dir, dir);
+    let facade_dir = facade
+        .manifest_path
+        .parent()
+        .map(|p| p.as_std_path().to_path_buf())
+        .unwrap_or_default();
+
+    let mut impls: BTreeMap<String, ImplUse> = BTreeMap::new();
+    for node in &resolved.nodes {
+        let imp = &node.implementation;
+        let features = imp
+            .target_features
+            .get(&resolved.target)
+            .cloned()
+            .unwrap_or_default();
+        for f in &features {
+            check_feature(&imp.package, f)?;
+        }
+        impls.entry(imp.package.clone()).or_insert_with(|| ImplUse {
+            package: imp.package.clone(),
+            lib: imp.package.replace('-', "_"),
+            path: rel(&imp.dir),
+            features,
+        });
+    }
+
+    let mut devices = Vec::new();
+    for node in resolved
+        .nodes
+        .iter()
+        .filter(|n| n.kind == catalogue::InterfaceKind::Device)
+    {
+        let imp = &node.implementation;
+        let constructor = imp.constructor.clone().ok_or_else(|| {
+            Error::msg(format!(
+                "{}: [package.metadata.petrel] has no `constructor` for device `{}`",
+                imp.package, node.instance
+            ))
+        })?;
+        check_rust_path(&imp.package, &constructor)?;
+        let params: Vec<String> = node
+            .params
+            .iter()
+            .map(|(k, v)| format!("({k:?}, {v:?})"))
+            .collect();
+        let mut inputs = vec![
+            format!("{:?}", node.instance),
+            format!("&[{}]", params.join(", ")),
+            "args".to_string(),
+        ];
+        inputs.extend(node.wiring.iter().map(|w| format!("&{}", w.instance)));
+        devices.push(DeviceInit {
+            var: node.instance.clone(),
+            lib: imp.package.replace('-', "_"),
+            constructor,
+            inputs,
+        });
+    }
+
+    let main_args = resolved
+        .params
+        .iter()
+        .map(|p| match p {
+            MainParam::Device { name, .. } => name.clone(),
+            MainParam::BootArgs { type_name, .. } => {
+                format!("<{user_lib}::{type_name} as petrel::bootargs::FromArgs>::from_args(args)")
+            }
+        })
+        .collect();
+
+    let mut args = Vec::new();
+    for a in &resolved.bootargs.args {
+        let kind = petrel_bootvar::Kind::parse_name(&a.decl.ty).ok_or_else(|| {
+            Error::msg(format!(
+                "boot argument --{}: unknown type `{}`",
+                a.decl.name, a.decl.ty
+            ))
+        })?;
+        args.push(ArgSpec {
+            name: a.decl.name.clone(),
+            kind: format!("Kind::{kind:?}"),
+            default: a.decl.default.clone(),
+            doc: a.decl.doc.clone(),
+            section: a.decl.section.clone(),
+            device: a.device.clone(),
+            required: a.decl.required,
+            repeated: a.decl.repeated,
+        });
+    }
+
+    Ok(Plan {
+        name: resolved.name.clone(),
+        version: user.version.to_string(),
+        target: resolved.target,
+        user_crate: user.name.to_string(),
+        user_lib,
+        user_path: rel(&project.dir),
+        petrel_path: rel(&facade_dir),
+        petrel_exe: std::env::current_exe()
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_else(|_| "petrel".into()),
+        impls: impls.into_values().collect(),
+        devices,
+        main_fn: resolved.main.clone(),
+        main_args,
+        args,
+        bootargs_json: resolved.bootargs_json(),
+        keys: resolved
+            .keys
+            .values
+            .iter()
+            .map(|k| (k.def.name.to_string(), k.value.clone()))
+            .collect(),
+    })
+}
+
+/// Metadata text that ends up in generated code must be what it claims to be.
+fn check_rust_path(package: &str, path: &str) -> Result<(), Error> {
+    syn::parse_str::<syn::Path>(path).map(|_| ()).map_err(|_| {
+        Error::msg(format!("{package}: [package.metadata.petrel] constructor `{path}` is not a Rust path (like `Stack::connect`)"))
+    })
+}
+
+fn check_feature(package: &str, feature: &str) -> Result<(), Error> {
+    let ok = !feature.is_empty()
+        && feature
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_/+.".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::msg(format!(
+            "{package}: [package.metadata.petrel] feature {feature:?} is not a valid Cargo feature name"
+        )))
+    }
+}
+
+/// Warns about problems that do not stop the configuration.
+pub fn warn(message: &str) {
+    warning(message);
+}

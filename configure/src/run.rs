@@ -1,0 +1,193 @@
+//! Booting a built image: a process on unix, Petrel's spt runner, QEMU for virtio, the
+//! upstream tender for hvt. The guest always sees exactly the arguments the user typed:
+//! targets that receive one command-line string get each argument quoted with the
+//! mirage-bootvar rules, which the guest's splitter undoes.
+
+use crate::commands::Error;
+use crate::target::Target;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// Host resources attached to the guest's devices, by manifest device name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BootDevices {
+    /// Block devices: (name, backing file).
+    pub blocks: Vec<(String, PathBuf)>,
+    /// Network devices: (name, tap interface).
+    pub nets: Vec<(String, String)>,
+}
+
+/// Boots `image` for `target` with `args`, and returns the guest's exit status.
+pub fn boot(
+    target: &Target,
+    image: &Path,
+    args: &[String],
+    devices: &BootDevices,
+    verbose: bool,
+) -> Result<ExitCode, Error> {
+    let mut cmd = command(*target, image, args, devices)?;
+    if verbose {
+        crate::status::status("Running", shell_words(&cmd));
+    }
+    let status = cmd.status().map_err(|e| {
+        Error::msg(format!(
+            "cannot start {}: {e}",
+            cmd.get_program().to_string_lossy()
+        ))
+    })?;
+    let code = guest_exit_code(*target, status);
+    Ok(ExitCode::from(code))
+}
+
+/// The host command that boots `image`.
+pub fn command(
+    target: Target,
+    image: &Path,
+    args: &[String],
+    devices: &BootDevices,
+) -> Result<Command, Error> {
+    match target {
+        Target::Unix => {
+            let mut c = Command::new(image);
+            c.args(args);
+            Ok(c)
+        }
+        Target::Spt => {
+            let mut c = Command::new(spt_runner()?);
+            for (name, file) in &devices.blocks {
+                c.arg(format!("--block:{name}={}", file.display()));
+            }
+            for (name, tap) in &devices.nets {
+                c.arg(format!("--net:{name}={tap}"));
+            }
+            c.arg("--").arg(image).args(quoted(args)?);
+            Ok(c)
+        }
+        Target::Hvt => {
+            let tender = which("solo5-hvt").ok_or_else(|| {
+                Error::msg("solo5-hvt is not installed: hvt images run on the upstream Solo5 tender (v0.12.1); \
+                            try `--target spt` to run the same unikernel on Petrel's own runner")
+            })?;
+            let mut c = Command::new(tender);
+            for (name, file) in &devices.blocks {
+                c.arg(format!("--block:{name}={}", file.display()));
+            }
+            for (name, tap) in &devices.nets {
+                c.arg(format!("--net:{name}={tap}"));
+            }
+            c.arg("--").arg(image).args(quoted(args)?);
+            Ok(c)
+        }
+        Target::Virtio => {
+            let qemu = which("qemu-system-x86_64").ok_or_else(|| {
+                Error::msg(
+                    "qemu-system-x86_64 is not installed (Debian: apt-get install qemu-system-x86)",
+                )
+            })?;
+            let mut c = Command::new(qemu);
+            // TCG: a software KVM must not run these guests (see README, virtio).
+            c.args([
+                "-accel",
+                "tcg",
+                "-M",
+                "pc",
+                "-m",
+                "128",
+                "-display",
+                "none",
+                "-nodefaults",
+                "-no-reboot",
+            ]);
+            c.args([
+                "-serial",
+                "stdio",
+                "-device",
+                "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            ]);
+            for (i, (_, file)) in devices.blocks.iter().enumerate() {
+                c.arg("-drive").arg(format!(
+                    "id=blk{i},file={},if=none,format=raw",
+                    file.display()
+                ));
+                c.args(["-device", &format!("virtio-blk-pci,drive=blk{i}")]);
+            }
+            c.arg("-kernel").arg(image);
+            let line = quoted(args)?.join(" ");
+            if !line.is_empty() {
+                c.arg("-append").arg(line);
+            }
+            Ok(c)
+        }
+        Target::Xen => Err(Error::msg(
+            "xen images boot under a Xen hypervisor (`xl create` with type = \"pvh\"); none can run here",
+        )),
+    }
+}
+
+/// Each argument quoted so that the guest's mirage-bootvar split gives it back exactly.
+fn quoted(args: &[String]) -> Result<Vec<String>, Error> {
+    args.iter()
+        .map(|a| {
+            if a.contains('\0') {
+                Err(Error::msg(format!(
+                    "boot argument {a:?} contains a NUL byte, which no target can pass"
+                )))
+            } else {
+                Ok(petrel_bootvar::quote(a))
+            }
+        })
+        .collect()
+}
+
+/// The guest's own exit status from the host command's status. QEMU's isa-debug-exit
+/// reports a guest write of V as (V << 1) | 1.
+fn guest_exit_code(target: Target, status: std::process::ExitStatus) -> u8 {
+    use std::os::unix::process::ExitStatusExt;
+    match (target, status.code()) {
+        (Target::Virtio, Some(c)) if c & 1 == 1 => (c >> 1) as u8,
+        (_, Some(c)) => c as u8,
+        // Killed by a signal: the shell's convention.
+        (_, None) => 128u8.wrapping_add(status.signal().unwrap_or(0) as u8),
+    }
+}
+
+/// Petrel's spt runner: `$PETREL_SPT`, else `petrel-spt` beside this executable, else on PATH.
+fn spt_runner() -> Result<PathBuf, Error> {
+    if let Some(p) = std::env::var_os("PETREL_SPT") {
+        return Ok(PathBuf::from(p));
+    }
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(|d| d.join("petrel-spt")));
+    beside
+        .filter(|p| p.is_file())
+        .or_else(|| which("petrel-spt"))
+        .ok_or_else(|| Error::msg("petrel-spt (Petrel's spt runner) not found; `cargo install --path runners/spt` from the Petrel repository, or set PETREL_SPT"))
+}
+
+fn which(program: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH")?
+        .to_str()?
+        .split(':')
+        .map(|d| Path::new(d).join(program))
+        .find(|p| p.is_file())
+}
+
+/// `cmd` as a shell would type it, for `--verbose`.
+fn shell_words(cmd: &Command) -> String {
+    std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(|a| {
+            let s = a.to_string_lossy();
+            if !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@".contains(c))
+            {
+                s.into_owned()
+            } else {
+                format!("'{}'", s.replace('\'', r"'\''"))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}

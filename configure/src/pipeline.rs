@@ -272,7 +272,14 @@ fn plan(
         });
     }
 
+    let manifest = if resolved.target.is_freestanding() {
+        Some(manifest_plan(resolved)?)
+    } else {
+        None
+    };
+
     Ok(Plan {
+        manifest,
         name: resolved.name.clone(),
         version: user.version.to_string(),
         target: resolved.target,
@@ -295,6 +302,45 @@ fn plan(
             .iter()
             .map(|k| (k.def.name.to_string(), k.value.clone()))
             .collect(),
+    })
+}
+
+/// The Solo5 manifest of a freestanding image: its net and block instances, sorted by name
+/// (handles follow that order; on virtio, so does the PCI order `petrel run` uses).
+fn manifest_plan(resolved: &Resolved) -> Result<emit::ManifestPlan, Error> {
+    let platform = resolved
+        .nodes
+        .iter()
+        .find(|n| n.interface == "platform")
+        .ok_or_else(|| Error::msg("the device graph has no platform implementation"))?;
+    let mut devices = Vec::new();
+    for node in &resolved.nodes {
+        let kind = match node.interface.as_str() {
+            "net" => "NET_BASIC",
+            "block" => "BLOCK_BASIC",
+            _ => continue,
+        };
+        if !node.instance.chars().all(|c| c.is_ascii_alphanumeric()) || node.instance.len() > 67 {
+            return Err(Error::msg(format!(
+                "device `{}`: on {} the name goes into the Solo5 manifest, which allows only letters and digits (at most 67); rename it in unikernel.toml",
+                node.instance, resolved.target
+            )));
+        }
+        devices.push(emit::ManifestDevice {
+            name: node.instance.clone(),
+            kind,
+        });
+    }
+    if devices.len() > 63 {
+        return Err(Error::msg(format!(
+            "{} network and block devices: a Solo5 manifest holds at most 63",
+            devices.len()
+        )));
+    }
+    devices.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(emit::ManifestPlan {
+        lib: platform.implementation.package.replace('-', "_"),
+        devices,
     })
 }
 

@@ -132,6 +132,10 @@ fn quoted(args: &[String]) -> Result<Vec<String>, Error> {
                 Err(Error::msg(format!(
                     "boot argument {a:?} contains a NUL byte, which no target can pass"
                 )))
+            } else if a.is_empty() {
+                Err(Error::msg(
+                    "an empty boot argument cannot reach this target: its command line is split at spaces and empty words are dropped",
+                ))
             } else {
                 Ok(petrel_bootvar::quote(a))
             }
@@ -139,15 +143,61 @@ fn quoted(args: &[String]) -> Result<Vec<String>, Error> {
         .collect()
 }
 
-/// The guest's own exit status from the host command's status. QEMU's isa-debug-exit
-/// reports a guest write of V as (V << 1) | 1.
+/// The guest's own exit status from the host command's status.
 fn guest_exit_code(target: Target, status: std::process::ExitStatus) -> u8 {
     use std::os::unix::process::ExitStatusExt;
     match (target, status.code()) {
-        (Target::Virtio, Some(c)) if c & 1 == 1 => (c >> 1) as u8,
+        (Target::Virtio, Some(c)) => match virtio_guest_code(c) {
+            Some(code) => code,
+            None => {
+                crate::status::warning(format!(
+                    "QEMU exited with status {c}, which is not a guest exit (the guest stopped without exiting, or QEMU failed)"
+                ));
+                1
+            }
+        },
         (_, Some(c)) => c as u8,
-        // Killed by a signal: the shell's convention.
+        // Killed by a signal: the shell's convention (SIGSYS from spt's seccomp gives 159).
         (_, None) => 128u8.wrapping_add(status.signal().unwrap_or(0) as u8),
+    }
+}
+
+/// Undoes the virtio runtime's exit encoding (`variants/platform-virtio/src/exit.rs`): the
+/// guest writes `code + 1` (0..=125) or 127 to isa-debug-exit, and QEMU exits with
+/// `(value << 1) | 1`. So 0, 63, 64 and 255 come back exactly; codes 126..=254 read as 255.
+fn virtio_guest_code(status: i32) -> Option<u8> {
+    match status {
+        255 => Some(255),
+        3..=253 if status % 2 == 1 => Some(((status - 3) / 2) as u8),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_virtio_exit_statuses() {
+        // (guest code, QEMU status) pairs from the runtime's encoding.
+        for (code, status) in [(0, 3), (1, 5), (63, 129), (64, 131), (125, 253), (255, 255)] {
+            assert_eq!(virtio_guest_code(status), Some(code), "status {status}");
+        }
+        assert_eq!(virtio_guest_code(0), None, "no exit through the port");
+        assert_eq!(virtio_guest_code(1), None, "QEMU's own error");
+        assert_eq!(virtio_guest_code(4), None, "even: not from the guest");
+    }
+
+    #[test]
+    fn quotes_arguments_for_one_string_targets() {
+        let args = vec!["--hello=Hello, world".to_string(), r#"a"b\c"#.to_string()];
+        let line = quoted(&args).expect("no NUL").join(" ");
+        assert_eq!(petrel_bootvar::split(&line).expect("splits"), args);
+        assert!(quoted(&["a\0b".to_string()]).is_err());
+        assert!(
+            quoted(&[String::new()]).is_err(),
+            "an empty argument would be dropped by the split"
+        );
     }
 }
 

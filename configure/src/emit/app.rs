@@ -1,8 +1,11 @@
 //! The generated crate `.petrel/app`: its `Cargo.toml`, `main.rs` and, on freestanding
 //! targets, `build.rs` and the linker script.
 
-use super::templates::{self, APP_BUILD_RS, APP_CARGO_TOML, APP_MAIN_RS};
+use super::templates::{
+    self, APP_BUILD_RS, APP_CARGO_TOML, APP_MAIN_RS, SOLO5_LINK_LD, VIRTIO_LINK_LD,
+};
 use super::{EmitError, GeneratedFile, Plan};
+use crate::target::Target;
 use minijinja::{Environment, context};
 use std::path::PathBuf;
 
@@ -20,6 +23,16 @@ pub fn render(env: &Environment<'static>, plan: &Plan) -> Result<Vec<GeneratedFi
     ];
     if plan.target.is_freestanding() {
         files.push(file(env, APP_BUILD_RS, "build.rs", &ctx)?);
+        let script = match plan.target {
+            Target::Hvt | Target::Spt => SOLO5_LINK_LD,
+            _ => VIRTIO_LINK_LD,
+        };
+        files.push(file(
+            env,
+            script,
+            "link.ld",
+            &context! { target => plan.target.name() },
+        )?);
     }
     Ok(files)
 }

@@ -52,6 +52,24 @@ pub struct ArgSpec {
     pub repeated: bool,
 }
 
+/// One device of the Solo5 manifest (hvt, spt, virtio).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManifestDevice {
+    /// The manifest name (the instance name; alphanumeric).
+    pub name: String,
+    /// `NET_BASIC` or `BLOCK_BASIC`.
+    pub kind: &'static str,
+}
+
+/// The Solo5 manifest note of a freestanding image.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ManifestPlan {
+    /// The crate whose `solo5_manifest!` macro emits the note (the platform implementation).
+    pub lib: String,
+    /// Devices in handle order (sorted by name): the first is handle 1.
+    pub devices: Vec<ManifestDevice>,
+}
+
 /// Everything needed to render the generated workspace of one project for one target.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
@@ -81,9 +99,13 @@ pub struct Plan {
     pub main_args: Vec<String>,
     /// The boot-argument table.
     pub args: Vec<ArgSpec>,
+    /// Freestanding targets: the Solo5 manifest (possibly without devices, which the loaders
+    /// still require).
+    pub manifest: Option<ManifestPlan>,
     /// The `bootargs.json` document.
     pub bootargs_json: String,
-    /// Configure keys and their values, recorded in `state.json`.
+    /// Configure keys given on the command line, recorded in `state.json` so that `build`
+    /// and `run` keep them.
     pub keys: BTreeMap<String, String>,
 }
 

@@ -13,6 +13,10 @@ pub const APP_BUILD_RS: &str = "app/build.rs.j2";
 /// `.cargo/config.toml` of the project.
 pub const CARGO_CONFIG: &str = "cargo-config.toml.j2";
 
+/// The Solo5 linker script (hvt, spt).
+pub const SOLO5_LINK_LD: &str = "solo5/link.ld.j2";
+/// The virtio linker script.
+pub const VIRTIO_LINK_LD: &str = "virtio/link.ld.j2";
 /// `petrel new`: Cargo.toml.
 pub const NEW_CARGO_TOML: &str = "new/Cargo.toml.j2";
 /// `petrel new`: unikernel.toml.
@@ -24,6 +28,14 @@ pub const NEW_GITIGNORE: &str = "new/gitignore";
 
 /// Every embedded template, by name.
 const TEMPLATES: &[(&str, &str)] = &[
+    (
+        SOLO5_LINK_LD,
+        include_str!("../../../templates/solo5/link.ld.j2"),
+    ),
+    (
+        VIRTIO_LINK_LD,
+        include_str!("../../../templates/virtio/link.ld.j2"),
+    ),
     (
         APP_CARGO_TOML,
         include_str!("../../../templates/app/Cargo.toml.j2"),

@@ -34,6 +34,10 @@
 
 extern crate alloc;
 
+/// Declares the image's Solo5 manifest (devices bound in PCI order); the generated crate
+/// calls it once.
+pub use petrel_rt_core::solo5_manifest;
+
 pub mod block;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub mod boot;

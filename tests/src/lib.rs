@@ -1,1 +1,194 @@
-//! Helpers for the end-to-end tests (see tests/tests/*.rs).
+//! Helpers for Petrel's end-to-end tests: copies of the examples in scratch directories,
+//! the real `petrel` binary, and commands with their output.
+//!
+//! Every test runs real `cargo` builds of generated workspaces and real boots (a process,
+//! Petrel's spt runner, QEMU under TCG). Builds share one cache per target
+//! (`<target-dir>/e2e-cache/<target>`) so each dependency compiles once; tests that build
+//! take a process-wide lock, because two builds of the same example would race for the same
+//! output file.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the repository").to_path_buf()
+}
+
+/// The cargo target directory the tests were built in (`.../target`).
+fn target_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test>
+    exe.parent().and_then(Path::parent).and_then(Path::parent).expect("test binary lives in target/<profile>/deps").to_path_buf()
+}
+
+/// Builds `petrel` and `petrel-spt` once and returns the directory holding them.
+pub fn bin_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let status = Command::new(env!("CARGO"))
+            .current_dir(repo())
+            .args(["build", "--bins", "-p", "petrel-cli", "-p", "petrel-spt", "--target-dir"])
+            .arg(target_dir())
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building petrel and petrel-spt failed");
+        target_dir().join("debug")
+    })
+}
+
+/// A `petrel` command in `dir`, with a shared build cache for `cache` (a target name).
+pub fn petrel(dir: &Path, cache: &str) -> Command {
+    let mut cmd = Command::new(bin_dir().join("petrel"));
+    cmd.current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir().join("e2e-cache").join(cache))
+        .env("PETREL_SPT", bin_dir().join("petrel-spt"))
+        .env("PETREL_HOME", repo());
+    cmd
+}
+
+/// Serialises the tests that build (see the module docs).
+pub fn build_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A scratch copy of `examples/<name>` (or of a fixture under `tests/fixtures/`), whose
+/// dependency on the facade points at this repository.
+pub struct Scratch {
+    /// The project directory.
+    pub dir: PathBuf,
+}
+
+impl Scratch {
+    /// Copies `examples/<name>`.
+    pub fn example(name: &str) -> Scratch {
+        Self::copy(&repo().join("examples").join(name), name)
+    }
+
+    /// Copies `tests/fixtures/<name>`.
+    pub fn fixture(name: &str) -> Scratch {
+        Self::copy(&repo().join("tests/fixtures").join(name), name)
+    }
+
+    fn copy(from: &Path, name: &str) -> Scratch {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = target_dir().join("e2e-projects").join(format!("{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        copy_dir(from, &dir);
+        let cargo_toml = dir.join("Cargo.toml");
+        let text = std::fs::read_to_string(&cargo_toml).expect("example has a Cargo.toml");
+        let facade = repo().join("petrel");
+        let text = text.replace("\"../../petrel\"", &format!("{:?}", facade.display().to_string()))
+            .replace("\"../../../petrel\"", &format!("{:?}", facade.display().to_string()));
+        std::fs::write(&cargo_toml, text).expect("write Cargo.toml");
+        Scratch { dir }
+    }
+
+    /// A file's contents.
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.dir.join(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    /// Every file under the project (except build outputs), with its bytes, sorted.
+    pub fn snapshot(&self) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut stack = vec![self.dir.clone()];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).expect("read_dir") {
+                let path = entry.expect("entry").path();
+                let rel = path.strip_prefix(&self.dir).expect("under project").to_path_buf();
+                if rel.starts_with("target") || rel.starts_with("dist") || rel == Path::new("Cargo.lock") {
+                    continue;
+                }
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    out.push((rel, std::fs::read(&path).expect("read")));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create scratch dir");
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.expect("entry");
+        let name = entry.file_name();
+        if name == "target" || name == ".petrel" || name == "dist" || name == ".cargo" || name == "Cargo.lock" {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if src.is_dir() { copy_dir(&src, &dst) } else { std::fs::copy(&src, &dst).expect("copy file"); }
+    }
+}
+
+/// What a command did.
+#[derive(Debug)]
+pub struct Ran {
+    /// Exit status code (128 + signal if killed).
+    pub code: i32,
+    /// Standard output.
+    pub stdout: String,
+    /// Standard error.
+    pub stderr: String,
+    /// Wall time.
+    pub elapsed: Duration,
+}
+
+impl Ran {
+    /// stdout and stderr together.
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+
+    /// How many lines of stdout contain `needle`.
+    pub fn count(&self, needle: &str) -> usize {
+        self.stdout.lines().filter(|l| l.contains(needle)).count()
+    }
+}
+
+/// Runs `cmd` and collects its output.
+pub fn run(cmd: &mut Command) -> Ran {
+    let start = Instant::now();
+    let Output { status, stdout, stderr } = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    use std::os::unix::process::ExitStatusExt;
+    Ran {
+        code: status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)),
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        elapsed: start.elapsed(),
+    }
+}
+
+/// Runs `cmd` and panics with its output unless it exits `code`.
+#[track_caller]
+pub fn expect(cmd: &mut Command, code: i32) -> Ran {
+    let ran = run(cmd);
+    assert_eq!(ran.code, code, "{cmd:?} exited {} instead of {code}\n--- stdout\n{}\n--- stderr\n{}", ran.code, ran.stdout, ran.stderr);
+    ran
+}
+
+/// `qemu-system-x86_64` is installed. Without it, virtio tests cannot run: they print a loud
+/// SKIPPED line, except under CI (`CI` set), where its absence is a failure.
+pub fn have_qemu(test: &str) -> bool {
+    let found = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("qemu-system-x86_64").is_file()));
+    if !found {
+        assert!(std::env::var_os("CI").is_none(), "{test}: qemu-system-x86_64 is missing, and CI must have it");
+        eprintln!("\n*** SKIPPED {test}: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86) ***\n");
+    }
+    found
+}

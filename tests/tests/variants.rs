@@ -1,0 +1,66 @@
+//! The four guarantees of the variant mechanism (docs/architecture.md), each shown failing
+//! with its message. The fourth, a wrong signature, is a trybuild UI test of the macros
+//! (`macros/tests/ui/implements/wrong-signature.rs`); the others are here.
+
+use petrel_e2e::{build_lock, expect, petrel, repo, run};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn fixture(name: &str) -> PathBuf {
+    repo().join("tests/fixtures/variants").join(name)
+}
+
+#[test]
+fn a_missing_implementation_is_a_configure_error_naming_the_candidates() {
+    let dir = fixture("missing-impl");
+    let ran = expect(petrel(&dir, "unix").args(["configure", "--target", "unix"]), 1);
+    assert!(ran.stderr.contains("`greet`"), "{}", ran.stderr);
+    assert!(ran.stderr.contains("greet-hvt"), "names the candidate: {}", ran.stderr);
+    assert!(ran.stderr.contains("hvt"), "says why it does not fit: {}", ran.stderr);
+    assert!(!dir.join(".petrel").exists(), "nothing written");
+    // Where the candidate fits, the same project configures.
+    let ran = run(petrel(&dir, "unix").args(["describe", "--target", "hvt"]));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(ran.stdout.contains("greet-hvt"), "{}", ran.stdout);
+}
+
+#[test]
+fn two_implementations_are_a_configure_error_naming_both() {
+    let dir = fixture("two-impls");
+    let ran = expect(petrel(&dir, "unix").args(["configure", "--target", "unix"]), 1);
+    assert!(ran.stderr.contains("greet-a") && ran.stderr.contains("greet-b"), "{}", ran.stderr);
+    assert!(!dir.join(".petrel").exists(), "nothing written");
+}
+
+#[test]
+fn cargo_refuses_two_implementations_before_linking() {
+    let _lock = build_lock();
+    // Each implementation crate carries `links = "petrel-<interface>"`.
+    let ran = run(Command::new(env!("CARGO"))
+        .current_dir(fixture("links-clash"))
+        .args(["metadata", "--format-version", "1"]));
+    assert_ne!(ran.code, 0, "cargo accepted two `links = \"petrel-time\"` packages");
+    assert!(ran.stderr.contains("links") && ran.stderr.contains("petrel-time"), "{}", ran.stderr);
+}
+
+#[test]
+fn an_implementation_nobody_names_is_not_linked_so_the_generated_crate_names_each() {
+    let _lock = build_lock();
+    // Without `use petrel_clock_unix as _;` the implementation never reaches the linker.
+    let target = std::env::temp_dir().join(format!("petrel-unlinked-{}", std::process::id()));
+    let ran = run(Command::new(env!("CARGO"))
+        .current_dir(fixture("unlinked"))
+        .env("CARGO_TARGET_DIR", &target)
+        .arg("build"));
+    let _ = std::fs::remove_dir_all(&target);
+    assert_ne!(ran.code, 0, "it linked without naming the implementation");
+    assert!(ran.stderr.contains("__petrel_v1_Clock_wall_ns"), "{}", ran.stderr);
+
+    // So the generated crate names every implementation it links.
+    let p = petrel_e2e::Scratch::example("hello");
+    expect(petrel(&p.dir, "unix").arg("configure"), 0);
+    let main = p.read(".petrel/app/main.rs");
+    for imp in ["petrel_time_unix", "petrel_clock_unix", "petrel_random_unix", "petrel_console_unix", "petrel_platform_unix"] {
+        assert!(main.contains(&format!("use {imp} as _;")), "{imp} not named in main.rs:\n{main}");
+    }
+}

@@ -218,10 +218,11 @@ fn build(project: &Project, configured: &Configured, release: bool) -> Result<Pa
     let mut built = None;
     if let Some(stdout) = child.stdout.take() {
         for message in cargo_metadata::Message::parse_stream(std::io::BufReader::new(stdout)) {
-            if let Ok(cargo_metadata::Message::CompilerArtifact(artifact)) = message {
-                if artifact.target.is_bin() && artifact.target.name == plan.name {
-                    built = artifact.executable.map(|p| p.into_std_path_buf());
-                }
+            if let Ok(cargo_metadata::Message::CompilerArtifact(artifact)) = message
+                && artifact.target.is_bin()
+                && artifact.target.name == plan.name
+            {
+                built = artifact.executable.map(|p| p.into_std_path_buf());
             }
         }
     }

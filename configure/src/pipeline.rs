@@ -11,7 +11,6 @@ use crate::graph::{self, MainParam, Resolved};
 use crate::keys::{self, KeyOverrides};
 use crate::project::{Project, relative_path};
 use crate::run::BootDevices;
-use crate::status::warning;
 use crate::target::Target;
 use crate::workspace::Configuration;
 use crate::{manifest, source};
@@ -363,9 +362,4 @@ fn check_feature(package: &str, feature: &str) -> Result<(), Error> {
             "{package}: [package.metadata.petrel] feature {feature:?} is not a valid Cargo feature name"
         )))
     }
-}
-
-/// Warns about problems that do not stop the configuration.
-pub fn warn(message: &str) {
-    warning(message);
 }

@@ -173,34 +173,6 @@ fn virtio_guest_code(status: i32) -> Option<u8> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decodes_virtio_exit_statuses() {
-        // (guest code, QEMU status) pairs from the runtime's encoding.
-        for (code, status) in [(0, 3), (1, 5), (63, 129), (64, 131), (125, 253), (255, 255)] {
-            assert_eq!(virtio_guest_code(status), Some(code), "status {status}");
-        }
-        assert_eq!(virtio_guest_code(0), None, "no exit through the port");
-        assert_eq!(virtio_guest_code(1), None, "QEMU's own error");
-        assert_eq!(virtio_guest_code(4), None, "even: not from the guest");
-    }
-
-    #[test]
-    fn quotes_arguments_for_one_string_targets() {
-        let args = vec!["--hello=Hello, world".to_string(), r#"a"b\c"#.to_string()];
-        let line = quoted(&args).expect("no NUL").join(" ");
-        assert_eq!(petrel_bootvar::split(&line).expect("splits"), args);
-        assert!(quoted(&["a\0b".to_string()]).is_err());
-        assert!(
-            quoted(&[String::new()]).is_err(),
-            "an empty argument would be dropped by the split"
-        );
-    }
-}
-
 /// Petrel's spt runner: `$PETREL_SPT`, else `petrel-spt` beside this executable, else on PATH.
 fn spt_runner() -> Result<PathBuf, Error> {
     if let Some(p) = std::env::var_os("PETREL_SPT") {
@@ -240,4 +212,32 @@ fn shell_words(cmd: &Command) -> String {
         })
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_virtio_exit_statuses() {
+        // (guest code, QEMU status) pairs from the runtime's encoding.
+        for (code, status) in [(0, 3), (1, 5), (63, 129), (64, 131), (125, 253), (255, 255)] {
+            assert_eq!(virtio_guest_code(status), Some(code), "status {status}");
+        }
+        assert_eq!(virtio_guest_code(0), None, "no exit through the port");
+        assert_eq!(virtio_guest_code(1), None, "QEMU's own error");
+        assert_eq!(virtio_guest_code(4), None, "even: not from the guest");
+    }
+
+    #[test]
+    fn quotes_arguments_for_one_string_targets() {
+        let args = vec!["--hello=Hello, world".to_string(), r#"a"b\c"#.to_string()];
+        let line = quoted(&args).expect("no NUL").join(" ");
+        assert_eq!(petrel_bootvar::split(&line).expect("splits"), args);
+        assert!(quoted(&["a\0b".to_string()]).is_err());
+        assert!(
+            quoted(&[String::new()]).is_err(),
+            "an empty argument would be dropped by the split"
+        );
+    }
 }

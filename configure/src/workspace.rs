@@ -158,16 +158,16 @@ pub fn stale(project: &Path, config: &Configuration) -> Result<Vec<PathBuf>, Wor
 pub fn clean(project: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
     let mut removed = Vec::new();
     let cargo_toml = project.join("Cargo.toml");
-    if let Ok(current) = fs::read_to_string(&cargo_toml) {
-        if user_manifest::has_petrel_table(&current) {
-            let restored =
-                user_manifest::remove(&current).map_err(|source| WorkspaceError::Manifest {
-                    path: cargo_toml.clone(),
-                    source,
-                })?;
-            write_atomic(&cargo_toml, restored.as_bytes())?;
-            removed.push(PathBuf::from("Cargo.toml [workspace]"));
-        }
+    if let Ok(current) = fs::read_to_string(&cargo_toml)
+        && user_manifest::has_petrel_table(&current)
+    {
+        let restored =
+            user_manifest::remove(&current).map_err(|source| WorkspaceError::Manifest {
+                path: cargo_toml.clone(),
+                source,
+            })?;
+        write_atomic(&cargo_toml, restored.as_bytes())?;
+        removed.push(PathBuf::from("Cargo.toml [workspace]"));
     }
     let cargo_config = project.join(CARGO_CONFIG);
     if is_generated(&cargo_config) {

@@ -99,6 +99,25 @@ fn toml_str(s: &str) -> String {
     toml_edit::Value::from(s).to_string().trim().to_string()
 }
 
+/// Renders `template` with `ctx`, normalised to end with exactly one newline.
+pub fn render(
+    env: &Environment<'static>,
+    template: &'static str,
+    ctx: &minijinja::Value,
+) -> Result<String, super::EmitError> {
+    let mut out = env
+        .get_template(template)
+        .and_then(|t| t.render(ctx))
+        .map_err(|source| super::EmitError { template, source })?;
+    while out.ends_with("\n\n") {
+        out.pop();
+    }
+    if !out.ends_with('\n') {
+        out.push('\n');
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,23 +136,4 @@ mod tests {
         assert_eq!(rust_str("x\n\"); panic!(\""), r#""x\n\"); panic!(\"""#);
         assert_eq!(toml_str(r#"C:\x "y""#), r#"'C:\x "y"'"#);
     }
-}
-
-/// Renders `template` with `ctx`, normalised to end with exactly one newline.
-pub fn render(
-    env: &Environment<'static>,
-    template: &'static str,
-    ctx: &minijinja::Value,
-) -> Result<String, super::EmitError> {
-    let mut out = env
-        .get_template(template)
-        .and_then(|t| t.render(ctx))
-        .map_err(|source| super::EmitError { template, source })?;
-    while out.ends_with("\n\n") {
-        out.pop();
-    }
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    Ok(out)
 }

@@ -71,6 +71,17 @@ pub enum Command {
         /// Print the command that boots the image before running it.
         #[arg(long, short)]
         verbose: bool,
+        /// Back block device NAME with FILE [default: dist/NAME.img, created empty (1 MiB)
+        /// if missing].
+        #[arg(long, value_name = "NAME=FILE")]
+        disk: Vec<String>,
+        /// Attach network device NAME to the host's tap interface IF (needed on spt and hvt;
+        /// virtio uses QEMU's user networking otherwise).
+        #[arg(long, value_name = "NAME=IF")]
+        tap: Vec<String>,
+        /// virtio user networking: forward 127.0.0.1:HOST to the guest's port GUEST (TCP).
+        #[arg(long, value_name = "HOST:GUEST")]
+        publish: Vec<String>,
         /// Boot arguments, after `--` (try `petrel run -- --help`).
         #[arg(last = true, value_name = "ARGS")]
         args: Vec<String>,

@@ -61,18 +61,18 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             selection,
             debug,
             verbose,
+            disk,
+            tap,
+            publish,
             args,
         } => {
             let project = Project::open(dir).map_err(Error::msg)?;
             let configured = configure(&project, &selection)?;
+            let mut devices = configured.boot.clone();
+            attach(&mut devices, &disk, &tap, &publish)?;
             let image = build(&project, &configured, !debug)?;
-            run::boot(
-                &configured.plan.target,
-                &image,
-                &args,
-                &configured.boot,
-                verbose,
-            )
+            create_missing_disks(&devices)?;
+            run::boot(&configured.plan.target, &image, &args, &devices, verbose)
         }
         Command::Describe {
             selection,
@@ -137,6 +137,93 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             run::boot(&target, &image, &args, &boot, false)
         }
     }
+}
+
+/// Applies `run`'s `--disk`, `--tap` and `--publish` to the devices of the image.
+fn attach(
+    devices: &mut run::BootDevices,
+    disks: &[String],
+    taps: &[String],
+    publish: &[String],
+) -> Result<(), Error> {
+    let names: Vec<String> = devices.devices.iter().map(|(n, _)| n.clone()).collect();
+    let mut set = |flag: &str, spec: &str, block: bool| -> Result<(), Error> {
+        let (name, value) = spec
+            .split_once('=')
+            .filter(|(n, v)| !n.is_empty() && !v.is_empty())
+            .ok_or_else(|| {
+                Error::msg(format!(
+                    "--{flag} {spec}: expected NAME={}",
+                    if block { "FILE" } else { "IF" }
+                ))
+            })?;
+        let slot = devices
+            .devices
+            .iter_mut()
+            .find(|(n, _)| n == name)
+            .ok_or_else(|| {
+                Error::msg(format!(
+                    "--{flag} {spec}: the image has no device `{name}` (its devices: {})",
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ))
+            })?;
+        slot.1 = match (&slot.1, block) {
+            (run::Backing::Disk(_), true) => run::Backing::Disk(PathBuf::from(value)),
+            (run::Backing::Net(_), false) => run::Backing::Net(Some(value.to_string())),
+            _ => {
+                return Err(Error::msg(format!(
+                    "--{flag} {spec}: `{name}` is a {} device",
+                    if block { "network" } else { "block" }
+                )));
+            }
+        };
+        Ok(())
+    };
+    for d in disks {
+        set("disk", d, true)?;
+    }
+    for t in taps {
+        set("tap", t, false)?;
+    }
+    for p in publish {
+        let parsed = p
+            .split_once(':')
+            .and_then(|(h, g)| Some((h.parse::<u16>().ok()?, g.parse::<u16>().ok()?)))
+            .ok_or_else(|| {
+                Error::msg(format!(
+                    "--publish {p}: expected HOST:GUEST ports, like 8080:80"
+                ))
+            })?;
+        devices.publish.push(parsed);
+    }
+    Ok(())
+}
+
+/// Creates an empty 1 MiB file for each block device whose backing file does not exist yet.
+fn create_missing_disks(devices: &run::BootDevices) -> Result<(), Error> {
+    for (name, backing) in &devices.devices {
+        if let run::Backing::Disk(path) = backing
+            && !path.exists()
+        {
+            if let Some(parent) = path.parent() {
+                fs::create_dir_all(parent)
+                    .map_err(|e| Error::msg(format!("{}: {e}", parent.display())))?;
+            }
+            let file = fs::File::create(path)
+                .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
+            file.set_len(1 << 20)
+                .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
+            status(
+                "Created",
+                format!("disk `{name}`: {} (1 MiB, empty)", path.display()),
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Resolves and writes the configuration, printing what changed.

@@ -10,7 +10,7 @@ use crate::emit::{self, ArgSpec, DeviceInit, ImplUse, Plan, user_manifest};
 use crate::graph::{self, MainParam, Resolved};
 use crate::keys::{self, KeyOverrides};
 use crate::project::{Project, relative_path};
-use crate::run::BootDevices;
+use crate::run::{Backing, BootDevices};
 use crate::target::Target;
 use crate::workspace::Configuration;
 use crate::{manifest, source};
@@ -104,11 +104,39 @@ pub fn resolve(project: &Project, selection: &Selection) -> Result<Configured, E
         eprint!("{}", resolved.warnings.render());
     }
     let plan = plan(project, &metadata, &resolved)?;
+    let boot = boot_devices(project, &plan);
     Ok(Configured {
         resolved,
         plan,
-        boot: BootDevices::default(),
+        boot,
     })
+}
+
+/// What `petrel run` attaches by default, in manifest order: `dist/NAME.img` for each block
+/// device, user networking (virtio) for each network device. `run`'s flags override them.
+fn boot_devices(project: &Project, plan: &Plan) -> BootDevices {
+    let devices = plan
+        .manifest
+        .iter()
+        .flat_map(|m| &m.devices)
+        .map(|d| {
+            let backing = if d.kind == "BLOCK_BASIC" {
+                Backing::Disk(
+                    project
+                        .dir
+                        .join(crate::workspace::DIST_DIR)
+                        .join(format!("{}.img", d.name)),
+                )
+            } else {
+                Backing::Net(None)
+            };
+            (d.name.clone(), backing)
+        })
+        .collect();
+    BootDevices {
+        devices,
+        publish: Vec::new(),
+    }
 }
 
 /// Renders every file of `configured` in memory.

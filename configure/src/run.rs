@@ -8,13 +8,23 @@ use crate::target::Target;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-/// Host resources attached to the guest's devices, by manifest device name.
+/// What backs one device of the image's manifest on the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backing {
+    /// A block device: a file.
+    Disk(PathBuf),
+    /// A network device: a tap interface, or (virtio only, `None`) QEMU user networking.
+    Net(Option<String>),
+}
+
+/// Host resources attached to the guest's devices, in manifest order (the order handles and,
+/// on virtio, PCI slots follow).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BootDevices {
-    /// Block devices: (name, backing file).
-    pub blocks: Vec<(String, PathBuf)>,
-    /// Network devices: (name, tap interface).
-    pub nets: Vec<(String, String)>,
+    /// (manifest name, backing), in manifest order.
+    pub devices: Vec<(String, Backing)>,
+    /// Virtio user networking: host port -> guest port forwards on 127.0.0.1.
+    pub publish: Vec<(u16, u16)>,
 }
 
 /// Boots `image` for `target` with `args`, and returns the guest's exit status.
@@ -54,12 +64,7 @@ pub fn command(
         }
         Target::Spt => {
             let mut c = Command::new(spt_runner()?);
-            for (name, file) in &devices.blocks {
-                c.arg(format!("--block:{name}={}", file.display()));
-            }
-            for (name, tap) in &devices.nets {
-                c.arg(format!("--net:{name}={tap}"));
-            }
+            solo5_device_args(&mut c, devices)?;
             c.arg("--").arg(image).args(quoted(args)?);
             Ok(c)
         }
@@ -69,12 +74,7 @@ pub fn command(
                             try `--target spt` to run the same unikernel on Petrel's own runner")
             })?;
             let mut c = Command::new(tender);
-            for (name, file) in &devices.blocks {
-                c.arg(format!("--block:{name}={}", file.display()));
-            }
-            for (name, tap) in &devices.nets {
-                c.arg(format!("--net:{name}={tap}"));
-            }
+            solo5_device_args(&mut c, devices)?;
             c.arg("--").arg(image).args(quoted(args)?);
             Ok(c)
         }
@@ -84,44 +84,97 @@ pub fn command(
                     "qemu-system-x86_64 is not installed (Debian: apt-get install qemu-system-x86)",
                 )
             })?;
-            let mut c = Command::new(qemu);
-            // TCG: a software KVM must not run these guests (see README, virtio).
-            c.args([
-                "-accel",
-                "tcg",
-                "-M",
-                "pc",
-                "-m",
-                "128",
-                "-display",
-                "none",
-                "-nodefaults",
-                "-no-reboot",
-            ]);
-            c.args([
-                "-serial",
-                "stdio",
-                "-device",
-                "isa-debug-exit,iobase=0xf4,iosize=0x04",
-            ]);
-            for (i, (_, file)) in devices.blocks.iter().enumerate() {
-                c.arg("-drive").arg(format!(
-                    "id=blk{i},file={},if=none,format=raw",
-                    file.display()
-                ));
-                c.args(["-device", &format!("virtio-blk-pci,drive=blk{i}")]);
-            }
-            c.arg("-kernel").arg(image);
-            let line = quoted(args)?.join(" ");
-            if !line.is_empty() {
-                c.arg("-append").arg(line);
-            }
-            Ok(c)
+            virtio_command(qemu, image, args, devices)
         }
         Target::Xen => Err(Error::msg(
             "xen images boot under a Xen hypervisor (`xl create` with type = \"pvh\"); none can run here",
         )),
     }
+}
+
+/// The QEMU command that boots a virtio image under TCG.
+fn virtio_command(
+    qemu: PathBuf,
+    image: &Path,
+    args: &[String],
+    devices: &BootDevices,
+) -> Result<Command, Error> {
+    let mut c = Command::new(qemu);
+    // TCG: a software KVM must not run these guests (see README, virtio).
+    c.args([
+        "-accel",
+        "tcg",
+        "-M",
+        "pc",
+        "-m",
+        "128",
+        "-display",
+        "none",
+        "-nodefaults",
+        "-no-reboot",
+    ]);
+    c.args([
+        "-serial",
+        "stdio",
+        "-device",
+        "isa-debug-exit,iobase=0xf4,iosize=0x04",
+    ]);
+    // QEMU gives PCI slots in command-line order, and the guest binds them to its manifest
+    // in that order.
+    for (i, (name, backing)) in devices.devices.iter().enumerate() {
+        match backing {
+            Backing::Disk(file) => {
+                let file = file.display().to_string();
+                if file.contains(',') {
+                    return Err(Error::msg(format!(
+                        "disk {name}: QEMU cannot take a file name with a comma ({file})"
+                    )));
+                }
+                c.arg("-drive")
+                    .arg(format!("id=blk{i},file={file},if=none,format=raw"));
+                c.arg("-device").arg(format!("virtio-blk-pci,drive=blk{i}"));
+            }
+            Backing::Net(tap) => {
+                let netdev = match tap {
+                    Some(tap) => format!("tap,id=net{i},ifname={tap},script=no,downscript=no"),
+                    None => {
+                        let forwards: String = devices
+                            .publish
+                            .iter()
+                            .map(|(h, g)| format!(",hostfwd=tcp:127.0.0.1:{h}-:{g}"))
+                            .collect();
+                        format!("user,id=net{i}{forwards}")
+                    }
+                };
+                c.arg("-netdev").arg(netdev);
+                c.arg("-device")
+                    .arg(format!("virtio-net-pci,netdev=net{i},romfile="));
+            }
+        }
+    }
+    c.arg("-kernel").arg(image);
+    let line = quoted(args)?.join(" ");
+    if !line.is_empty() {
+        c.arg("-append").arg(line);
+    }
+    Ok(c)
+}
+
+/// `--block:NAME=FILE` and `--net:NAME=TAP` for the Solo5 tenders, which need a tap for
+/// every network device.
+fn solo5_device_args(c: &mut Command, devices: &BootDevices) -> Result<(), Error> {
+    for (name, backing) in &devices.devices {
+        match backing {
+            Backing::Disk(file) => c.arg(format!("--block:{name}={}", file.display())),
+            Backing::Net(Some(tap)) => c.arg(format!("--net:{name}={tap}")),
+            Backing::Net(None) => {
+                return Err(Error::msg(format!(
+                    "network device `{name}` needs a tap interface on this target: pass --tap {name}=IFACE"
+                )));
+            }
+        };
+    }
+    Ok(())
 }
 
 /// Each argument quoted so that the guest's mirage-bootvar split gives it back exactly.
@@ -217,6 +270,53 @@ fn shell_words(cmd: &Command) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn attaches_devices_in_manifest_order() {
+        let devices = BootDevices {
+            devices: vec![
+                ("service".into(), Backing::Net(None)),
+                (
+                    "storage".into(),
+                    Backing::Disk(PathBuf::from("/d/disk.img")),
+                ),
+            ],
+            publish: vec![(8080, 80)],
+        };
+        let qemu =
+            virtio_command(PathBuf::from("qemu"), Path::new("img"), &[], &devices).expect("builds");
+        {
+            let args: Vec<String> = qemu
+                .get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            let line = args.join(" ");
+            let net = line.find("virtio-net-pci").expect("net device");
+            let blk = line.find("virtio-blk-pci").expect("block device");
+            assert!(net < blk, "PCI order follows the manifest: {line}");
+            assert!(
+                line.contains("-netdev user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80"),
+                "{line}"
+            );
+            assert!(
+                line.contains("-drive id=blk1,file=/d/disk.img,if=none,format=raw"),
+                "{line}"
+            );
+        }
+        let mut spt = Command::new("petrel-spt");
+        let err = solo5_device_args(&mut spt, &devices).expect_err("spt needs a tap");
+        assert!(err.to_string().contains("--tap service=IFACE"), "{err}");
+        let mut spt = Command::new("petrel-spt");
+        let only_disk = BootDevices {
+            devices: vec![devices.devices[1].clone()],
+            publish: vec![],
+        };
+        solo5_device_args(&mut spt, &only_disk).expect("disk only");
+        assert_eq!(
+            spt.get_args().collect::<Vec<_>>(),
+            ["--block:storage=/d/disk.img"]
+        );
+    }
 
     #[test]
     fn decodes_virtio_exit_statuses() {

@@ -14,14 +14,21 @@ use std::time::{Duration, Instant};
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is inside the repository").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the repository")
+        .to_path_buf()
 }
 
 /// The cargo target directory the tests were built in (`.../target`).
 fn target_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/<test>
-    exe.parent().and_then(Path::parent).and_then(Path::parent).expect("test binary lives in target/<profile>/deps").to_path_buf()
+    exe.parent()
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .expect("test binary lives in target/<profile>/deps")
+        .to_path_buf()
 }
 
 /// Builds `petrel` and `petrel-spt` once and returns the directory holding them.
@@ -30,7 +37,15 @@ pub fn bin_dir() -> &'static Path {
     DIR.get_or_init(|| {
         let status = Command::new(env!("CARGO"))
             .current_dir(repo())
-            .args(["build", "--bins", "-p", "petrel-cli", "-p", "petrel-spt", "--target-dir"])
+            .args([
+                "build",
+                "--bins",
+                "-p",
+                "petrel-cli",
+                "-p",
+                "petrel-spt",
+                "--target-dir",
+            ])
             .arg(target_dir())
             .status()
             .expect("run cargo build");
@@ -43,7 +58,10 @@ pub fn bin_dir() -> &'static Path {
 pub fn petrel(dir: &Path, cache: &str) -> Command {
     let mut cmd = Command::new(bin_dir().join("petrel"));
     cmd.current_dir(dir)
-        .env("CARGO_TARGET_DIR", target_dir().join("e2e-cache").join(cache))
+        .env(
+            "CARGO_TARGET_DIR",
+            target_dir().join("e2e-cache").join(cache),
+        )
         .env("PETREL_SPT", bin_dir().join("petrel-spt"))
         .env("PETREL_HOME", repo());
     cmd
@@ -76,14 +94,25 @@ impl Scratch {
     fn copy(from: &Path, name: &str) -> Scratch {
         static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = target_dir().join("e2e-projects").join(format!("{name}-{}-{n}", std::process::id()));
+        // Outside the repository: a project under its directory would be taken for an
+        // undeclared member of Petrel's own workspace.
+        let dir = std::env::temp_dir()
+            .join("petrel-e2e")
+            .join(format!("{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         copy_dir(from, &dir);
         let cargo_toml = dir.join("Cargo.toml");
         let text = std::fs::read_to_string(&cargo_toml).expect("example has a Cargo.toml");
         let facade = repo().join("petrel");
-        let text = text.replace("\"../../petrel\"", &format!("{:?}", facade.display().to_string()))
-            .replace("\"../../../petrel\"", &format!("{:?}", facade.display().to_string()));
+        let text = text
+            .replace(
+                "\"../../petrel\"",
+                &format!("{:?}", facade.display().to_string()),
+            )
+            .replace(
+                "\"../../../petrel\"",
+                &format!("{:?}", facade.display().to_string()),
+            );
         std::fs::write(&cargo_toml, text).expect("write Cargo.toml");
         Scratch { dir }
     }
@@ -100,8 +129,14 @@ impl Scratch {
         while let Some(d) = stack.pop() {
             for entry in std::fs::read_dir(&d).expect("read_dir") {
                 let path = entry.expect("entry").path();
-                let rel = path.strip_prefix(&self.dir).expect("under project").to_path_buf();
-                if rel.starts_with("target") || rel.starts_with("dist") || rel == Path::new("Cargo.lock") {
+                let rel = path
+                    .strip_prefix(&self.dir)
+                    .expect("under project")
+                    .to_path_buf();
+                if rel.starts_with("target")
+                    || rel.starts_with("dist")
+                    || rel == Path::new("Cargo.lock")
+                {
                     continue;
                 }
                 if path.is_dir() {
@@ -127,11 +162,20 @@ fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
         let entry = entry.expect("entry");
         let name = entry.file_name();
-        if name == "target" || name == ".petrel" || name == "dist" || name == ".cargo" || name == "Cargo.lock" {
+        if name == "target"
+            || name == ".petrel"
+            || name == "dist"
+            || name == ".cargo"
+            || name == "Cargo.lock"
+        {
             continue;
         }
         let (src, dst) = (entry.path(), to.join(&name));
-        if src.is_dir() { copy_dir(&src, &dst) } else { std::fs::copy(&src, &dst).expect("copy file"); }
+        if src.is_dir() {
+            copy_dir(&src, &dst)
+        } else {
+            std::fs::copy(&src, &dst).expect("copy file");
+        }
     }
 }
 
@@ -163,10 +207,18 @@ impl Ran {
 /// Runs `cmd` and collects its output.
 pub fn run(cmd: &mut Command) -> Ran {
     let start = Instant::now();
-    let Output { status, stdout, stderr } = cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let Output {
+        status,
+        stdout,
+        stderr,
+    } = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
     use std::os::unix::process::ExitStatusExt;
     Ran {
-        code: status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0)),
+        code: status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0)),
         stdout: String::from_utf8_lossy(&stdout).into_owned(),
         stderr: String::from_utf8_lossy(&stderr).into_owned(),
         elapsed: start.elapsed(),
@@ -177,7 +229,11 @@ pub fn run(cmd: &mut Command) -> Ran {
 #[track_caller]
 pub fn expect(cmd: &mut Command, code: i32) -> Ran {
     let ran = run(cmd);
-    assert_eq!(ran.code, code, "{cmd:?} exited {} instead of {code}\n--- stdout\n{}\n--- stderr\n{}", ran.code, ran.stdout, ran.stderr);
+    assert_eq!(
+        ran.code, code,
+        "{cmd:?} exited {} instead of {code}\n--- stdout\n{}\n--- stderr\n{}",
+        ran.code, ran.stdout, ran.stderr
+    );
     ran
 }
 
@@ -187,8 +243,13 @@ pub fn have_qemu(test: &str) -> bool {
     let found = std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("qemu-system-x86_64").is_file()));
     if !found {
-        assert!(std::env::var_os("CI").is_none(), "{test}: qemu-system-x86_64 is missing, and CI must have it");
-        eprintln!("\n*** SKIPPED {test}: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86) ***\n");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{test}: qemu-system-x86_64 is missing, and CI must have it"
+        );
+        eprintln!(
+            "\n*** SKIPPED {test}: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86) ***\n"
+        );
     }
     found
 }

@@ -18,7 +18,11 @@ fn behaves_like_every_target(target: &str) {
     let hello = Scratch::example("hello");
     let ran = boot(&hello, target, &[], 0);
     assert_eq!(ran.count("Hello world!"), 4, "{}", ran.all());
-    assert!(ran.elapsed >= Duration::from_secs(3), "four lines a second apart, took {:?}", ran.elapsed);
+    assert!(
+        ran.elapsed >= Duration::from_secs(3),
+        "four lines a second apart, took {:?}",
+        ran.elapsed
+    );
 
     let key = Scratch::example("hello-key");
     let ran = boot(&key, target, &["--hello=Hi"], 0);
@@ -30,7 +34,11 @@ fn behaves_like_every_target(target: &str) {
     let ran = boot(&key, target, &["--help"], 63);
     assert!(ran.stdout.contains("--hello=STRING"), "{}", ran.all());
     let ran = boot(&key, target, &["--helo=x"], 64);
-    assert!(ran.all().contains("did you mean '--hello'"), "{}", ran.all());
+    assert!(
+        ran.all().contains("did you mean '--hello'"),
+        "{}",
+        ran.all()
+    );
 
     let panics = Scratch::fixture("panics");
     let ran = boot(&panics, target, &[], 255);
@@ -54,7 +62,10 @@ fn solo5_images_follow_the_abi() {
     let _lock = build_lock();
     let hello = Scratch::example("hello");
     for (target, abi) in [("hvt", AbiTarget::Hvt), ("spt", AbiTarget::Spt)] {
-        expect(petrel(&hello.dir, target).args(["build", "--target", target]), 0);
+        expect(
+            petrel(&hello.dir, target).args(["build", "--target", target]),
+            0,
+        );
         let path = hello.dir.join(format!("dist/hello.{target}"));
         let bytes = std::fs::read(&path).expect("image");
         let image = check(&bytes, abi).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
@@ -63,7 +74,14 @@ fn solo5_images_follow_the_abi() {
         // Only the reserved entry: hello has no network or block device.
         assert_eq!(image.manifest.entries.len(), 1, "{target}");
         // The other target's tender refuses it.
-        let other = if abi == AbiTarget::Hvt { AbiTarget::Spt } else { AbiTarget::Hvt };
-        assert!(check(&bytes, other).is_err(), "{target} image accepted as the other target");
+        let other = if abi == AbiTarget::Hvt {
+            AbiTarget::Spt
+        } else {
+            AbiTarget::Hvt
+        };
+        assert!(
+            check(&bytes, other).is_err(),
+            "{target} image accepted as the other target"
+        );
     }
 }

@@ -18,7 +18,11 @@ fn hello_logs_four_times_a_second_apart() {
     let ran = expect(petrel(&p.dir, "unix").arg("run"), 0);
     assert_eq!(ran.count("Hello world!"), 4, "{}", ran.all());
     // Three one-second sleeps between the four lines (a lower bound, not a timing test).
-    assert!(ran.elapsed >= Duration::from_secs(3), "finished in {:?}", ran.elapsed);
+    assert!(
+        ran.elapsed >= Duration::from_secs(3),
+        "finished in {:?}",
+        ran.elapsed
+    );
 }
 
 #[test]
@@ -26,15 +30,25 @@ fn noop_exits_zero() {
     let _lock = build_lock();
     let p = Scratch::example("noop");
     let ran = expect(petrel(&p.dir, "unix").arg("run"), 0);
-    assert!(!ran.stdout.contains("[INFO]"), "noop prints nothing: {}", ran.stdout);
+    assert!(
+        !ran.stdout.contains("[INFO]"),
+        "noop prints nothing: {}",
+        ran.stdout
+    );
 }
 
 #[test]
 fn hello_key_with_plain_cargo() {
     let _lock = build_lock();
     let p = Scratch::example("hello-key");
-    let cache = petrel(&p.dir, "unix").get_envs().find(|(k, _)| *k == "CARGO_TARGET_DIR").and_then(|(_, v)| v.map(|v| v.to_owned()));
-    expect(petrel(&p.dir, "unix").args(["configure", "--target", "unix"]), 0);
+    let cache = petrel(&p.dir, "unix")
+        .get_envs()
+        .find(|(k, _)| *k == "CARGO_TARGET_DIR")
+        .and_then(|(_, v)| v.map(|v| v.to_owned()));
+    expect(
+        petrel(&p.dir, "unix").args(["configure", "--target", "unix"]),
+        0,
+    );
     let with_cache = |c: &mut Command| {
         if let Some(dir) = &cache {
             c.env("CARGO_TARGET_DIR", dir);
@@ -55,13 +69,21 @@ fn hello_key_with_plain_cargo() {
     help.args(["run", "--release", "-q", "--", "--help"]);
     with_cache(&mut help);
     let ran = expect(&mut help, 63);
-    assert!(ran.stdout.contains("--hello=STRING") && ran.stdout.contains("Hello world!"), "{}", ran.stdout);
+    assert!(
+        ran.stdout.contains("--hello=STRING") && ran.stdout.contains("Hello world!"),
+        "{}",
+        ran.stdout
+    );
 
     let mut typo = cargo(&p.dir);
     typo.args(["run", "--release", "-q", "--", "--helo=x"]);
     with_cache(&mut typo);
     let ran = expect(&mut typo, 64);
-    assert!(ran.all().contains("did you mean '--hello'"), "{}", ran.all());
+    assert!(
+        ran.all().contains("did you mean '--hello'"),
+        "{}",
+        ran.all()
+    );
 
     // The same in one step.
     let ran = expect(petrel(&p.dir, "unix").args(["run", "--", "--hello=Hi"]), 0);
@@ -79,7 +101,10 @@ fn a_new_project_outside_the_repository_runs() {
     assert!(demo.join("unikernel.toml").is_file() && demo.join("src/lib.rs").is_file());
     let ran = expect(petrel(&demo, "unix").arg("run"), 0);
     assert_eq!(ran.count("Hello world!"), 4, "{}", ran.all());
-    let ran = expect(petrel(&demo, "unix").args(["run", "--", "--hello=Bonjour"]), 0);
+    let ran = expect(
+        petrel(&demo, "unix").args(["run", "--", "--hello=Bonjour"]),
+        0,
+    );
     assert_eq!(ran.count("Bonjour"), 4, "{}", ran.all());
     // Refuses to overwrite.
     let ran = expect(petrel(&outside, "unix").args(["new", "demo"]), 1);
@@ -98,12 +123,31 @@ fn configure_twice_writes_the_same_bytes_and_check_sees_staleness() {
     expect(petrel(&p.dir, "unix").args(["configure", "--check"]), 0);
 
     // An edit to unikernel.toml makes the generated files stale, and --check says which.
-    let toml = p.read("unikernel.toml").replace("Hello world!", "Hello, Petrel!");
+    let toml = p
+        .read("unikernel.toml")
+        .replace("Hello world!", "Hello, Petrel!");
     std::fs::write(p.dir.join("unikernel.toml"), toml).expect("write");
     let ran = expect(petrel(&p.dir, "unix").args(["configure", "--check"]), 1);
-    assert!(ran.stderr.contains("stale: .petrel/app/main.rs"), "{}", ran.stderr);
-    assert!(ran.stderr.contains("stale: .petrel/bootargs.json"), "{}", ran.stderr);
-    assert_eq!(p.snapshot().iter().filter(|(f, _)| f.starts_with(".petrel")).count(), first.iter().filter(|(f, _)| f.starts_with(".petrel")).count());
+    assert!(
+        ran.stderr.contains("stale: .petrel/app/main.rs"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.contains("stale: .petrel/bootargs.json"),
+        "{}",
+        ran.stderr
+    );
+    assert_eq!(
+        p.snapshot()
+            .iter()
+            .filter(|(f, _)| f.starts_with(".petrel"))
+            .count(),
+        first
+            .iter()
+            .filter(|(f, _)| f.starts_with(".petrel"))
+            .count()
+    );
     // --check wrote nothing.
     assert!(!p.read(".petrel/app/main.rs").contains("Hello, Petrel!"));
 }
@@ -119,7 +163,10 @@ fn clean_gives_back_a_commented_cargo_toml_byte_for_byte() {
         );
         std::fs::write(p.dir.join("Cargo.toml"), &original).expect("write");
         expect(petrel(&p.dir, "unix").arg("configure"), 0);
-        assert!(p.read("Cargo.toml").starts_with(&original), "configure kept the user's bytes first");
+        assert!(
+            p.read("Cargo.toml").starts_with(&original),
+            "configure kept the user's bytes first"
+        );
         expect(petrel(&p.dir, "unix").arg("clean"), 0);
         assert_eq!(p.read("Cargo.toml"), original, "clean restored Cargo.toml");
         for gone in [".petrel", ".cargo", "dist"] {
@@ -136,12 +183,24 @@ fn a_failed_configure_leaves_the_previous_configuration() {
 
     // A broken unikernel.toml: the error names file, line and column; nothing is written.
     let good = p.read("unikernel.toml");
-    std::fs::write(p.dir.join("unikernel.toml"), good.replace("type = \"string\"", "type = \"strng\"")).expect("write");
+    std::fs::write(
+        p.dir.join("unikernel.toml"),
+        good.replace("type = \"string\"", "type = \"strng\""),
+    )
+    .expect("write");
     let ran = run(petrel(&p.dir, "unix").arg("configure"));
     assert_eq!(ran.code, 1, "{}", ran.all());
     assert!(ran.stderr.contains("unikernel.toml:"), "{}", ran.stderr);
-    let after: Vec<_> = p.snapshot().into_iter().filter(|(f, _)| f.to_str() != Some("unikernel.toml")).collect();
-    let before_wo: Vec<_> = before.iter().filter(|(f, _)| f.to_str() != Some("unikernel.toml")).cloned().collect();
+    let after: Vec<_> = p
+        .snapshot()
+        .into_iter()
+        .filter(|(f, _)| f.to_str() != Some("unikernel.toml"))
+        .collect();
+    let before_wo: Vec<_> = before
+        .iter()
+        .filter(|(f, _)| f.to_str() != Some("unikernel.toml"))
+        .cloned()
+        .collect();
     assert_eq!(after, before_wo, "a failed configure changed files");
 
     // A target nothing implements yet: refused before anything is written.
@@ -155,10 +214,17 @@ fn a_failed_configure_leaves_the_previous_configuration() {
 fn describe_shows_the_graph_in_three_formats() {
     let p = Scratch::example("hello-key");
     let text = expect(petrel(&p.dir, "unix").arg("describe"), 0).stdout;
-    assert!(text.contains("petrel-time-unix") && text.contains("--hello"), "{text}");
+    assert!(
+        text.contains("petrel-time-unix") && text.contains("--hello"),
+        "{text}"
+    );
     let dot = expect(petrel(&p.dir, "unix").args(["describe", "--dot"]), 0).stdout;
     assert!(dot.starts_with("digraph"), "{dot}");
-    let json = expect(petrel(&p.dir, "unix").args(["describe", "--json", "--target", "spt"]), 0).stdout;
+    let json = expect(
+        petrel(&p.dir, "unix").args(["describe", "--json", "--target", "spt"]),
+        0,
+    )
+    .stdout;
     let v: serde_json::Value = serde_json::from_str(&json).expect("describe --json is JSON");
     assert_eq!(v["target"], "spt", "{json}");
     // describe writes nothing.

@@ -13,10 +13,21 @@ fn fixture(name: &str) -> PathBuf {
 #[test]
 fn a_missing_implementation_is_a_configure_error_naming_the_candidates() {
     let dir = fixture("missing-impl");
-    let ran = expect(petrel(&dir, "unix").args(["configure", "--target", "unix"]), 1);
+    let ran = expect(
+        petrel(&dir, "unix").args(["configure", "--target", "unix"]),
+        1,
+    );
     assert!(ran.stderr.contains("`greet`"), "{}", ran.stderr);
-    assert!(ran.stderr.contains("greet-hvt"), "names the candidate: {}", ran.stderr);
-    assert!(ran.stderr.contains("hvt"), "says why it does not fit: {}", ran.stderr);
+    assert!(
+        ran.stderr.contains("greet-hvt"),
+        "names the candidate: {}",
+        ran.stderr
+    );
+    assert!(
+        ran.stderr.contains("hvt"),
+        "says why it does not fit: {}",
+        ran.stderr
+    );
     assert!(!dir.join(".petrel").exists(), "nothing written");
     // Where the candidate fits, the same project configures.
     let ran = run(petrel(&dir, "unix").args(["describe", "--target", "hvt"]));
@@ -27,8 +38,15 @@ fn a_missing_implementation_is_a_configure_error_naming_the_candidates() {
 #[test]
 fn two_implementations_are_a_configure_error_naming_both() {
     let dir = fixture("two-impls");
-    let ran = expect(petrel(&dir, "unix").args(["configure", "--target", "unix"]), 1);
-    assert!(ran.stderr.contains("greet-a") && ran.stderr.contains("greet-b"), "{}", ran.stderr);
+    let ran = expect(
+        petrel(&dir, "unix").args(["configure", "--target", "unix"]),
+        1,
+    );
+    assert!(
+        ran.stderr.contains("greet-a") && ran.stderr.contains("greet-b"),
+        "{}",
+        ran.stderr
+    );
     assert!(!dir.join(".petrel").exists(), "nothing written");
 }
 
@@ -39,8 +57,15 @@ fn cargo_refuses_two_implementations_before_linking() {
     let ran = run(Command::new(env!("CARGO"))
         .current_dir(fixture("links-clash"))
         .args(["metadata", "--format-version", "1"]));
-    assert_ne!(ran.code, 0, "cargo accepted two `links = \"petrel-time\"` packages");
-    assert!(ran.stderr.contains("links") && ran.stderr.contains("petrel-time"), "{}", ran.stderr);
+    assert_ne!(
+        ran.code, 0,
+        "cargo accepted two `links = \"petrel-time\"` packages"
+    );
+    assert!(
+        ran.stderr.contains("links") && ran.stderr.contains("petrel-time"),
+        "{}",
+        ran.stderr
+    );
 }
 
 #[test]
@@ -54,13 +79,26 @@ fn an_implementation_nobody_names_is_not_linked_so_the_generated_crate_names_eac
         .arg("build"));
     let _ = std::fs::remove_dir_all(&target);
     assert_ne!(ran.code, 0, "it linked without naming the implementation");
-    assert!(ran.stderr.contains("__petrel_v1_Clock_wall_ns"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("__petrel_v1_Clock_wall_ns"),
+        "{}",
+        ran.stderr
+    );
 
     // So the generated crate names every implementation it links.
     let p = petrel_e2e::Scratch::example("hello");
     expect(petrel(&p.dir, "unix").arg("configure"), 0);
     let main = p.read(".petrel/app/main.rs");
-    for imp in ["petrel_time_unix", "petrel_clock_unix", "petrel_random_unix", "petrel_console_unix", "petrel_platform_unix"] {
-        assert!(main.contains(&format!("use {imp} as _;")), "{imp} not named in main.rs:\n{main}");
+    for imp in [
+        "petrel_time_unix",
+        "petrel_clock_unix",
+        "petrel_random_unix",
+        "petrel_console_unix",
+        "petrel_platform_unix",
+    ] {
+        assert!(
+            main.contains(&format!("use {imp} as _;")),
+            "{imp} not named in main.rs:\n{main}"
+        );
     }
 }

@@ -1,0 +1,86 @@
+//! Snapshots of every file `petrel configure` generates for examples/hello-key, on each
+//! target, and of the command line's help. Paths that depend on where the checkout lives
+//! are replaced by placeholders before rendering.
+
+use petrel_cli::cli::Selection;
+use petrel_cli::project::Project;
+use petrel_cli::target::Target;
+use petrel_cli::{emit, pipeline};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("configure/ is in the repository")
+        .to_path_buf()
+}
+
+/// A copy of an example outside the repository (so it is not taken for a member of
+/// Petrel's workspace), depending on this checkout's facade.
+fn scratch(example: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("petrel-snap-{example}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("src")).expect("scratch dir");
+    let src = repo().join("examples").join(example);
+    for f in ["unikernel.toml", "src/lib.rs"] {
+        std::fs::copy(src.join(f), dir.join(f)).expect("copy");
+    }
+    let cargo = std::fs::read_to_string(src.join("Cargo.toml"))
+        .expect("Cargo.toml")
+        .replace(
+            "\"../../petrel\"",
+            &format!("{:?}", repo().join("petrel").display().to_string()),
+        );
+    std::fs::write(dir.join("Cargo.toml"), cargo).expect("write");
+    dir
+}
+
+#[test]
+fn generated_files_per_target() {
+    let dir = scratch("hello-key");
+    let project = Project::open(&dir).expect("a project");
+    for target in [Target::Unix, Target::Hvt, Target::Spt, Target::Virtio] {
+        let selection = Selection {
+            target: Some(target),
+            ..Selection::default()
+        };
+        let mut configured =
+            pipeline::resolve(&project, &selection).unwrap_or_else(|e| panic!("{target}: {e}"));
+        let plan = &mut configured.plan;
+        plan.petrel_path = "<petrel>".into();
+        plan.petrel_exe = "<petrel-exe>".into();
+        for i in &mut plan.impls {
+            i.path = format!("<variants>/{}", i.package.trim_start_matches("petrel-"));
+        }
+        let files = emit::render(plan).expect("renders");
+        for file in files {
+            let name = format!(
+                "{target}__{}",
+                file.path.display().to_string().replace(['/', '.'], "_")
+            );
+            insta::assert_snapshot!(name, file.contents);
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn help_texts() {
+    for args in [
+        &["--help"][..],
+        &["configure", "--help"],
+        &["run", "--help"],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_petrel"))
+            .args(args)
+            .env("COLUMNS", "100")
+            .output()
+            .expect("runs");
+        assert!(out.status.success(), "{args:?}");
+        insta::assert_snapshot!(
+            format!("help_{}", args.join("_").replace("--", "")),
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}

@@ -75,6 +75,9 @@ pub struct Implementation {
     pub constructor: Option<String>,
     /// Devices: names of the string parameters a device table may set (`dir` for crunch).
     pub params: Vec<String>,
+    /// Devices: the parameter naming a directory whose files the generated crate embeds in
+    /// the image and passes to the constructor (`dir` for crunch).
+    pub embed: Option<String>,
     /// Boot arguments it declares.
     pub bootargs: Vec<ArgDecl>,
 }
@@ -147,6 +150,7 @@ struct RawMetadata {
     constructor: Option<String>,
     #[serde(default)]
     params: Vec<String>,
+    embed: Option<String>,
     #[serde(default)]
     bootargs: Vec<RawArg>,
 }
@@ -243,6 +247,7 @@ pub fn from_packages(packages: &[cargo_metadata::Package]) -> Result<Catalogue, 
                     features: raw.features,
                     target_features,
                     constructor: raw.constructor,
+                    embed: raw.embed,
                     params: raw.params,
                     bootargs: raw
                         .bootargs

@@ -259,12 +259,21 @@ fn plan(
             format!("&[{}]", params.join(", ")),
             "args".to_string(),
         ];
+        let embedded = match &imp.embed {
+            Some(param) => {
+                let e = embed(project, &app_dir, &node.instance, param, &node.params)?;
+                inputs.push(e.var.clone());
+                Some(e)
+            }
+            None => None,
+        };
         inputs.extend(node.wiring.iter().map(|w| format!("&{}", w.instance)));
         devices.push(DeviceInit {
             var: node.instance.clone(),
             lib: imp.package.replace('-', "_"),
             constructor,
             inputs,
+            embedded,
         });
     }
 
@@ -368,6 +377,58 @@ fn manifest_plan(resolved: &Resolved) -> Result<emit::ManifestPlan, Error> {
     Ok(emit::ManifestPlan {
         lib: platform.implementation.package.replace('-', "_"),
         devices,
+    })
+}
+
+/// The files of the directory named by device parameter `param`, to embed in the image.
+fn embed(
+    project: &Project,
+    app_dir: &Path,
+    instance: &str,
+    param: &str,
+    params: &BTreeMap<String, String>,
+) -> Result<emit::Embedded, Error> {
+    let rel = params.get(param).ok_or_else(|| {
+        Error::msg(format!(
+            "device `{instance}` embeds a directory: set `{param} = \"DIR\"` in its [devices.{instance}] table"
+        ))
+    })?;
+    let root = project.dir.join(rel);
+    if !root.is_dir() {
+        return Err(Error::msg(format!(
+            "device `{instance}`: {param} = {rel:?} is not a directory (looked in {})",
+            root.display()
+        )));
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        let entries =
+            std::fs::read_dir(&dir).map_err(|e| Error::msg(format!("{}: {e}", dir.display())))?;
+        for entry in entries {
+            let path = entry
+                .map_err(|e| Error::msg(format!("{}: {e}", dir.display())))?
+                .path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.is_file() {
+                let key = path
+                    .strip_prefix(&root)
+                    .map(|p| {
+                        p.components()
+                            .map(|c| c.as_os_str().to_string_lossy())
+                            .collect::<Vec<_>>()
+                            .join("/")
+                    })
+                    .unwrap_or_default();
+                files.push((key, relative_path(app_dir, &path)));
+            }
+        }
+    }
+    files.sort();
+    Ok(emit::Embedded {
+        var: format!("{}_FILES", instance.to_uppercase()),
+        files,
     })
 }
 

@@ -57,6 +57,7 @@ fn imp(
         target_features: BTreeMap::new(),
         constructor: None,
         params: Vec::new(),
+        embed: None,
         bootargs: Vec::new(),
     }
 }

@@ -29,6 +29,18 @@ pub struct DeviceInit {
     pub constructor: String,
     /// Arguments passed to the constructor: earlier variables, string literals, `args`.
     pub inputs: Vec<String>,
+    /// The directory embedded for this device, if its implementation asks for one.
+    pub embedded: Option<Embedded>,
+}
+
+/// A directory embedded in the image for a device (crunch).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Embedded {
+    /// The Rust static holding the table (`HTDOCS_FILES`).
+    pub var: String,
+    /// (path inside the directory with `/` separators, path of the file from the generated
+    /// crate's directory), sorted by path.
+    pub files: Vec<(String, String)>,
 }
 
 /// One boot argument, as the generated `Spec` table writes it.

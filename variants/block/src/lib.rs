@@ -62,6 +62,17 @@ impl BlockInfo {
             _ => Err(BlockError::OutOfRange),
         }
     }
+
+    /// [`check`](Self::check) for a transfer given by its byte `offset`, as the
+    /// [`BlockBackend`] functions receive it: the offset must be a multiple of the sector size
+    /// ([`BlockError::Misaligned`] otherwise). Returns the first sector.
+    pub fn check_offset(&self, offset: u64, len: usize) -> Result<u64, BlockError> {
+        if self.sector_size == 0 || !offset.is_multiple_of(self.sector_size) {
+            return Err(BlockError::Misaligned);
+        }
+        let sector = offset / self.sector_size;
+        self.check(sector, len).map(|_| sector)
+    }
 }
 
 /// Why a block operation failed.
@@ -254,6 +265,20 @@ mod tests {
             sectors: u64::MAX,
         };
         assert_eq!(huge.check(u64::MAX - 1, 512), Err(BlockError::OutOfRange));
+    }
+
+    #[test]
+    fn check_offset() {
+        assert_eq!(DISK.check_offset(0, 512), Ok(0));
+        assert_eq!(DISK.check_offset(3584, 512), Ok(7));
+        assert_eq!(DISK.check_offset(1, 512), Err(BlockError::Misaligned));
+        assert_eq!(DISK.check_offset(4096, 512), Err(BlockError::OutOfRange));
+        assert_eq!(DISK.check_offset(3584, 1024), Err(BlockError::OutOfRange));
+        assert_eq!(DISK.check_offset(0, 100), Err(BlockError::Misaligned));
+        assert_eq!(
+            DISK.check_offset(u64::MAX - 511, 512),
+            Err(BlockError::OutOfRange)
+        );
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub use petrel_executor::block_on;
 )]
 pub trait StartParam {}
 
+impl StartParam for petrel_block::Block {}
+
 /// The generated entry point's body: reads and checks the boot arguments, installs the
 /// logger, runs `main` (which builds the devices in initialisation order and calls the
 /// unikernel's start function) on the executor, and exits 0.

@@ -1,0 +1,247 @@
+//! Petrel interface: read-only key-value stores.
+//!
+//! A unikernel declares a store in `unikernel.toml` and receives its handle, a [`KvRo`], in
+//! its main function:
+//!
+//! ```text
+//! [devices.store]
+//! type = "kv_ro"
+//! dir = "data"        # relative to the project directory
+//!
+//! #[petrel::main]
+//! pub async fn start(store: petrel::kv_ro::KvRo) {
+//!     let page = store.get("index.html").await?;   // bytes, `&*page`
+//! }
+//! ```
+//!
+//! The configure key `--kv` chooses the implementation: `crunch` (`petrel-kv-ro-crunch`, the
+//! default, every target) embeds the directory's files in the image at build time; `direct`
+//! (`petrel-kv-ro-direct`, unix only) reads the host directory at run time.
+//!
+//! # Keys
+//!
+//! Keys are `/`-separated paths relative to the store's root: `hello.txt`, `css/site.css`.
+//! Empty segments and `.` are ignored (`/css//./site.css` is `css/site.css`); a `..` segment
+//! or a NUL byte makes the key [`KvError::InvalidKey`], so no key ever names anything outside
+//! the store. [`normalize`] is the rule; every [`KvRo`] method applies it before the store
+//! sees the key.
+//!
+//! # Values
+//!
+//! [`KvRo::get`] returns a [`Value`], a `Cow<'static, [u8]>`: a crunch store hands out the
+//! bytes embedded in the image without copying them (a web server writes `&*value` straight
+//! to the socket), a direct store hands out a freshly read `Vec`. `into_owned()` gives a
+//! `Vec<u8>` either way. [`KvRo::get_range`] reads part of a value (HTTP range requests,
+//! large files).
+//!
+//! # Implementing a store
+//!
+//! An implementation crate implements [`Store`] and exposes the device constructor
+//! `connect`, which wraps its store in [`KvRo::new`] (see `docs/architecture.md`, "Runtime
+//! contract").
+#![no_std]
+#![warn(missing_docs)]
+
+extern crate alloc;
+
+use alloc::borrow::Cow;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::fmt;
+
+/// A value: borrowed from the image (crunch) or read into memory (direct). Dereferences to
+/// `[u8]`.
+pub type Value = Cow<'static, [u8]>;
+
+/// Why a key-value operation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KvError {
+    /// No value has that key.
+    NotFound,
+    /// The key names a directory (it has values under it), not a value.
+    IsDirectory,
+    /// The key has a `..` segment or a NUL byte.
+    InvalidKey,
+    /// The host failed to read the store (direct stores only).
+    Io,
+}
+
+impl fmt::Display for KvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KvError::NotFound => "no such key",
+            KvError::IsDirectory => "the key is a directory, not a value",
+            KvError::InvalidKey => "invalid key (a `..` segment or a NUL byte)",
+            KvError::Io => "the store could not be read",
+        })
+    }
+}
+
+impl core::error::Error for KvError {}
+
+/// What a key names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// A value.
+    Value,
+    /// A directory: a prefix of other keys (the empty key is the root).
+    Directory,
+}
+
+/// The canonical form of `key`: its segments joined by `/`, without empty and `.` segments.
+/// The empty key (`""`, `"/"`) is the root.
+///
+/// ```
+/// assert_eq!(petrel_kv_ro::normalize("/a//./b.txt").as_deref(), Ok("a/b.txt"));
+/// assert_eq!(petrel_kv_ro::normalize("../etc/passwd"), Err(petrel_kv_ro::KvError::InvalidKey));
+/// ```
+pub fn normalize(key: &str) -> Result<String, KvError> {
+    let mut out = String::with_capacity(key.len());
+    for segment in key.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => return Err(KvError::InvalidKey),
+            s if s.contains('\0') => return Err(KvError::InvalidKey),
+            s => {
+                if !out.is_empty() {
+                    out.push('/');
+                }
+                out.push_str(s);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A read-only store, as an implementation provides it. User code does not call it: it
+/// receives a [`KvRo`].
+///
+/// Every key a method receives is already [normalized](normalize); the empty key is the
+/// root. Stores are synchronous; [`KvRo`]'s methods are `async` so that a store may one day
+/// wait for a device without changing user code.
+pub trait Store {
+    /// The whole value of `key`.
+    fn get(&self, key: &str) -> Result<Value, KvError>;
+    /// At most `len` bytes of the value of `key` from byte `offset` (fewer at the end of the
+    /// value; none from an offset at or past its end).
+    fn get_range(&self, key: &str, offset: u64, len: usize) -> Result<Value, KvError>;
+    /// The length in bytes of the value of `key`.
+    fn size(&self, key: &str) -> Result<u64, KvError>;
+    /// Every value key under the directory `prefix` (all keys for the root), sorted.
+    fn list(&self, prefix: &str) -> Result<Vec<String>, KvError>;
+    /// What `key` names, or `None` if nothing.
+    fn kind(&self, key: &str) -> Result<Option<Kind>, KvError>;
+}
+
+/// A read-only key-value store: the handle the main function receives for a
+/// `type = "kv_ro"` device.
+///
+/// Cloning is cheap (the store is shared), so each task of a server can hold its own handle.
+#[derive(Clone)]
+pub struct KvRo {
+    name: &'static str,
+    store: Rc<dyn Store>,
+}
+
+impl fmt::Debug for KvRo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KvRo").field("name", &self.name).finish_non_exhaustive()
+    }
+}
+
+impl KvRo {
+    /// Wraps an implementation's store as the device instance `name`.
+    pub fn new(name: &'static str, store: impl Store + 'static) -> KvRo {
+        KvRo {
+            name,
+            store: Rc::new(store),
+        }
+    }
+
+    /// The instance name (`store`).
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The value of `key`: [`KvError::NotFound`] if there is none, [`KvError::IsDirectory`]
+    /// if `key` is a directory.
+    pub async fn get(&self, key: &str) -> Result<Value, KvError> {
+        self.store.get(&normalize(key)?)
+    }
+
+    /// At most `len` bytes of the value of `key`, from byte `offset`: fewer at the end of the
+    /// value, none from an offset at or past its end.
+    pub async fn get_range(&self, key: &str, offset: u64, len: usize) -> Result<Value, KvError> {
+        self.store.get_range(&normalize(key)?, offset, len)
+    }
+
+    /// The length in bytes of the value of `key`.
+    pub async fn size(&self, key: &str) -> Result<u64, KvError> {
+        self.store.size(&normalize(key)?)
+    }
+
+    /// Every value key under the directory `prefix` (`""` for all), sorted, as full keys
+    /// (`css/site.css`). A prefix with nothing under it, or naming a value, gives an empty
+    /// list.
+    pub async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
+        self.store.list(&normalize(prefix)?)
+    }
+
+    /// Whether `key` names a value.
+    pub async fn exists(&self, key: &str) -> Result<bool, KvError> {
+        Ok(self.kind(key).await? == Some(Kind::Value))
+    }
+
+    /// What `key` names: a value, a directory, or nothing (`None`). A web server uses it to
+    /// serve `dir/index.html` for `dir`.
+    pub async fn kind(&self, key: &str) -> Result<Option<Kind>, KvError> {
+        self.store.kind(&normalize(key)?)
+    }
+}
+
+/// `value[offset..offset + len]`, cut to the value: what [`Store::get_range`] returns, for
+/// stores that hold whole values.
+pub fn range(value: &[u8], offset: u64, len: usize) -> &[u8] {
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(value.len());
+    let end = start.saturating_add(len).min(value.len());
+    &value[start..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn normalize_drops_empty_and_dot_segments() {
+        assert_eq!(normalize("hello.txt").as_deref(), Ok("hello.txt"));
+        assert_eq!(normalize("/a//./b/").as_deref(), Ok("a/b"));
+        assert_eq!(normalize("").as_deref(), Ok(""));
+        assert_eq!(normalize("/").as_deref(), Ok(""));
+        assert_eq!(normalize("./.").as_deref(), Ok(""));
+        assert_eq!(normalize("a..b/..c").as_deref(), Ok("a..b/..c"));
+    }
+
+    #[test]
+    fn normalize_refuses_parent_segments_and_nul() {
+        for key in ["..", "../x", "a/../b", "a/..", "/../../etc/passwd", "a\0b"] {
+            assert_eq!(normalize(key), Err(KvError::InvalidKey), "{key:?}");
+        }
+    }
+
+    #[test]
+    fn range_cuts_to_the_value() {
+        let v = b"0123456789";
+        assert_eq!(range(v, 0, 3), b"012");
+        assert_eq!(range(v, 8, 10), b"89");
+        assert_eq!(range(v, 10, 1), b"");
+        assert_eq!(range(v, u64::MAX, usize::MAX), b"");
+        assert_eq!(range(v, 2, usize::MAX), b"23456789");
+    }
+
+    #[test]
+    fn errors_display() {
+        assert_eq!(KvError::NotFound.to_string(), "no such key");
+    }
+}

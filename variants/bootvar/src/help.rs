@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use crate::kind::Kind;
-use crate::text::{push_i64, push_u64};
+use crate::text::{Ctx, put, render};
 use crate::{App, Spec};
 
 /// The section of arguments whose [`Spec::section`] is empty.
@@ -29,11 +29,18 @@ pub const SECTION_ORDER: &[&str] = &[
 /// The `--version` line: `NAME VERSION\n`.
 pub fn version(app: &App) -> String {
     let mut out = String::new();
-    out.push_str(app.name);
-    out.push_str(" ");
-    out.push_str(app.version);
-    out.push('\n');
+    render(&mut out, "\x02 ", &ctx(app.name));
+    put(&mut out, app.version);
+    put(&mut out, "\n");
     out
+}
+
+fn ctx(name: &str) -> Ctx<'_> {
+    Ctx {
+        user: "",
+        name,
+        kind: Kind::String,
+    }
 }
 
 fn section_of(spec: &Spec) -> &'static str {
@@ -44,46 +51,31 @@ fn section_of(spec: &Spec) -> &'static str {
     }
 }
 
-fn push_upper(out: &mut String, s: &str) {
-    let start = out.len();
-    out.push_str(s);
-    // SAFETY: ASCII upper-casing keeps UTF-8 valid.
-    unsafe { out.as_mut_vec() }
-        .iter_mut()
-        .skip(start)
-        .for_each(|b| b.make_ascii_uppercase());
-}
-
 #[inline(never)]
 fn push_arg(out: &mut String, spec: &Spec) {
-    out.push_str("    --");
-    out.push_str(spec.name);
-    if spec.kind == Kind::Bool {
-        out.push_str("[=true|false]");
+    let kind = spec.kind;
+    render(out, "    --\x02", &ctx(spec.name));
+    if kind == Kind::Bool {
+        put(out, "[=true|false]");
     } else {
-        out.push_str("=");
-        push_upper(out, spec.kind.name());
+        put(out, "=");
+        let start = out.len();
+        put(out, kind.name());
+        // SAFETY: ASCII upper-casing keeps UTF-8 valid.
+        let v = unsafe { out.as_mut_vec() };
+        v[start..].make_ascii_uppercase();
     }
     let mut sep = "  (";
     let mut note = |out: &mut String, s: &str| {
-        out.push_str(sep);
-        out.push_str(s);
+        put(out, sep);
+        put(out, s);
         sep = ", ";
     };
-    match spec.kind {
-        Kind::Int { min, max } if spec.kind.name() == "int" => {
-            note(out, "from ");
-            push_i64(out, min);
-            out.push_str(" to ");
-            push_i64(out, max);
-        }
-        Kind::Uint { min, max } if spec.kind.name() == "uint" => {
-            note(out, "from ");
-            push_u64(out, min);
-            out.push_str(" to ");
-            push_u64(out, max);
-        }
-        _ => {}
+    if matches!(kind.name(), "int" | "uint") {
+        // "an integer from MIN to MAX" without "an integer ".
+        let mut d = String::new();
+        kind.describe_into(&mut d);
+        note(out, d.strip_prefix("an integer ").unwrap_or(""));
     }
     if spec.repeated {
         note(out, "repeatable");
@@ -93,17 +85,15 @@ fn push_arg(out: &mut String, spec: &Spec) {
     }
     if let Some(d) = spec.default {
         note(out, "default: ");
-        out.push_str(if d.is_empty() { "\"\"" } else { d });
+        put(out, if d.is_empty() { "\"\"" } else { d });
     }
     if sep == ", " {
-        out.push_str(")");
+        put(out, ")");
     }
-    out.push('\n');
     if !spec.doc.is_empty() {
-        out.push_str("        ");
-        out.push_str(spec.doc);
-        out.push('\n');
+        render(out, "\n        \x02", &ctx(spec.doc));
     }
+    put(out, "\n");
 }
 
 /// The `--help` text: name and version, usage, the arguments by section (see
@@ -112,35 +102,33 @@ fn push_arg(out: &mut String, spec: &Spec) {
 /// the common options and the exit statuses.
 pub fn help(app: &App, specs: &[Spec]) -> String {
     let mut out = version(app);
-    out.push_str("\nUSAGE\n    ");
-    out.push_str(app.name);
-    out.push_str(" [--solo5:LEVEL]... [--NAME=VALUE]...\n\n");
-    out.push_str(
-        "    On hvt, spt, virtio and xen the arguments arrive as one line, split at\n    \
+    render(
+        &mut out,
+        "\nUSAGE\n    \x02 [--solo5:LEVEL]... [--NAME=VALUE]...\n\n    \
+         On hvt, spt, virtio and xen the arguments arrive as one line, split at\n    \
          spaces: escape a space, '\"' or '\\' with '\\', or put the value in double\n    \
          quotes: --name=\"two words\". `petrel run` does this for you.\n",
+        &ctx(app.name),
     );
+    // Known sections in their order, then the others in order of first appearance.
     let mut sections: Vec<&str> = Vec::new();
-    for s in SECTION_ORDER {
-        if specs.iter().any(|spec| section_of(spec) == *s) {
-            sections.push(s);
-        }
-    }
-    for spec in specs {
-        let s = section_of(spec);
-        if !sections.contains(&s) {
+    for s in SECTION_ORDER
+        .iter()
+        .copied()
+        .chain(specs.iter().map(section_of))
+    {
+        if !sections.contains(&s) && specs.iter().any(|spec| section_of(spec) == s) {
             sections.push(s);
         }
     }
     for s in sections {
-        out.push('\n');
-        out.push_str(s);
-        out.push('\n');
+        render(&mut out, "\n\x02\n", &ctx(s));
         for spec in specs.iter().filter(|spec| section_of(spec) == s) {
             push_arg(&mut out, spec);
         }
     }
-    out.push_str(
+    put(
+        &mut out,
         "\nCOMMON OPTIONS\n    --help\n        Print this help and exit with status 63.\n    \
          --version\n        Print the name and version and exit with status 63.\n    \
          --solo5:LEVEL\n        Log level: quiet, error, warn, info or debug. Only before the\n        \

@@ -7,7 +7,7 @@ use core::fmt;
 use crate::help::{help, version};
 use crate::kind::{Kind, LogLevel, Value};
 use crate::split::split;
-use crate::text::{distance, push_shown};
+use crate::text::{Ctx, distance, push_shown, put, render};
 use crate::values::{Arg, Values};
 use crate::{App, Spec};
 
@@ -49,59 +49,30 @@ impl fmt::Display for Exit {
 #[cfg(feature = "std")]
 impl std::error::Error for Exit {}
 
-/// Builds an error line: `error: ` + body + `\n`.
-struct Line(String);
-
-impl Line {
-    fn new() -> Line {
-        Line(String::from("error: "))
-    }
-    fn s(mut self, s: &str) -> Line {
-        self.0.push_str(s);
-        self
-    }
-    /// User-supplied text, shown safely.
-    fn u(mut self, s: &str) -> Line {
-        push_shown(&mut self.0, s);
-        self
-    }
-    fn expected(self, name: &str, kind: Kind) -> Line {
-        let example = kind.example();
-        self.s("expected ")
-            .s(kind.name())
-            .s(" (")
-            .s(&kind.describe())
-            .s("), e.g. --")
-            .s(name)
-            .s("=")
-            .s(&example)
-    }
-    fn exit(mut self) -> Exit {
-        self.0.push('\n');
-        Exit::Error(self.0)
-    }
+/// The [`Exit::Error`] of template `t` (see [`render`]): `error: ` + message + `\n`. Every
+/// error of `parse` goes through here, so that each check costs a few instructions.
+#[cold]
+#[inline(never)]
+fn fail(t: &str, user: &str, name: &str, kind: Kind) -> Exit {
+    let mut out = String::new();
+    put(&mut out, "error: ");
+    render(&mut out, t, &Ctx { user, name, kind });
+    put(&mut out, "\n");
+    Exit::Error(out)
 }
 
-const SEE_HELP: &str = " (see --help)";
-const CONFIG_BUG: &str =
-    "; the unikernel's configuration is wrong: fix it and re-run `petrel configure`";
-
 /// The known name closest to `typed`, if close enough to be a likely typo.
+#[inline(never)]
 fn suggest<'a>(typed: &str, specs: &'a [Spec]) -> Option<&'a str> {
     let len = typed.len();
     let cap = len.div_ceil(3).max(1);
     let mut best: Option<(usize, &str)> = None;
-    let names = specs
-        .iter()
-        .map(|s| s.name)
-        .chain(["help", "version"].iter().copied());
+    let names = specs.iter().map(|s| s.name).chain(["help", "version"]);
     for name in names {
-        let d = distance(typed, name, cap);
-        let d = if d > cap && len >= 3 && name.starts_with(typed) {
-            cap
-        } else {
-            d
-        };
+        let mut d = distance(typed, name);
+        if d > cap && len >= 3 && name.starts_with(typed) {
+            d = cap;
+        }
         if d <= cap && best.is_none_or(|(b, _)| d < b) {
             best = Some((d, name));
         }
@@ -109,72 +80,84 @@ fn suggest<'a>(typed: &str, specs: &'a [Spec]) -> Option<&'a str> {
     best.map(|(_, n)| n)
 }
 
-fn unknown(prefix: &str, token: &str, typed: &str, specs: &[Spec]) -> Exit {
-    let mut l = Line::new().s(prefix).s(" argument '").u(token).s("'");
-    match suggest(typed, specs) {
-        Some(name) => l = l.s("; did you mean '--").s(name).s("'?"),
-        None if prefix == "unexpected" => l = l.s(": boot arguments are written --name=value"),
-        None => {}
-    }
-    l.s(SEE_HELP).exit()
+/// An unknown argument (`unexpected`: not even `--name`), with a suggestion if one is close.
+#[cold]
+#[inline(never)]
+fn unknown(unexpected: bool, token: &str, typed: &str, specs: &[Spec]) -> Exit {
+    let near = suggest(typed, specs);
+    let t = match (near, unexpected) {
+        (Some(_), true) => "unexpected argument '\x01'; did you mean '--\x02'?\x07",
+        (Some(_), false) => "unknown argument '\x01'; did you mean '--\x02'?\x07",
+        (None, true) => "unexpected argument '\x01': boot arguments are written --name=value\x07",
+        (None, false) => "unknown argument '\x01'\x07",
+    };
+    fail(t, token, near.unwrap_or(""), Kind::String)
 }
 
-/// Parses the values of a default: one value, or for a repeated argument a list written with
-/// the splitting rules (`"8.8.8.8 1.1.1.1"`).
-fn default_values(kind: Kind, repeated: bool, default: &str) -> Option<Vec<Value>> {
-    if repeated {
-        let items = split(default).ok()?;
-        items.iter().map(|s| kind.parse_value(s)).collect()
-    } else {
-        Some(alloc::vec![kind.parse_value(default)?])
+/// Parses `s` as a value of `kind` and appends it; false if it is not one.
+fn push_value(values: &mut Vec<Value>, kind: Kind, s: &str) -> bool {
+    match kind.parse_value(s) {
+        Some(v) => {
+            values.push(v);
+            true
+        }
+        None => false,
     }
 }
 
-fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
+/// The values of a default: one value, or for a repeated argument a list written with the
+/// splitting rules (`"8.8.8.8 1.1.1.1"`); false if one is invalid.
+#[inline(never)]
+fn push_default(values: &mut Vec<Value>, kind: Kind, repeated: bool, default: &str) -> bool {
+    if !repeated {
+        return push_value(values, kind, default);
+    }
+    match split(default) {
+        Ok(items) => items.iter().all(|s| push_value(values, kind, s)),
+        Err(_) => false,
+    }
+}
+
+/// The declared arguments with their defaults, or the configuration error.
+#[inline(never)]
+fn declared(specs: &[Spec]) -> Result<Vec<Arg>, Exit> {
+    let mut args = Vec::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
-        let why = if specs.iter().take(i).any(|s| s.name == spec.name) {
-            "' is declared twice"
-        } else if matches!(spec.name, "help" | "version")
-            || spec.name.is_empty()
-            || spec.name.contains('=')
-            || spec.name.starts_with("solo5:")
+        let name = spec.name;
+        let t = if specs[..i].iter().any(|s| s.name == name) {
+            "boot argument '--\x01' is declared twice\x06"
+        } else if matches!(name, "help" | "version" | "")
+            || name.contains('=')
+            || name.starts_with("solo5:")
         {
-            "' has a reserved or invalid name"
+            "boot argument '--\x01' has a reserved or invalid name\x06"
         } else {
             ""
         };
-        if !why.is_empty() {
-            return Err(Line::new()
-                .s("boot argument '--")
-                .u(spec.name)
-                .s(why)
-                .s(CONFIG_BUG)
-                .exit());
+        if !t.is_empty() {
+            return Err(fail(t, name, "", Kind::String));
         }
+        let mut values = Vec::new();
         if let Some(d) = spec.default
-            && default_values(spec.kind, spec.repeated, d).is_none()
+            && !push_default(&mut values, spec.kind, spec.repeated, d)
         {
-            let what = if spec.repeated {
-                "expected a space-separated list of "
+            let t = if spec.repeated {
+                "invalid default '\x01' for '--\x02': expected a space-separated list of \x03 (\x04)\x06"
             } else {
-                "expected "
+                "invalid default '\x01' for '--\x02': expected \x03 (\x04)\x06"
             };
-            return Err(Line::new()
-                .s("invalid default '")
-                .u(d)
-                .s("' for '--")
-                .s(spec.name)
-                .s("': ")
-                .s(what)
-                .s(spec.kind.name())
-                .s(" (")
-                .s(&spec.kind.describe())
-                .s(")")
-                .s(CONFIG_BUG)
-                .exit());
+            return Err(fail(t, d, name, spec.kind));
         }
+        args.push(Arg {
+            name,
+            kind: spec.kind,
+            repeated: spec.repeated,
+            always: spec.required || spec.default.is_some(),
+            given: false,
+            values,
+        });
     }
-    Ok(())
+    Ok(args)
 }
 
 /// Parses `argv` (the arguments only, without a program name) against `specs`.
@@ -195,18 +178,7 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
     if argv.iter().any(|a| a == "--version") {
         return Err(Exit::Version(version(app)));
     }
-    check_specs(specs)?;
-    let mut args: Vec<Arg> = specs
-        .iter()
-        .map(|s| Arg {
-            name: s.name,
-            kind: s.kind,
-            repeated: s.repeated,
-            always: s.required || s.default.is_some(),
-            given: false,
-            values: Vec::new(),
-        })
-        .collect();
+    let mut args = declared(specs)?;
     let mut log_level = None;
     let mut leading = true;
     let mut i = 0;
@@ -215,22 +187,21 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
         i += 1;
         if let Some(level) = token.strip_prefix("--solo5:") {
             if !leading {
-                return Err(Line::new()
-                    .s("'")
-                    .u(token)
-                    .s("' must come before the other boot arguments")
-                    .exit());
+                return Err(fail(
+                    "'\x01' must come before the other boot arguments",
+                    token,
+                    "",
+                    Kind::String,
+                ));
             }
-            match LogLevel::parse(level) {
-                Some(l) => log_level = Some(l),
-                None => {
-                    return Err(Line::new()
-                        .s("invalid value '")
-                        .u(level)
-                        .s("' for '--solo5': expected one of quiet, error, warn, info, debug, e.g. --solo5:info")
-                        .exit());
-                }
-            }
+            log_level = Some(LogLevel::parse(level).ok_or_else(|| {
+                fail(
+                    "invalid value '\x01' for '--solo5': expected one of quiet, error, warn, info, debug, e.g. --solo5:info",
+                    level,
+                    "",
+                    Kind::String,
+                )
+            })?);
             continue;
         }
         leading = false;
@@ -238,7 +209,7 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
             Some(b) if !b.is_empty() => b,
             _ => {
                 let typed = token.strip_prefix('-').unwrap_or("");
-                return Err(unknown("unexpected", token, typed, specs));
+                return Err(unknown(true, token, typed, specs));
             }
         };
         let (name, inline) = match body.split_once('=') {
@@ -246,67 +217,55 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
             None => (body, None),
         };
         if matches!(name, "help" | "version") {
-            return Err(Line::new().s("'--").s(name).s("' takes no value").exit());
+            return Err(fail("'--\x02' takes no value", "", name, Kind::String));
         }
         let Some(idx) = specs.iter().position(|s| s.name == name) else {
             let shown = token.split_once('=').map_or(token, |(n, _)| n);
-            return Err(unknown("unknown", shown, name, specs));
+            return Err(unknown(false, shown, name, specs));
         };
-        let spec = &specs[idx];
+        let kind = specs[idx].kind;
         let raw = match inline {
             Some(v) => v,
-            None if spec.kind == Kind::Bool => "true",
+            None if kind == Kind::Bool => "true",
             None => match argv.get(i) {
                 Some(next) if !next.starts_with("--") => {
                     i += 1;
                     next.as_str()
                 }
-                _ => {
-                    return Err(Line::new()
-                        .s("missing value for '--")
-                        .s(name)
-                        .s("': ")
-                        .expected(name, spec.kind)
-                        .exit());
-                }
+                _ => return Err(fail("missing value for '--\x02': \x08", "", name, kind)),
             },
         };
-        let Some(value) = spec.kind.parse_value(raw) else {
-            return Err(Line::new()
-                .s("invalid value '")
-                .u(raw)
-                .s("' for '--")
-                .s(name)
-                .s("': ")
-                .expected(name, spec.kind)
-                .exit());
-        };
         let arg = &mut args[idx];
-        if arg.given && !spec.repeated {
-            return Err(Line::new()
-                .s("'--")
-                .s(name)
-                .s("' is given more than once but takes one value")
-                .s(SEE_HELP)
-                .exit());
+        if !arg.given {
+            // Given: the default's values go.
+            arg.values.clear();
+        }
+        if !push_value(&mut arg.values, kind, raw) {
+            return Err(fail(
+                "invalid value '\x01' for '--\x02': \x08",
+                raw,
+                name,
+                kind,
+            ));
+        }
+        if arg.given && !arg.repeated {
+            return Err(fail(
+                "'--\x02' is given more than once but takes one value\x07",
+                "",
+                name,
+                kind,
+            ));
         }
         arg.given = true;
-        arg.values.push(value);
     }
-    for (arg, spec) in args.iter_mut().zip(specs) {
-        if arg.given {
-            continue;
-        }
-        if let Some(d) = spec.default {
-            // check_specs parsed every default already; an empty list is the fallback.
-            arg.values = default_values(spec.kind, spec.repeated, d).unwrap_or_default();
-        } else if spec.required {
-            return Err(Line::new()
-                .s("missing required argument '--")
-                .s(spec.name)
-                .s("': ")
-                .expected(spec.name, spec.kind)
-                .exit());
+    for (arg, spec) in args.iter().zip(specs) {
+        if !arg.given && spec.required && spec.default.is_none() {
+            return Err(fail(
+                "missing required argument '--\x02': \x08",
+                "",
+                arg.name,
+                arg.kind,
+            ));
         }
     }
     Ok(Values { args, log_level })
@@ -317,7 +276,7 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
 pub fn parse_cmdline(app: &App, specs: &[Spec], cmdline: &str) -> Result<Values, Exit> {
     match split(cmdline) {
         Ok(argv) => parse(app, specs, &argv),
-        Err(e) => Err(Line::new().s(&e.message()).exit()),
+        Err(e) => Err(fail("\x02", "", &e.message(), Kind::String)),
     }
 }
 
@@ -327,14 +286,17 @@ pub fn check_default(kind: Kind, value: &str) -> Result<(), String> {
     match kind.parse_value(value) {
         Some(_) => Ok(()),
         None => {
-            let mut out = String::from("invalid default '");
-            push_shown(&mut out, value);
-            out.push_str("': expected ");
-            out.push_str(kind.name());
-            out.push_str(" (");
-            out.push_str(&kind.describe());
-            out.push_str("), e.g. ");
-            out.push_str(&kind.example());
+            let mut out = String::new();
+            let t = "invalid default '\x01': expected \x03 (\x04), e.g. \x05";
+            render(
+                &mut out,
+                t,
+                &Ctx {
+                    user: value,
+                    name: "",
+                    kind,
+                },
+            );
             Err(out)
         }
     }

@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::text::push_usize;
+use crate::text::{push_u64, put};
 
 /// Why a command line could not be split ([`split`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,11 +24,15 @@ impl SplitError {
         let mut out = String::new();
         match self {
             SplitError::UnclosedQuote { position } => {
-                out.push_str("unclosed quote in the boot command line: the '\"' at character ");
-                push_usize(&mut out, *position);
-                out.push_str(" has no closing '\"'");
+                put(
+                    &mut out,
+                    "unclosed quote in the boot command line: the '\"' at character ",
+                );
+                push_u64(&mut out, *position as u64);
+                put(&mut out, " has no closing '\"'");
             }
-            SplitError::TrailingEscape => out.push_str(
+            SplitError::TrailingEscape => put(
+                &mut out,
                 "the boot command line ends with a '\\' that escapes nothing (write '\\\\' for a backslash)",
             ),
         }
@@ -178,14 +182,14 @@ impl JoinError {
         let mut out = String::from("argument ");
         match self {
             JoinError::Empty { index } => {
-                push_usize(&mut out, index + 1);
+                push_u64(&mut out, *index as u64 + 1);
                 out.push_str(
                     " is empty, and a target that receives one command line drops empty \
                      arguments (write --name= for an empty value)",
                 );
             }
             JoinError::Nul { index } => {
-                push_usize(&mut out, index + 1);
+                push_u64(&mut out, *index as u64 + 1);
                 out.push_str(" contains a NUL byte, which a boot command line cannot carry");
             }
         }

@@ -1,18 +1,24 @@
-//! Small text helpers that avoid `core::fmt` (it costs several KiB in a unikernel image).
+//! Small text helpers that avoid `core::fmt` and inlined `push_str` (both cost several KiB in
+//! a unikernel image, see scripts/size.sh), and the one renderer of every message.
 
 use alloc::string::String;
 
-/// Appends ASCII bytes (without the UTF-8 encoding `String::push` inlines at each call).
+use crate::kind::Kind;
+
+/// Appends `s`. Out of line: `String::push_str` inlines a reserve and a copy at every call.
 #[inline(never)]
-pub(crate) fn push_ascii(out: &mut String, bytes: &[u8]) {
-    for &b in bytes {
-        let b = if b.is_ascii() { b } else { b'?' };
-        // SAFETY: `b` is ASCII, so the string stays valid UTF-8.
-        unsafe { out.as_mut_vec().push(b) };
-    }
+pub(crate) fn put(out: &mut String, s: &str) {
+    out.push_str(s);
+}
+
+/// Appends one ASCII byte.
+fn put_byte(out: &mut String, b: u8) {
+    // SAFETY: callers pass ASCII bytes or whole UTF-8 sequences, byte by byte, in order.
+    unsafe { out.as_mut_vec() }.push(b);
 }
 
 /// Appends the decimal form of `n`.
+#[inline(never)]
 pub(crate) fn push_u64(out: &mut String, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
@@ -24,62 +30,96 @@ pub(crate) fn push_u64(out: &mut String, mut n: u64) {
             break;
         }
     }
-    push_ascii(out, buf.get(i..).unwrap_or(&[]));
-}
-
-/// Appends the decimal form of `n`.
-pub(crate) fn push_usize(out: &mut String, n: usize) {
-    push_u64(out, n as u64);
-}
-
-/// Appends the decimal form of `n`.
-pub(crate) fn push_i64(out: &mut String, n: i64) {
-    if n < 0 {
-        out.push_str("-");
-    }
-    push_u64(out, n.unsigned_abs());
+    // SAFETY: ASCII digits.
+    put(out, unsafe { core::str::from_utf8_unchecked(&buf[i..]) });
 }
 
 /// Longest user text echoed in an error message, in characters.
 const SHOWN_MAX: usize = 64;
 
-/// Appends user-supplied text so that the message stays one readable line: control
-/// characters are escaped and long text is cut.
+/// Appends user-supplied text so that the message stays one readable line: `\n` is shown as
+/// `\n`, other control characters as `?`, and text longer than 64 characters is cut.
 pub(crate) fn push_shown(out: &mut String, s: &str) {
-    for (i, c) in s.chars().enumerate() {
-        if i == SHOWN_MAX {
-            out.push_str("...");
-            return;
+    let b = s.as_bytes();
+    let mut chars = 0;
+    let mut skip = false;
+    for (i, &c) in b.iter().enumerate() {
+        if c & 0xc0 != 0x80 {
+            // The first byte of a character.
+            if chars == SHOWN_MAX {
+                put(out, "...");
+                return;
+            }
+            chars += 1;
+            skip = false;
+        } else if skip {
+            continue;
         }
-        if c == '\n' {
-            out.push_str("\\n");
-        } else if c.is_control() {
-            out.push_str("?");
+        if c == b'\n' {
+            put(out, "\\n");
+        } else if c < 0x20 || c == 0x7f || (c == 0xc2 && b.get(i + 1).is_some_and(|&n| n < 0xa0)) {
+            // C0 controls, DEL, and the C1 controls U+0080..U+009F (encoded C2 80..C2 9F).
+            put_byte(out, b'?');
+            skip = true;
         } else {
-            out.push(c);
+            put_byte(out, c);
         }
     }
 }
 
-/// Levenshtein distance between two strings, on characters, capped at `cap + 1`.
-pub(crate) fn distance(a: &str, b: &str, cap: usize) -> usize {
+/// Levenshtein distance between two strings, on bytes; names are ASCII. Long strings (never
+/// close to a name) give a large distance.
+pub(crate) fn distance(a: &str, b: &str) -> usize {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     if a.len() > 64 || b.len() > 64 {
-        // Names are short; a long token is never close to one.
-        return cap + 1;
+        return 64;
     }
-    let mut prev = [0usize; 65];
-    let mut cur = [0usize; 65];
-    for (j, p) in prev.iter_mut().enumerate() {
-        *p = j;
+    let mut row = [0usize; 65];
+    for (j, r) in row.iter_mut().enumerate() {
+        *r = j;
     }
     for (i, &ca) in a.iter().enumerate() {
-        cur[0] = i + 1;
+        let mut diag = row[0];
+        row[0] = i + 1;
         for (j, &cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+            let up = row[j + 1];
+            row[j + 1] = (diag + usize::from(ca != cb)).min(up + 1).min(row[j] + 1);
+            diag = up;
         }
-        prev = cur;
     }
-    prev[b.len()].min(cap + 1)
+    row[b.len()]
+}
+
+/// What a message template refers to.
+pub(crate) struct Ctx<'a> {
+    /// `\x01`: user text, shown with [`push_shown`].
+    pub user: &'a str,
+    /// `\x02`: a name, as is.
+    pub name: &'a str,
+    /// `\x03` its type name, `\x04` its description, `\x05` an example.
+    pub kind: Kind,
+}
+
+/// The end of every configuration error (`\x06` in a template).
+const CONFIG_BUG: &str =
+    "; the unikernel's configuration is wrong: fix it and re-run `petrel configure`";
+
+/// Appends `t`, with its placeholders replaced: `\x01` to `\x05` (see [`Ctx`]), `\x06` the end
+/// of a configuration error, `\x07` ` (see --help)`, `\x08` `expected TYPE (DESCRIPTION),
+/// e.g. --NAME=EXAMPLE`. Every message goes through here, so each call site is a template.
+#[inline(never)]
+pub(crate) fn render(out: &mut String, t: &str, c: &Ctx) {
+    for &b in t.as_bytes() {
+        match b {
+            1 => push_shown(out, c.user),
+            2 => put(out, c.name),
+            3 => put(out, c.kind.name()),
+            4 => c.kind.describe_into(out),
+            5 => c.kind.example_into(out),
+            6 => put(out, CONFIG_BUG),
+            7 => put(out, " (see --help)"),
+            8 => render(out, "expected \x03 (\x04), e.g. --\x02=\x05", c),
+            _ => put_byte(out, b),
+        }
+    }
 }

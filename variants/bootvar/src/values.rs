@@ -2,10 +2,12 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::fmt;
 use core::net::{Ipv4Addr, Ipv6Addr};
 use core::time::Duration;
 
 use crate::kind::{Ipv4Prefix, Ipv6Prefix, Kind, LogLevel, MacAddr, Value};
+use crate::text::{Ctx, put, render};
 
 /// One parsed boot argument, as [`FromValue`] sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,11 +49,30 @@ impl Values {
     /// If no argument `name` is declared or its declaration does not fit `T`: the code and the
     /// configuration disagree, which is a programming error (re-run `petrel configure`).
     pub fn get<T: FromValue>(&self, name: &str) -> T {
-        let arg = self.arg(name);
-        match arg.and_then(T::from_arg) {
-            Some(v) => v,
-            None => mismatch(name, arg, core::any::type_name::<T>()),
+        T::get_from(self, name)
+    }
+
+    /// The values of argument `name`, checked against the way the code reads it: `shape`
+    /// (plain, `Option`, `Vec`) and `accepts`. Non-generic, so that each `get` is small.
+    #[inline(never)]
+    fn checked(
+        &self,
+        name: &str,
+        shape: Shape,
+        accepts: fn(Kind) -> bool,
+        rust_type: &str,
+    ) -> &[Value] {
+        if let Some(arg) = self.arg(name) {
+            let fits = match shape {
+                Shape::Plain => !arg.repeated && arg.always,
+                Shape::Option => !arg.repeated,
+                Shape::Vec => arg.repeated,
+            };
+            if fits && accepts(arg.kind) {
+                return &arg.values;
+            }
         }
+        mismatch(name, self.arg(name), rust_type)
     }
 
     /// The parsed argument `name` (without `--`), if declared.
@@ -75,28 +96,65 @@ impl Values {
     }
 }
 
+/// How the code reads an argument.
+#[derive(Clone, Copy)]
+enum Shape {
+    /// `T`.
+    Plain,
+    /// `Option<T>`.
+    Option,
+    /// `Vec<T>`.
+    Vec,
+}
+
+/// A message for `panic!` that does not go through `Formatter::pad` (several KiB).
+struct Message(String);
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The panic of [`Values::get`]: out of line, so that each call site stays small.
 #[cold]
 #[inline(never)]
 fn mismatch(name: &str, arg: Option<&Arg>, rust_type: &str) -> ! {
-    let Some(arg) = arg else {
-        panic!(
-            "boot argument '--{name}' is not declared: the code and the configuration \
-             disagree; declare it in unikernel.toml (or fix the name) and re-run `petrel configure`"
-        );
+    let mut out = String::new();
+    let kind = arg.map_or(Kind::String, |a| a.kind);
+    let c = Ctx {
+        user: "",
+        name,
+        kind,
     };
-    panic!(
-        "boot argument '--{name}' is declared as {}{} but the code reads it as `{rust_type}`: \
-         the code and the configuration disagree; re-run `petrel configure`",
-        arg.kind.name(),
-        if arg.repeated {
-            " (repeated: read it as Vec<_>)"
-        } else if arg.always {
-            ""
-        } else {
-            " (optional without default: read it as Option<_>)"
-        },
-    )
+    match arg {
+        None => render(
+            &mut out,
+            "boot argument '--\x02' is not declared: the code and the configuration disagree; \
+             declare it in unikernel.toml (or fix the name) and re-run `petrel configure`",
+            &c,
+        ),
+        Some(arg) => {
+            render(&mut out, "boot argument '--\x02' is declared as \x03", &c);
+            put(
+                &mut out,
+                if arg.repeated {
+                    " (repeated: read it as Vec<_>)"
+                } else if arg.always {
+                    ""
+                } else {
+                    " (optional without default: read it as Option<_>)"
+                },
+            );
+            put(&mut out, " but the code reads it as `");
+            put(&mut out, rust_type);
+            put(
+                &mut out,
+                "`: the code and the configuration disagree; re-run `petrel configure`",
+            );
+        }
+    }
+    panic!("{}", Message(out))
 }
 
 /// A Rust type a boot argument can be read as, with [`Values::get`].
@@ -107,6 +165,27 @@ fn mismatch(name: &str, arg: Option<&Arg>, rust_type: &str) -> ! {
 pub trait FromValue: Sized {
     /// Converts `arg`; `None` if its declaration does not fit this type.
     fn from_arg(arg: &Arg) -> Option<Self>;
+
+    /// [`Values::get`]: the value of `name`, or the panic of a mismatch. The crate's impls
+    /// override it with a smaller version.
+    #[doc(hidden)]
+    fn get_from(values: &Values, name: &str) -> Self {
+        let arg = values.arg(name);
+        match arg.and_then(Self::from_arg) {
+            Some(v) => v,
+            None => mismatch(name, arg, core::any::type_name::<Self>()),
+        }
+    }
+}
+
+/// `get` of a plain scalar.
+fn get_one<T: Scalar>(values: &Values, name: &str) -> T {
+    let rust_type = core::any::type_name::<T>();
+    let v = values.checked(name, Shape::Plain, T::accepts, rust_type);
+    match v.first().and_then(T::convert) {
+        Some(v) => v,
+        None => mismatch(name, values.arg(name), rust_type),
+    }
 }
 
 /// A type read from one value: the element of `Option<T>` and `Vec<T>`.
@@ -133,6 +212,9 @@ macro_rules! scalar {
         impl FromValue for $t {
             fn from_arg(arg: &Arg) -> Option<Self> {
                 one(arg)
+            }
+            fn get_from(values: &Values, name: &str) -> Self {
+                get_one(values, name)
             }
         }
     };
@@ -161,6 +243,9 @@ macro_rules! integer {
             fn from_arg(arg: &Arg) -> Option<Self> {
                 one(arg)
             }
+            fn get_from(values: &Values, name: &str) -> Self {
+                get_one(values, name)
+            }
         }
     )*};
 }
@@ -183,6 +268,19 @@ fn one<T: Scalar>(arg: &Arg) -> Option<T> {
 }
 
 impl<T: Scalar> FromValue for Option<T> {
+    fn get_from(values: &Values, name: &str) -> Self {
+        let rust_type = core::any::type_name::<Self>();
+        match values
+            .checked(name, Shape::Option, T::accepts, rust_type)
+            .first()
+        {
+            None => None,
+            Some(v) => match T::convert(v) {
+                Some(v) => Some(v),
+                None => mismatch(name, values.arg(name), rust_type),
+            },
+        }
+    }
     fn from_arg(arg: &Arg) -> Option<Self> {
         if arg.repeated || !T::accepts(arg.kind) {
             return None;
@@ -195,6 +293,14 @@ impl<T: Scalar> FromValue for Option<T> {
 }
 
 impl<T: Scalar> FromValue for Vec<T> {
+    fn get_from(values: &Values, name: &str) -> Self {
+        let rust_type = core::any::type_name::<Self>();
+        let v = values.checked(name, Shape::Vec, T::accepts, rust_type);
+        match v.iter().map(T::convert).collect() {
+            Some(v) => v,
+            None => mismatch(name, values.arg(name), rust_type),
+        }
+    }
     fn from_arg(arg: &Arg) -> Option<Self> {
         if !arg.repeated || !T::accepts(arg.kind) {
             return None;

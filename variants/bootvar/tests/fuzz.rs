@@ -155,6 +155,15 @@ fn fuzz_one(data: &[u8]) {
     check_exit(&parse(&APP, table, &argv));
 
     // 4. Every value parser on the raw text; Display of a parsed value parses back.
+    // The crate's own address parsers accept exactly what `core::net` accepts.
+    assert_eq!(
+        Kind::Ipv4.parse_value(&text),
+        text.parse::<std::net::Ipv4Addr>().ok().map(Value::Ipv4)
+    );
+    assert_eq!(
+        Kind::Ipv6.parse_value(&text),
+        text.parse::<std::net::Ipv6Addr>().ok().map(Value::Ipv6)
+    );
     for kind in KINDS {
         match kind.parse_value(&text) {
             Some(Value::Ipv4Prefix(p)) => {

@@ -2,7 +2,8 @@
 
 mod common;
 
-use petrel_bootvar::{Exit, join, parse, quote, split, try_join};
+use core::net::{Ipv4Addr, Ipv6Addr};
+use petrel_bootvar::{Exit, Kind, Value, join, parse, quote, split, try_join};
 use proptest::prelude::*;
 
 /// Arguments rich in the characters the rules care about, plus arbitrary Unicode.
@@ -58,5 +59,12 @@ proptest! {
             Err(Exit::Error(e)) => prop_assert_eq!(e.matches('\n').count(), 1),
             Err(Exit::Help(_)) | Err(Exit::Version(_)) | Ok(_) => {}
         }
+    }
+
+    /// The crate's own IPv4/IPv6 parsers accept exactly what `core::net` accepts.
+    #[test]
+    fn addresses_match_core(s in "[0-9a-fA-F:.]{0,42}|(([0-9a-f]{0,5}|[0-9]{1,4}(\\.[0-9]{1,4}){0,4}):){0,9}[0-9a-f.]{0,16}") {
+        prop_assert_eq!(Kind::Ipv4.parse_value(&s), s.parse::<Ipv4Addr>().ok().map(Value::Ipv4));
+        prop_assert_eq!(Kind::Ipv6.parse_value(&s), s.parse::<Ipv6Addr>().ok().map(Value::Ipv6));
     }
 }

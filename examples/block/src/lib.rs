@@ -6,7 +6,7 @@
 #![no_std]
 
 use petrel::block::{Block, BlockError};
-use petrel::log::info;
+use petrel::log::{error, info};
 use petrel::prelude::*;
 
 /// The byte at `index` of sector `sector` in the test pattern: differs from sector to sector
@@ -66,11 +66,31 @@ async fn check(disk: &Block) -> Result<(), String> {
 
     let mut one = vec![0u8; size];
     let refused = [
-        ("a read past the end", disk.read(info.sectors, &mut one).await, BlockError::OutOfRange),
-        ("a write past the end", disk.write(info.sectors, &one).await, BlockError::OutOfRange),
-        ("a read over the end", disk.read(last, &mut two).await, BlockError::OutOfRange),
-        ("a write of half a sector", disk.write(0, &one[..size / 2]).await, BlockError::Misaligned),
-        ("an empty read", disk.read(0, &mut []).await, BlockError::Misaligned),
+        (
+            "a read past the end",
+            disk.read(info.sectors, &mut one).await,
+            BlockError::OutOfRange,
+        ),
+        (
+            "a write past the end",
+            disk.write(info.sectors, &one).await,
+            BlockError::OutOfRange,
+        ),
+        (
+            "a read over the end",
+            disk.read(last, &mut two).await,
+            BlockError::OutOfRange,
+        ),
+        (
+            "a write of half a sector",
+            disk.write(0, &one[..size / 2]).await,
+            BlockError::Misaligned,
+        ),
+        (
+            "an empty read",
+            disk.read(0, &mut []).await,
+            BlockError::Misaligned,
+        ),
     ];
     for (what, got, want) in refused {
         if got != Err(want) {
@@ -86,8 +106,8 @@ pub async fn start(storage: Block) {
     match check(&storage).await {
         Ok(()) => info!("block: OK"),
         Err(e) => {
-            info!("block: FAILED {e}");
-            panic!("block: FAILED {e}");
+            error!("block: FAILED {e}");
+            panic!("the block device check failed");
         }
     }
 }

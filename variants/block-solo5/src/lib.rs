@@ -31,7 +31,9 @@ pub struct Solo5Block;
 impl petrel_block::BlockBackend for Solo5Block {
     fn acquire(name: &str) -> Result<u64, BlockError> {
         let (handle, _) = solo5::block_acquire(name).map_err(|_| BlockError::NotFound)?;
-        let bit = 1u64.checked_shl(handle as u32).ok_or(BlockError::NotFound)?;
+        let bit = 1u64
+            .checked_shl(handle as u32)
+            .ok_or(BlockError::NotFound)?;
         if ACQUIRED.fetch_or(bit, Ordering::Relaxed) & bit != 0 {
             return Err(BlockError::Busy);
         }

@@ -294,6 +294,9 @@ mod tests {
     fn errors_display() {
         let mut line = Line::default();
         let _ = fmt::write(&mut line, format_args!("{}", BlockError::OutOfRange));
-        assert_eq!(line.as_bytes(), b"the transfer runs past the end of the disk");
+        assert_eq!(
+            line.as_bytes(),
+            b"the transfer runs past the end of the disk"
+        );
     }
 }

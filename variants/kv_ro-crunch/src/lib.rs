@@ -153,8 +153,14 @@ mod tests {
     #[test]
     fn ranges_and_sizes() {
         let s = store();
-        assert_eq!(&*now(s.get_range("hello.txt", 6, 4)).expect("present"), b"from");
-        assert_eq!(&*now(s.get_range("hello.txt", 100, 4)).expect("present"), b"");
+        assert_eq!(
+            &*now(s.get_range("hello.txt", 6, 4)).expect("present"),
+            b"from"
+        );
+        assert_eq!(
+            &*now(s.get_range("hello.txt", 100, 4)).expect("present"),
+            b""
+        );
         assert_eq!(now(s.size("hello.txt")), Ok(22));
         assert_eq!(now(s.size("css")), Err(KvError::IsDirectory));
         assert_eq!(now(s.size("missing")), Err(KvError::NotFound));

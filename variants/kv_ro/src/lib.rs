@@ -146,7 +146,9 @@ pub struct KvRo {
 
 impl fmt::Debug for KvRo {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("KvRo").field("name", &self.name).finish_non_exhaustive()
+        f.debug_struct("KvRo")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -203,7 +205,9 @@ impl KvRo {
 /// `value[offset..offset + len]`, cut to the value: what [`Store::get_range`] returns, for
 /// stores that hold whole values.
 pub fn range(value: &[u8], offset: u64, len: usize) -> &[u8] {
-    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(value.len());
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(value.len());
     let end = start.saturating_add(len).min(value.len());
     &value[start..end]
 }

@@ -1,7 +1,6 @@
 //! `--help` and `--version` text.
 
 use alloc::string::String;
-use alloc::vec::Vec;
 
 use crate::kind::Kind;
 use crate::text::{Ctx, put, render};
@@ -110,20 +109,21 @@ pub fn help(app: &App, specs: &[Spec]) -> String {
          quotes: --name=\"two words\". `petrel run` does this for you.\n",
         &ctx(app.name),
     );
-    // Known sections in their order, then the others in order of first appearance.
-    let mut sections: Vec<&str> = Vec::new();
-    for s in SECTION_ORDER
-        .iter()
-        .copied()
-        .chain(specs.iter().map(section_of))
-    {
-        if !sections.contains(&s) && specs.iter().any(|spec| section_of(spec) == s) {
-            sections.push(s);
-        }
-    }
-    for s in sections {
-        render(&mut out, "\n\x02\n", &ctx(s));
+    // Known sections in their order, then the others in order of first appearance (no
+    // `Vec`: each is printed at its first spec).
+    let known = SECTION_ORDER.iter().copied();
+    let others = specs.iter().enumerate().filter_map(|(i, spec)| {
+        let s = section_of(spec);
+        let first = !specs[..i].iter().any(|o| section_of(o) == s);
+        (first && !SECTION_ORDER.contains(&s)).then_some(s)
+    });
+    for s in known.chain(others) {
+        let mut title = true;
         for spec in specs.iter().filter(|spec| section_of(spec) == s) {
+            if title {
+                render(&mut out, "\n\x02\n", &ctx(s));
+                title = false;
+            }
             push_arg(&mut out, spec);
         }
     }

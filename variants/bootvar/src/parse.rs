@@ -94,6 +94,15 @@ fn unknown(unexpected: bool, token: &str, typed: &str, specs: &[Spec]) -> Exit {
     fail(t, token, near.unwrap_or(""), Kind::String)
 }
 
+/// `s` split at its first `=` (without `str::split_once`, which brings `memchr`).
+fn split_eq(s: &str) -> (&str, Option<&str>) {
+    match s.bytes().position(|b| b == b'=') {
+        // SAFETY: `at` is the index of an ASCII byte, so both sides are on char boundaries.
+        Some(at) => unsafe { (s.get_unchecked(..at), Some(s.get_unchecked(at + 1..))) },
+        None => (s, None),
+    }
+}
+
 /// Parses `s` as a value of `kind` and appends it; false if it is not one.
 fn push_value(values: &mut Vec<Value>, kind: Kind, s: &str) -> bool {
     match kind.parse_value(s) {
@@ -127,7 +136,7 @@ fn declared(specs: &[Spec]) -> Result<Vec<Arg>, Exit> {
         let t = if specs[..i].iter().any(|s| s.name == name) {
             "boot argument '--\x01' is declared twice\x06"
         } else if matches!(name, "help" | "version" | "")
-            || name.contains('=')
+            || name.bytes().any(|b| b == b'=')
             || name.starts_with("solo5:")
         {
             "boot argument '--\x01' has a reserved or invalid name\x06"
@@ -212,15 +221,12 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
                 return Err(unknown(true, token, typed, specs));
             }
         };
-        let (name, inline) = match body.split_once('=') {
-            Some((n, v)) => (n, Some(v)),
-            None => (body, None),
-        };
+        let (name, inline) = split_eq(body);
         if matches!(name, "help" | "version") {
             return Err(fail("'--\x02' takes no value", "", name, Kind::String));
         }
         let Some(idx) = specs.iter().position(|s| s.name == name) else {
-            let shown = token.split_once('=').map_or(token, |(n, _)| n);
+            let shown = split_eq(token).0;
             return Err(unknown(false, shown, name, specs));
         };
         let kind = specs[idx].kind;

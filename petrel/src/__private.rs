@@ -20,6 +20,7 @@ pub use petrel_executor::block_on;
 pub trait StartParam {}
 
 impl StartParam for petrel_block::Block {}
+impl StartParam for petrel_kv_ro::KvRo {}
 
 /// The generated entry point's body: reads and checks the boot arguments, installs the
 /// logger, runs `main` (which builds the devices in initialisation order and calls the

@@ -14,6 +14,8 @@ pub use petrel_block as block;
 pub use petrel_clock as clock;
 /// The console.
 pub use petrel_console as console;
+/// Read-only key-value stores (a directory of files): the `KvRo` handle.
+pub use petrel_kv_ro as kv_ro;
 /// Random bytes.
 pub use petrel_random as random;
 /// Monotonic time, timers and `sleep`.

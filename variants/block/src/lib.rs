@@ -15,10 +15,10 @@
 //! A device has instances, so this interface is not a set of free functions that user code
 //! calls. Instead, each target provides a *backend*, the [`BlockBackend`] interface: free
 //! functions keyed by a handle number ([`acquire`], [`info`], [`read`],
-//! [`write`](fn@write)), and [`Block`] wraps one handle. The implementation crates (`petrel-block-solo5`,
-//! `petrel-block-virtio`, `petrel-block-unix`) implement [`BlockBackend`] and expose the
-//! device constructor `connect`, which the generated crate calls (see
-//! `docs/architecture.md`, "Runtime contract").
+//! [`write`](fn@write)), and [`Block`] wraps one handle. The implementation crates
+//! (`petrel-block-solo5`, `petrel-block-virtio`, `petrel-block-unix`) implement
+//! [`BlockBackend`] and expose the device constructor `connect`, which the generated crate
+//! calls (see `docs/architecture.md`, "Runtime contract").
 //!
 //! Every transfer is a whole number of sectors inside the disk; anything else is refused with
 //! a [`BlockError`], never a panic. [`Block`] checks the range before it reaches the backend,

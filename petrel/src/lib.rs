@@ -18,6 +18,8 @@ pub use petrel_console as console;
 pub use petrel_kv_ro as kv_ro;
 /// Random bytes.
 pub use petrel_random as random;
+/// TCP and UDP over IPv4 and IPv6: the `Stack` handle.
+pub use petrel_stack as stack;
 /// Monotonic time, timers and `sleep`.
 pub use petrel_time as time;
 

@@ -1,8 +1,9 @@
 //! Read-only key-value stores end to end with `examples/kv_ro`: `--kv=crunch` (the files
 //! embedded in the image) on unix and spt, `--kv=direct` (the host directory read at run
-//! time) on unix, and configure refusing `direct` where it cannot exist.
+//! time) on unix, crunch on virtio (under QEMU, when installed), and configure refusing
+//! `direct` where it cannot exist.
 
-use petrel_e2e::{Scratch, build_lock, expect, petrel, run};
+use petrel_e2e::{Scratch, build_lock, expect, have_qemu, petrel, run};
 use std::process::Command;
 
 const HELLO: &str = "Hello from the kv_ro store!";
@@ -127,6 +128,25 @@ fn crunch_on_spt() {
         0,
     );
     assert!(ran.stdout.contains("invalid key"), "{}", ran.all());
+}
+
+#[test]
+fn crunch_on_virtio() {
+    if !have_qemu("crunch_on_virtio") {
+        return;
+    }
+    let _lock = build_lock();
+    let p = Scratch::example("kv_ro");
+    let ran = expect(
+        petrel(&p.dir, "virtio").args(["run", "--target", "virtio"]),
+        0,
+    );
+    assert!(ran.stdout.contains(HELLO), "{}", ran.all());
+    assert!(
+        ran.stdout.contains("  docs/about.txt (63 bytes)"),
+        "{}",
+        ran.all()
+    );
 }
 
 #[test]

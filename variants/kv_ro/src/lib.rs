@@ -6,7 +6,7 @@
 //! ```text
 //! [devices.store]
 //! type = "kv_ro"
-//! dir = "data"        # relative to the project directory
+//! dir = "data"        # crunch: relative to the project; direct: to the current directory
 //!
 //! #[petrel::main]
 //! pub async fn start(store: petrel::kv_ro::KvRo) {

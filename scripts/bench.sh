@@ -6,6 +6,14 @@
 #               and their ratio. Target: at most 1.5x.
 #   sizes       on-disk size of hello for each target (target for hvt: at most 64 KiB).
 #   spt boot    median boot-to-exit time of noop on Petrel's spt runner.
+#   virtio first line
+#               median time from QEMU's start to the first byte of the first console line of
+#               hello (virtio), beside the same for tests/fixtures/multiboot-minimal (a
+#               multiboot kernel that only prints one line: the floor of QEMU + SeaBIOS +
+#               multiboot loading), and their ratio. Target: at most 1.2x.
+#   virtio idle QEMU's CPU time (user + sys) against wall time while hello runs to completion
+#               (its three 1 s sleeps), as a percentage, for the whole run and for the part after
+#               the first line (the guest should idle in `hlt`: well below 100%).
 #
 # Usage: scripts/bench.sh [RUNS]   (default 15 runs each)
 set -euo pipefail
@@ -51,3 +59,85 @@ done
 "$petrel" -C "$work/noop" build --target spt >/dev/null 2>&1
 boot=$(median "$PETREL_SPT" --mem=64 -- "$work/noop/dist/noop.spt")
 python3 -c "print(f'spt boot-to-exit (noop, $runs runs, median): {$boot*1000:.1f} ms')"
+
+# virtio: hello (built by the sizes loop above) and the minimal multiboot kernel, under QEMU
+# (TCG only; every run under `timeout`).
+[ -f "$work/hello/dist/hello.virtio" ] || "$petrel" -C "$work/hello" build --target virtio >/dev/null 2>&1
+tests/fixtures/multiboot-minimal/build.sh "$work/multiboot-minimal/kernel" >/dev/null
+python3 - "$runs" "$work/hello/dist/hello.virtio" "$work/multiboot-minimal/kernel" <<'PY'
+import os, select, signal, statistics, subprocess, sys, time
+runs, hello, minimal = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+QEMU = ["qemu-system-x86_64", "-accel", "tcg", "-M", "pc", "-m", "128", "-display", "none",
+        "-nodefaults", "-no-reboot", "-serial", "stdio",
+        "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-kernel"]
+TICK = os.sysconf("SC_CLK_TCK")
+
+def cpu_of_tree(pid):
+    """user + sys seconds of pid and its live children (timeout -> QEMU), from /proc."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICK   # utime, stime
+            with open(f"/proc/{p}/task/{p}/children") as f:
+                todo += [int(c) for c in f.read().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return total
+
+def boot(image, to_end, limit=30):
+    """Starts QEMU on image; returns (seconds to the first stdout byte, seconds to the end of
+    the first line, CPU seconds at the end of the first line, wall seconds, CPU seconds), the
+    last two at QEMU's exit if to_end, else QEMU is killed after the first line."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(["timeout", str(limit)] + QEMU + [image],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    fd, buf, first, line, line_cpu = proc.stdout.fileno(), b"", None, None, None
+    deadline = t0 + limit + 5
+    while line is None:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.perf_counter()))
+        chunk = os.read(fd, 4096) if ready else b""
+        now = time.perf_counter()
+        if not chunk:
+            break                          # EOF (QEMU gone) or our own deadline
+        if first is None:
+            first = now - t0
+        buf += chunk
+        if b"\n" in buf:
+            line = now - t0
+            line_cpu = cpu_of_tree(proc.pid)
+    if to_end and line is not None:
+        while os.read(fd, 4096):           # drain until QEMU exits
+            pass
+    else:
+        # os.kill, not proc.send_signal: that polls first and could reap the child before
+        # wait4 gets its usage. The pid stays ours (a zombie at worst) until wait4.
+        os.kill(proc.pid, signal.SIGTERM)  # timeout forwards it to QEMU
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.stdout.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if first is None or line is None:
+        raise SystemExit(f"virtio: no console line from {image} (QEMU status {proc.returncode})")
+    # wait4's usage of `timeout` includes its waited-for child, QEMU.
+    return first, line, line_cpu, wall, usage.ru_utime + usage.ru_stime
+
+boot(minimal, False); boot(hello, False)   # warm: page cache, QEMU's firmware files
+# Interleaved, so that both see the same load on shared cores.
+pairs = [(boot(minimal, False)[0], boot(hello, False)[0]) for _ in range(runs)]
+m = statistics.median(p[0] for p in pairs)
+h = statistics.median(p[1] for p in pairs)
+mmin, hmin = min(p[0] for p in pairs), min(p[1] for p in pairs)
+print(f"virtio first line ({runs} runs, median, QEMU start to first console byte, TCG, -M pc):")
+print(f"  multiboot-minimal {m*1000:8.1f} ms   (min {mmin*1000:.1f} ms; baseline: one line, then exit)")
+print(f"  hello (virtio)    {h*1000:8.1f} ms   (min {hmin*1000:.1f} ms)")
+print(f"  ratio             {h/m:8.2f}x   (target <= 1.2x)")
+
+_, line, line_cpu, wall, cpu = boot(hello, True)
+print("virtio idle (hello to completion, QEMU CPU time user+sys / wall time):")
+print(f"  whole run         {cpu*1000:8.1f} ms CPU / {wall*1000:8.1f} ms wall = {100*cpu/wall:5.1f}%")
+idle_cpu, idle_wall = cpu - line_cpu, wall - line
+print(f"  after first line  {idle_cpu*1000:8.1f} ms CPU / {idle_wall*1000:8.1f} ms wall = {100*idle_cpu/idle_wall:5.1f}%")
+PY

@@ -24,9 +24,10 @@ static WALL_AT_ORIGIN: AtomicU64 = AtomicU64::new(0);
 /// Measures the TSC frequency against the PIT and reads the RTC. Call once at boot, with
 /// interrupts off.
 pub fn init() {
-    let mut runs = [calibrate_once(), calibrate_once(), calibrate_once()];
-    runs.sort_unstable();
-    let hz = runs[1].max(1_000_000);
+    // One 5 ms window: the error is about one PIT tick in 5966 (0.02 %), and boot stays fast
+    // (three 20 ms windows made time-to-first-line twice a minimal kernel's). Each sample pair
+    // is already the tightest of five reads, which guards against a descheduled vCPU.
+    let hz = calibrate_once().max(1_000_000);
     TSC_HZ.store(hz, Ordering::Relaxed);
     NS_PER_TICK_32.store(
         ((1_000_000_000u128 << 32) / u128::from(hz)) as u64,
@@ -62,9 +63,9 @@ fn sample() -> (u64, u16) {
 }
 
 /// One calibration: PIT channel 2 counts down from 0xFFFF (mode 0, gate on, speaker off);
-/// two (TSC, count) samples about 20 ms apart give the TSC frequency.
+/// two (TSC, count) samples about 5 ms apart give the TSC frequency.
 fn calibrate_once() -> u64 {
-    const WINDOW: u16 = 23_864; // 20 ms of PIT ticks
+    const WINDOW: u16 = 5_966; // 5 ms of PIT ticks (1 193 182 Hz)
     let p61 = inb(0x61);
     outb(0x61, (p61 & !0x02) | 0x01);
     outb(0x43, 0b1011_0000); // channel 2, lobyte/hibyte, mode 0, binary

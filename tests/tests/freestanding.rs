@@ -137,3 +137,32 @@ fn block_on_unix_uses_the_disk_argument() {
         ran.all()
     );
 }
+
+#[test]
+fn solo5_device_names_must_be_alphanumeric() {
+    let block = Scratch::example("block");
+    for file in ["unikernel.toml", "src/lib.rs"] {
+        let text = block.read(file).replace("storage", "my_disk");
+        std::fs::write(block.dir.join(file), text).expect("write");
+    }
+    for target in ["spt", "hvt", "virtio"] {
+        let ran = expect(
+            petrel(&block.dir, target).args(["configure", "--target", target]),
+            1,
+        );
+        assert!(
+            ran.stderr.contains("`my_disk`") && ran.stderr.contains("letters and digits"),
+            "{target}: {}",
+            ran.stderr
+        );
+        assert!(
+            !block.dir.join(".petrel").exists(),
+            "{target}: nothing written"
+        );
+    }
+    // unix has no manifest: the name is fine there.
+    expect(
+        petrel(&block.dir, "unix").args(["configure", "--target", "unix"]),
+        0,
+    );
+}

@@ -230,3 +230,27 @@ fn describe_shows_the_graph_in_three_formats() {
     // describe writes nothing.
     assert!(!p.dir.join(".petrel").exists());
 }
+
+#[test]
+fn two_devices_declaring_one_boot_argument_is_a_configure_error() {
+    // Every unix block device declares `--disk`: two of them collide.
+    let p = Scratch::example("block");
+    let toml = p.read("unikernel.toml") + "\n[devices.backup]\ntype = \"block\"\n";
+    std::fs::write(p.dir.join("unikernel.toml"), toml).expect("write");
+    let lib = p.read("src/lib.rs").replace(
+        "start(storage: Block)",
+        "start(storage: Block, backup: Block)",
+    );
+    std::fs::write(p.dir.join("src/lib.rs"), lib).expect("write");
+    let ran = expect(
+        petrel(&p.dir, "unix").args(["configure", "--target", "unix"]),
+        1,
+    );
+    assert!(ran.stderr.contains("--disk"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("`storage`") && ran.stderr.contains("`backup`"),
+        "names both places: {}",
+        ran.stderr
+    );
+    assert!(!p.dir.join(".petrel").exists(), "nothing written");
+}

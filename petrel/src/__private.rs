@@ -22,6 +22,7 @@ pub trait StartParam {}
 impl StartParam for petrel_block::Block {}
 impl StartParam for petrel_kv_ro::KvRo {}
 impl StartParam for petrel_stack::Stack {}
+impl StartParam for petrel_net::Net {}
 
 /// The generated entry point's body: reads and checks the boot arguments, installs the
 /// logger, runs `main` (which builds the devices in initialisation order and calls the

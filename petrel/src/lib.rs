@@ -16,6 +16,8 @@ pub use petrel_clock as clock;
 pub use petrel_console as console;
 /// Read-only key-value stores (a directory of files): the `KvRo` handle.
 pub use petrel_kv_ro as kv_ro;
+/// Network devices (Ethernet frames): the `Net` handle.
+pub use petrel_net as net;
 /// Random bytes.
 pub use petrel_random as random;
 /// TCP and UDP over IPv4 and IPv6: the `Stack` handle.

@@ -14,6 +14,11 @@
 #   virtio idle QEMU's CPU time (user + sys) against wall time while hello runs to completion
 #               (its three 1 s sleeps), as a percentage, for the whole run and for the part after
 #               the first line (the guest should idle in `hlt`: well below 100%).
+#   static_website
+#               requests per second of examples/static_website (unix, socket stack) and of
+#               nginx (1 worker) serving the same htdocs/ on loopback, both under
+#               `wrk -t1 -c16 -d5s`, and their ratio. Target: at least 0.7. Needs wrk and nginx
+#               (installed with apt-get when run as root; else that part is skipped).
 #
 # Usage: scripts/bench.sh [RUNS]   (default 15 runs each)
 set -euo pipefail
@@ -141,3 +146,86 @@ print(f"  whole run         {cpu*1000:8.1f} ms CPU / {wall*1000:8.1f} ms wall = 
 idle_cpu, idle_wall = cpu - line_cpu, wall - line
 print(f"  after first line  {idle_cpu*1000:8.1f} ms CPU / {idle_wall*1000:8.1f} ms wall = {100*idle_cpu/idle_wall:5.1f}%")
 PY
+
+# static_website: requests per second of the unikernel (unix, socket stack, release) beside
+# nginx (one worker, access log off) serving the same htdocs/ on loopback, both loaded by the
+# same wrk command in the same run. As root, nginx and wrk are installed if missing.
+echo "static_website (wrk -t1 -c16 -d5s http://127.0.0.1:PORT/index.html):"
+if { ! command -v wrk || ! { command -v nginx || [ -x /usr/sbin/nginx ]; }; } >/dev/null 2>&1 \
+    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    { apt-get install -y -q nginx wrk || { apt-get update -q && apt-get install -y -q nginx wrk; }; } \
+        >/dev/null 2>&1 || echo "  (apt-get install nginx wrk failed)"
+fi
+nginx_bin=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true)
+web_pids=()
+trap 'for p in "${web_pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+# A free loopback port (the kernel's pick for port 0).
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Waits up to 30 s for an HTTP 200 from $1; fails the script otherwise.
+wait_http() {
+    python3 - "$1" <<'PY'
+import sys, time, urllib.request
+for _ in range(300):
+    try:
+        if urllib.request.urlopen(sys.argv[1], timeout=1).status == 200:
+            sys.exit(0)
+    except OSError:
+        time.sleep(0.1)
+sys.exit(f"no HTTP answer from {sys.argv[1]}")
+PY
+}
+# Requests per second wrk measured on $1 (after a 1 s warm-up).
+rps() {
+    wrk -t1 -c16 -d1s "$1" >/dev/null
+    wrk -t1 -c16 -d5s "$1" | awk '/^Requests\/sec:/ {print $2}'
+}
+if ! command -v wrk >/dev/null 2>&1; then
+    echo "  SKIPPED: wrk is not installed (apt-get install wrk, as root)"
+else
+    cp -r examples/static_website "$work/static_website"
+    sed -i "s|\"../../petrel\"|\"$PWD/petrel\"|" "$work/static_website/Cargo.toml"
+    "$petrel" -C "$work/static_website" build --target unix >/dev/null 2>&1
+    web_port=$(free_port)
+    "$work/static_website/dist/static-website" --port="$web_port" >/dev/null 2>&1 &
+    web_pids+=($!)
+    wait_http "http://127.0.0.1:$web_port/index.html"
+    web=$(rps "http://127.0.0.1:$web_port/index.html")
+    printf '  static-website  %10.0f requests/s\n' "$web"
+    if [ -z "$nginx_bin" ]; then
+        echo "  nginx           SKIPPED: not installed (apt-get install nginx, as root); no ratio"
+    else
+        ngx="$work/nginx"
+        ngx_port=$(free_port)
+        mkdir -p "$ngx"
+        # The worker runs as us: the scratch directory is private (mktemp -d is 0700). As
+        # another user than root, nginx ignores the directive with a notice.
+        cat >"$ngx/nginx.conf" <<NGINX
+user $(id -un) $(id -gn);
+worker_processes 1;
+pid $ngx/nginx.pid;
+error_log $ngx/error.log;
+events { worker_connections 1024; }
+http {
+    types { text/html html; text/css css; image/png png; }
+    default_type application/octet-stream;
+    access_log off;
+    client_body_temp_path $ngx/body;
+    proxy_temp_path $ngx/proxy;
+    fastcgi_temp_path $ngx/fastcgi;
+    uwsgi_temp_path $ngx/uwsgi;
+    scgi_temp_path $ngx/scgi;
+    server {
+        listen 127.0.0.1:$ngx_port;
+        root $work/static_website/htdocs;
+        index index.html;
+    }
+}
+NGINX
+        "$nginx_bin" -p "$ngx" -e "$ngx/error.log" -c "$ngx/nginx.conf" -g 'daemon off;' &
+        web_pids+=($!)
+        wait_http "http://127.0.0.1:$ngx_port/index.html"
+        nginx_rps=$(rps "http://127.0.0.1:$ngx_port/index.html")
+        printf '  nginx           %10.0f requests/s   (baseline: 1 worker, access log off)\n' "$nginx_rps"
+        python3 -c "w,n=$web,$nginx_rps; print(f'  ratio           {w/n:10.2f}     (target >= 0.7)')"
+    fi
+fi

@@ -9,7 +9,8 @@
 //! - every complete request in the buffer is answered before the next read, and the answers
 //!   go out in one write (so pipelined requests cost one write, and a head is never sent
 //!   apart from a small body, which Nagle's algorithm would hold back);
-//! - a connection idle for [`IDLE`] is closed;
+//! - a connection idle for [`IDLE`] is closed, whether the server waits for a request or
+//!   for the client to read an answer;
 //! - after an answer that closes the connection, the server closes its sending side and
 //!   reads what the client still sends, for a short while, before closing: closing with
 //!   unread bytes would reset the connection and could lose the answer.
@@ -80,6 +81,18 @@ async fn within<T>(timeout: Duration, future: impl Future<Output = T>) -> Option
     .await
 }
 
+/// Writes all of `bytes`, or fails with [`StackError::TimedOut`] if the client reads none of
+/// them for [`IDLE`].
+async fn send(conn: &TcpStream, mut bytes: &[u8]) -> Result<(), StackError> {
+    while !bytes.is_empty() {
+        let n = within(IDLE, conn.write(bytes))
+            .await
+            .ok_or(StackError::TimedOut)??;
+        bytes = bytes.get(n..).unwrap_or_default();
+    }
+    Ok(())
+}
+
 /// Answers the requests of one connection until it closes, fails or idles.
 async fn serve(conn: &TcpStream, files: &Htdocs) -> Result<(), StackError> {
     let mut buf = vec![0u8; http::MAX_HEAD];
@@ -101,17 +114,17 @@ async fn serve(conn: &TcpStream, files: &Htdocs) -> Result<(), StackError> {
             if response.body.len() <= COPY_LIMIT {
                 out.extend_from_slice(&response.body);
             } else {
-                conn.write_all(&out).await?;
+                send(conn, &out).await?;
                 out.clear();
-                conn.write_all(&response.body).await?;
+                send(conn, &response.body).await?;
             }
             if out.len() > COPY_LIMIT {
-                conn.write_all(&out).await?;
+                send(conn, &out).await?;
                 out.clear();
             }
         }
         if !out.is_empty() {
-            conn.write_all(&out).await?;
+            send(conn, &out).await?;
             out.clear();
         }
         if close {

@@ -318,3 +318,31 @@ fn static_website_serves_htdocs_over_127_0_0_1() {
         "the server is still running\n{log}"
     );
 }
+
+/// The HTTP logic's unit tests (`src/http.rs`) run on the host with a plain `cargo test` in
+/// the example: run here so that the test suite runs them too.
+#[test]
+fn static_website_http_unit_tests_pass_on_the_host() {
+    let _lock = build_lock();
+    let p = Scratch::example("static_website");
+    // Beside the e2e caches of `petrel_e2e::petrel`: <target>/e2e-cache/host.
+    let exe = std::env::current_exe().expect("test executable path");
+    let target = exe
+        .ancestors()
+        .nth(3)
+        .expect("test binary lives in target/<profile>/deps")
+        .join("e2e-cache/host");
+    let ran = petrel_e2e::expect(
+        Command::new(env!("CARGO"))
+            .current_dir(&p.dir)
+            .env("CARGO_TARGET_DIR", target)
+            .args(["test", "--lib"]),
+        0,
+    );
+    let all = ran.all();
+    assert!(
+        all.contains("http::tests::never_panics_on_any_bytes ... ok"),
+        "{all}"
+    );
+    assert!(all.contains("test result: ok."), "{all}");
+}

@@ -3,7 +3,8 @@
 //! information, so that each read and write is one Ethernet frame.
 //!
 //! The interface must exist already and be usable by the unikernel's user (`ip tuntap add
-//! tap0 mode tap user $USER`); attaching to it needs no privilege then. The unikernel's MAC
+//! tap0 mode tap user $USER`); attaching to it needs no privilege then. (Run as root, a
+//! missing interface is created instead, and disappears when the unikernel exits.) The unikernel's MAC
 //! address is random and locally administered (the tap's own address is the host's side);
 //! the MTU is the interface's.
 //!

@@ -143,10 +143,11 @@ impl Net {
         match Net::acquire(name) {
             Ok(net) => net,
             Err(e) => {
-                let mut line = Line::default();
-                // Writing into a fixed buffer cannot fail; a message too long is cut.
-                let _ = fmt::write(&mut line, format_args!("network device `{name}`: {e}\n"));
-                petrel_console::write(line.as_bytes());
+                // The console cannot fail; there is nothing else to report to.
+                let _ = fmt::write(
+                    &mut petrel_console::Writer,
+                    format_args!("network device `{name}`: {e}\n"),
+                );
                 petrel_platform::exit(255)
             }
         }
@@ -192,39 +193,24 @@ impl Net {
     }
 }
 
-/// A fixed buffer for one console line, so that this crate needs no allocator.
-struct Line {
-    buf: [u8; 160],
-    len: usize,
-}
-
-impl Default for Line {
-    fn default() -> Line {
-        Line {
-            buf: [0; 160],
-            len: 0,
-        }
-    }
-}
-
-impl Line {
-    fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-}
-
-impl fmt::Write for Line {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let n = s.len().min(self.buf.len() - self.len);
-        self.buf[self.len..self.len + n].copy_from_slice(&s.as_bytes()[..n]);
-        self.len += n;
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Formats into a fixed buffer (the crate has no allocator).
+    struct Buf<'a>(&'a mut [u8], usize);
+
+    impl fmt::Write for Buf<'_> {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            let end = self.1 + s.len();
+            self.0
+                .get_mut(self.1..end)
+                .ok_or(fmt::Error)?
+                .copy_from_slice(s.as_bytes());
+            self.1 = end;
+            Ok(())
+        }
+    }
 
     const ETH: NetInfo = NetInfo {
         mac: [2, 0, 0, 0, 0, 1],
@@ -244,8 +230,10 @@ mod tests {
 
     #[test]
     fn errors_display() {
-        let mut line = Line::default();
-        let _ = fmt::write(&mut line, format_args!("{}", NetError::Busy));
-        assert_eq!(line.as_bytes(), b"the network device is already in use");
+        let mut text = [0u8; 64];
+        let mut w = Buf(&mut text, 0);
+        let _ = fmt::write(&mut w, format_args!("{}", NetError::Busy));
+        let n = w.1;
+        assert_eq!(&text[..n], b"the network device is already in use");
     }
 }

@@ -6,10 +6,10 @@ extern crate alloc;
 
 pub use petrel_macros::{BootArgs, implements, interface, main};
 
-/// Boot arguments: the values the unikernel was started with.
-pub use petrel_bootvar as bootargs;
 /// Block devices (disks): the `Block` handle.
 pub use petrel_block as block;
+/// Boot arguments: the values the unikernel was started with.
+pub use petrel_bootvar as bootargs;
 /// Wall-clock time.
 pub use petrel_clock as clock;
 /// The console.

@@ -70,7 +70,10 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
             }
         }
         while let Some(task) = take_incoming() {
-            tasks.push(Spawned { task, woken: Arc::new(Flag(AtomicBool::new(true))) });
+            tasks.push(Spawned {
+                task,
+                woken: Arc::new(Flag(AtomicBool::new(true))),
+            });
         }
         tasks.retain_mut(|t| {
             if !t.woken.0.swap(false, Ordering::Acquire) {
@@ -78,7 +81,10 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
             }
             progressed = true;
             let waker = Waker::from(t.woken.clone());
-            t.task.as_mut().poll(&mut Context::from_waker(&waker)).is_pending()
+            t.task
+                .as_mut()
+                .poll(&mut Context::from_waker(&waker))
+                .is_pending()
         });
         if petrel_time::fire_expired(petrel_time::now_ns()) > 0 {
             progressed = true;

@@ -28,7 +28,12 @@ fn now_ns() -> u64 {
 #[petrel_macros::implements]
 impl petrel_platform::Platform for UnixPlatform {
     fn raw_args() -> RawArgs {
-        RawArgs::Argv(std::env::args_os().skip(1).map(|a| a.to_string_lossy().into_owned()).collect())
+        RawArgs::Argv(
+            std::env::args_os()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+        )
     }
 
     fn idle(deadline_ns: u64) {
@@ -40,8 +45,14 @@ impl petrel_platform::Platform for UnixPlatform {
             i32::try_from(ns.div_ceil(1_000_000)).unwrap_or(i32::MAX)
         };
         let waiters = WAITERS.with(|w| std::mem::take(&mut *w.borrow_mut()));
-        let mut fds: Vec<libc::pollfd> =
-            waiters.iter().map(|&(fd, events, _)| libc::pollfd { fd, events, revents: 0 }).collect();
+        let mut fds: Vec<libc::pollfd> = waiters
+            .iter()
+            .map(|&(fd, events, _)| libc::pollfd {
+                fd,
+                events,
+                revents: 0,
+            })
+            .collect();
         // SAFETY: `fds` is a valid array of `fds.len()` pollfd structs.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
         for (pfd, (fd, events, waker)) in fds.iter().zip(waiters) {

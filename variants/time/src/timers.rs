@@ -77,7 +77,10 @@ pub struct Timer {
 impl Timer {
     /// A timer that fires at `deadline_ns` on the [`crate::now_ns`] clock.
     pub fn at(deadline_ns: u64) -> Self {
-        Timer { deadline: deadline_ns, registered: None }
+        Timer {
+            deadline: deadline_ns,
+            registered: None,
+        }
     }
 
     /// A timer that fires `duration` from now.

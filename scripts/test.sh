@@ -16,5 +16,5 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
     need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-system-x86
 fi
 
-echo "==> cargo test --workspace"
-cargo test --workspace "$@"
+echo "==> cargo test --workspace --no-fail-fast"
+cargo test --workspace --no-fail-fast "$@"

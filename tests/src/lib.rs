@@ -253,3 +253,55 @@ pub fn have_qemu(test: &str) -> bool {
     }
     found
 }
+
+/// A port nobody listens on right now (the kernel's pick for a socket bound to port 0).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    l.local_addr().expect("local_addr").port()
+}
+
+/// `petrel run -- ARGS` on unix in the background, in its own process group, with its
+/// output in `run.log`. Dropping it kills the group (petrel and the unikernel it started),
+/// also when an assertion failed.
+pub struct Background {
+    /// The `petrel run` process.
+    pub child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Background {
+    /// Starts `petrel run -- ARGS` in `project`.
+    pub fn start(project: &Scratch, args: &[String]) -> Background {
+        use std::os::unix::process::CommandExt;
+        let log = project.dir.join("run.log");
+        let out = std::fs::File::create(&log).expect("create run.log");
+        let err = out.try_clone().expect("clone run.log");
+        let child = petrel(&project.dir, "unix")
+            .arg("run")
+            .arg("--")
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            .process_group(0)
+            .spawn()
+            .expect("spawn petrel run");
+        Background { child, log }
+    }
+
+    /// Everything petrel and the unikernel printed so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        // The group id is the child's pid (process_group(0)): this reaches petrel and the
+        // unikernel it runs, and nothing else.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
+        let _ = self.child.wait();
+    }
+}

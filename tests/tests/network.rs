@@ -1,44 +1,13 @@
 //! examples/network end to end: the socket stack on unix echoes bytes over 127.0.0.1, and
 //! configure refuses the socket stack where there are no host sockets.
 
-use petrel_e2e::{Scratch, build_lock, expect, petrel, run};
+use petrel_e2e::{Background, Scratch, build_lock, expect, free_port, petrel, run};
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::process::{Child, Command, Stdio};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 /// How long the first echo may take: `petrel run` configures and builds the example first.
 const STARTUP: Duration = Duration::from_secs(120);
-
-/// A port nobody listens on right now (the kernel's pick for a socket bound to port 0).
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().expect("local_addr").port()
-}
-
-/// `petrel run` in its own process group, so that the unikernel it starts is killed with it.
-struct Running {
-    child: Child,
-    log: std::path::PathBuf,
-}
-
-impl Running {
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        // The group id is the child's pid (process_group(0)): this reaches petrel and the
-        // unikernel it runs, and nothing else.
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .status();
-        let _ = self.child.wait();
-    }
-}
 
 /// Connects to `addr`, sends `data` (from another thread, so that back-pressure cannot
 /// deadlock), closes the sending side and reads until the end of the stream.
@@ -64,18 +33,7 @@ fn network_echoes_over_127_0_0_1() {
     let _lock = build_lock();
     let p = Scratch::example("network");
     let port = free_port();
-    let log = p.dir.join("run.log");
-    let out = std::fs::File::create(&log).expect("create run.log");
-    let err = out.try_clone().expect("clone run.log");
-    let child = petrel(&p.dir, "unix")
-        .args(["run", "--", &format!("--port={port}")])
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .process_group(0)
-        .spawn()
-        .expect("spawn petrel run");
-    let mut running = Running { child, log };
+    let mut running = Background::start(&p, &[format!("--port={port}")]);
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
 
     // Wait for an application-level echo, not just an open port.

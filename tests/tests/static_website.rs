@@ -3,46 +3,14 @@
 //! and with a raw client (keep-alive, pipelining, a malformed request answered 400 while the
 //! server keeps serving).
 
-use petrel_e2e::{Scratch, build_lock, petrel};
+use petrel_e2e::{Background, Scratch, build_lock, free_port};
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::net::{SocketAddr, TcpStream};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// How long the first answer may take: `petrel run` configures and builds the example first.
 const STARTUP: Duration = Duration::from_secs(120);
-
-/// A port nobody listens on right now (the kernel's pick for a socket bound to port 0).
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    l.local_addr().expect("local_addr").port()
-}
-
-/// `petrel run` in its own process group; dropping it kills the group (petrel and the
-/// unikernel), also when an assertion failed.
-struct Running {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Running {
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        // The group id is the child's pid (process_group(0)): this reaches petrel and the
-        // unikernel it runs, and nothing else.
-        let _ = Command::new("kill")
-            .args(["-KILL", "--", &format!("-{}", self.child.id())])
-            .status();
-        let _ = self.child.wait();
-    }
-}
 
 /// One HTTP response as read off the wire.
 #[derive(Debug)]
@@ -168,18 +136,7 @@ fn static_website_serves_htdocs_over_127_0_0_1() {
     let htdocs = petrel_e2e::repo().join("examples/static_website/htdocs");
     let file = |rel: &str| std::fs::read(htdocs.join(rel)).expect("read htdocs file");
     let port = free_port();
-    let log = p.dir.join("run.log");
-    let out = std::fs::File::create(&log).expect("create run.log");
-    let err = out.try_clone().expect("clone run.log");
-    let child = petrel(&p.dir, "unix")
-        .args(["run", "--", &format!("--port={port}")])
-        .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
-        .process_group(0)
-        .spawn()
-        .expect("spawn petrel run");
-    let mut running = Running { child, log };
+    let mut running = Background::start(&p, &[format!("--port={port}")]);
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
 
     // Wait for an HTTP answer, not just an open port.

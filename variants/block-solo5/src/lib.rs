@@ -7,7 +7,6 @@
 #![no_std]
 #![warn(missing_docs)]
 
-use core::sync::atomic::{AtomicU64, Ordering};
 use petrel_block::{Block, BlockError, BlockInfo};
 use petrel_platform_solo5 as solo5;
 
@@ -21,23 +20,18 @@ pub async fn connect(
     Block::acquire_or_exit(name)
 }
 
-/// Handles already acquired (bit *i* = handle *i*; the manifest has at most 64 entries).
-static ACQUIRED: AtomicU64 = AtomicU64::new(0);
-
 /// The Solo5 block backend.
 pub struct Solo5Block;
 
 #[petrel_macros::implements]
 impl petrel_block::BlockBackend for Solo5Block {
     fn acquire(name: &str) -> Result<u64, BlockError> {
-        let (handle, _) = solo5::block_acquire(name).map_err(|_| BlockError::NotFound)?;
-        let bit = 1u64
-            .checked_shl(handle as u32)
-            .ok_or(BlockError::NotFound)?;
-        if ACQUIRED.fetch_or(bit, Ordering::Relaxed) & bit != 0 {
-            return Err(BlockError::Busy);
+        // The platform hands each device out once (Solo5's contract).
+        match solo5::block_acquire(name) {
+            Ok((handle, _)) => Ok(handle),
+            Err(solo5::Error::Busy) => Err(BlockError::Busy),
+            Err(_) => Err(BlockError::NotFound),
         }
-        Ok(handle)
     }
 
     fn info(handle: u64) -> BlockInfo {

@@ -6,7 +6,6 @@
 #![no_std]
 #![warn(missing_docs)]
 
-use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::Poll;
 use petrel_net::{Net, NetError, NetInfo};
 use petrel_platform_solo5 as solo5;
@@ -21,21 +20,18 @@ pub async fn connect(
     Net::acquire_or_exit(name)
 }
 
-/// Handles already acquired (bit *i* = handle *i*; the manifest has at most 64 entries).
-static ACQUIRED: AtomicU64 = AtomicU64::new(0);
-
 /// The Solo5 network backend.
 pub struct Solo5Net;
 
 #[petrel_macros::implements]
 impl petrel_net::NetBackend for Solo5Net {
     fn acquire(name: &str) -> Result<u64, NetError> {
-        let (handle, _) = solo5::net_acquire(name).map_err(|_| NetError::NotFound)?;
-        let bit = 1u64.checked_shl(handle as u32).ok_or(NetError::NotFound)?;
-        if ACQUIRED.fetch_or(bit, Ordering::Relaxed) & bit != 0 {
-            return Err(NetError::Busy);
+        // The platform hands each device out once (Solo5's contract).
+        match solo5::net_acquire(name) {
+            Ok((handle, _)) => Ok(handle),
+            Err(solo5::Error::Busy) => Err(NetError::Busy),
+            Err(_) => Err(NetError::NotFound),
         }
-        Ok(handle)
     }
 
     fn info(handle: u64) -> Result<NetInfo, NetError> {
@@ -88,6 +84,7 @@ fn to_info(i: solo5::NetInfo) -> NetInfo {
 fn error(e: solo5::Error) -> NetError {
     match e {
         solo5::Error::Invalid => NetError::Invalid,
+        solo5::Error::Busy => NetError::Busy,
         solo5::Error::Again | solo5::Error::Unspecified => NetError::Io,
     }
 }

@@ -77,7 +77,9 @@ pub fn net_info(handle: Handle) -> Result<NetInfo, Error> {
 /// The handle and facts of the NIC named `name` in the manifest.
 pub fn net_acquire(name: &str) -> Result<(Handle, NetInfo), Error> {
     let h = lookup(name, DeviceKind::Net).map_err(|_| Error::Invalid)?;
-    Ok((h, net_info(h)?))
+    let info = net_info(h)?;
+    claim(h)?;
+    Ok((h, info))
 }
 
 /// Sends one Ethernet frame of at most `mtu + 14` bytes. Non-blocking; the host may drop it.
@@ -116,7 +118,9 @@ pub fn block_info(handle: Handle) -> Result<BlockInfo, Error> {
 /// The handle and facts of the disk named `name` in the manifest.
 pub fn block_acquire(name: &str) -> Result<(Handle, BlockInfo), Error> {
     let h = lookup(name, DeviceKind::Block).map_err(|_| Error::Invalid)?;
-    Ok((h, block_info(h)?))
+    let info = block_info(h)?;
+    claim(h)?;
+    Ok((h, info))
 }
 
 /// Checks a block transfer: `len` a nonzero multiple of the block size, `offset` aligned,
@@ -177,6 +181,21 @@ pub(crate) fn wake_ready(ready: u64) {
             }
         }
     }
+}
+
+/// Handles already acquired (bit *i* = handle *i*; a manifest has at most 64 entries).
+static ACQUIRED: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+
+/// Marks `handle` acquired: Solo5 hands out each device once, so a second acquire of the same
+/// device is [`Error::Busy`].
+fn claim(handle: Handle) -> Result<(), Error> {
+    let bit = 1u64
+        .checked_shl(u32::try_from(handle).map_err(|_| Error::Invalid)?)
+        .ok_or(Error::Invalid)?;
+    if ACQUIRED.fetch_or(bit, core::sync::atomic::Ordering::Relaxed) & bit != 0 {
+        return Err(Error::Busy);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

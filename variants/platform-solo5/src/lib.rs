@@ -78,6 +78,8 @@ pub enum Error {
     Invalid,
     /// The host failed.
     Unspecified,
+    /// The device was already acquired: Solo5 hands each device out once.
+    Busy,
 }
 
 /// Exit status of [`abort`] and of a panic.

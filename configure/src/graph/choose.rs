@@ -1,0 +1,147 @@
+//! Choosing the one implementation of an interface that fits the target and the keys.
+
+use super::*;
+
+impl<'a> Cx<'a> {
+    /// Why `imp` does not fit, or `None` when it does.
+    pub(super) fn misfit(&self, imp: &Implementation) -> Option<String> {
+        if !imp.targets.contains(&self.target) {
+            return Some(if imp.targets.is_empty() {
+                "supports no target".to_string()
+            } else {
+                format!("only for {}", list(imp.targets.iter().map(|t| t.name())))
+            });
+        }
+        let mut why = Vec::new();
+        for (key, want) in &imp.when {
+            match self.keys.get(key) {
+                Some(k) if k.value == *want => {}
+                Some(k) => why.push(format!("needs {key} = {want}, but {}", k.describe())),
+                None => why.push(format!(
+                    "needs {key} = {want}, but petrel has no key `{key}`"
+                )),
+            }
+        }
+        if why.is_empty() {
+            None
+        } else {
+            Some(why.join("; "))
+        }
+    }
+
+    /// Chooses the implementation of draft `i`; reports and returns `None` when zero or
+    /// several fit.
+    pub(super) fn choose(&mut self, i: usize) -> Option<&'a Implementation> {
+        let catalogue: &'a Catalogue = self.catalogue;
+        let iface = self.drafts[i].interface;
+        let name = self.drafts[i].name.clone();
+        let candidates: Vec<&'a Implementation> =
+            catalogue.implementations_of(&iface.name).collect();
+        let fits: Vec<&'a Implementation> = candidates
+            .iter()
+            .copied()
+            .filter(|c| self.misfit(c).is_none())
+            .collect();
+        let what = match self.drafts[i].origin {
+            Origin::Service => format!("the service `{}`", iface.name),
+            Origin::Implicit => format!("the default `{}` instance `{name}`", iface.name),
+            Origin::Declared => format!("the device `{name}`"),
+        };
+        match fits.as_slice() {
+            [one] => return Some(one),
+            [] if candidates.is_empty() => {
+                let mut d = Diagnostic::error(format!("no implementation of `{}` in the catalogue", iface.name))
+                    .with_note(format!("{what} needs one"))
+                    .with_help(format!(
+                        "add a crate implementing `{}` (e.g. `petrel-{}-{}`) to the unikernel's [dependencies]",
+                        iface.name, iface.name, self.target
+                    ));
+                if let Some(l) = self.place(i, format!("{what} needs an implementation")) {
+                    d = d.at(l);
+                }
+                self.diags.push(d);
+            }
+            [] => {
+                let relevant: BTreeSet<&str> = candidates
+                    .iter()
+                    .flat_map(|c| c.when.keys().map(String::as_str))
+                    .collect();
+                let keys: Vec<String> = self
+                    .keys
+                    .values
+                    .iter()
+                    .filter(|k| relevant.contains(k.def.name))
+                    .map(|k| k.describe())
+                    .collect();
+                let with = if keys.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with {}", keys.join(", "))
+                };
+                let lines: Vec<String> = candidates
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{} {}: {}",
+                            c.package,
+                            c.version,
+                            self.misfit(c).unwrap_or_default()
+                        )
+                    })
+                    .collect();
+                let mut d = Diagnostic::error(format!(
+                    "no implementation of `{}` for target {}{with}",
+                    iface.name, self.target
+                ))
+                .with_note(format!("candidates:\n  {}", lines.join("\n  ")));
+                if let Some(l) = self.place(i, format!("{what} needs an implementation")) {
+                    d = d.at(l);
+                }
+                if let Some(hint) = self.key_hint(&candidates) {
+                    d = d.with_help(hint);
+                }
+                self.diags.push(d);
+            }
+            several => {
+                let names: Vec<String> = several
+                    .iter()
+                    .map(|c| format!("{} {}", c.package, c.version))
+                    .collect();
+                let mut d = Diagnostic::error(format!(
+                    "{} implementations of `{}` fit target {}: {}",
+                    several.len(),
+                    iface.name,
+                    self.target,
+                    list(&names)
+                ))
+                .with_note(format!(
+                    "an interface has exactly one implementation in an image: these would collide at link time (each has `links = \"petrel-{}\"`)",
+                    iface.name
+                ))
+                .with_help("remove all but one of them from the dependencies, or restrict them with `targets` or `when`");
+                if let Some(l) = self.place(i, format!("{what} needs one implementation")) {
+                    d = d.at(l);
+                }
+                self.diags.push(d);
+            }
+        }
+        None
+    }
+
+    /// A hint for a key value that would make a candidate fit.
+    pub(super) fn key_hint(&self, candidates: &[&Implementation]) -> Option<String> {
+        candidates
+            .iter()
+            .filter(|c| c.targets.contains(&self.target))
+            .find_map(|c| {
+                let changes: Vec<String> = c
+                    .when
+                    .iter()
+                    .filter(|(k, v)| self.keys.value(k).is_some_and(|cur| cur != v.as_str()))
+                    .map(|(k, v)| format!("--{k}={v}"))
+                    .collect();
+                (!changes.is_empty())
+                    .then(|| format!("{} fits with {}", c.package, changes.join(" ")))
+            })
+    }
+}

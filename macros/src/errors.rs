@@ -52,3 +52,23 @@ pub(crate) fn no_args(args: TokenStream, attribute: &str) -> syn::Result<()> {
         ))
     }
 }
+
+/// The tokens of an item where "this macro does not apply to this kind of item" is best
+/// reported: its keyword and name (`struct Clock`), or the whole item for rarer kinds.
+pub(crate) fn item_head(item: &syn::Item) -> TokenStream {
+    use syn::Item;
+    match item {
+        Item::Fn(f) => keyword_and_name(&f.sig.fn_token, &f.sig.ident),
+        Item::Struct(s) => keyword_and_name(&s.struct_token, &s.ident),
+        Item::Enum(e) => keyword_and_name(&e.enum_token, &e.ident),
+        Item::Trait(t) => keyword_and_name(&t.trait_token, &t.ident),
+        Item::Impl(i) => i.impl_token.to_token_stream(),
+        other => other.to_token_stream(),
+    }
+}
+
+fn keyword_and_name(keyword: &impl ToTokens, name: &syn::Ident) -> TokenStream {
+    let mut tokens = keyword.to_token_stream();
+    name.to_tokens(&mut tokens);
+    tokens
+}

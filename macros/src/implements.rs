@@ -55,7 +55,7 @@ struct Implementation {
 /// The error for an item that is not an impl.
 fn not_an_impl(item: &Item) -> syn::Error {
     syn::Error::new_spanned(
-        leading_tokens(item),
+        crate::errors::item_head(item),
         "`#[implements]` applies to a trait impl, e.g. `impl petrel::clock::Clock for MyClock { ... }`",
     )
 }
@@ -109,25 +109,6 @@ fn parse(item: ItemImpl) -> syn::Result<Implementation> {
         Some(trait_path) => Ok(Implementation { item, trait_path }),
         // Unreachable in practice: every `None` above recorded an error.
         None => Err(syn::Error::new_spanned(item.impl_token, FULL_PATH_HINT)),
-    }
-}
-
-/// The first tokens of a non-impl item.
-fn leading_tokens(item: &Item) -> TokenStream {
-    match item {
-        Item::Fn(f) => {
-            let (t, i) = (&f.sig.fn_token, &f.sig.ident);
-            quote!(#t #i)
-        }
-        Item::Struct(s) => {
-            let (t, i) = (&s.struct_token, &s.ident);
-            quote!(#t #i)
-        }
-        Item::Trait(t) => {
-            let (k, i) = (&t.trait_token, &t.ident);
-            quote!(#k #i)
-        }
-        other => other.to_token_stream(),
     }
 }
 

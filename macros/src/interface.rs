@@ -49,7 +49,7 @@ struct Method {
 /// The error for an item that is not a trait.
 fn not_a_trait(item: &Item) -> syn::Error {
     syn::Error::new_spanned(
-        item_keyword(item),
+        crate::errors::item_head(item),
         "`#[interface]` applies to a trait, e.g. `pub trait Clock { fn wall_ns() -> u64; }`",
     )
 }
@@ -115,29 +115,6 @@ fn parse(item: ItemTrait) -> syn::Result<Interface> {
     }
     errors.finish()?;
     Ok(Interface { item, methods })
-}
-
-/// The leading tokens of a non-trait item, where "this is not a trait" is best reported.
-fn item_keyword(item: &Item) -> TokenStream {
-    match item {
-        Item::Fn(f) => {
-            let (t, i) = (&f.sig.fn_token, &f.sig.ident);
-            quote!(#t #i)
-        }
-        Item::Struct(s) => {
-            let (t, i) = (&s.struct_token, &s.ident);
-            quote!(#t #i)
-        }
-        Item::Enum(e) => {
-            let (t, i) = (&e.enum_token, &e.ident);
-            quote!(#t #i)
-        }
-        Item::Impl(i) => {
-            let t = &i.impl_token;
-            quote!(#t)
-        }
-        other => quote!(#other),
-    }
 }
 
 /// Trait-level rules: no generics, no supertraits, no `unsafe`/`auto`.

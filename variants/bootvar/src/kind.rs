@@ -161,6 +161,22 @@ impl Kind {
         }
     }
 
+    /// The variant's index, in declaration order (`String` 0 ... `Mac` 9).
+    pub(crate) fn index(&self) -> usize {
+        match self {
+            Kind::String => 0,
+            Kind::Bool => 1,
+            Kind::Int { .. } => 2,
+            Kind::Uint { .. } => 3,
+            Kind::Duration => 4,
+            Kind::Ipv4 => 5,
+            Kind::Ipv6 => 6,
+            Kind::Ipv4Prefix => 7,
+            Kind::Ipv6Prefix => 8,
+            Kind::Mac => 9,
+        }
+    }
+
     /// The integer range, as (is it signed, min, max) with both bounds as `i128`.
     fn range(&self) -> Option<(i128, i128)> {
         match *self {

@@ -34,6 +34,35 @@ pub(crate) fn push_u64(out: &mut String, mut n: u64) {
     put(out, unsafe { core::str::from_utf8_unchecked(&buf[i..]) });
 }
 
+/// Word `n` (from 0) of `table`, words separated by one space (or by `sep`); empty if
+/// there are fewer words.
+#[inline(never)]
+pub(crate) fn word(table: &'static str, n: usize) -> &'static str {
+    field(table, b' ', n)
+}
+
+/// Field `n` (from 0) of `table`, fields separated by the ASCII byte `sep`.
+#[inline(never)]
+pub(crate) fn field(table: &'static str, sep: u8, n: usize) -> &'static str {
+    let b = table.as_bytes();
+    let mut i = 0;
+    let mut start = 0;
+    let mut k = 0;
+    while i <= b.len() {
+        if i == b.len() || b[i] == sep {
+            if k == n {
+                // SAFETY: `start..i` lies between separators (ASCII) or the ends: char
+                // boundaries of a `str`.
+                return unsafe { table.get_unchecked(start..i) };
+            }
+            k += 1;
+            start = i + 1;
+        }
+        i += 1;
+    }
+    ""
+}
+
 /// Longest user text echoed in an error message, in characters.
 const SHOWN_MAX: usize = 64;
 

@@ -7,7 +7,7 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 use core::time::Duration;
 
 use crate::kind::{Ipv4Prefix, Ipv6Prefix, Kind, LogLevel, MacAddr, Value};
-use crate::text::{Ctx, put, render};
+use crate::text::{Ctx, put, render, word};
 
 /// One parsed boot argument, as [`FromValue`] sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,27 +52,17 @@ impl Values {
         T::get_from(self, name)
     }
 
-    /// The values of argument `name`, checked against the way the code reads it: `shape`
-    /// (plain, `Option`, `Vec`) and `accepts`. Non-generic, so that each `get` is small.
+    /// The values of argument `name`, checked against the way the code reads it (`want`: a
+    /// [`Scalar::TYPE`] and a shape). Non-generic, so that each `get` is a call and a copy.
     #[inline(never)]
-    fn checked(
-        &self,
-        name: &str,
-        shape: Shape,
-        accepts: fn(Kind) -> bool,
-        rust_type: &str,
-    ) -> &[Value] {
-        if let Some(arg) = self.arg(name) {
-            let fits = match shape {
-                Shape::Plain => !arg.repeated && arg.always,
-                Shape::Option => !arg.repeated,
-                Shape::Vec => arg.repeated,
-            };
-            if fits && accepts(arg.kind) {
-                return &arg.values;
-            }
+    fn checked(&self, name: &str, want: u8) -> &[Value] {
+        let arg = self.arg(name);
+        if let Some(a) = arg
+            && fits(a, want)
+        {
+            return &a.values;
         }
-        mismatch(name, self.arg(name), rust_type)
+        mismatch(name, arg, want)
     }
 
     /// The parsed argument `name` (without `--`), if declared.
@@ -96,30 +86,52 @@ impl Values {
     }
 }
 
-/// How the code reads an argument.
-#[derive(Clone, Copy)]
-enum Shape {
-    /// `T`.
-    Plain,
-    /// `Option<T>`.
-    Option,
-    /// `Vec<T>`.
-    Vec,
-}
+/// `want` of a plain `T`, an `Option<T>`, a `Vec<T>`: added to [`Scalar::TYPE`].
+const OPTION: u8 = 0x40;
+const VEC: u8 = 0x80;
+/// The first integer [`Scalar::TYPE`]: then `INT + i`, `i` the index in [`RUST_NAMES`] from
+/// `i8`.
+const INT: u8 = 10;
 
-/// A message for `panic!` that does not go through `Formatter::pad` (several KiB).
-struct Message(String);
+/// The Rust type names of [`Scalar::TYPE`] 0 to 19, for the panic of a mismatch.
+const RUST_NAMES: &str = "String bool - - Duration Ipv4Addr Ipv6Addr Ipv4Prefix Ipv6Prefix MacAddr i8 i16 i32 i64 isize u8 u16 u32 u64 usize";
 
-impl fmt::Display for Message {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+/// Whether `arg` can be read as `want`.
+fn fits(arg: &Arg, want: u8) -> bool {
+    let shape = want & (OPTION | VEC);
+    let ty = want & 0x3f;
+    let shape_ok = if shape == VEC {
+        arg.repeated
+    } else {
+        !arg.repeated && (shape == OPTION || arg.always)
+    };
+    let (lo, hi) = match arg.kind {
+        Kind::Int { min, max } => (i128::from(min), i128::from(max)),
+        Kind::Uint { min, max } => (i128::from(min), i128::from(max)),
+        k => return shape_ok && usize::from(ty) == k.index(),
+    };
+    if ty < INT {
+        return false;
     }
+    // i8 i16 i32 i64 isize u8 u16 u32 u64 usize.
+    let i = ty - INT;
+    let bits = if i % 5 == 4 {
+        usize::BITS
+    } else {
+        8 << (i % 5)
+    };
+    let (min, max) = if i < 5 {
+        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+    } else {
+        (0, (1i128 << bits) - 1)
+    };
+    shape_ok && min <= lo && hi <= max
 }
 
 /// The panic of [`Values::get`]: out of line, so that each call site stays small.
 #[cold]
 #[inline(never)]
-fn mismatch(name: &str, arg: Option<&Arg>, rust_type: &str) -> ! {
+fn mismatch(name: &str, arg: Option<&Arg>, want: u8) -> ! {
     let mut out = String::new();
     let kind = arg.map_or(Kind::String, |a| a.kind);
     let c = Ctx {
@@ -147,7 +159,17 @@ fn mismatch(name: &str, arg: Option<&Arg>, rust_type: &str) -> ! {
                 },
             );
             put(&mut out, " but the code reads it as `");
-            put(&mut out, rust_type);
+            let shape = want & (OPTION | VEC);
+            put(
+                &mut out,
+                match shape {
+                    OPTION => "Option<",
+                    VEC => "Vec<",
+                    _ => "",
+                },
+            );
+            put(&mut out, word(RUST_NAMES, usize::from(want & 0x3f)));
+            put(&mut out, if shape != 0 { ">" } else { "" });
             put(
                 &mut out,
                 "`: the code and the configuration disagree; re-run `petrel configure`",
@@ -155,6 +177,23 @@ fn mismatch(name: &str, arg: Option<&Arg>, rust_type: &str) -> ! {
         }
     }
     panic!("{}", Message(out))
+}
+
+/// A message for `panic!` that does not go through `Formatter::pad` (several KiB).
+struct Message(String);
+
+impl fmt::Display for Message {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A value whose variant is not the one its checked kind implies: impossible, since
+/// [`Values`] only holds values parsed for their argument's kind.
+#[cold]
+#[inline(never)]
+fn bug() -> ! {
+    panic!("petrel-bootvar: a value does not match its kind")
 }
 
 /// A Rust type a boot argument can be read as, with [`Values::get`].
@@ -166,146 +205,112 @@ pub trait FromValue: Sized {
     /// Converts `arg`; `None` if its declaration does not fit this type.
     fn from_arg(arg: &Arg) -> Option<Self>;
 
-    /// [`Values::get`]: the value of `name`, or the panic of a mismatch. The crate's impls
-    /// override it with a smaller version.
+    /// [`Values::get`]: the value of `name`, or the panic of a mismatch.
     #[doc(hidden)]
-    fn get_from(values: &Values, name: &str) -> Self {
-        let arg = values.arg(name);
-        match arg.and_then(Self::from_arg) {
-            Some(v) => v,
-            None => mismatch(name, arg, core::any::type_name::<Self>()),
-        }
-    }
-}
-
-/// `get` of a plain scalar.
-fn get_one<T: Scalar>(values: &Values, name: &str) -> T {
-    let rust_type = core::any::type_name::<T>();
-    let v = values.checked(name, Shape::Plain, T::accepts, rust_type);
-    match v.first().and_then(T::convert) {
-        Some(v) => v,
-        None => mismatch(name, values.arg(name), rust_type),
-    }
+    fn get_from(values: &Values, name: &str) -> Self;
 }
 
 /// A type read from one value: the element of `Option<T>` and `Vec<T>`.
 pub trait Scalar: Sized {
-    /// Whether a value of `kind` always converts to this type.
-    fn accepts(kind: Kind) -> bool;
-    /// Converts one value.
-    fn convert(value: &Value) -> Option<Self>;
+    /// Which type it is (an index in the crate's table of Rust types).
+    #[doc(hidden)]
+    const TYPE: u8;
+    /// Converts one value of an accepted kind.
+    #[doc(hidden)]
+    fn from_value(value: &Value) -> Self;
 }
 
 macro_rules! scalar {
-    ($t:ty, $kind:pat, $v:pat => $e:expr) => {
+    ($t:ty, $code:expr, |$value:ident| $body:expr) => {
         impl Scalar for $t {
-            fn accepts(kind: Kind) -> bool {
-                matches!(kind, $kind)
-            }
-            fn convert(value: &Value) -> Option<Self> {
-                match value {
-                    $v => Some($e),
-                    _ => None,
-                }
+            const TYPE: u8 = $code;
+            fn from_value($value: &Value) -> Self {
+                $body
             }
         }
         impl FromValue for $t {
             fn from_arg(arg: &Arg) -> Option<Self> {
-                one(arg)
+                if !fits(arg, Self::TYPE) {
+                    return None;
+                }
+                arg.values.first().map(Self::from_value)
             }
             fn get_from(values: &Values, name: &str) -> Self {
-                get_one(values, name)
+                match values.checked(name, Self::TYPE).first() {
+                    Some(v) => Self::from_value(v),
+                    None => bug(),
+                }
             }
         }
+    };
+    ($t:ty, $code:expr, $v:pat => $e:expr) => {
+        scalar!($t, $code, |value| match value {
+            $v => $e,
+            _ => bug(),
+        });
     };
 }
 
 macro_rules! integer {
-    ($($t:ty)*) => {$(
-        impl Scalar for $t {
-            fn accepts(kind: Kind) -> bool {
-                let (lo, hi) = match kind {
-                    Kind::Int { min, max } => (i128::from(min), i128::from(max)),
-                    Kind::Uint { min, max } => (i128::from(min), i128::from(max)),
-                    _ => return false,
-                };
-                <$t>::MIN as i128 <= lo && hi <= <$t>::MAX as i128
-            }
-            fn convert(value: &Value) -> Option<Self> {
-                match *value {
-                    Value::Int(v) => <$t>::try_from(v).ok(),
-                    Value::Uint(v) => <$t>::try_from(v).ok(),
-                    _ => None,
-                }
-            }
-        }
-        impl FromValue for $t {
-            fn from_arg(arg: &Arg) -> Option<Self> {
-                one(arg)
-            }
-            fn get_from(values: &Values, name: &str) -> Self {
-                get_one(values, name)
-            }
-        }
+    ($($t:ty = $i:expr),*) => {$(
+        scalar!($t, INT + $i, |value| match *value {
+            // In range: `fits` checked that the declared range is within the type's.
+            Value::Int(v) => v as $t,
+            Value::Uint(v) => v as $t,
+            _ => bug(),
+        });
     )*};
 }
 
-integer!(i8 i16 i32 i64 isize u8 u16 u32 u64 usize);
-scalar!(String, Kind::String, Value::String(s) => s.clone());
-scalar!(bool, Kind::Bool, Value::Bool(b) => *b);
-scalar!(Duration, Kind::Duration, Value::Duration(d) => *d);
-scalar!(Ipv4Addr, Kind::Ipv4, Value::Ipv4(a) => *a);
-scalar!(Ipv6Addr, Kind::Ipv6, Value::Ipv6(a) => *a);
-scalar!(Ipv4Prefix, Kind::Ipv4Prefix, Value::Ipv4Prefix(p) => *p);
-scalar!(Ipv6Prefix, Kind::Ipv6Prefix, Value::Ipv6Prefix(p) => *p);
-scalar!(MacAddr, Kind::Mac, Value::Mac(m) => *m);
+integer!(
+    i8 = 0,
+    i16 = 1,
+    i32 = 2,
+    i64 = 3,
+    isize = 4,
+    u8 = 5,
+    u16 = 6,
+    u32 = 7,
+    u64 = 8,
+    usize = 9
+);
+scalar!(String, 0, Value::String(s) => clone(s));
+scalar!(bool, 1, Value::Bool(b) => *b);
+scalar!(Duration, 4, Value::Duration(d) => *d);
+scalar!(Ipv4Addr, 5, Value::Ipv4(a) => *a);
+scalar!(Ipv6Addr, 6, Value::Ipv6(a) => *a);
+scalar!(Ipv4Prefix, 7, Value::Ipv4Prefix(p) => *p);
+scalar!(Ipv6Prefix, 8, Value::Ipv6Prefix(p) => *p);
+scalar!(MacAddr, 9, Value::Mac(m) => *m);
 
-fn one<T: Scalar>(arg: &Arg) -> Option<T> {
-    if arg.repeated || !arg.always || !T::accepts(arg.kind) {
-        return None;
-    }
-    arg.values.first().and_then(T::convert)
+/// `s.clone()`, out of line.
+#[inline(never)]
+fn clone(s: &str) -> String {
+    String::from(s)
 }
 
 impl<T: Scalar> FromValue for Option<T> {
     fn get_from(values: &Values, name: &str) -> Self {
-        let rust_type = core::any::type_name::<Self>();
-        match values
-            .checked(name, Shape::Option, T::accepts, rust_type)
+        values
+            .checked(name, T::TYPE | OPTION)
             .first()
-        {
-            None => None,
-            Some(v) => match T::convert(v) {
-                Some(v) => Some(v),
-                None => mismatch(name, values.arg(name), rust_type),
-            },
-        }
+            .map(T::from_value)
     }
     fn from_arg(arg: &Arg) -> Option<Self> {
-        if arg.repeated || !T::accepts(arg.kind) {
-            return None;
-        }
-        match arg.values.first() {
-            None => Some(None),
-            Some(v) => T::convert(v).map(Some),
-        }
+        fits(arg, T::TYPE | OPTION).then(|| arg.values.first().map(T::from_value))
     }
 }
 
 impl<T: Scalar> FromValue for Vec<T> {
     fn get_from(values: &Values, name: &str) -> Self {
-        let rust_type = core::any::type_name::<Self>();
-        let v = values.checked(name, Shape::Vec, T::accepts, rust_type);
-        match v.iter().map(T::convert).collect() {
-            Some(v) => v,
-            None => mismatch(name, values.arg(name), rust_type),
-        }
+        values
+            .checked(name, T::TYPE | VEC)
+            .iter()
+            .map(T::from_value)
+            .collect()
     }
     fn from_arg(arg: &Arg) -> Option<Self> {
-        if !arg.repeated || !T::accepts(arg.kind) {
-            return None;
-        }
-        arg.values.iter().map(T::convert).collect()
+        fits(arg, T::TYPE | VEC).then(|| arg.values.iter().map(T::from_value).collect())
     }
 }
 

@@ -36,6 +36,10 @@ fn defaults_and_typed_values() {
     assert_eq!(v.get::<u16>("count"), 1);
     assert_eq!(v.get::<u32>("count"), 1);
     assert_eq!(v.get::<i32>("count"), 1);
+    assert_eq!(v.get::<usize>("count"), 1);
+    assert_eq!(v.get::<Option<u64>>("count"), Some(1));
+    assert_eq!(v.get::<isize>("offset"), -1);
+    assert_eq!(v.get::<i64>("offset"), -1);
     assert!(!v.get::<bool>("verbose"));
     assert_eq!(v.get::<Option<i8>>("level"), None);
     assert_eq!(v.get::<Duration>("timeout"), Duration::from_secs(5));
@@ -363,6 +367,18 @@ fn get_optional_as_plain_panics() {
 #[should_panic(expected = "read it as Vec<_>")]
 fn get_repeated_as_plain_panics() {
     ok(&["--key=k"]).get::<Ipv4Addr>("dns");
+}
+
+#[test]
+#[should_panic(expected = "declared as i32 but the code reads it as `Vec<u32>`")]
+fn get_single_as_vec_panics() {
+    ok(&["--key=k"]).get::<Vec<u32>>("offset");
+}
+
+#[test]
+#[should_panic(expected = "declared as u16 but the code reads it as `Option<i16>`")]
+fn get_narrower_option_panics() {
+    ok(&["--key=k"]).get::<Option<i16>>("count");
 }
 
 #[test]

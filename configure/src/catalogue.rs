@@ -67,8 +67,9 @@ pub struct Implementation {
     pub when: BTreeMap<String, String>,
     /// Role -> interface of the other instances it is built on.
     pub needs: BTreeMap<String, String>,
-    /// Cargo features configure may enable.
-    pub features: Vec<String>,
+    /// Cargo features configure enables from the keys: feature → the key values that turn it
+    /// on (`dhcp = { dhcp = "true" }`).
+    pub features: BTreeMap<String, BTreeMap<String, String>>,
     /// Cargo features configure enables for a given target (`hvt = ["hvt"]`).
     pub target_features: BTreeMap<Target, Vec<String>>,
     /// Devices: the path (relative to the crate) of the function that builds a handle.
@@ -144,7 +145,7 @@ struct RawMetadata {
     #[serde(default)]
     needs: BTreeMap<String, String>,
     #[serde(default)]
-    features: Vec<String>,
+    features: BTreeMap<String, BTreeMap<String, String>>,
     #[serde(default)]
     target_features: BTreeMap<String, Vec<String>>,
     constructor: Option<String>,

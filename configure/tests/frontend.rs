@@ -53,7 +53,7 @@ fn imp(
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        features: Vec::new(),
+        features: Default::default(),
         target_features: BTreeMap::new(),
         constructor: None,
         params: Vec::new(),

@@ -158,6 +158,12 @@ impl Net {
         self.name
     }
 
+    /// The backend handle, for code built on the device that calls the backend's poll
+    /// functions itself (a TCP/IP stack's driver task, which outlives this borrow).
+    pub fn handle(&self) -> u64 {
+        self.handle
+    }
+
     /// MAC address and MTU.
     pub fn info(&self) -> NetInfo {
         self.info

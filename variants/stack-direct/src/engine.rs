@@ -1,0 +1,396 @@
+//! One stack instance: a smoltcp interface over [`Queues`], its sockets, and DHCP.
+//!
+//! The engine does no I/O and reads no clock: the driver feeds it frames and the time, and
+//! sends what it queues. Socket calls (`sockets.rs`) go through the same value, so tests and
+//! the fuzzer drive exactly the code a unikernel runs.
+
+use crate::addressing::{Addressing, link_local};
+use crate::device::Queues;
+use alloc::collections::{BTreeMap, VecDeque};
+use alloc::vec::Vec;
+use core::task::Waker;
+use petrel_stack::StackError;
+use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet};
+use smoltcp::socket::tcp;
+use smoltcp::time::{Duration, Instant};
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Cidr, Ipv6Cidr};
+
+/// Listening sockets kept ready per listener: connections arriving faster than the
+/// application accepts them wait in these (smoltcp has no backlog of its own).
+pub const BACKLOG: usize = 8;
+/// Sockets per listener, listening or in the middle of a handshake: a SYN flood cannot make
+/// the stack allocate more.
+pub const MAX_PENDING: usize = 4 * BACKLOG;
+/// Bytes of each TCP socket's receive and send buffers.
+pub const TCP_BUFFER: usize = 32 * 1024;
+/// A connection whose peer stops acknowledging for this long is aborted.
+pub const TCP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The address family of a listener or UDP socket bound to an unspecified address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// IPv4 only.
+    V4,
+    /// IPv6 only.
+    V6,
+}
+
+impl Family {
+    /// The family of `addr`.
+    pub fn of(addr: &core::net::IpAddr) -> Family {
+        if addr.is_ipv4() {
+            Family::V4
+        } else {
+            Family::V6
+        }
+    }
+}
+
+/// A listener: smoltcp sockets listening for it, and connections ready to be accepted.
+#[derive(Debug)]
+pub struct Listener {
+    /// The address asked for (`0.0.0.0` and `::` mean any address of that family).
+    pub addr: core::net::IpAddr,
+    /// The port (picked if 0 was asked for).
+    pub port: u16,
+    /// Sockets listening or completing a handshake.
+    pub pending: Vec<SocketHandle>,
+    /// Established connections not yet accepted.
+    pub ready: VecDeque<SocketHandle>,
+    /// The task waiting in accept.
+    pub waker: Option<Waker>,
+}
+
+/// A socket handle's socket.
+#[derive(Debug)]
+pub enum Entry {
+    /// A TCP listener.
+    Listener(Listener),
+    /// A TCP connection.
+    Stream(SocketHandle),
+    /// A UDP socket: its smoltcp socket and the family it carries.
+    Udp(SocketHandle, Family),
+}
+
+/// One stack.
+pub struct Engine {
+    /// Where this engine's number goes in its socket handles (see `lib.rs`).
+    pub index: u64,
+    pub(crate) iface: Interface,
+    pub(crate) device: Queues,
+    pub(crate) sockets: SocketSet<'static>,
+    /// Open sockets by handle.
+    pub(crate) entries: BTreeMap<u64, Entry>,
+    /// Connections closed by the application, kept until their FIN is acknowledged (or they
+    /// time out) so that queued bytes are still sent.
+    pub(crate) closing: Vec<SocketHandle>,
+    #[cfg(feature = "dhcp")]
+    dhcp: Option<SocketHandle>,
+    /// The driver task, woken when a socket call has something to send.
+    pub(crate) driver: Option<Waker>,
+    /// Tasks waiting for an IPv4 address (the DHCP lease).
+    lease_waiters: Vec<Waker>,
+    /// State for picking ephemeral ports.
+    pub(crate) port_cursor: u16,
+}
+
+impl core::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Engine")
+            .field("index", &self.index)
+            .field("addrs", &self.iface.ip_addrs())
+            .field("sockets", &self.entries.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// A stack on a device with MAC address `mac` and frames of at most `frame_len` bytes.
+    /// `seed` randomises TCP sequence numbers and ports; it should differ on each boot.
+    pub fn new(
+        index: u64,
+        mac: [u8; 6],
+        frame_len: usize,
+        seed: u64,
+        addressing: &Addressing,
+        now: Instant,
+    ) -> Result<Engine, StackError> {
+        let ether = EthernetAddress(mac);
+        // smoltcp panics on a multicast or all-zero hardware address; refuse it instead.
+        if !ether.is_unicast() || mac == [0; 6] {
+            return Err(StackError::InvalidInput);
+        }
+        let mut device = Queues::new(frame_len);
+        let mut config = Config::new(HardwareAddress::Ethernet(ether));
+        config.random_seed = seed;
+        let mut iface = Interface::new(config, &mut device, now);
+        iface.update_ip_addrs(|addrs| {
+            // Capacity is smoltcp's IFACE_MAX_ADDR_COUNT (at least 2).
+            let _ = addrs.push(IpCidr::Ipv6(Ipv6Cidr::new(link_local(mac), 64)));
+            if let Some(v4) = addressing.ipv4 {
+                let _ = addrs.push(IpCidr::Ipv4(Ipv4Cidr::new(v4.addr, v4.len)));
+            }
+            if let Some(v6) = addressing.ipv6 {
+                let _ = addrs.push(IpCidr::Ipv6(Ipv6Cidr::new(v6.addr, v6.len)));
+            }
+        });
+        if let Some(gw) = addressing.ipv4_gateway {
+            let _ = iface.routes_mut().add_default_ipv4_route(gw);
+        }
+        if let Some(gw) = addressing.ipv6_gateway {
+            let _ = iface.routes_mut().add_default_ipv6_route(gw);
+        }
+        #[cfg_attr(not(feature = "dhcp"), allow(unused_mut))]
+        let mut sockets = SocketSet::new(Vec::new());
+        #[cfg(feature = "dhcp")]
+        let dhcp = addressing
+            .dhcp
+            .then(|| sockets.add(smoltcp::socket::dhcpv4::Socket::new()));
+        Ok(Engine {
+            index,
+            iface,
+            device,
+            sockets,
+            entries: BTreeMap::new(),
+            closing: Vec::new(),
+            #[cfg(feature = "dhcp")]
+            dhcp,
+            driver: None,
+            lease_waiters: Vec::new(),
+            port_cursor: (seed >> 48) as u16,
+        })
+    }
+
+    /// Queues a received frame: `false` if it was dropped because the queue is full.
+    pub fn receive(&mut self, frame: &[u8]) -> bool {
+        self.device.push_rx(frame)
+    }
+
+    /// Whether the receive queue is full (the driver stops reading the device).
+    pub fn rx_full(&self) -> bool {
+        self.device.rx_full()
+    }
+
+    /// The next frame to send, if any; [`Engine::sent`] removes it.
+    pub fn next_frame(&self) -> Option<&[u8]> {
+        self.device.front_tx()
+    }
+
+    /// The frame [`Engine::next_frame`] returned was sent.
+    pub fn sent(&mut self) {
+        self.device.pop_tx();
+    }
+
+    /// Processes received frames and timers, hands new connections to their listeners, and
+    /// forgets finished connections. `true` if a socket may have changed.
+    pub fn poll(&mut self, now: Instant) -> bool {
+        let changed = self.iface.poll(now, &mut self.device, &mut self.sockets)
+            == PollResult::SocketStateChanged;
+        #[cfg(feature = "dhcp")]
+        self.poll_dhcp();
+        if changed {
+            self.route_connections();
+            self.forget_closed();
+        }
+        changed
+    }
+
+    /// How long until [`Engine::poll`] has timer work (`None`: nothing until a frame or a
+    /// socket call).
+    pub fn poll_delay(&mut self, now: Instant) -> Option<Duration> {
+        self.iface.poll_delay(now, &self.sockets)
+    }
+
+    /// Wakes the driver: a socket call queued something to send.
+    pub(crate) fn wake_driver(&self) {
+        if let Some(w) = &self.driver {
+            w.wake_by_ref();
+        }
+    }
+
+    /// The interface's current addresses.
+    pub fn addresses(&self) -> &[IpCidr] {
+        self.iface.ip_addrs()
+    }
+
+    /// Sockets the engine holds, of every kind (for leak checks).
+    pub fn socket_count(&self) -> usize {
+        self.sockets.iter().count()
+    }
+
+    /// Frames queued (received, to send).
+    pub fn queued(&self) -> (usize, usize) {
+        self.device.lens()
+    }
+
+    /// Moves each listener's established connections to its ready queue, or to the listener
+    /// of the other family on the same port (smoltcp listens on both families for an
+    /// unspecified address), or resets them if no listener wants them; reopens sockets whose
+    /// handshake failed; tops the listening sockets up to [`BACKLOG`].
+    fn route_connections(&mut self) {
+        let mut arrived: Vec<(SocketHandle, core::net::IpAddr, u16)> = Vec::new();
+        for entry in self.entries.values_mut() {
+            let Entry::Listener(l) = entry else { continue };
+            let endpoint = listen_endpoint(l);
+            let port = l.port;
+            l.pending.retain(|&h| {
+                let s = self.sockets.get_mut::<tcp::Socket>(h);
+                match s.state() {
+                    tcp::State::Listen | tcp::State::SynReceived => true,
+                    tcp::State::Closed | tcp::State::TimeWait => {
+                        // The handshake failed (a reset): listen again on the same buffers.
+                        s.abort();
+                        let _ = s.listen(endpoint);
+                        true
+                    }
+                    _ => {
+                        let local = s.local_endpoint().map(|e| e.addr.into());
+                        if let Some(addr) = local {
+                            arrived.push((h, addr, port));
+                        } else {
+                            s.abort();
+                            arrived.push((h, core::net::Ipv4Addr::UNSPECIFIED.into(), 0));
+                        }
+                        false
+                    }
+                }
+            });
+        }
+        for (h, local, port) in arrived {
+            let target = self.entries.values_mut().find_map(|e| match e {
+                Entry::Listener(l) if l.port == port && accepts(l, &local) => Some(l),
+                _ => None,
+            });
+            match target {
+                Some(l) => {
+                    l.ready.push_back(h);
+                    if let Some(w) = l.waker.take() {
+                        w.wake();
+                    }
+                }
+                None => {
+                    self.sockets.get_mut::<tcp::Socket>(h).abort();
+                    self.closing.push(h);
+                }
+            }
+        }
+        let handles: Vec<u64> = self.entries.keys().copied().collect();
+        for id in handles {
+            self.refill(id);
+        }
+    }
+
+    /// Tops listener `id`'s listening sockets up to [`BACKLOG`], within [`MAX_PENDING`].
+    pub(crate) fn refill(&mut self, id: u64) {
+        let Some(Entry::Listener(l)) = self.entries.get_mut(&id) else {
+            return;
+        };
+        let endpoint = listen_endpoint(l);
+        let listening = l
+            .pending
+            .iter()
+            .filter(|&&h| self.sockets.get::<tcp::Socket>(h).state() == tcp::State::Listen)
+            .count();
+        let room = MAX_PENDING.saturating_sub(l.pending.len());
+        for _ in 0..BACKLOG.saturating_sub(listening).min(room) {
+            let mut s = new_tcp_socket();
+            if s.listen(endpoint).is_err() {
+                return;
+            }
+            l.pending.push(self.sockets.add(s));
+        }
+    }
+
+    /// Removes the closed connections the application gave up.
+    fn forget_closed(&mut self) {
+        let sockets = &mut self.sockets;
+        self.closing.retain(|&h| {
+            let state = sockets.get::<tcp::Socket>(h).state();
+            let done = matches!(state, tcp::State::Closed | tcp::State::TimeWait);
+            if done {
+                sockets.remove(h);
+            }
+            !done
+        });
+    }
+
+    #[cfg(feature = "dhcp")]
+    fn poll_dhcp(&mut self) {
+        use smoltcp::socket::dhcpv4::{Event, Socket};
+        let Some(h) = self.dhcp else { return };
+        match self.sockets.get_mut::<Socket>(h).poll() {
+            None => {}
+            Some(Event::Configured(lease)) => {
+                let address = lease.address;
+                self.iface.update_ip_addrs(|addrs| {
+                    addrs.retain(|a| !matches!(a, IpCidr::Ipv4(_)));
+                    let _ = addrs.push(IpCidr::Ipv4(address));
+                });
+                let routes = self.iface.routes_mut();
+                routes.remove_default_ipv4_route();
+                if let Some(router) = lease.router {
+                    let _ = routes.add_default_ipv4_route(router);
+                }
+                for w in self.lease_waiters.drain(..) {
+                    w.wake();
+                }
+                match lease.router {
+                    Some(r) => log::info!("DHCP lease: {address}, gateway {r}"),
+                    None => log::info!("DHCP lease: {address}, no gateway"),
+                }
+            }
+            Some(Event::Deconfigured) => {
+                // smoltcp also reports this once at start, before any lease: say nothing then.
+                if self.has_ipv4() {
+                    log::warn!("DHCP lease lost; asking again");
+                }
+                self.iface
+                    .update_ip_addrs(|addrs| addrs.retain(|a| !matches!(a, IpCidr::Ipv4(_))));
+                self.iface.routes_mut().remove_default_ipv4_route();
+            }
+        }
+    }
+
+    /// Whether the stack has an IPv4 address yet (DHCP may still be asking).
+    pub fn has_ipv4(&self) -> bool {
+        self.iface.ipv4_addr().is_some()
+    }
+
+    /// Ready once the stack has an IPv4 address.
+    pub fn poll_lease(&mut self, cx: &mut core::task::Context<'_>) -> core::task::Poll<()> {
+        if self.has_ipv4() {
+            core::task::Poll::Ready(())
+        } else {
+            self.lease_waiters.push(cx.waker().clone());
+            core::task::Poll::Pending
+        }
+    }
+}
+
+/// A new TCP socket with Petrel's buffers and timeout.
+pub(crate) fn new_tcp_socket() -> tcp::Socket<'static> {
+    let mut s = tcp::Socket::new(
+        tcp::SocketBuffer::new(alloc::vec![0; TCP_BUFFER]),
+        tcp::SocketBuffer::new(alloc::vec![0; TCP_BUFFER]),
+    );
+    s.set_timeout(Some(TCP_TIMEOUT));
+    s
+}
+
+/// The smoltcp endpoint a listener's sockets listen on: the address if it is specific, any
+/// address otherwise (smoltcp cannot listen on "any IPv4 address" alone).
+pub(crate) fn listen_endpoint(l: &Listener) -> smoltcp::wire::IpListenEndpoint {
+    smoltcp::wire::IpListenEndpoint {
+        addr: (!l.addr.is_unspecified()).then(|| l.addr.into()),
+        port: l.port,
+    }
+}
+
+/// Whether listener `l` takes a connection to local address `local`.
+pub(crate) fn accepts(l: &Listener, local: &core::net::IpAddr) -> bool {
+    if l.addr.is_unspecified() {
+        Family::of(&l.addr) == Family::of(local)
+    } else {
+        l.addr == *local
+    }
+}

@@ -7,7 +7,7 @@ use core::fmt;
 use crate::help::{help, version};
 use crate::kind::{Kind, LogLevel, Value};
 use crate::split::split;
-use crate::text::{Ctx, distance, push_shown, put, render};
+use crate::text::{Ctx, distance, field, push_shown, put, render, word};
 use crate::values::{Arg, Values};
 use crate::{App, Spec};
 
@@ -49,17 +49,62 @@ impl fmt::Display for Exit {
 #[cfg(feature = "std")]
 impl std::error::Error for Exit {}
 
-/// The [`Exit::Error`] of template `t` (see [`render`]): `error: ` + message + `\n`. Every
-/// error of `parse` goes through here, so that each check costs a few instructions.
+/// The error templates (see [`render`]), separated by `\0`, in the order of the `E_*` codes.
+const ERRORS: &str = concat!(
+    "unknown argument '\x01'; did you mean '--\x02'?\x07\0",
+    "unknown argument '\x01'\x07\0",
+    "unexpected argument '\x01'; did you mean '--\x02'?\x07\0",
+    "unexpected argument '\x01': boot arguments are written --name=value\x07\0",
+    "missing value for '--\x02': \x08\0",
+    "invalid value '\x01' for '--\x02': \x08\0",
+    "'--\x02' is given more than once but takes one value\x07\0",
+    "missing required argument '--\x02': \x08\0",
+    "'\x01' must come before the other boot arguments\0",
+    "invalid value '\x01' for '--solo5': expected one of quiet, error, warn, info, debug, e.g. --solo5:info\0",
+    "'--\x02' takes no value\0",
+    "boot argument '--\x01' is declared twice\x06\0",
+    "boot argument '--\x01' has a reserved or invalid name\x06\0",
+    "invalid default '\x01' for '--\x02': expected \x03 (\x04)\x06\0",
+    "invalid default '\x01' for '--\x02': expected a space-separated list of \x03 (\x04)\x06\0",
+    "\x02",
+);
+const E_UNKNOWN: usize = 0;
+const E_UNEXPECTED: usize = 2;
+const E_MISSING_VALUE: usize = 4;
+const E_BAD_VALUE: usize = 5;
+const E_TWICE: usize = 6;
+const E_REQUIRED: usize = 7;
+const E_SOLO5_LATE: usize = 8;
+const E_SOLO5_BAD: usize = 9;
+const E_NO_VALUE: usize = 10;
+const E_DUPLICATE: usize = 11;
+const E_RESERVED: usize = 12;
+const E_BAD_DEFAULT: usize = 13;
+const E_SPLIT: usize = 15;
+
+/// The [`Exit::Error`] of template `code` (see [`ERRORS`] and [`render`]): `error: ` +
+/// message + `\n`. Every error of `parse` goes through here, so that each check costs a few
+/// instructions.
 #[cold]
 #[inline(never)]
-fn fail(t: &str, user: &str, name: &str, kind: Kind) -> Exit {
+fn fail(code: usize, user: &str, name: &str, kind: &Kind) -> Exit {
     let mut out = String::new();
     put(&mut out, "error: ");
-    render(&mut out, t, &Ctx { user, name, kind });
+    render(
+        &mut out,
+        field(ERRORS, 0, code),
+        &Ctx {
+            user,
+            name,
+            kind: *kind,
+        },
+    );
     put(&mut out, "\n");
     Exit::Error(out)
 }
+
+/// A name that is not the name of an argument, for [`fail`].
+const NO_KIND: &Kind = &Kind::String;
 
 /// The known name closest to `typed`, if close enough to be a likely typo.
 #[inline(never)]
@@ -67,8 +112,11 @@ fn suggest<'a>(typed: &str, specs: &'a [Spec]) -> Option<&'a str> {
     let len = typed.len();
     let cap = len.div_ceil(3).max(1);
     let mut best: Option<(usize, &str)> = None;
-    let names = specs.iter().map(|s| s.name).chain(["help", "version"]);
-    for name in names {
+    for i in 0..specs.len() + 2 {
+        let name = match specs.get(i) {
+            Some(s) => s.name,
+            None => word("help version", i - specs.len()),
+        };
         let mut d = distance(typed, name);
         if d > cap && len >= 3 && name.starts_with(typed) {
             d = cap;
@@ -83,15 +131,10 @@ fn suggest<'a>(typed: &str, specs: &'a [Spec]) -> Option<&'a str> {
 /// An unknown argument (`unexpected`: not even `--name`), with a suggestion if one is close.
 #[cold]
 #[inline(never)]
-fn unknown(unexpected: bool, token: &str, typed: &str, specs: &[Spec]) -> Exit {
+fn unknown(code: usize, token: &str, typed: &str, specs: &[Spec]) -> Exit {
     let near = suggest(typed, specs);
-    let t = match (near, unexpected) {
-        (Some(_), true) => "unexpected argument '\x01'; did you mean '--\x02'?\x07",
-        (Some(_), false) => "unknown argument '\x01'; did you mean '--\x02'?\x07",
-        (None, true) => "unexpected argument '\x01': boot arguments are written --name=value\x07",
-        (None, false) => "unknown argument '\x01'\x07",
-    };
-    fail(t, token, near.unwrap_or(""), Kind::String)
+    let code = code + usize::from(near.is_none());
+    fail(code, token, near.unwrap_or(""), NO_KIND)
 }
 
 /// `s` split at its first `=` (without `str::split_once`, which brings `memchr`).
@@ -104,6 +147,7 @@ fn split_eq(s: &str) -> (&str, Option<&str>) {
 }
 
 /// Parses `s` as a value of `kind` and appends it; false if it is not one.
+#[inline(never)]
 fn push_value(values: &mut Vec<Value>, kind: Kind, s: &str) -> bool {
     match kind.parse_value(s) {
         Some(v) => {
@@ -114,52 +158,46 @@ fn push_value(values: &mut Vec<Value>, kind: Kind, s: &str) -> bool {
     }
 }
 
-/// The values of a default: one value, or for a repeated argument a list written with the
-/// splitting rules (`"8.8.8.8 1.1.1.1"`); false if one is invalid.
-#[inline(never)]
-fn push_default(values: &mut Vec<Value>, kind: Kind, repeated: bool, default: &str) -> bool {
-    if !repeated {
-        return push_value(values, kind, default);
-    }
-    match split(default) {
-        Ok(items) => items.iter().all(|s| push_value(values, kind, s)),
-        Err(_) => false,
-    }
-}
-
 /// The declared arguments with their defaults, or the configuration error.
 #[inline(never)]
 fn declared(specs: &[Spec]) -> Result<Vec<Arg>, Exit> {
     let mut args = Vec::with_capacity(specs.len());
     for (i, spec) in specs.iter().enumerate() {
         let name = spec.name;
-        let t = if specs[..i].iter().any(|s| s.name == name) {
-            "boot argument '--\x01' is declared twice\x06"
+        let kind = spec.kind;
+        let code = if find(specs, name) != Some(i) {
+            E_DUPLICATE
         } else if matches!(name, "help" | "version" | "")
-            || name.bytes().any(|b| b == b'=')
+            || split_eq(name).1.is_some()
             || name.starts_with("solo5:")
         {
-            "boot argument '--\x01' has a reserved or invalid name\x06"
+            E_RESERVED
         } else {
-            ""
+            0
         };
-        if !t.is_empty() {
-            return Err(fail(t, name, "", Kind::String));
+        if code != 0 {
+            return Err(fail(code, name, "", NO_KIND));
         }
         let mut values = Vec::new();
-        if let Some(d) = spec.default
-            && !push_default(&mut values, spec.kind, spec.repeated, d)
-        {
-            let t = if spec.repeated {
-                "invalid default '\x01' for '--\x02': expected a space-separated list of \x03 (\x04)\x06"
+        if let Some(d) = spec.default {
+            // One value, or for a repeated argument a list written with the splitting rules.
+            let ok = if spec.repeated {
+                split(d).is_ok_and(|items| items.iter().all(|s| push_value(&mut values, kind, s)))
             } else {
-                "invalid default '\x01' for '--\x02': expected \x03 (\x04)\x06"
+                push_value(&mut values, kind, d)
             };
-            return Err(fail(t, d, name, spec.kind));
+            if !ok {
+                return Err(fail(
+                    E_BAD_DEFAULT + usize::from(spec.repeated),
+                    d,
+                    name,
+                    &kind,
+                ));
+            }
         }
         args.push(Arg {
             name,
-            kind: spec.kind,
+            kind,
             repeated: spec.repeated,
             always: spec.required || spec.default.is_some(),
             given: false,
@@ -167,6 +205,12 @@ fn declared(specs: &[Spec]) -> Result<Vec<Arg>, Exit> {
         });
     }
     Ok(args)
+}
+
+/// The index of the first spec named `name`.
+#[inline(never)]
+fn find(specs: &[Spec], name: &str) -> Option<usize> {
+    specs.iter().position(|s| s.name == name)
 }
 
 /// Parses `argv` (the arguments only, without a program name) against `specs`.
@@ -190,27 +234,15 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
     let mut args = declared(specs)?;
     let mut log_level = None;
     let mut leading = true;
-    let mut i = 0;
-    while i < argv.len() {
-        let token = argv[i].as_str();
-        i += 1;
+    let mut rest = argv.iter();
+    while let Some(token) = rest.next() {
+        let token = token.as_str();
         if let Some(level) = token.strip_prefix("--solo5:") {
             if !leading {
-                return Err(fail(
-                    "'\x01' must come before the other boot arguments",
-                    token,
-                    "",
-                    Kind::String,
-                ));
+                return Err(fail(E_SOLO5_LATE, token, "", NO_KIND));
             }
-            log_level = Some(LogLevel::parse(level).ok_or_else(|| {
-                fail(
-                    "invalid value '\x01' for '--solo5': expected one of quiet, error, warn, info, debug, e.g. --solo5:info",
-                    level,
-                    "",
-                    Kind::String,
-                )
-            })?);
+            log_level =
+                Some(LogLevel::parse(level).ok_or_else(|| fail(E_SOLO5_BAD, level, "", NO_KIND))?);
             continue;
         }
         leading = false;
@@ -218,60 +250,43 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
             Some(b) if !b.is_empty() => b,
             _ => {
                 let typed = token.strip_prefix('-').unwrap_or("");
-                return Err(unknown(true, token, typed, specs));
+                return Err(unknown(E_UNEXPECTED, token, typed, specs));
             }
         };
         let (name, inline) = split_eq(body);
         if matches!(name, "help" | "version") {
-            return Err(fail("'--\x02' takes no value", "", name, Kind::String));
+            return Err(fail(E_NO_VALUE, "", name, NO_KIND));
         }
-        let Some(idx) = specs.iter().position(|s| s.name == name) else {
-            let shown = split_eq(token).0;
-            return Err(unknown(false, shown, name, specs));
+        let Some(arg) = args.iter_mut().find(|a| a.name == name) else {
+            return Err(unknown(E_UNKNOWN, split_eq(token).0, name, specs));
         };
-        let kind = specs[idx].kind;
+        let kind = arg.kind;
         let raw = match inline {
             Some(v) => v,
             None if kind == Kind::Bool => "true",
-            None => match argv.get(i) {
+            None => match rest.as_slice().first() {
                 Some(next) if !next.starts_with("--") => {
-                    i += 1;
+                    rest.next();
                     next.as_str()
                 }
-                _ => return Err(fail("missing value for '--\x02': \x08", "", name, kind)),
+                _ => return Err(fail(E_MISSING_VALUE, "", name, &kind)),
             },
         };
-        let arg = &mut args[idx];
         if !arg.given {
             // Given: the default's values go.
             arg.values.clear();
         }
         if !push_value(&mut arg.values, kind, raw) {
-            return Err(fail(
-                "invalid value '\x01' for '--\x02': \x08",
-                raw,
-                name,
-                kind,
-            ));
+            return Err(fail(E_BAD_VALUE, raw, name, &kind));
         }
         if arg.given && !arg.repeated {
-            return Err(fail(
-                "'--\x02' is given more than once but takes one value\x07",
-                "",
-                name,
-                kind,
-            ));
+            return Err(fail(E_TWICE, "", name, &kind));
         }
         arg.given = true;
     }
     for (arg, spec) in args.iter().zip(specs) {
         if !arg.given && spec.required && spec.default.is_none() {
-            return Err(fail(
-                "missing required argument '--\x02': \x08",
-                "",
-                arg.name,
-                arg.kind,
-            ));
+            return Err(fail(E_REQUIRED, "", arg.name, &arg.kind));
         }
     }
     Ok(Values { args, log_level })
@@ -282,7 +297,7 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
 pub fn parse_cmdline(app: &App, specs: &[Spec], cmdline: &str) -> Result<Values, Exit> {
     match split(cmdline) {
         Ok(argv) => parse(app, specs, &argv),
-        Err(e) => Err(fail("\x02", "", &e.message(), Kind::String)),
+        Err(e) => Err(fail(E_SPLIT, "", &e.message(), NO_KIND)),
     }
 }
 

@@ -6,7 +6,7 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 use core::str::FromStr;
 use core::time::Duration;
 
-use crate::text::{push_u64, put};
+use crate::text::{field, push_u64, put, word};
 
 /// The type of a boot argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,6 +76,17 @@ const U64: Kind = Kind::Uint {
     max: u64::MAX,
 };
 
+/// [`Kind::NAMES`] as one string (no table of pointers in the image).
+const NAMES: &str = "string bool i8 i16 i32 i64 int u8 u16 u32 u64 uint duration ipv4 ipv6 ipv4-prefix ipv6-prefix mac";
+
+/// Description and example of each kind but the integers, by [`Kind::index`], `|`-separated.
+const TEXTS: &str = "any text|text|true or false|true|||||\
+    a number and a unit among ns, us, ms, s, m, h, d, such as 5s or 1m30s|250ms|\
+    an IPv4 address|10.0.0.1|an IPv6 address|fd00::1|\
+    an IPv4 address and a prefix length from 0 to 32|10.0.0.2/24|\
+    an IPv6 address and a prefix length from 0 to 128|fd00::2/64|\
+    six hexadecimal bytes separated by ':'|02:00:00:00:00:01";
+
 impl Kind {
     /// Every type name [`Kind::parse_name`] accepts.
     pub const NAMES: &'static [&'static str] = &[
@@ -126,43 +137,34 @@ impl Kind {
     /// The type name, as accepted by [`Kind::parse_name`]. An integer whose range is not the
     /// one of a Rust integer type is named `int` or `uint` (its range is not in the name).
     pub const fn name(&self) -> &'static str {
-        match *self {
-            Kind::String => "string",
-            Kind::Bool => "bool",
+        let n = match *self {
             Kind::Int { min, max } => {
-                const N: [&str; 5] = ["i8", "i16", "i32", "i64", "int"];
+                // i8 i16 i32 i64, else int.
                 let mut i = 0;
-                while i < 4 {
-                    let bits = 8 << i;
-                    if min == i64::MIN >> (64 - bits) && max == i64::MAX >> (64 - bits) {
-                        break;
-                    }
+                while i < 4
+                    && !(min == i64::MIN >> (64 - (8 << i)) && max == i64::MAX >> (64 - (8 << i)))
+                {
                     i += 1;
                 }
-                N[i]
+                2 + i
             }
             Kind::Uint { min, max } => {
-                const N: [&str; 5] = ["u8", "u16", "u32", "u64", "uint"];
                 let mut i = 0;
-                while i < 4 {
-                    if min == 0 && max == u64::MAX >> (64 - (8 << i)) {
-                        break;
-                    }
+                while i < 4 && !(min == 0 && max == u64::MAX >> (64 - (8 << i))) {
                     i += 1;
                 }
-                N[i]
+                7 + i
             }
-            Kind::Duration => "duration",
-            Kind::Ipv4 => "ipv4",
-            Kind::Ipv6 => "ipv6",
-            Kind::Ipv4Prefix => "ipv4-prefix",
-            Kind::Ipv6Prefix => "ipv6-prefix",
-            Kind::Mac => "mac",
-        }
+            _ => {
+                let i = self.index();
+                if i < 2 { i } else { i + 8 }
+            }
+        };
+        field(NAMES, b' ', n)
     }
 
     /// The variant's index, in declaration order (`String` 0 ... `Mac` 9).
-    pub(crate) fn index(&self) -> usize {
+    pub(crate) const fn index(&self) -> usize {
         match self {
             Kind::String => 0,
             Kind::Bool => 1,
@@ -177,59 +179,33 @@ impl Kind {
         }
     }
 
-    /// The integer range, as (is it signed, min, max) with both bounds as `i128`.
-    fn range(&self) -> Option<(i128, i128)> {
+    /// The integer range, with both bounds as `i128`.
+    pub(crate) fn range(&self) -> Option<(i128, i128)> {
         match *self {
-            Kind::Int { min, max } => Some((i128::from(min), i128::from(max))),
-            Kind::Uint { min, max } => Some((i128::from(min), i128::from(max))),
+            Kind::Int { min, max } => Some((min as i128, max as i128)),
+            Kind::Uint { min, max } => Some((min as i128, max as i128)),
             _ => None,
         }
     }
 
-    /// The description and the example of a non-integer kind.
-    fn text(&self) -> (&'static str, &'static str) {
-        match self {
-            Kind::String => ("any text", "text"),
-            Kind::Bool => ("true or false", "true"),
-            Kind::Duration => (
-                "a number and a unit among ns, us, ms, s, m, h, d, such as 5s or 1m30s",
-                "250ms",
-            ),
-            Kind::Ipv4 => ("an IPv4 address", "10.0.0.1"),
-            Kind::Ipv6 => ("an IPv6 address", "fd00::1"),
-            Kind::Ipv4Prefix => (
-                "an IPv4 address and a prefix length from 0 to 32",
-                "10.0.0.2/24",
-            ),
-            Kind::Ipv6Prefix => (
-                "an IPv6 address and a prefix length from 0 to 128",
-                "fd00::2/64",
-            ),
-            _ => (
-                "six hexadecimal bytes separated by ':'",
-                "02:00:00:00:00:01",
-            ),
-        }
-    }
-
     /// Appends [`Kind::example`].
+    #[inline(never)]
     pub(crate) fn example_into(&self, out: &mut String) {
         match self.range() {
             Some((min, max)) => push_i128(out, 42.clamp(min, max.max(min))),
-            None => put(out, self.text().1),
+            None => put(out, field(TEXTS, b'|', 2 * self.index() + 1)),
         }
     }
 
     /// Appends [`Kind::describe`].
+    #[inline(never)]
     pub(crate) fn describe_into(&self, out: &mut String) {
         match self.range() {
             Some((min, max)) => {
-                put(out, "an integer from ");
-                push_i128(out, min);
-                put(out, " to ");
-                push_i128(out, max);
+                put(out, "an integer ");
+                push_range(out, min, max);
             }
-            None => put(out, self.text().0),
+            None => put(out, field(TEXTS, b'|', 2 * self.index())),
         }
     }
 
@@ -251,6 +227,21 @@ impl Kind {
     #[inline(never)]
     pub fn parse_value(&self, s: &str) -> Option<Value> {
         let b = s.as_bytes();
+        if let Some((min, max)) = self.range() {
+            let (neg, digits) = match b.split_first() {
+                Some((b'-', rest)) if matches!(self, Kind::Int { .. }) => (true, rest),
+                _ => (false, b),
+            };
+            let v = number(digits)? as i128;
+            let v = if neg { -v } else { v };
+            if v < min || v > max {
+                return None;
+            }
+            return Some(match self {
+                Kind::Int { .. } => Value::Int(v as i64),
+                _ => Value::Uint(v as u64),
+            });
+        }
         Some(match *self {
             Kind::String => Value::String(String::from(s)),
             Kind::Bool => Value::Bool(match s {
@@ -258,33 +249,33 @@ impl Kind {
                 "false" => false,
                 _ => return None,
             }),
-            Kind::Int { min, max } => {
-                let (neg, digits) = match b.split_first() {
-                    Some((b'-', rest)) => (true, rest),
-                    _ => (false, b),
-                };
-                let v = i128::from(number(digits)?);
-                let v = if neg { -v } else { v };
-                if v < i128::from(min) || v > i128::from(max) {
-                    return None;
-                }
-                Value::Int(v as i64)
-            }
-            Kind::Uint { min, max } => {
-                let v = number(b)?;
-                if v < min || v > max {
-                    return None;
-                }
-                Value::Uint(v)
-            }
             Kind::Duration => Value::Duration(parse_duration(b)?),
-            Kind::Ipv4 => Value::Ipv4(whole(b, ipv4)?),
-            Kind::Ipv6 => Value::Ipv6(whole(b, ipv6)?),
-            Kind::Ipv4Prefix => Value::Ipv4Prefix(parse_ipv4_prefix(b)?),
-            Kind::Ipv6Prefix => Value::Ipv6Prefix(parse_ipv6_prefix(b)?),
             Kind::Mac => Value::Mac(parse_mac(b)?),
+            _ => {
+                // Addresses and prefixes: Ipv4 5, Ipv6 6, Ipv4Prefix 7, Ipv6Prefix 8.
+                let i = self.index();
+                let v6 = i % 2 == 0;
+                let (a, len) = parse_addr(b, v6, i > 6)?;
+                let v4 = Ipv4Addr::from(a as u32);
+                let v6 = Ipv6Addr::from(a);
+                match i {
+                    5 => Value::Ipv4(v4),
+                    6 => Value::Ipv6(v6),
+                    7 => Value::Ipv4Prefix(Ipv4Prefix { addr: v4, len }),
+                    _ => Value::Ipv6Prefix(Ipv6Prefix { addr: v6, len }),
+                }
+            }
         })
     }
+}
+
+/// Appends `from MIN to MAX`.
+#[inline(never)]
+pub(crate) fn push_range(out: &mut String, min: i128, max: i128) {
+    put(out, "from ");
+    push_i128(out, min);
+    put(out, " to ");
+    push_i128(out, max);
 }
 
 fn push_i128(out: &mut String, n: i128) {
@@ -321,6 +312,7 @@ pub enum Value {
 }
 
 /// A decimal number of one or more digits, without sign.
+#[inline(never)]
 fn number(s: &[u8]) -> Option<u64> {
     if s.is_empty() {
         return None;
@@ -335,16 +327,27 @@ fn number(s: &[u8]) -> Option<u64> {
     Some(v)
 }
 
+/// Duration units, and their length in nanoseconds.
+const UNITS: &str = "ns us µs ms s m h d";
+const NANOS: [u64; 8] = [
+    1,
+    1_000,
+    1_000,
+    1_000_000,
+    1_000_000_000,
+    60_000_000_000,
+    3_600_000_000_000,
+    86_400_000_000_000,
+];
+
 #[inline(never)]
 fn parse_duration(s: &[u8]) -> Option<Duration> {
     if s == b"0" {
         return Some(Duration::ZERO);
     }
-    if s.is_empty() {
-        return None;
-    }
-    let mut rest = s;
     let mut total: u64 = 0;
+    let mut rest = s;
+    let mut any = false;
     while !rest.is_empty() {
         let d = rest.iter().take_while(|b| b.is_ascii_digit()).count();
         let (num, after) = rest.split_at(d);
@@ -352,19 +355,11 @@ fn parse_duration(s: &[u8]) -> Option<Duration> {
         let (unit, after) = after.split_at(u);
         rest = after;
         let n = number(num)?;
-        let nanos: u64 = match unit {
-            b"ns" => 1,
-            b"us" | b"\xc2\xb5s" => 1_000,
-            b"ms" => 1_000_000,
-            b"s" => 1_000_000_000,
-            b"m" => 60_000_000_000,
-            b"h" => 3_600_000_000_000,
-            b"d" => 86_400_000_000_000,
-            _ => return None,
-        };
-        total = total.checked_add(n.checked_mul(nanos)?)?;
+        let i = (0..NANOS.len()).find(|&i| word(UNITS, i).as_bytes() == unit)?;
+        total = total.checked_add(n.checked_mul(NANOS[i])?)?;
+        any = true;
     }
-    Some(Duration::from_nanos(total))
+    any.then(|| Duration::from_nanos(total))
 }
 
 /// A cursor over the bytes of an address, with the rules of `core::net`'s parser (which it
@@ -384,6 +379,7 @@ impl Cursor<'_> {
 
     /// A number in `radix` of 1 to `max_digits` digits, at most `max`; without a leading zero
     /// unless `zero_ok`.
+    #[inline(never)]
     fn number(&mut self, radix: u32, max_digits: usize, max: u32, zero_ok: bool) -> Option<u32> {
         let start = self.at;
         let mut v = 0u32;
@@ -397,73 +393,65 @@ impl Cursor<'_> {
             n += 1;
             self.at += 1;
             if n > max_digits || v > max {
-                self.at = start;
-                return None;
+                break;
             }
         }
-        if n == 0 || (!zero_ok && n > 1 && self.s[start] == b'0') {
+        if n == 0 || n > max_digits || v > max || (!zero_ok && n > 1 && self.s[start] == b'0') {
             self.at = start;
             return None;
         }
         Some(v)
     }
 
-    /// `sep` unless `i` is 0, then `read`; nothing consumed on failure.
-    fn sep<T>(
-        &mut self,
-        sep: u8,
-        i: usize,
-        read: impl FnOnce(&mut Self) -> Option<T>,
-    ) -> Option<T> {
+    /// Four decimal numbers separated by `.`.
+    #[inline(never)]
+    fn ipv4(&mut self) -> Option<u32> {
         let start = self.at;
-        let r = if i == 0 || self.eat(sep) {
-            read(self)
-        } else {
-            None
-        };
-        if r.is_none() {
-            self.at = start;
-        }
-        r
-    }
-
-    fn ipv4(&mut self) -> Option<Ipv4Addr> {
-        let start = self.at;
-        let mut o = [0u8; 4];
-        for (i, o) in o.iter_mut().enumerate() {
-            match self.sep(b'.', i, |p| p.number(10, 3, 255, false)) {
-                Some(v) => *o = v as u8,
+        let mut v = 0u32;
+        for i in 0..4 {
+            match (i == 0 || self.eat(b'.'))
+                .then(|| self.number(10, 3, 255, false))
+                .flatten()
+            {
+                Some(o) => v = v << 8 | o,
                 None => {
                     self.at = start;
                     return None;
                 }
             }
         }
-        Some(Ipv4Addr::from(o))
+        Some(v)
     }
 
     /// Groups separated by `:`, the last two possibly an IPv4 address: (count, ended with
     /// IPv4).
+    #[inline(never)]
     fn groups(&mut self, groups: &mut [u16]) -> (usize, bool) {
         let limit = groups.len();
         for i in 0..limit {
+            let start = self.at;
+            if i > 0 && !self.eat(b':') {
+                return (i, false);
+            }
             if i + 1 < limit
-                && let Some(v4) = self.sep(b':', i, Cursor::ipv4)
+                && let Some(v4) = self.ipv4()
             {
-                let v = u32::from(v4);
-                groups[i] = (v >> 16) as u16;
-                groups[i + 1] = v as u16;
+                groups[i] = (v4 >> 16) as u16;
+                groups[i + 1] = v4 as u16;
                 return (i + 2, true);
             }
-            match self.sep(b':', i, |p| p.number(16, 4, 0xffff, true)) {
+            match self.number(16, 4, 0xffff, true) {
                 Some(g) => groups[i] = g as u16,
-                None => return (i, false),
+                None => {
+                    self.at = start;
+                    return (i, false);
+                }
             }
         }
         (limit, false)
     }
 
-    fn ipv6(&mut self) -> Option<Ipv6Addr> {
+    fn ipv6(&mut self) -> Option<u128> {
         let mut head = [0u16; 8];
         let (n, v4) = self.groups(&mut head);
         if n < 8 {
@@ -475,43 +463,43 @@ impl Cursor<'_> {
             let (t, _) = self.groups(&mut tail[..7 - n]);
             head[8 - t..].copy_from_slice(&tail[..t]);
         }
-        Some(Ipv6Addr::from(head))
+        Some(head.iter().fold(0, |a, &g| a << 16 | u128::from(g)))
     }
 }
 
-/// Parses all of `s` with `read`.
-fn whole<T>(s: &[u8], read: fn(&mut Cursor) -> Option<T>) -> Option<T> {
-    let mut c = Cursor { s, at: 0 };
-    let v = read(&mut c)?;
-    (c.at == s.len()).then_some(v)
-}
-
-fn ipv4(c: &mut Cursor) -> Option<Ipv4Addr> {
-    c.ipv4()
-}
-
-fn ipv6(c: &mut Cursor) -> Option<Ipv6Addr> {
-    c.ipv6()
-}
-
-/// `ADDRESS/LEN`, LEN from 0 to `max` in at most 3 digits.
+/// An IPv4 (or with `v6`, IPv6) address, followed with `prefix` by `/LEN`, LEN from 0 to 32
+/// (128) in at most 3 digits: the address (as a `u128`) and LEN.
 #[inline(never)]
-fn prefix<T>(s: &[u8], read: fn(&mut Cursor) -> Option<T>, max: u64) -> Option<(T, u8)> {
-    let slash = s.iter().position(|&b| b == b'/')?;
-    let (a, l) = s.split_at(slash);
-    let l = &l[1..];
-    let len = number(l).filter(|&v| l.len() <= 3 && v <= max)?;
-    Some((whole(a, read)?, len as u8))
+fn parse_addr(s: &[u8], v6: bool, prefix: bool) -> Option<(u128, u8)> {
+    let mut end = s.len();
+    let mut len = 0;
+    if prefix {
+        end = s.iter().position(|&b| b == b'/')?;
+        let l = s.get(end + 1..)?;
+        len = number(l).filter(|&v| l.len() <= 3 && v <= if v6 { 128 } else { 32 })? as u8;
+    }
+    let mut c = Cursor {
+        s: s.get(..end)?,
+        at: 0,
+    };
+    let a = if v6 { c.ipv6()? } else { u128::from(c.ipv4()?) };
+    (c.at == end).then_some((a, len))
 }
 
 fn parse_ipv4_prefix(s: &[u8]) -> Option<Ipv4Prefix> {
-    let (addr, len) = prefix(s, ipv4, 32)?;
-    Some(Ipv4Prefix { addr, len })
+    let (a, len) = parse_addr(s, false, true)?;
+    Some(Ipv4Prefix {
+        addr: Ipv4Addr::from(a as u32),
+        len,
+    })
 }
 
 fn parse_ipv6_prefix(s: &[u8]) -> Option<Ipv6Prefix> {
-    let (addr, len) = prefix(s, ipv6, 128)?;
-    Some(Ipv6Prefix { addr, len })
+    let (a, len) = parse_addr(s, true, true)?;
+    Some(Ipv6Prefix {
+        addr: Ipv6Addr::from(a),
+        len,
+    })
 }
 
 #[inline(never)]

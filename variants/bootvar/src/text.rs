@@ -12,7 +12,7 @@ pub(crate) fn put(out: &mut String, s: &str) {
 }
 
 /// Appends one ASCII byte.
-fn put_byte(out: &mut String, b: u8) {
+pub(crate) fn put_byte(out: &mut String, b: u8) {
     // SAFETY: callers pass ASCII bytes or whole UTF-8 sequences, byte by byte, in order.
     unsafe { out.as_mut_vec() }.push(b);
 }
@@ -41,9 +41,10 @@ pub(crate) fn word(table: &'static str, n: usize) -> &'static str {
     field(table, b' ', n)
 }
 
-/// Field `n` (from 0) of `table`, fields separated by the ASCII byte `sep`.
+/// Field `n` (from 0) of `table`, fields separated by the ASCII byte `sep`; empty if there
+/// are fewer fields.
 #[inline(never)]
-pub(crate) fn field(table: &'static str, sep: u8, n: usize) -> &'static str {
+pub(crate) const fn field(table: &'static str, sep: u8, n: usize) -> &'static str {
     let b = table.as_bytes();
     let mut i = 0;
     let mut start = 0;
@@ -51,9 +52,14 @@ pub(crate) fn field(table: &'static str, sep: u8, n: usize) -> &'static str {
     while i <= b.len() {
         if i == b.len() || b[i] == sep {
             if k == n {
-                // SAFETY: `start..i` lies between separators (ASCII) or the ends: char
-                // boundaries of a `str`.
-                return unsafe { table.get_unchecked(start..i) };
+                // SAFETY: `start..i` lies within `table`, between separators (ASCII) or its
+                // ends: it is on char boundaries.
+                return unsafe {
+                    core::str::from_utf8_unchecked(core::slice::from_raw_parts(
+                        b.as_ptr().add(start),
+                        i - start,
+                    ))
+                };
             }
             k += 1;
             start = i + 1;

@@ -2,8 +2,8 @@
 
 use alloc::string::String;
 
-use crate::kind::Kind;
-use crate::text::{Ctx, put, render};
+use crate::kind::{Kind, push_range};
+use crate::text::{find_field, put, put_byte};
 use crate::{App, Spec};
 
 /// The section of arguments whose [`Spec::section`] is empty.
@@ -25,21 +25,23 @@ pub const SECTION_ORDER: &[&str] = &[
     "DISK OPTIONS",
 ];
 
+/// [`SECTION_ORDER`] as one string (no table of pointers in the image), `|`-separated.
+const ORDER: &str = "APPLICATION OPTIONS|OPTIONS|HTTP|SSH|TLS|HAPPY EYEBALLS|DNS|NETWORK OPTIONS|\
+                     LOG AND MONITORING OPTIONS|DISK OPTIONS";
+
 /// The `--version` line: `NAME VERSION\n`.
 pub fn version(app: &App) -> String {
     let mut out = String::new();
-    render(&mut out, "\x02 ", &ctx(app.name));
-    put(&mut out, app.version);
-    put(&mut out, "\n");
+    push_version(&mut out, app);
     out
 }
 
-fn ctx(name: &str) -> Ctx<'_> {
-    Ctx {
-        user: "",
-        name,
-        kind: Kind::String,
-    }
+#[inline(never)]
+fn push_version(out: &mut String, app: &App) {
+    put(out, app.name);
+    put(out, " ");
+    put(out, app.version);
+    put(out, "\n");
 }
 
 fn section_of(spec: &Spec) -> &'static str {
@@ -50,19 +52,29 @@ fn section_of(spec: &Spec) -> &'static str {
     }
 }
 
+/// Where the section of `specs[i]` comes in `--help`: its place in [`ORDER`], else after them
+/// in order of first appearance.
+fn rank(specs: &[Spec], i: usize) -> usize {
+    let s = section_of(&specs[i]);
+    let k = find_field(ORDER, b'|', s.as_bytes());
+    if k < SECTION_ORDER.len() {
+        return k;
+    }
+    k + specs.iter().position(|o| section_of(o) == s).unwrap_or(0)
+}
+
 #[inline(never)]
 fn push_arg(out: &mut String, spec: &Spec) {
     let kind = spec.kind;
-    render(out, "    --\x02", &ctx(spec.name));
+    put(out, "    --");
+    put(out, spec.name);
     if kind == Kind::Bool {
         put(out, "[=true|false]");
     } else {
         put(out, "=");
-        let start = out.len();
-        put(out, kind.name());
-        // SAFETY: ASCII upper-casing keeps UTF-8 valid.
-        let v = unsafe { out.as_mut_vec() };
-        v[start..].make_ascii_uppercase();
+        for b in kind.name().bytes() {
+            put_byte(out, b.to_ascii_uppercase());
+        }
     }
     let mut sep = "  (";
     let mut note = |out: &mut String, s: &str| {
@@ -70,11 +82,11 @@ fn push_arg(out: &mut String, spec: &Spec) {
         put(out, s);
         sep = ", ";
     };
-    if matches!(kind.name(), "int" | "uint") {
-        // "an integer from MIN to MAX" without "an integer ".
-        let mut d = String::new();
-        kind.describe_into(&mut d);
-        note(out, d.strip_prefix("an integer ").unwrap_or(""));
+    if let Some((min, max)) = kind.range()
+        && matches!(kind.name(), "int" | "uint")
+    {
+        note(out, "");
+        push_range(out, min, max);
     }
     if spec.repeated {
         note(out, "repeatable");
@@ -90,7 +102,8 @@ fn push_arg(out: &mut String, spec: &Spec) {
         put(out, ")");
     }
     if !spec.doc.is_empty() {
-        render(out, "\n        \x02", &ctx(spec.doc));
+        put(out, "\n        ");
+        put(out, spec.doc);
     }
     put(out, "\n");
 }
@@ -100,32 +113,40 @@ fn push_arg(out: &mut String, spec: &Spec) {
 /// paragraph, printed as is on one indented line), then
 /// the common options and the exit statuses.
 pub fn help(app: &App, specs: &[Spec]) -> String {
-    let mut out = version(app);
-    render(
+    let mut out = String::new();
+    push_version(&mut out, app);
+    put(&mut out, "\nUSAGE\n    ");
+    put(&mut out, app.name);
+    put(
         &mut out,
-        "\nUSAGE\n    \x02 [--solo5:LEVEL]... [--NAME=VALUE]...\n\n    \
+        " [--solo5:LEVEL]... [--NAME=VALUE]...\n\n    \
          On hvt, spt, virtio and xen the arguments arrive as one line, split at\n    \
          spaces: escape a space, '\"' or '\\' with '\\', or put the value in double\n    \
          quotes: --name=\"two words\". `petrel run` does this for you.\n",
-        &ctx(app.name),
     );
-    // Known sections in their order, then the others in order of first appearance (no
-    // `Vec`: each is printed at its first spec).
-    let known = SECTION_ORDER.iter().copied();
-    let others = specs.iter().enumerate().filter_map(|(i, spec)| {
-        let s = section_of(spec);
-        let first = !specs[..i].iter().any(|o| section_of(o) == s);
-        (first && !SECTION_ORDER.contains(&s)).then_some(s)
-    });
-    for s in known.chain(others) {
+    // Sections by rank: each time, the smallest rank not printed yet.
+    let mut next = 0;
+    loop {
+        let Some(r) = (0..specs.len())
+            .map(|i| rank(specs, i))
+            .filter(|&r| r >= next)
+            .min()
+        else {
+            break;
+        };
         let mut title = true;
-        for spec in specs.iter().filter(|spec| section_of(spec) == s) {
-            if title {
-                render(&mut out, "\n\x02\n", &ctx(s));
-                title = false;
+        for (i, spec) in specs.iter().enumerate() {
+            if rank(specs, i) == r {
+                if title {
+                    put(&mut out, "\n");
+                    put(&mut out, section_of(spec));
+                    put(&mut out, "\n");
+                    title = false;
+                }
+                push_arg(&mut out, spec);
             }
-            push_arg(&mut out, spec);
         }
+        next = r + 1;
     }
     put(
         &mut out,

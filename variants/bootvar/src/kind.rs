@@ -6,7 +6,7 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 use core::str::FromStr;
 use core::time::Duration;
 
-use crate::text::{field, push_u64, put, word};
+use crate::text::{field, find_field, push_u64, put, word};
 
 /// The type of a boot argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -355,8 +355,8 @@ fn parse_duration(s: &[u8]) -> Option<Duration> {
         let (unit, after) = after.split_at(u);
         rest = after;
         let n = number(num)?;
-        let i = (0..NANOS.len()).find(|&i| word(UNITS, i).as_bytes() == unit)?;
-        total = total.checked_add(n.checked_mul(NANOS[i])?)?;
+        let unit = NANOS.get(find_field(UNITS, b' ', unit))?;
+        total = total.checked_add(n.checked_mul(*unit)?)?;
         any = true;
     }
     any.then(|| Duration::from_nanos(total))
@@ -646,6 +646,9 @@ impl FromStr for MacAddr {
     }
 }
 
+/// The names of the log levels, in order.
+const LEVELS: &str = "quiet error warn info debug";
+
 /// The log level set by a leading `--solo5:LEVEL` argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum LogLevel {
@@ -664,23 +667,17 @@ pub enum LogLevel {
 impl LogLevel {
     /// Parses `quiet`, `error`, `warn`, `info` or `debug`.
     pub fn parse(s: &str) -> Option<LogLevel> {
-        Some(match s {
-            "quiet" => LogLevel::Quiet,
-            "error" => LogLevel::Error,
-            "warn" => LogLevel::Warn,
-            "info" => LogLevel::Info,
-            "debug" => LogLevel::Debug,
-            _ => return None,
-        })
+        const ALL: [LogLevel; 5] = [
+            LogLevel::Quiet,
+            LogLevel::Error,
+            LogLevel::Warn,
+            LogLevel::Info,
+            LogLevel::Debug,
+        ];
+        ALL.get(find_field(LEVELS, b' ', s.as_bytes())).copied()
     }
     /// The name, as written after `--solo5:`.
     pub fn name(&self) -> &'static str {
-        match self {
-            LogLevel::Quiet => "quiet",
-            LogLevel::Error => "error",
-            LogLevel::Warn => "warn",
-            LogLevel::Info => "info",
-            LogLevel::Debug => "debug",
-        }
+        word(LEVELS, *self as usize)
     }
 }

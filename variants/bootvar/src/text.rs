@@ -69,6 +69,25 @@ pub(crate) const fn field(table: &'static str, sep: u8, n: usize) -> &'static st
     ""
 }
 
+/// The index of the first field of `table` (separated by `sep`) equal to `s`, or the number
+/// of fields if none is.
+#[inline(never)]
+pub(crate) fn find_field(table: &str, sep: u8, s: &[u8]) -> usize {
+    let mut k = 0;
+    let mut start = 0;
+    let b = table.as_bytes();
+    for i in 0..=b.len() {
+        if i == b.len() || b[i] == sep {
+            if b.get(start..i) == Some(s) {
+                return k;
+            }
+            k += 1;
+            start = i + 1;
+        }
+    }
+    k
+}
+
 /// Longest user text echoed in an error message, in characters.
 const SHOWN_MAX: usize = 64;
 

@@ -158,55 +158,6 @@ fn push_value(values: &mut Vec<Value>, kind: Kind, s: &str) -> bool {
     }
 }
 
-/// The declared arguments with their defaults, or the configuration error.
-#[inline(never)]
-fn declared(specs: &[Spec]) -> Result<Vec<Arg>, Exit> {
-    let mut args = Vec::with_capacity(specs.len());
-    for (i, spec) in specs.iter().enumerate() {
-        let name = spec.name;
-        let kind = spec.kind;
-        let code = if find(specs, name) != Some(i) {
-            E_DUPLICATE
-        } else if matches!(name, "help" | "version" | "")
-            || split_eq(name).1.is_some()
-            || name.starts_with("solo5:")
-        {
-            E_RESERVED
-        } else {
-            0
-        };
-        if code != 0 {
-            return Err(fail(code, name, "", NO_KIND));
-        }
-        let mut values = Vec::new();
-        if let Some(d) = spec.default {
-            // One value, or for a repeated argument a list written with the splitting rules.
-            let ok = if spec.repeated {
-                split(d).is_ok_and(|items| items.iter().all(|s| push_value(&mut values, kind, s)))
-            } else {
-                push_value(&mut values, kind, d)
-            };
-            if !ok {
-                return Err(fail(
-                    E_BAD_DEFAULT + usize::from(spec.repeated),
-                    d,
-                    name,
-                    &kind,
-                ));
-            }
-        }
-        args.push(Arg {
-            name,
-            kind,
-            repeated: spec.repeated,
-            always: spec.required || spec.default.is_some(),
-            given: false,
-            values,
-        });
-    }
-    Ok(args)
-}
-
 /// The index of the first spec named `name`.
 #[inline(never)]
 fn find(specs: &[Spec], name: &str) -> Option<usize> {
@@ -231,18 +182,31 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
     if argv.iter().any(|a| a == "--version") {
         return Err(Exit::Version(version(app)));
     }
-    let mut args = declared(specs)?;
+    let mut args: Vec<Arg> = specs
+        .iter()
+        .map(|s| Arg {
+            name: s.name,
+            kind: s.kind,
+            repeated: s.repeated,
+            always: s.required || s.default.is_some(),
+            given: false,
+            values: Vec::new(),
+        })
+        .collect();
     let mut log_level = None;
     let mut leading = true;
-    let mut rest = argv.iter();
-    while let Some(token) = rest.next() {
+    let mut i = 0;
+    while let Some(token) = argv.get(i) {
         let token = token.as_str();
+        i += 1;
         if let Some(level) = token.strip_prefix("--solo5:") {
             if !leading {
                 return Err(fail(E_SOLO5_LATE, token, "", NO_KIND));
             }
-            log_level =
-                Some(LogLevel::parse(level).ok_or_else(|| fail(E_SOLO5_BAD, level, "", NO_KIND))?);
+            log_level = LogLevel::parse(level);
+            if log_level.is_none() {
+                return Err(fail(E_SOLO5_BAD, level, "", NO_KIND));
+            }
             continue;
         }
         leading = false;
@@ -257,36 +221,69 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
         if matches!(name, "help" | "version") {
             return Err(fail(E_NO_VALUE, "", name, NO_KIND));
         }
-        let Some(arg) = args.iter_mut().find(|a| a.name == name) else {
+        let Some(arg) = find(specs, name).and_then(|i| args.get_mut(i)) else {
             return Err(unknown(E_UNKNOWN, split_eq(token).0, name, specs));
         };
-        let kind = arg.kind;
+        let kind = &arg.kind;
         let raw = match inline {
             Some(v) => v,
-            None if kind == Kind::Bool => "true",
-            None => match rest.as_slice().first() {
+            None if *kind == Kind::Bool => "true",
+            None => match argv.get(i) {
                 Some(next) if !next.starts_with("--") => {
-                    rest.next();
+                    i += 1;
                     next.as_str()
                 }
-                _ => return Err(fail(E_MISSING_VALUE, "", name, &kind)),
+                _ => return Err(fail(E_MISSING_VALUE, "", name, kind)),
             },
         };
-        if !arg.given {
-            // Given: the default's values go.
-            arg.values.clear();
-        }
-        if !push_value(&mut arg.values, kind, raw) {
-            return Err(fail(E_BAD_VALUE, raw, name, &kind));
-        }
         if arg.given && !arg.repeated {
-            return Err(fail(E_TWICE, "", name, &kind));
+            return Err(fail(E_TWICE, "", name, kind));
+        }
+        if !push_value(&mut arg.values, *kind, raw) {
+            return Err(fail(E_BAD_VALUE, raw, name, kind));
         }
         arg.given = true;
     }
-    for (arg, spec) in args.iter().zip(specs) {
-        if !arg.given && spec.required && spec.default.is_none() {
-            return Err(fail(E_REQUIRED, "", arg.name, &arg.kind));
+    // The declarations: names, defaults (checked even when not used), required arguments.
+    for (i, (arg, spec)) in args.iter_mut().zip(specs).enumerate() {
+        let name = spec.name;
+        let code = if find(specs, name) != Some(i) {
+            E_DUPLICATE
+        } else if matches!(name, "help" | "version" | "")
+            || split_eq(name).1.is_some()
+            || name.starts_with("solo5:")
+        {
+            E_RESERVED
+        } else {
+            0
+        };
+        if code != 0 {
+            return Err(fail(code, name, "", NO_KIND));
+        }
+        match spec.default {
+            Some(d) => {
+                // One value, or for a repeated argument a list written with the splitting
+                // rules.
+                let mut values = Vec::new();
+                let ok = if spec.repeated {
+                    split(d).is_ok_and(|items| {
+                        items.iter().all(|s| push_value(&mut values, spec.kind, s))
+                    })
+                } else {
+                    push_value(&mut values, spec.kind, d)
+                };
+                if !ok {
+                    let code = E_BAD_DEFAULT + usize::from(spec.repeated);
+                    return Err(fail(code, d, name, &spec.kind));
+                }
+                if !arg.given {
+                    arg.values = values;
+                }
+            }
+            None if spec.required && !arg.given => {
+                return Err(fail(E_REQUIRED, "", name, &spec.kind));
+            }
+            None => {}
         }
     }
     Ok(Values { args, log_level })

@@ -76,7 +76,8 @@ pub enum Command {
         #[arg(long, value_name = "NAME=FILE")]
         disk: Vec<String>,
         /// Attach network device NAME to the host's tap interface IF (needed on spt and hvt;
-        /// virtio uses QEMU's user networking otherwise).
+        /// virtio uses QEMU's user networking otherwise; on unix it passes the boot argument
+        /// --interface=IF).
         #[arg(long, value_name = "NAME=IF")]
         tap: Vec<String>,
         /// virtio user networking: forward 127.0.0.1:HOST to the guest's port GUEST (TCP).

@@ -104,7 +104,7 @@ pub fn resolve(project: &Project, selection: &Selection) -> Result<Configured, E
         eprint!("{}", resolved.warnings.render());
     }
     let plan = plan(project, &metadata, &resolved)?;
-    let boot = boot_devices(project, &plan);
+    let boot = boot_devices(project, &resolved, &plan);
     Ok(Configured {
         resolved,
         plan,
@@ -114,7 +114,20 @@ pub fn resolve(project: &Project, selection: &Selection) -> Result<Configured, E
 
 /// What `petrel run` attaches by default, in manifest order: `dist/NAME.img` for each block
 /// device, user networking (virtio) for each network device. `run`'s flags override them.
-fn boot_devices(project: &Project, plan: &Plan) -> BootDevices {
+/// On unix (no manifest) only the network devices, whose tap `--tap NAME=IF` names.
+fn boot_devices(project: &Project, resolved: &Resolved, plan: &Plan) -> BootDevices {
+    if plan.manifest.is_none() {
+        let devices = resolved
+            .nodes
+            .iter()
+            .filter(|n| n.interface == "net")
+            .map(|n| (n.instance.clone(), Backing::Net(None)))
+            .collect();
+        return BootDevices {
+            devices,
+            publish: Vec::new(),
+        };
+    }
     let devices = plan
         .manifest
         .iter()

@@ -59,7 +59,7 @@ pub fn command(
     match target {
         Target::Unix => {
             let mut c = Command::new(image);
-            c.args(args);
+            c.args(unix_args(args, devices)?);
             Ok(c)
         }
         Target::Spt => {
@@ -158,6 +158,32 @@ fn virtio_command(
         c.arg("-append").arg(line);
     }
     Ok(c)
+}
+
+/// The arguments of a unix image: a network device's tap is its boot argument
+/// `--interface` (petrel-net-unix), so `--tap NAME=IF` becomes `--interface=IF`, ahead of
+/// the user's arguments but after their leading `--solo5:LEVEL` ones (which must come first).
+fn unix_args(args: &[String], devices: &BootDevices) -> Result<Vec<String>, Error> {
+    let leading = args
+        .iter()
+        .take_while(|a| a.starts_with("--solo5:"))
+        .count();
+    let mut out = args[..leading].to_vec();
+    for (name, backing) in &devices.devices {
+        if let Backing::Net(Some(tap)) = backing {
+            if args
+                .iter()
+                .any(|a| a == "--interface" || a.starts_with("--interface="))
+            {
+                return Err(Error::msg(format!(
+                    "--tap {name}={tap} and the boot argument --interface both name the tap interface; give only one"
+                )));
+            }
+            out.push(format!("--interface={tap}"));
+        }
+    }
+    out.extend_from_slice(&args[leading..]);
+    Ok(out)
 }
 
 /// `--block:NAME=FILE` and `--net:NAME=TAP` for the Solo5 tenders, which need a tap for
@@ -316,6 +342,60 @@ mod tests {
             spt.get_args().collect::<Vec<_>>(),
             ["--block:storage=/d/disk.img"]
         );
+    }
+
+    #[test]
+    fn tap_on_unix_is_the_interface_boot_argument() {
+        let words = |c: &Command| -> Vec<String> {
+            c.get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect()
+        };
+        let user = vec!["--port=80".to_string(), "--ipv4=10.0.0.2/24".to_string()];
+        let mut devices = BootDevices {
+            devices: vec![("service".into(), Backing::Net(None))],
+            publish: vec![],
+        };
+        // No --tap: the unikernel's own default (tap0), nothing added.
+        let c = command(Target::Unix, Path::new("img"), &user, &devices).expect("builds");
+        assert_eq!(words(&c), user);
+        devices.devices[0].1 = Backing::Net(Some("tap7".into()));
+        let c = command(Target::Unix, Path::new("img"), &user, &devices).expect("builds");
+        assert_eq!(
+            words(&c),
+            ["--interface=tap7", "--port=80", "--ipv4=10.0.0.2/24"]
+        );
+        assert_eq!(c.get_program(), "img");
+        // Leading --solo5:LEVEL arguments stay first.
+        let with_level = vec!["--solo5:debug".to_string(), "--port=80".to_string()];
+        let c = command(Target::Unix, Path::new("img"), &with_level, &devices).expect("builds");
+        assert_eq!(
+            words(&c),
+            ["--solo5:debug", "--interface=tap7", "--port=80"]
+        );
+        // Both --tap and --interface: refused, rather than a guest error about a repeat.
+        for twice in ["--interface=tap8", "--interface"] {
+            let err = command(
+                Target::Unix,
+                Path::new("img"),
+                &[twice.to_string()],
+                &devices,
+            )
+            .expect_err("two tap names");
+            assert!(err.to_string().contains("--tap service=tap7"), "{err}");
+        }
+        // Other targets keep their device flags; the guest's arguments are unchanged.
+        let mut spt = Command::new("petrel-spt");
+        solo5_device_args(&mut spt, &devices).expect("tap given");
+        assert_eq!(words(&spt), ["--net:service=tap7"]);
+        let qemu = virtio_command(PathBuf::from("qemu"), Path::new("img"), &user, &devices)
+            .expect("builds");
+        let line = words(&qemu).join(" ");
+        assert!(
+            line.contains("-netdev tap,id=net0,ifname=tap7,script=no,downscript=no"),
+            "{line}"
+        );
+        assert!(!line.contains("--interface"), "{line}");
     }
 
     #[test]

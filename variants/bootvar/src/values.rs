@@ -7,7 +7,7 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 use core::time::Duration;
 
 use crate::kind::{Ipv4Prefix, Ipv6Prefix, Kind, LogLevel, MacAddr, Value};
-use crate::text::{Ctx, put, render, word};
+use crate::text::{field, put, word};
 
 /// One parsed boot argument, as [`FromValue`] sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,34 +98,31 @@ const RUST_NAMES: &str = "String bool - - Duration Ipv4Addr Ipv6Addr Ipv4Prefix 
 
 /// Whether `arg` can be read as `want`.
 fn fits(arg: &Arg, want: u8) -> bool {
-    let shape = want & (OPTION | VEC);
     let ty = want & 0x3f;
-    let shape_ok = if shape == VEC {
-        arg.repeated
-    } else {
-        !arg.repeated && (shape == OPTION || arg.always)
+    let shape_ok = match want & (OPTION | VEC) {
+        VEC => arg.repeated,
+        OPTION => !arg.repeated,
+        _ => !arg.repeated && arg.always,
     };
-    let (lo, hi) = match arg.kind {
-        Kind::Int { min, max } => (i128::from(min), i128::from(max)),
-        Kind::Uint { min, max } => (i128::from(min), i128::from(max)),
-        k => return shape_ok && usize::from(ty) == k.index(),
-    };
-    if ty < INT {
-        return false;
-    }
-    // i8 i16 i32 i64 isize u8 u16 u32 u64 usize.
-    let i = ty - INT;
-    let bits = if i % 5 == 4 {
-        usize::BITS
-    } else {
-        8 << (i % 5)
-    };
-    let (min, max) = if i < 5 {
-        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
-    } else {
-        (0, (1i128 << bits) - 1)
-    };
-    shape_ok && min <= lo && hi <= max
+    shape_ok
+        && match arg.kind.range() {
+            None => usize::from(ty) == arg.kind.index(),
+            Some((lo, hi)) => {
+                // i8 i16 i32 i64 isize u8 u16 u32 u64 usize.
+                let i = ty.wrapping_sub(INT);
+                let bits = if i % 5 == 4 {
+                    usize::BITS
+                } else {
+                    8 << (i % 5)
+                };
+                let (min, max) = if i < 5 {
+                    (i64::MIN >> (64 - bits), (i64::MAX >> (64 - bits)) as u64)
+                } else {
+                    (0, u64::MAX >> (64 - bits))
+                };
+                i < 10 && i128::from(min) <= lo && hi <= i128::from(max)
+            }
+        }
 }
 
 /// The panic of [`Values::get`]: out of line, so that each call site stays small.
@@ -133,21 +130,13 @@ fn fits(arg: &Arg, want: u8) -> bool {
 #[inline(never)]
 fn mismatch(name: &str, arg: Option<&Arg>, want: u8) -> ! {
     let mut out = String::new();
-    let kind = arg.map_or(Kind::String, |a| a.kind);
-    let c = Ctx {
-        user: "",
-        name,
-        kind,
-    };
+    put(&mut out, "boot argument '--");
+    put(&mut out, name);
     match arg {
-        None => render(
-            &mut out,
-            "boot argument '--\x02' is not declared: the code and the configuration disagree; \
-             declare it in unikernel.toml (or fix the name) and re-run `petrel configure`",
-            &c,
-        ),
+        None => put(&mut out, "' is not declared"),
         Some(arg) => {
-            render(&mut out, "boot argument '--\x02' is declared as \x03", &c);
+            put(&mut out, "' is declared as ");
+            put(&mut out, arg.kind.name());
             put(
                 &mut out,
                 if arg.repeated {
@@ -159,23 +148,17 @@ fn mismatch(name: &str, arg: Option<&Arg>, want: u8) -> ! {
                 },
             );
             put(&mut out, " but the code reads it as `");
-            let shape = want & (OPTION | VEC);
-            put(
-                &mut out,
-                match shape {
-                    OPTION => "Option<",
-                    VEC => "Vec<",
-                    _ => "",
-                },
-            );
+            let shape = usize::from(want >> 6);
+            put(&mut out, field("|Option<|Vec<", b'|', shape));
             put(&mut out, word(RUST_NAMES, usize::from(want & 0x3f)));
-            put(&mut out, if shape != 0 { ">" } else { "" });
-            put(
-                &mut out,
-                "`: the code and the configuration disagree; re-run `petrel configure`",
-            );
+            put(&mut out, if shape != 0 { ">`" } else { "`" });
         }
     }
+    put(
+        &mut out,
+        ": the code and unikernel.toml disagree (fix the code or the declaration, and re-run \
+         `petrel configure`)",
+    );
     panic!("{}", Message(out))
 }
 

@@ -3,7 +3,7 @@
 use alloc::string::String;
 
 use crate::kind::{Kind, push_range};
-use crate::text::{find_field, put, put_byte};
+use crate::text::{field, find_field, put, put_byte};
 use crate::{App, Spec};
 
 /// The section of arguments whose [`Spec::section`] is empty.
@@ -63,42 +63,44 @@ fn rank(specs: &[Spec], i: usize) -> usize {
     k + specs.iter().position(|o| section_of(o) == s).unwrap_or(0)
 }
 
+/// The notes `--help` may print after an argument's type, `|`-separated.
+const NOTES: &str = "repeatable|required|default: ";
+
 #[inline(never)]
 fn push_arg(out: &mut String, spec: &Spec) {
-    let kind = spec.kind;
+    let kind = &spec.kind;
+    let name = kind.name();
     put(out, "    --");
     put(out, spec.name);
-    if kind == Kind::Bool {
+    if *kind == Kind::Bool {
         put(out, "[=true|false]");
     } else {
         put(out, "=");
-        for b in kind.name().bytes() {
+        for b in name.bytes() {
             put_byte(out, b.to_ascii_uppercase());
         }
     }
-    let mut sep = "  (";
-    let mut note = |out: &mut String, s: &str| {
-        put(out, sep);
-        put(out, s);
-        sep = ", ";
-    };
+    let mut open = false;
     if let Some((min, max)) = kind.range()
-        && matches!(kind.name(), "int" | "uint")
+        && name.ends_with("int")
     {
-        note(out, "");
+        // `int` or `uint`: the range is not in the name.
+        put(out, "  (");
         push_range(out, min, max);
+        open = true;
     }
-    if spec.repeated {
-        note(out, "repeatable");
-    }
-    if spec.required {
-        note(out, "required");
+    let flags = [spec.repeated, spec.required, spec.default.is_some()];
+    for (i, &on) in flags.iter().enumerate() {
+        if on {
+            put(out, if open { ", " } else { "  (" });
+            put(out, field(NOTES, b'|', i));
+            open = true;
+        }
     }
     if let Some(d) = spec.default {
-        note(out, "default: ");
         put(out, if d.is_empty() { "\"\"" } else { d });
     }
-    if sep == ", " {
+    if open {
         put(out, ")");
     }
     if !spec.doc.is_empty() {
@@ -119,21 +121,22 @@ pub fn help(app: &App, specs: &[Spec]) -> String {
     put(&mut out, app.name);
     put(
         &mut out,
-        " [--solo5:LEVEL]... [--NAME=VALUE]...\n\n    \
-         On hvt, spt, virtio and xen the arguments arrive as one line, split at\n    \
-         spaces: escape a space, '\"' or '\\' with '\\', or put the value in double\n    \
-         quotes: --name=\"two words\". `petrel run` does this for you.\n",
+        " [--solo5:LEVEL]... [--NAME=VALUE]...\n    \
+         A value with spaces: --name=\"a b\" or --name=a\\ b.\n",
     );
     // Sections by rank: each time, the smallest rank not printed yet.
     let mut next = 0;
     loop {
-        let Some(r) = (0..specs.len())
-            .map(|i| rank(specs, i))
-            .filter(|&r| r >= next)
-            .min()
-        else {
+        let mut r = usize::MAX;
+        for i in 0..specs.len() {
+            let k = rank(specs, i);
+            if k >= next && k < r {
+                r = k;
+            }
+        }
+        if r == usize::MAX {
             break;
-        };
+        }
         let mut title = true;
         for (i, spec) in specs.iter().enumerate() {
             if rank(specs, i) == r {
@@ -150,12 +153,11 @@ pub fn help(app: &App, specs: &[Spec]) -> String {
     }
     put(
         &mut out,
-        "\nCOMMON OPTIONS\n    --help\n        Print this help and exit with status 63.\n    \
-         --version\n        Print the name and version and exit with status 63.\n    \
-         --solo5:LEVEL\n        Log level: quiet, error, warn, info or debug. Only before the\n        \
-         other arguments.\n\nEXIT STATUS\n    0    the unikernel exited normally\n    \
-         63   --help or --version was given\n    64   a boot argument is wrong\n    \
-         255  the unikernel panicked or aborted\n",
+        "\nCOMMON OPTIONS\n    --help\n        Print this help and exit.\n    --version\n        \
+         Print the name and version and exit.\n    --solo5:LEVEL\n        \
+         Log level (quiet, error, warn, info, debug), before the other arguments.\n\n\
+         EXIT STATUS\n    0 success, 63 --help or --version, 64 bad boot argument, \
+         255 panic or abort\n",
     );
     out
 }

@@ -254,7 +254,7 @@ impl Kind {
             _ => {
                 // Addresses and prefixes: Ipv4 5, Ipv6 6, Ipv4Prefix 7, Ipv6Prefix 8.
                 let i = self.index();
-                let v6 = i % 2 == 0;
+                let v6 = i & 1 == 0;
                 let (a, len) = parse_addr(b, v6, i > 6)?;
                 let v4 = Ipv4Addr::from(a as u32);
                 let v6 = Ipv6Addr::from(a);

@@ -54,18 +54,17 @@ const ERRORS: &str = concat!(
     "unknown argument '\x01'; did you mean '--\x02'?\x07\0",
     "unknown argument '\x01'\x07\0",
     "unexpected argument '\x01'; did you mean '--\x02'?\x07\0",
-    "unexpected argument '\x01': boot arguments are written --name=value\x07\0",
+    "unexpected argument '\x01': write --name=value\x07\0",
     "missing value for '--\x02': \x08\0",
     "invalid value '\x01' for '--\x02': \x08\0",
-    "'--\x02' is given more than once but takes one value\x07\0",
+    "'--\x02' is given twice but takes one value\x07\0",
     "missing required argument '--\x02': \x08\0",
-    "'\x01' must come before the other boot arguments\0",
-    "invalid value '\x01' for '--solo5': expected one of quiet, error, warn, info, debug, e.g. --solo5:info\0",
+    "'\x01' must come before the other arguments\0",
+    "invalid value '\x01' for '--solo5:LEVEL': expected quiet, error, warn, info or debug, e.g. --solo5:info\0",
     "'--\x02' takes no value\0",
-    "boot argument '--\x01' is declared twice\x06\0",
-    "boot argument '--\x01' has a reserved or invalid name\x06\0",
+    "boot argument '--\x01' is declared twice or has a reserved name\x06\0",
     "invalid default '\x01' for '--\x02': expected \x03 (\x04)\x06\0",
-    "invalid default '\x01' for '--\x02': expected a space-separated list of \x03 (\x04)\x06\0",
+    "invalid default '\x01' for '--\x02': expected a list of \x03 (\x04)\x06\0",
     "\x02",
 );
 const E_UNKNOWN: usize = 0;
@@ -77,10 +76,9 @@ const E_REQUIRED: usize = 7;
 const E_SOLO5_LATE: usize = 8;
 const E_SOLO5_BAD: usize = 9;
 const E_NO_VALUE: usize = 10;
-const E_DUPLICATE: usize = 11;
-const E_RESERVED: usize = 12;
-const E_BAD_DEFAULT: usize = 13;
-const E_SPLIT: usize = 15;
+const E_NAME: usize = 11;
+const E_BAD_DEFAULT: usize = 12;
+const E_SPLIT: usize = 14;
 
 /// The [`Exit::Error`] of template `code` (see [`ERRORS`] and [`render`]): `error: ` +
 /// message + `\n`. Every error of `parse` goes through here, so that each check costs a few
@@ -247,18 +245,12 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
     // The declarations: names, defaults (checked even when not used), required arguments.
     for (i, (arg, spec)) in args.iter_mut().zip(specs).enumerate() {
         let name = spec.name;
-        let code = if find(specs, name) != Some(i) {
-            E_DUPLICATE
-        } else if matches!(name, "help" | "version" | "")
+        if find(specs, name) != Some(i)
+            || matches!(name, "help" | "version" | "")
             || split_eq(name).1.is_some()
             || name.starts_with("solo5:")
         {
-            E_RESERVED
-        } else {
-            0
-        };
-        if code != 0 {
-            return Err(fail(code, name, "", NO_KIND));
+            return Err(fail(E_NAME, name, "", NO_KIND));
         }
         match spec.default {
             Some(d) => {

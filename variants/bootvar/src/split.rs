@@ -24,16 +24,13 @@ impl SplitError {
         let mut out = String::new();
         match self {
             SplitError::UnclosedQuote { position } => {
-                put(
-                    &mut out,
-                    "unclosed quote in the boot command line: the '\"' at character ",
-                );
+                put(&mut out, "unclosed '\"' at character ");
                 push_u64(&mut out, *position as u64);
-                put(&mut out, " has no closing '\"'");
+                put(&mut out, " of the boot command line");
             }
             SplitError::TrailingEscape => put(
                 &mut out,
-                "the boot command line ends with a '\\' that escapes nothing (write '\\\\' for a backslash)",
+                "the boot command line ends with a lone '\\' (write '\\\\' for a backslash)",
             ),
         }
         out

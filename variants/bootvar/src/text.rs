@@ -155,8 +155,7 @@ pub(crate) struct Ctx<'a> {
 }
 
 /// The end of every configuration error (`\x06` in a template).
-const CONFIG_BUG: &str =
-    "; the unikernel's configuration is wrong: fix it and re-run `petrel configure`";
+const CONFIG_BUG: &str = "; fix the configuration and re-run `petrel configure`";
 
 /// Appends `t`, with its placeholders replaced: `\x01` to `\x05` (see [`Ctx`]), `\x06` the end
 /// of a configuration error, `\x07` ` (see --help)`, `\x08` `expected TYPE (DESCRIPTION),

@@ -460,8 +460,11 @@ impl Cursor<'_> {
                 return None;
             }
             let mut tail = [0u16; 7];
-            let (t, _) = self.groups(&mut tail[..7 - n]);
-            head[8 - t..].copy_from_slice(&tail[..t]);
+            let (t, _) = self.groups(tail.get_mut(..7 - n).unwrap_or_default());
+            // The tail's groups end the address (without slicing: no panic path).
+            for (h, &g) in head.iter_mut().rev().zip(tail.iter().take(t).rev()) {
+                *h = g;
+            }
         }
         Some(head.iter().fold(0, |a, &g| a << 16 | u128::from(g)))
     }

@@ -128,10 +128,7 @@ pub(crate) fn distance(a: &str, b: &str) -> usize {
     if a.len() > 64 || b.len() > 64 {
         return 64;
     }
-    let mut row = [0usize; 65];
-    for (j, r) in row.iter_mut().enumerate() {
-        *r = j;
-    }
+    let mut row: [usize; 65] = core::array::from_fn(|j| j);
     for (i, &ca) in a.iter().enumerate() {
         let mut diag = row[0];
         row[0] = i + 1;

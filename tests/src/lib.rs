@@ -7,6 +7,8 @@
 //! take a process-wide lock, because two builds of the same example would race for the same
 //! output file.
 
+pub mod netns;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -243,15 +245,53 @@ pub fn have_qemu(test: &str) -> bool {
     let found = std::env::var_os("PATH")
         .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("qemu-system-x86_64").is_file()));
     if !found {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{test}: qemu-system-x86_64 is missing, and CI must have it"
-        );
-        eprintln!(
-            "\n*** SKIPPED {test}: qemu-system-x86_64 is not installed (apt-get install qemu-system-x86) ***\n"
+        skip(
+            test,
+            "qemu-system-x86_64 is not installed (apt-get install qemu-system-x86)",
         );
     }
     found
+}
+
+/// Says loudly that `test` is skipped because of `reason` (something this machine lacks),
+/// or fails under CI (`CI` set), where everything the tests need must be there.
+#[track_caller]
+pub fn skip(test: &str, reason: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test}: {reason}, and CI must be able to run it"
+    );
+    eprintln!("\n*** SKIPPED {test}: {reason} ***\n");
+}
+
+/// Polls `ready` every 250 ms until it gives a value, and panics with `running`'s log if
+/// `within` passes first (with `ready`'s last error) or if `running` exits.
+#[track_caller]
+pub fn wait_for<T>(
+    what: &str,
+    within: Duration,
+    running: &mut Background,
+    mut ready: impl FnMut(&Background) -> Result<T, String>,
+) -> T {
+    let start = Instant::now();
+    loop {
+        let err = match ready(running) {
+            Ok(v) => return v,
+            Err(e) => e,
+        };
+        if let Some(status) = running.exited() {
+            panic!(
+                "waiting for {what}: the process exited {status} ({err})\n--- log\n{}",
+                running.log()
+            );
+        }
+        assert!(
+            start.elapsed() < within,
+            "waiting for {what}: not after {within:?} ({err})\n--- log\n{}",
+            running.log()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
 }
 
 /// A port nobody listens on right now (the kernel's pick for a socket bound to port 0).
@@ -260,38 +300,47 @@ pub fn free_port() -> u16 {
     l.local_addr().expect("local_addr").port()
 }
 
-/// `petrel run -- ARGS` on unix in the background, in its own process group, with its
-/// output in `run.log`. Dropping it kills the group (petrel and the unikernel it started),
-/// also when an assertion failed.
+/// A process in the background (`petrel run -- ARGS` on unix, or any command), in its own
+/// process group, with its output in a log file. Dropping it kills the group (petrel and
+/// the unikernel it started), also when an assertion failed.
 pub struct Background {
-    /// The `petrel run` process.
+    /// The process.
     pub child: std::process::Child,
     log: PathBuf,
 }
 
 impl Background {
-    /// Starts `petrel run -- ARGS` in `project`.
+    /// Starts `petrel run -- ARGS` in `project`, its output in `run.log`.
     pub fn start(project: &Scratch, args: &[String]) -> Background {
+        let mut cmd = petrel(&project.dir, "unix");
+        cmd.arg("run").arg("--").args(args);
+        Self::spawn(&mut cmd, project.dir.join("run.log"))
+    }
+
+    /// Starts `cmd`, its stdout and stderr in `log`.
+    pub fn spawn(cmd: &mut Command, log: PathBuf) -> Background {
         use std::os::unix::process::CommandExt;
-        let log = project.dir.join("run.log");
-        let out = std::fs::File::create(&log).expect("create run.log");
-        let err = out.try_clone().expect("clone run.log");
-        let child = petrel(&project.dir, "unix")
-            .arg("run")
-            .arg("--")
-            .args(args)
+        let out =
+            std::fs::File::create(&log).unwrap_or_else(|e| panic!("create {}: {e}", log.display()));
+        let err = out.try_clone().expect("clone the log file");
+        let child = cmd
             .stdin(std::process::Stdio::null())
             .stdout(out)
             .stderr(err)
             .process_group(0)
             .spawn()
-            .expect("spawn petrel run");
+            .unwrap_or_else(|e| panic!("spawn {cmd:?}: {e}"));
         Background { child, log }
     }
 
-    /// Everything petrel and the unikernel printed so far.
+    /// Everything the process (and its children) printed so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The exit status, once the process has ended.
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
     }
 }
 

@@ -1,0 +1,328 @@
+//! Petrel's direct stack (`--net=direct`, petrel-stack-direct) end to end, with real
+//! clients: examples/static_website and examples/network on unix over a tap in a fresh
+//! network namespace (static addresses and DHCP from dnsmasq), static_website on virtio
+//! under QEMU (TCG) with user networking and `--publish`, on spt with a tap, and the hvt
+//! image checked structurally (no hvt tender here).
+//!
+//! Each test makes its own namespace `petrel-<pid>-<n>` (deleted on drop, also after a
+//! panic) and kills what it started (dnsmasq, `petrel run` and the unikernel) on drop.
+//! Without root, `ip`, /dev/net/tun or the host tools a test prints a loud SKIPPED line,
+//! except under CI (`CI` set), where that is a failure.
+
+use petrel_e2e::netns::{Http, Netns, curl, have_tools};
+use petrel_e2e::{Background, Scratch, build_lock, expect, have_qemu, petrel, wait_for};
+use petrel_spt::elf::{AbiTarget, DeviceType, check};
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+/// How long the first answer of a unikernel built beforehand may take: `petrel run` still
+/// configures and checks the build, then the stack comes up (and asks for a lease).
+const STARTUP: Duration = Duration::from_secs(120);
+
+/// How long a virtio guest under TCG may take to boot, get its lease and answer.
+const BOOT: Duration = Duration::from_secs(180);
+
+/// How long pings are retried (the first one may wait for ARP or neighbour discovery).
+const PING: Duration = Duration::from_secs(10);
+
+/// A file of examples/static_website/htdocs.
+fn htdocs(rel: &str) -> Vec<u8> {
+    let path = petrel_e2e::repo()
+        .join("examples/static_website/htdocs")
+        .join(rel);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// `curl url`, successful only with status 200 (for waiting until the server answers).
+fn get_200(ns: Option<&Netns>, url: &str) -> Result<Http, String> {
+    match curl(ns, url)? {
+        r if r.status == 200 => Ok(r),
+        r => Err(format!("{url}: status {} ({:?})", r.status, r.content_type)),
+    }
+}
+
+/// Checks the pages of static_website at `base` (`http://HOST:PORT`): bodies equal to
+/// htdocs/, content types, a binary file's bytes, and 404 for a missing path.
+fn check_site(ns: Option<&Netns>, base: &str, running: &Background) {
+    for (path, file, ty) in [
+        ("/", "index.html", "text/html; charset=utf-8"),
+        ("/style.css", "style.css", "text/css; charset=utf-8"),
+        ("/petrel.png", "petrel.png", "image/png"),
+        ("/about/", "about/index.html", "text/html; charset=utf-8"),
+    ] {
+        let url = format!("{base}{path}");
+        let r = curl(ns, &url).unwrap_or_else(|e| panic!("{e}\n--- log\n{}", running.log()));
+        assert_eq!(r.status, 200, "{url}\n--- log\n{}", running.log());
+        assert_eq!(r.content_type, ty, "{url}\n--- log\n{}", running.log());
+        assert!(
+            r.body == htdocs(file),
+            "{url}: body differs from htdocs/{file}: {:?}\n--- log\n{}",
+            String::from_utf8_lossy(&r.body),
+            running.log()
+        );
+    }
+    let url = format!("{base}/nope");
+    let r = curl(ns, &url).unwrap_or_else(|e| panic!("{e}\n--- log\n{}", running.log()));
+    assert_eq!(r.status, 404, "{url}\n--- log\n{}", running.log());
+}
+
+/// `petrel build` of `example` with `args` (outside any namespace: cargo may need the
+/// network), so that `petrel run` later only checks the build.
+fn build(example: &Scratch, cache: &str, args: &[&str]) {
+    expect(petrel(&example.dir, cache).arg("build").args(args), 0);
+}
+
+#[test]
+fn unix_static_addresses_serve_the_website_over_a_tap() {
+    const TEST: &str = "unix_static_addresses_serve_the_website_over_a_tap";
+    if !have_tools(TEST, &["ping", "curl"]) {
+        return;
+    }
+    // Not the default tap0: `petrel run --tap service=IF` must reach the unikernel.
+    let Some(ns) = Netns::create(TEST, "ptap0") else {
+        return;
+    };
+    let _lock = build_lock();
+    let site = Scratch::example("static_website");
+    build(
+        &site,
+        "unix",
+        &["--target", "unix", "--net=direct", "--no-dhcp"],
+    );
+    let mut cmd = petrel(&site.dir, "unix");
+    cmd.args(["run", "--target", "unix", "--tap", "service=ptap0", "--"])
+        .args(["--ipv4=10.0.0.2/24", "--ipv6=fd00::2/64"]);
+    let mut running = Background::spawn(&mut ns.wrap(&cmd), site.dir.join("run.log"));
+
+    wait_for("GET / over IPv4", STARTUP, &mut running, |_| {
+        get_200(Some(&ns), "http://10.0.0.2:8080/")
+    });
+    check_site(Some(&ns), "http://10.0.0.2:8080", &running);
+    check_site(Some(&ns), "http://[fd00::2]:8080", &running);
+    for addr in ["10.0.0.2", "fd00::2"] {
+        if let Err(e) = ns.ping(addr, PING) {
+            panic!("{e}\n--- log\n{}", running.log());
+        }
+    }
+    let log = running.log();
+    assert!(log.contains(": 10.0.0.2/24"), "static address: {log}");
+    assert!(!log.contains("DHCP"), "--no-dhcp asks for no lease: {log}");
+    assert!(
+        log.contains("static-website: listening on 0.0.0.0:8080")
+            && log.contains("static-website: listening on [::]:8080"),
+        "{log}"
+    );
+}
+
+/// The address of `DHCP lease: A/P, gateway G` in `log`, with its prefix length.
+fn leased(log: &str) -> Option<(Ipv4Addr, u8, &str)> {
+    let line = log.lines().find_map(|l| l.split_once("DHCP lease: "))?.1;
+    let (cidr, rest) = line.split_once(", ")?;
+    let (addr, len) = cidr.split_once('/')?;
+    Some((addr.parse().ok()?, len.parse().ok()?, rest))
+}
+
+#[test]
+fn unix_dhcp_lease_from_dnsmasq_serves_the_website() {
+    const TEST: &str = "unix_dhcp_lease_from_dnsmasq_serves_the_website";
+    if !have_tools(TEST, &["dnsmasq", "ping", "curl"]) {
+        return;
+    }
+    let Some(ns) = Netns::create(TEST, "tap0") else {
+        return;
+    };
+    let _lock = build_lock();
+    let site = Scratch::example("static_website");
+    // The default keys: --net=direct off unix only, so name it; --dhcp is the default.
+    build(&site, "unix", &["--target", "unix", "--net=direct"]);
+    let mut dnsmasq = ns.dnsmasq(&site.dir, "10.0.0.50", "10.0.0.60");
+    // No --tap: the unikernel's default --interface=tap0.
+    let mut cmd = petrel(&site.dir, "unix");
+    cmd.args(["run", "--target", "unix"]);
+    let mut running = Background::spawn(&mut ns.wrap(&cmd), site.dir.join("run.log"));
+
+    let (addr, len, rest) = wait_for("a DHCP lease", STARTUP, &mut running, |r| {
+        let log = r.log();
+        leased(&log)
+            .map(|(a, l, rest)| (a, l, rest.to_string()))
+            .ok_or_else(|| "no `DHCP lease:` line yet".to_string())
+    });
+    let range = Ipv4Addr::new(10, 0, 0, 50)..=Ipv4Addr::new(10, 0, 0, 60);
+    assert!(
+        range.contains(&addr) && len == 24,
+        "lease {addr}/{len} outside dnsmasq's range\n--- log\n{}\n--- dnsmasq\n{}",
+        running.log(),
+        dnsmasq.log()
+    );
+    assert_eq!(
+        rest,
+        "gateway 10.0.0.1",
+        "dnsmasq's router option\n--- log\n{}",
+        running.log()
+    );
+    // dnsmasq agrees: the lease is in its file.
+    let leases = site.dir.join("dnsmasq.leases");
+    wait_for("dnsmasq's lease file", PING, &mut dnsmasq, |_| {
+        let text = std::fs::read_to_string(&leases).unwrap_or_default();
+        if text.contains(&format!(" {addr} ")) {
+            Ok(())
+        } else {
+            Err(format!("lease file: {text:?}"))
+        }
+    });
+
+    let base = format!("http://{addr}:8080");
+    wait_for("GET / at the leased address", STARTUP, &mut running, |_| {
+        get_200(Some(&ns), &format!("{base}/"))
+    });
+    check_site(Some(&ns), &base, &running);
+    if let Err(e) = ns.ping(&addr.to_string(), PING) {
+        panic!("{e}\n--- log\n{}", running.log());
+    }
+    // The app started only after the lease.
+    let log = running.log();
+    let lease_at = log.find("DHCP lease: ").expect("seen above");
+    let listen_at = log.find("static-website: listening").expect("served above");
+    assert!(
+        lease_at < listen_at,
+        "the app started before the lease: {log}"
+    );
+}
+
+#[test]
+fn unix_network_example_echoes_over_a_tap() {
+    const TEST: &str = "unix_network_example_echoes_over_a_tap";
+    if !have_tools(TEST, &["nc"]) {
+        return;
+    }
+    let Some(ns) = Netns::create(TEST, "tap0") else {
+        return;
+    };
+    let _lock = build_lock();
+    let net = Scratch::example("network");
+    build(
+        &net,
+        "unix",
+        &["--target", "unix", "--net=direct", "--no-dhcp"],
+    );
+    let mut cmd = petrel(&net.dir, "unix");
+    cmd.args(["run", "--target", "unix", "--"]).args([
+        "--ipv4=10.0.0.2/24",
+        "--ipv6=fd00::2/64",
+        "--port=7777",
+    ]);
+    let mut running = Background::spawn(&mut ns.wrap(&cmd), net.dir.join("run.log"));
+
+    wait_for("an echo", STARTUP, &mut running, |_| {
+        match ns.nc(&net.dir, "10.0.0.2", 7777, b"ping\n")? {
+            got if got == b"ping\n" => Ok(()),
+            got => Err(format!("sent ping, got {got:?}")),
+        }
+    });
+    // ~100 KB both ways: more than the stack's windows, so the sender must wait for the
+    // echo to be read (back-pressure) and the receiver must reopen its window.
+    let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    for addr in ["10.0.0.2", "fd00::2"] {
+        let got = ns
+            .nc(&net.dir, addr, 7777, b"hello petrel")
+            .unwrap_or_else(|e| panic!("{e}\n--- log\n{}", running.log()));
+        assert_eq!(got, b"hello petrel", "{addr}\n--- log\n{}", running.log());
+        let got = ns
+            .nc(&net.dir, addr, 7777, &big)
+            .unwrap_or_else(|e| panic!("{e}\n--- log\n{}", running.log()));
+        assert_eq!(
+            got.len(),
+            big.len(),
+            "{addr}: 100 KB echo length\n--- log\n{}",
+            running.log()
+        );
+        assert!(
+            got == big,
+            "{addr}: 100 KB echo differs\n--- log\n{}",
+            running.log()
+        );
+    }
+    let log = running.log();
+    assert_eq!(log.matches("closed after 100000 bytes").count(), 2, "{log}");
+    assert!(log.contains("network: listening on [::]:7777"), "{log}");
+}
+
+#[test]
+fn virtio_serves_the_website_through_qemu_user_networking() {
+    const TEST: &str = "virtio_serves_the_website_through_qemu_user_networking";
+    if !have_qemu(TEST) || !have_tools(TEST, &["curl"]) {
+        return;
+    }
+    let _lock = build_lock();
+    let site = Scratch::example("static_website");
+    // The defaults off unix: the direct stack, with DHCP (QEMU's user networking answers).
+    build(&site, "virtio", &["--target", "virtio"]);
+    let port = petrel_e2e::free_port();
+    let mut cmd = petrel(&site.dir, "virtio");
+    cmd.args(["run", "--target", "virtio", "--publish"])
+        .arg(format!("{port}:8080"));
+    let mut running = Background::spawn(&mut cmd, site.dir.join("run.log"));
+
+    // QEMU accepts on the forwarded port before the guest listens: wait for a reply.
+    let base = format!("http://127.0.0.1:{port}");
+    wait_for("GET / through hostfwd", BOOT, &mut running, |_| {
+        get_200(None, &format!("{base}/"))
+    });
+    check_site(None, &base, &running);
+    let log = running.log();
+    assert!(log.contains("DHCP lease: 10.0.2.15/24"), "{log}");
+}
+
+#[test]
+fn spt_serves_the_website_over_a_tap() {
+    const TEST: &str = "spt_serves_the_website_over_a_tap";
+    if !have_tools(TEST, &["ping", "curl"]) {
+        return;
+    }
+    let Some(ns) = Netns::create(TEST, "tap0") else {
+        return;
+    };
+    let _lock = build_lock();
+    let site = Scratch::example("static_website");
+    build(&site, "spt", &["--target", "spt", "--no-dhcp"]);
+    let mut cmd = petrel(&site.dir, "spt");
+    cmd.args(["run", "--target", "spt", "--tap", "service=tap0", "--"])
+        .args(["--ipv4=10.0.0.2/24", "--ipv6=fd00::2/64"]);
+    let mut running = Background::spawn(&mut ns.wrap(&cmd), site.dir.join("run.log"));
+
+    wait_for("GET / over IPv4", STARTUP, &mut running, |_| {
+        get_200(Some(&ns), "http://10.0.0.2:8080/")
+    });
+    check_site(Some(&ns), "http://10.0.0.2:8080", &running);
+    check_site(Some(&ns), "http://[fd00::2]:8080", &running);
+    for addr in ["10.0.0.2", "fd00::2"] {
+        if let Err(e) = ns.ping(addr, PING) {
+            panic!("{e}\n--- log\n{}", running.log());
+        }
+    }
+}
+
+#[test]
+fn hvt_image_with_the_direct_stack_follows_the_abi() {
+    let _lock = build_lock();
+    let site = Scratch::example("static_website");
+    build(&site, "hvt", &["--target", "hvt"]);
+    let app = site.read(".petrel/app/Cargo.toml");
+    assert!(app.contains("petrel-stack-direct"), "{app}");
+    let path = site.dir.join("dist/static-website.hvt");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let image = check(&bytes, AbiTarget::Hvt).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert_eq!(image.abi.version, 2);
+    let devices: Vec<(String, DeviceType)> = image
+        .manifest
+        .entries
+        .iter()
+        .skip(1)
+        .map(|e| (e.name_str().into_owned(), e.device_type))
+        .collect();
+    assert_eq!(devices, [("service".to_string(), DeviceType::Net)]);
+    assert!(
+        check(&bytes, AbiTarget::Spt).is_err(),
+        "the hvt image passes for spt"
+    );
+}

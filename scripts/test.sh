@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Petrel. On a fresh machine it first installs what the tests need:
-# the x86_64-unknown-none standard library (Solo5 and virtio images) and QEMU (virtio boots).
+# the x86_64-unknown-none standard library (Solo5 and virtio images), QEMU (virtio boots),
+# and for the direct-stack tests (a tap in a network namespace) iproute2, dnsmasq, ping,
+# curl and OpenBSD's nc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,10 +12,18 @@ if ! rustup target list --installed | grep -qx x86_64-unknown-none; then
     echo "==> rustup target add x86_64-unknown-none"
     rustup target add x86_64-unknown-none
 fi
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+missing=()
 if ! command -v qemu-system-x86_64 >/dev/null; then
-    echo "==> installing QEMU (qemu-system-x86) for the virtio tests"
+    missing+=(qemu-system-x86)
+fi
+for pkg in iproute2 dnsmasq-base iputils-ping netcat-openbsd curl; do
+    installed "$pkg" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "==> installing ${missing[*]} (virtio and direct-stack tests)"
     need_root apt-get update -qq
-    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-system-x86
+    need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 echo "==> cargo test --workspace --no-fail-fast"

@@ -1,6 +1,8 @@
 //! Size probe: a freestanding program that reads a command line, and with feature `with`
-//! parses it with petrel-bootvar. Both variants allocate, and both have a panic handler that
+//! parses it with petrel-bootvar. Every variant allocates, and has a panic handler that
 //! formats the message (as every Petrel runtime does), so the difference is the crate's cost.
+//! Feature `table` keeps only the application's data (its `App` and `Spec` table), to tell the
+//! table's share from the crate's code.
 #![no_std]
 #![no_main]
 
@@ -59,8 +61,8 @@ fn cmdline() -> &'static str {
     black_box(CMDLINE)
 }
 
-#[cfg(feature = "with")]
-mod with {
+#[cfg(feature = "table")]
+mod app {
     use petrel_bootvar::{App, Kind, Spec};
     pub const APP: App = App {
         name: "probe",
@@ -103,9 +105,16 @@ pub extern "C" fn _start() -> ! {
     let i = black_box(words.len());
     let _ = Sink.write_str(&words[i % 7]);
 
+    // The application's data alone (what `petrel configure` generates), kept in the image.
+    #[cfg(all(feature = "table", not(feature = "with")))]
+    {
+        black_box(&app::APP);
+        black_box(app::SPECS);
+    }
+
     #[cfg(feature = "with")]
     {
-        use with::{APP, SPECS};
+        use app::{APP, SPECS};
         match petrel_bootvar::parse_cmdline(&APP, SPECS, line) {
             Ok(v) => {
                 black_box(v.get::<String>("hello"));

@@ -34,6 +34,8 @@ mod device;
 mod driver;
 mod engine;
 mod sockets;
+#[cfg(test)]
+mod tests;
 
 pub use addressing::{Addressing, AddressingError, DEFAULT_IPV4};
 pub use engine::Engine;

@@ -1,0 +1,277 @@
+//! TCP through two engines: connections, back-pressure, shutdown, family routing, errors,
+//! SYN floods, and the sockets a closed connection leaves (none).
+
+use super::*;
+use crate::engine::{BACKLOG, TCP_BUFFER};
+use petrel_stack::StackError;
+use std::vec;
+
+/// A connection from A to B's listener `l`: (A's handle, B's handle).
+fn connect(w: &mut Wire, l: u64, to: SocketAddr) -> (u64, u64) {
+    let (pc, pa) = (Probe::new(), Probe::new());
+    assert!(w.b.tcp_poll_accept(l, &mut pa.cx()).is_pending());
+    let c = w.a.tcp_connect(to).unwrap();
+    assert!(w.a.tcp_poll_connect(c, &mut pc.cx()).is_pending());
+    // smoltcp sends one neighbour request per second: the clock may have to move.
+    for _ in 0..30 {
+        w.advance(100);
+        if pa.wakes() > 0 {
+            break;
+        }
+    }
+    assert!(pc.wakes() > 0, "connect woke its task");
+    assert!(pa.wakes() > 0, "accept woke its task");
+    assert_eq!(w.a.tcp_poll_connect(c, &mut pc.cx()), Poll::Ready(Ok(())));
+    let (s, peer) = ready(w.b.tcp_poll_accept(l, &mut pa.cx())).unwrap();
+    assert_eq!(
+        Ok(peer),
+        w.a.local_addr(c),
+        "accept returns the peer address"
+    );
+    assert_eq!(w.b.tcp_peer_addr(s), Ok(peer));
+    assert_eq!(w.a.tcp_peer_addr(c), Ok(to));
+    assert_eq!(w.b.local_addr(s), Ok(to));
+    (c, s)
+}
+
+/// Writes `data` on `tx` of `from` and reads it on `rx` of the other side, running the wire
+/// and the clock in between; checks that back-pressure showed (partial writes, pending
+/// writes, wakes when room came back) and that everything arrived in order.
+fn transfer(w: &mut Wire, from: Side, tx: u64, rx: u64, data: &[u8]) {
+    let to = if from == Side::A { Side::B } else { Side::A };
+    let (pw, pr) = (Probe::new(), Probe::new());
+    let (mut sent, mut got) = (0, Vec::new());
+    let (mut partial, mut pending) = (0, 0);
+    let mut buf = vec![0; 10_000];
+    for _ in 0..100_000 {
+        if got.len() == data.len() {
+            break;
+        }
+        while let Poll::Ready(r) = w.side(to).tcp_poll_read(rx, &mut pr.cx(), &mut buf) {
+            let n = r.unwrap();
+            assert!(n > 0, "no end of stream in the middle");
+            got.extend_from_slice(&buf[..n]);
+        }
+        while sent < data.len() {
+            match w.side(from).tcp_poll_write(tx, &mut pw.cx(), &data[sent..]) {
+                Poll::Ready(Ok(n)) => {
+                    assert!(n > 0 && n <= TCP_BUFFER);
+                    if n < data.len() - sent {
+                        partial += 1;
+                    }
+                    sent += n;
+                }
+                Poll::Ready(Err(e)) => panic!("write: {e}"),
+                Poll::Pending => {
+                    pending += 1;
+                    break;
+                }
+            }
+        }
+        w.advance(1);
+        while let Poll::Ready(r) = w.side(to).tcp_poll_read(rx, &mut pr.cx(), &mut buf) {
+            let n = r.unwrap();
+            assert!(n > 0, "no end of stream in the middle");
+            got.extend_from_slice(&buf[..n]);
+        }
+        w.advance(1);
+    }
+    assert!(
+        got == data,
+        "{} of {} bytes, in order",
+        got.len(),
+        data.len()
+    );
+    if data.len() > TCP_BUFFER {
+        assert!(
+            partial > 0 && pending > 0,
+            "back-pressure: {partial} {pending}"
+        );
+        assert!(
+            pw.wakes() > 0,
+            "a pending writer is woken when room comes back"
+        );
+    }
+    assert!(pr.wakes() > 0, "a pending reader is woken when bytes come");
+}
+
+/// Reads until end of stream; the bytes read.
+fn read_to_end(w: &mut Wire, side: Side, s: u64) -> Vec<u8> {
+    let p = Probe::new();
+    let mut out = Vec::new();
+    let mut buf = [0; 4096];
+    for _ in 0..1000 {
+        match w.side(side).tcp_poll_read(s, &mut p.cx(), &mut buf) {
+            Poll::Ready(Ok(0)) => return out,
+            Poll::Ready(Ok(n)) => out.extend_from_slice(&buf[..n]),
+            Poll::Ready(Err(e)) => panic!("read: {e}"),
+            Poll::Pending => w.advance(10),
+        }
+    }
+    panic!("no end of stream");
+}
+
+#[test]
+fn tcp_ipv4() {
+    round_trip(Fam::V4);
+}
+
+#[test]
+fn tcp_ipv6() {
+    round_trip(Fam::V6);
+}
+
+fn pattern(len: usize, salt: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(salt) ^ (i >> 8) as u8)
+        .collect()
+}
+
+fn round_trip(fam: Fam) {
+    let mut w = Wire::new();
+    let l = w.b.tcp_listen(sa(fam.any(), 7)).unwrap();
+    assert_eq!(
+        w.b.socket_count(),
+        BACKLOG,
+        "a listener keeps BACKLOG sockets"
+    );
+    let (c, s) = connect(&mut w, l, sa(fam.b(), 7));
+    assert_eq!(w.a.tcp_peer_addr(c).unwrap().ip(), fam.b());
+    assert_eq!(w.b.tcp_peer_addr(s).unwrap().ip(), fam.a());
+    assert_eq!(w.b.socket_count(), BACKLOG + 1, "the pool was topped up");
+
+    // Small messages both ways, then more than the buffers hold, both ways.
+    transfer(&mut w, Side::A, c, s, b"hello");
+    transfer(&mut w, Side::B, s, c, b"world");
+    transfer(&mut w, Side::A, c, s, &pattern(5 * TCP_BUFFER + 123, 1));
+    transfer(&mut w, Side::B, s, c, &pattern(3 * TCP_BUFFER + 7, 2));
+
+    // Shutdown: the peer reads what was queued, then end of stream; the other way goes on.
+    let p = Probe::new();
+    assert_eq!(ready(w.a.tcp_poll_write(c, &mut p.cx(), b"last")), Ok(4));
+    assert_eq!(w.a.tcp_poll_shutdown(c), Poll::Ready(Ok(())));
+    assert_eq!(
+        w.a.tcp_poll_write(c, &mut p.cx(), b"x"),
+        Poll::Ready(Err(StackError::Closed))
+    );
+    assert_eq!(read_to_end(&mut w, Side::B, s), b"last");
+    assert_eq!(
+        w.b.tcp_poll_read(s, &mut p.cx(), &mut [0; 4]),
+        Poll::Ready(Ok(0))
+    );
+    transfer(&mut w, Side::B, s, c, b"still open");
+    assert_eq!(w.b.tcp_poll_shutdown(s), Poll::Ready(Ok(())));
+    assert_eq!(read_to_end(&mut w, Side::A, c), b"");
+
+    w.a.close(c);
+    w.b.close(s);
+    w.b.close(l);
+}
+
+#[test]
+fn close_without_shutdown_frees_both_sides() {
+    for fam in [Fam::V4, Fam::V6] {
+        let mut w = Wire::new();
+        let l = w.b.tcp_listen(sa(fam.any(), 80)).unwrap();
+        let (c, s) = connect(&mut w, l, sa(fam.b(), 80));
+        transfer(&mut w, Side::A, c, s, &pattern(1000, 3));
+        // B closes with bytes still queued: they are sent, then the FIN.
+        let p = Probe::new();
+        let data = pattern(2 * TCP_BUFFER, 4);
+        let n = ready(w.b.tcp_poll_write(s, &mut p.cx(), &data)).unwrap();
+        w.b.close(s);
+        assert_eq!(read_to_end(&mut w, Side::A, c), &data[..n]);
+        w.a.close(c);
+        w.b.close(l);
+        w.settle_all();
+        assert_eq!((w.a.socket_count(), w.b.socket_count()), (0, 0));
+    }
+}
+
+#[test]
+fn a_peer_that_vanishes_is_timed_out() {
+    let mut w = Wire::new();
+    let l = w.b.tcp_listen(sa(Fam::V4.any(), 80)).unwrap();
+    let (_c, s) = connect(&mut w, l, sa(Fam::V4.b(), 80));
+    // B writes and closes; A is gone: nothing B sends is answered.
+    let p = Probe::new();
+    ready(w.b.tcp_poll_write(s, &mut p.cx(), b"anyone?")).unwrap();
+    w.b.close(s);
+    w.mute_b = true;
+    w.settle_all();
+    assert_eq!(w.b.socket_count(), BACKLOG, "the connection was given up");
+}
+
+#[test]
+fn listener_on_a_specific_address() {
+    let mut w = Wire::new();
+    let l = w.b.tcp_listen(sa(Fam::V6.b(), 8080)).unwrap();
+    assert_eq!(w.b.local_addr(l), Ok(sa(Fam::V6.b(), 8080)));
+    let (c, s) = connect(&mut w, l, sa(Fam::V6.b(), 8080));
+    transfer(&mut w, Side::A, c, s, b"specific");
+    // The same port on the other family is free.
+    let l4 = w.b.tcp_listen(sa(Fam::V4.any(), 8080)).unwrap();
+    let (c, s) = connect(&mut w, l4, sa(Fam::V4.b(), 8080));
+    transfer(&mut w, Side::A, c, s, b"other family");
+}
+
+#[test]
+fn listen_errors_and_ephemeral_ports() {
+    let mut w = Wire::new();
+    let e = &mut w.b;
+    let l = e.tcp_listen(sa(Fam::V4.any(), 80)).unwrap();
+    // Same family and port: in use, whatever the address.
+    assert_eq!(
+        e.tcp_listen(sa(Fam::V4.any(), 80)),
+        Err(StackError::AddrInUse)
+    );
+    assert_eq!(
+        e.tcp_listen(sa(Fam::V4.b(), 80)),
+        Err(StackError::AddrInUse)
+    );
+    // The other family is free.
+    let l6 = e.tcp_listen(sa(Fam::V6.any(), 80)).unwrap();
+    assert_eq!(
+        e.tcp_listen(sa(Fam::V6.b(), 80)),
+        Err(StackError::AddrInUse)
+    );
+    // Addresses that are not ours.
+    for ip in [Fam::V4.a(), Fam::V6.a(), "192.168.1.1".parse().unwrap()] {
+        assert_eq!(e.tcp_listen(sa(ip, 81)), Err(StackError::AddrNotAvailable));
+    }
+    assert_eq!(
+        e.tcp_listen(sa("224.0.0.1".parse().unwrap(), 81)),
+        Err(StackError::InvalidInput)
+    );
+    // Port 0 picks an ephemeral port, a different one each time.
+    let p1 = e.tcp_listen(sa(Fam::V4.any(), 0)).unwrap();
+    let p2 = e.tcp_listen(sa(Fam::V6.b(), 0)).unwrap();
+    let a1 = e.local_addr(p1).unwrap();
+    let a2 = e.local_addr(p2).unwrap();
+    assert_eq!(a1.ip(), Fam::V4.any());
+    assert_eq!(a2.ip(), Fam::V6.b());
+    assert!(a1.port() >= 49152 && a2.port() >= 49152 && a1.port() != a2.port());
+    // Closing frees the port.
+    e.close(l);
+    let l = e.tcp_listen(sa(Fam::V4.b(), 80)).unwrap();
+    // And a connection to the ephemeral port works.
+    let (c, s) = connect(&mut w, p1, sa(Fam::V4.b(), a1.port()));
+    transfer(&mut w, Side::A, c, s, b"ephemeral");
+    for h in [l, l6, p1, p2, c, s] {
+        w.a.close(h);
+        w.b.close(h);
+    }
+    w.settle_all();
+    assert_eq!((w.a.socket_count(), w.b.socket_count()), (0, 0));
+}
+
+#[test]
+fn socket_calls_wake_the_driver() {
+    let mut w = Wire::new();
+    let driver = Probe::new();
+    w.a.driver = Some(driver.waker());
+    let c = w.a.tcp_connect(sa(Fam::V4.b(), 80)).unwrap();
+    assert_eq!(driver.wakes(), 1, "connect has a SYN to send");
+    w.a.close(c);
+    assert_eq!(driver.wakes(), 2, "close has a FIN or RST to send");
+}

@@ -188,10 +188,11 @@ impl Engine {
             == PollResult::SocketStateChanged;
         #[cfg(feature = "dhcp")]
         self.poll_dhcp();
-        if changed {
-            self.route_connections();
-            self.forget_closed();
-        }
+        // Whether or not smoltcp saw a change: sockets also change state without a frame in
+        // or out (TIME-WAIT ends, a connection refused or a listener is closed while the
+        // network is quiet), and those must be forgotten too.
+        self.route_connections();
+        self.forget_closed();
         changed
     }
 
@@ -274,30 +275,17 @@ impl Engine {
                 }
             }
         }
-        let handles: Vec<u64> = self.entries.keys().copied().collect();
-        for id in handles {
-            self.refill(id);
+        for entry in self.entries.values_mut() {
+            if let Entry::Listener(l) = entry {
+                refill(l, &mut self.sockets);
+            }
         }
     }
 
     /// Tops listener `id`'s listening sockets up to [`BACKLOG`], within [`MAX_PENDING`].
     pub(crate) fn refill(&mut self, id: u64) {
-        let Some(Entry::Listener(l)) = self.entries.get_mut(&id) else {
-            return;
-        };
-        let endpoint = listen_endpoint(l);
-        let listening = l
-            .pending
-            .iter()
-            .filter(|&&h| self.sockets.get::<tcp::Socket>(h).state() == tcp::State::Listen)
-            .count();
-        let room = MAX_PENDING.saturating_sub(l.pending.len());
-        for _ in 0..BACKLOG.saturating_sub(listening).min(room) {
-            let mut s = new_tcp_socket();
-            if s.listen(endpoint).is_err() {
-                return;
-            }
-            l.pending.push(self.sockets.add(s));
+        if let Some(Entry::Listener(l)) = self.entries.get_mut(&id) {
+            refill(l, &mut self.sockets);
         }
     }
 
@@ -364,6 +352,24 @@ impl Engine {
             self.lease_waiters.push(cx.waker().clone());
             core::task::Poll::Pending
         }
+    }
+}
+
+/// Tops `l`'s listening sockets up to [`BACKLOG`], within [`MAX_PENDING`].
+fn refill(l: &mut Listener, sockets: &mut SocketSet<'static>) {
+    let endpoint = listen_endpoint(l);
+    let listening = l
+        .pending
+        .iter()
+        .filter(|&&h| sockets.get::<tcp::Socket>(h).state() == tcp::State::Listen)
+        .count();
+    let room = MAX_PENDING.saturating_sub(l.pending.len());
+    for _ in 0..BACKLOG.saturating_sub(listening).min(room) {
+        let mut s = new_tcp_socket();
+        if s.listen(endpoint).is_err() {
+            return;
+        }
+        l.pending.push(sockets.add(s));
     }
 }
 

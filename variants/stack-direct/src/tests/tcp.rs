@@ -111,16 +111,6 @@ fn read_to_end(w: &mut Wire, side: Side, s: u64) -> Vec<u8> {
     panic!("no end of stream");
 }
 
-#[test]
-fn tcp_ipv4() {
-    round_trip(Fam::V4);
-}
-
-#[test]
-fn tcp_ipv6() {
-    round_trip(Fam::V6);
-}
-
 fn pattern(len: usize, salt: u8) -> Vec<u8> {
     (0..len)
         .map(|i| (i as u8).wrapping_mul(31).wrapping_add(salt) ^ (i >> 8) as u8)
@@ -163,9 +153,25 @@ fn round_trip(fam: Fam) {
     assert_eq!(w.b.tcp_poll_shutdown(s), Poll::Ready(Ok(())));
     assert_eq!(read_to_end(&mut w, Side::A, c), b"");
 
+    // Closing frees every socket once the timers ran out.
     w.a.close(c);
     w.b.close(s);
+    w.settle_all();
+    assert_eq!(w.a.socket_count(), 0, "A keeps nothing");
+    assert_eq!(w.b.socket_count(), BACKLOG, "B keeps its listener's pool");
     w.b.close(l);
+    w.settle_all();
+    assert_eq!(w.b.socket_count(), 0);
+}
+
+#[test]
+fn tcp_ipv4() {
+    round_trip(Fam::V4);
+}
+
+#[test]
+fn tcp_ipv6() {
+    round_trip(Fam::V6);
 }
 
 #[test]
@@ -200,6 +206,36 @@ fn a_peer_that_vanishes_is_timed_out() {
     w.mute_b = true;
     w.settle_all();
     assert_eq!(w.b.socket_count(), BACKLOG, "the connection was given up");
+}
+
+#[test]
+fn family_routing_two_listeners() {
+    let mut w = Wire::new();
+    let l4 = w.b.tcp_listen(sa(Fam::V4.any(), 80)).unwrap();
+    let l6 = w.b.tcp_listen(sa(Fam::V6.any(), 80)).unwrap();
+    assert_eq!(w.b.socket_count(), 2 * BACKLOG);
+    for _ in 0..3 {
+        for (fam, mine, other) in [(Fam::V6, l6, l4), (Fam::V4, l4, l6)] {
+            let p = Probe::new();
+            assert!(w.b.tcp_poll_accept(other, &mut p.cx()).is_pending());
+            let (c, s) = connect(&mut w, mine, sa(fam.b(), 80));
+            assert_eq!(w.b.tcp_peer_addr(s).unwrap().ip(), fam.a());
+            assert!(w.b.tcp_poll_accept(other, &mut p.cx()).is_pending());
+            assert_eq!(p.wakes(), 0, "the other family's listener was not woken");
+            transfer(&mut w, Side::A, c, s, b"ping");
+            transfer(&mut w, Side::B, s, c, b"pong");
+            w.a.close(c);
+            w.b.close(s);
+        }
+    }
+    w.settle_all();
+    assert_eq!(w.b.socket_count(), 2 * BACKLOG);
+    w.b.close(l4);
+    w.settle_all();
+    assert_eq!(w.b.socket_count(), BACKLOG);
+    // With the IPv4 listener gone, IPv6 goes on.
+    let (c, s) = connect(&mut w, l6, sa(Fam::V6.b(), 80));
+    transfer(&mut w, Side::A, c, s, b"still");
 }
 
 #[test]
@@ -263,6 +299,117 @@ fn listen_errors_and_ephemeral_ports() {
     }
     w.settle_all();
     assert_eq!((w.a.socket_count(), w.b.socket_count()), (0, 0));
+}
+
+#[test]
+fn connect_errors() {
+    let mut w = Wire::new();
+    for fam in [Fam::V4, Fam::V6] {
+        // Nothing listens: refused, and the socket is freed when closed.
+        let c = w.a.tcp_connect(sa(fam.b(), 99)).unwrap();
+        let p = Probe::new();
+        assert!(w.a.tcp_poll_connect(c, &mut p.cx()).is_pending());
+        w.advance(1000);
+        assert!(p.wakes() > 0);
+        assert_eq!(
+            w.a.tcp_poll_connect(c, &mut p.cx()),
+            Poll::Ready(Err(StackError::Refused))
+        );
+        assert_eq!(
+            w.a.tcp_poll_read(c, &mut p.cx(), &mut [0; 4]),
+            Poll::Ready(Err(StackError::Reset))
+        );
+        assert_eq!(
+            w.a.tcp_poll_write(c, &mut p.cx(), b"x"),
+            Poll::Ready(Err(StackError::Reset))
+        );
+        assert_eq!(w.a.tcp_peer_addr(c), Err(StackError::NotConnected));
+        w.a.close(c);
+        w.settle_all();
+        assert_eq!(w.a.socket_count(), 0);
+    }
+    // Arguments.
+    let e = &mut w.a;
+    assert_eq!(
+        e.tcp_connect(sa(Fam::V4.any(), 80)),
+        Err(StackError::InvalidInput)
+    );
+    assert_eq!(
+        e.tcp_connect(sa(Fam::V6.b(), 0)),
+        Err(StackError::InvalidInput)
+    );
+    assert_eq!(
+        e.tcp_connect(sa("ff02::1".parse().unwrap(), 80)),
+        Err(StackError::InvalidInput)
+    );
+    assert_eq!(e.socket_count(), 0, "a refused call allocates nothing");
+}
+
+#[test]
+fn a_silent_peer_times_the_connect_out() {
+    let mut w = Wire::new();
+    w.mute_b = true;
+    let c = w.a.tcp_connect(sa(Fam::V4.b(), 80)).unwrap();
+    let p = Probe::new();
+    assert!(w.a.tcp_poll_connect(c, &mut p.cx()).is_pending());
+    w.settle_all();
+    assert!(p.wakes() > 0);
+    assert!(w.a.tcp_poll_connect(c, &mut p.cx()).is_ready());
+    w.a.close(c);
+    w.settle_all();
+    assert_eq!(w.a.socket_count(), 0);
+}
+
+#[test]
+fn handle_errors() {
+    let mut w = Wire::new();
+    let e = &mut w.b;
+    let p = Probe::new();
+    let u = e.udp_bind(sa(Fam::V4.any(), 53)).unwrap();
+    let l = e.tcp_listen(sa(Fam::V4.any(), 80)).unwrap();
+    let unknown = 0xdead_0001;
+    let mut buf = [0; 4];
+    for (h, err) in [(unknown, StackError::BadHandle), (u, StackError::WrongKind)] {
+        assert_eq!(e.tcp_poll_accept(h, &mut p.cx()), Poll::Ready(Err(err)));
+        assert_eq!(e.tcp_poll_connect(h, &mut p.cx()), Poll::Ready(Err(err)));
+        assert_eq!(
+            e.tcp_poll_read(h, &mut p.cx(), &mut buf),
+            Poll::Ready(Err(err))
+        );
+        assert_eq!(
+            e.tcp_poll_write(h, &mut p.cx(), b"x"),
+            Poll::Ready(Err(err))
+        );
+        assert_eq!(e.tcp_poll_shutdown(h), Poll::Ready(Err(err)));
+        assert_eq!(e.tcp_peer_addr(h), Err(err));
+    }
+    // A listener is not a connection, and not a UDP socket.
+    assert_eq!(
+        e.tcp_poll_read(l, &mut p.cx(), &mut buf),
+        Poll::Ready(Err(StackError::WrongKind))
+    );
+    assert_eq!(e.tcp_peer_addr(l), Err(StackError::WrongKind));
+    let to = sa(Fam::V4.a(), 9);
+    assert_eq!(
+        e.udp_poll_send_to(l, &mut p.cx(), b"x", to),
+        Poll::Ready(Err(StackError::WrongKind))
+    );
+    assert_eq!(
+        e.udp_poll_recv_from(unknown, &mut p.cx(), &mut buf),
+        Poll::Ready(Err(StackError::BadHandle))
+    );
+    assert_eq!(e.local_addr(unknown), Err(StackError::BadHandle));
+    // Closing an unknown handle, or one twice, is ignored.
+    let before = e.socket_count();
+    e.close(unknown);
+    assert_eq!(e.socket_count(), before);
+    e.close(u);
+    e.close(u);
+    assert_eq!(e.local_addr(u), Err(StackError::BadHandle));
+    e.close(l);
+    e.close(l);
+    w.settle_all();
+    assert_eq!(w.b.socket_count(), 0);
 }
 
 #[test]

@@ -146,6 +146,34 @@ fn udp_back_pressure() {
     assert_eq!(recv(&mut w, Side::B, ub, 200).0, b"more");
 }
 
+#[test]
+fn udp_bind_errors() {
+    let mut w = Wire::new();
+    let e = &mut w.b;
+    let u = e.udp_bind(sa(Fam::V4.any(), 53)).unwrap();
+    assert_eq!(
+        e.udp_bind(sa(Fam::V4.any(), 53)),
+        Err(StackError::AddrInUse)
+    );
+    assert_eq!(e.udp_bind(sa(Fam::V4.b(), 53)), Err(StackError::AddrInUse));
+    assert_eq!(
+        e.udp_bind(sa(Fam::V4.a(), 54)),
+        Err(StackError::AddrNotAvailable)
+    );
+    assert_eq!(
+        e.udp_bind(sa("ff02::1".parse().unwrap(), 54)),
+        Err(StackError::InvalidInput)
+    );
+    // The other family may take the same port; a TCP listener too.
+    let u6 = e.udp_bind(sa(Fam::V6.any(), 53)).unwrap();
+    let l = e.tcp_listen(sa(Fam::V4.any(), 53)).unwrap();
+    for h in [u, u6, l] {
+        e.close(h);
+    }
+    w.settle_all();
+    assert_eq!(w.b.socket_count(), 0);
+}
+
 /// An ICMP echo request from A to B, and B's answer.
 fn ping(w: &mut Wire, fam: Fam, data: &[u8]) -> Option<Vec<u8>> {
     let frame = match fam {

@@ -191,7 +191,11 @@ impl Engine {
         // Whether or not smoltcp saw a change: sockets also change state without a frame in
         // or out (TIME-WAIT ends, a connection refused or a listener is closed while the
         // network is quiet), and those must be forgotten too.
-        self.route_connections();
+        if self.route_connections() {
+            // Send the resets now: forget_closed removes the aborted sockets right after.
+            self.iface
+                .poll_egress(now, &mut self.device, &mut self.sockets);
+        }
         self.forget_closed();
         changed
     }
@@ -227,8 +231,9 @@ impl Engine {
     /// Moves each listener's established connections to its ready queue, or to the listener
     /// of the other family on the same port (smoltcp listens on both families for an
     /// unspecified address), or resets them if no listener wants them; reopens sockets whose
-    /// handshake failed; tops the listening sockets up to [`BACKLOG`].
-    fn route_connections(&mut self) {
+    /// handshake failed; tops the listening sockets up to [`BACKLOG`]. `true` if it reset
+    /// connections (their resets are still to be sent).
+    fn route_connections(&mut self) -> bool {
         let mut arrived: Vec<(SocketHandle, core::net::IpAddr, u16)> = Vec::new();
         for entry in self.entries.values_mut() {
             let Entry::Listener(l) = entry else { continue };
@@ -257,6 +262,7 @@ impl Engine {
                 }
             });
         }
+        let mut reset = false;
         for (h, local, port) in arrived {
             let target = self.entries.values_mut().find_map(|e| match e {
                 Entry::Listener(l) if l.port == port && accepts(l, &local) => Some(l),
@@ -272,6 +278,7 @@ impl Engine {
                 None => {
                     self.sockets.get_mut::<tcp::Socket>(h).abort();
                     self.closing.push(h);
+                    reset = true;
                 }
             }
         }
@@ -280,6 +287,7 @@ impl Engine {
                 refill(l, &mut self.sockets);
             }
         }
+        reset
     }
 
     /// Tops listener `id`'s listening sockets up to [`BACKLOG`], within [`MAX_PENDING`].

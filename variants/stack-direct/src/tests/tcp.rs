@@ -209,6 +209,36 @@ fn a_peer_that_vanishes_is_timed_out() {
 }
 
 #[test]
+fn family_routing_one_listener() {
+    // A listener on 0.0.0.0 only: an IPv6 connection to its port is not given to it.
+    let mut w = Wire::new();
+    let l = w.b.tcp_listen(sa(Fam::V4.any(), 80)).unwrap();
+    let pa = Probe::new();
+    assert!(w.b.tcp_poll_accept(l, &mut pa.cx()).is_pending());
+    let c = w.a.tcp_connect(sa(Fam::V6.b(), 80)).unwrap();
+    w.settle(Duration::from_secs(1));
+    let p = Probe::new();
+    let refused = match w.a.tcp_poll_connect(c, &mut p.cx()) {
+        Poll::Ready(Err(StackError::Refused)) => true,
+        Poll::Ready(Ok(())) => {
+            // The handshake completed before B routed it: it must be reset right away.
+            w.a.tcp_poll_read(c, &mut p.cx(), &mut [0; 8]) == Poll::Ready(Err(StackError::Reset))
+        }
+        other => panic!("{other:?}"),
+    };
+    assert!(refused, "the IPv6 connection was reset");
+    assert!(w.b.tcp_poll_accept(l, &mut pa.cx()).is_pending());
+    assert_eq!(pa.wakes(), 0, "the IPv4 listener was not woken");
+    w.a.close(c);
+    w.settle_all();
+    assert_eq!(w.a.socket_count(), 0);
+    assert_eq!(w.b.socket_count(), BACKLOG);
+    // IPv4 still works on it.
+    let (c, s) = connect(&mut w, l, sa(Fam::V4.b(), 80));
+    transfer(&mut w, Side::A, c, s, b"v4");
+}
+
+#[test]
 fn family_routing_two_listeners() {
     let mut w = Wire::new();
     let l4 = w.b.tcp_listen(sa(Fam::V4.any(), 80)).unwrap();

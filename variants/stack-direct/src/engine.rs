@@ -18,8 +18,9 @@ use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Cidr, Ipv6Cidr
 /// Listening sockets kept ready per listener: connections arriving faster than the
 /// application accepts them wait in these (smoltcp has no backlog of its own).
 pub const BACKLOG: usize = 8;
-/// Sockets per listener, listening or in the middle of a handshake: a SYN flood cannot make
-/// the stack allocate more.
+/// Sockets per listener, listening, in the middle of a handshake, or established and not yet
+/// accepted: neither a SYN flood nor connections the application does not accept can make
+/// the stack allocate more (beyond it, connections are refused).
 pub const MAX_PENDING: usize = 4 * BACKLOG;
 /// Bytes of each TCP socket's receive and send buffers.
 pub const TCP_BUFFER: usize = 32 * 1024;
@@ -230,24 +231,24 @@ impl Engine {
 
     /// Moves each listener's established connections to its ready queue, or to the listener
     /// of the other family on the same port (smoltcp listens on both families for an
-    /// unspecified address), or resets them if no listener wants them; reopens sockets whose
+    /// unspecified address), or resets them if no listener wants them; frees sockets whose
     /// handshake failed; tops the listening sockets up to [`BACKLOG`]. `true` if it reset
     /// connections (their resets are still to be sent).
     fn route_connections(&mut self) -> bool {
         let mut arrived: Vec<(SocketHandle, core::net::IpAddr, u16)> = Vec::new();
         for entry in self.entries.values_mut() {
             let Entry::Listener(l) = entry else { continue };
-            let endpoint = listen_endpoint(l);
             let port = l.port;
             l.pending.retain(|&h| {
                 let s = self.sockets.get_mut::<tcp::Socket>(h);
                 match s.state() {
                     tcp::State::Listen | tcp::State::SynReceived => true,
                     tcp::State::Closed | tcp::State::TimeWait => {
-                        // The handshake failed (a reset): listen again on the same buffers.
+                        // The handshake failed (timed out): free the socket, and refill
+                        // listens again up to BACKLOG, not up to how many a flood left.
                         s.abort();
-                        let _ = s.listen(endpoint);
-                        true
+                        self.closing.push(h);
+                        false
                     }
                     _ => {
                         let local = s.local_endpoint().map(|e| e.addr.into());
@@ -363,7 +364,8 @@ impl Engine {
     }
 }
 
-/// Tops `l`'s listening sockets up to [`BACKLOG`], within [`MAX_PENDING`].
+/// Tops `l`'s listening sockets up to [`BACKLOG`], within [`MAX_PENDING`], or frees those
+/// beyond [`BACKLOG`] (handshakes reset back to listening after a SYN flood).
 fn refill(l: &mut Listener, sockets: &mut SocketSet<'static>) {
     let endpoint = listen_endpoint(l);
     let listening = l
@@ -371,8 +373,21 @@ fn refill(l: &mut Listener, sockets: &mut SocketSet<'static>) {
         .iter()
         .filter(|&&h| sockets.get::<tcp::Socket>(h).state() == tcp::State::Listen)
         .count();
-    let room = MAX_PENDING.saturating_sub(l.pending.len());
-    for _ in 0..BACKLOG.saturating_sub(listening).min(room) {
+    if listening > BACKLOG {
+        let mut extra = listening - BACKLOG;
+        l.pending.retain(|&h| {
+            if extra > 0 && sockets.get::<tcp::Socket>(h).state() == tcp::State::Listen {
+                sockets.remove(h);
+                extra -= 1;
+                false
+            } else {
+                true
+            }
+        });
+        return;
+    }
+    let room = MAX_PENDING.saturating_sub(l.pending.len() + l.ready.len());
+    for _ in 0..(BACKLOG - listening).min(room) {
         let mut s = new_tcp_socket();
         if s.listen(endpoint).is_err() {
             return;

@@ -17,7 +17,7 @@ pub use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{
     EthernetAddress, EthernetFrame, EthernetProtocol, EthernetRepr, Icmpv6Packet, IpProtocol,
-    Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr,
+    Ipv4Packet, Ipv4Repr, Ipv6Packet, Ipv6Repr, TcpPacket, TcpRepr,
 };
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -329,6 +329,48 @@ pub fn ip_frame(
         _ => panic!("mixed families"),
     }
     frame
+}
+
+/// A TCP segment from `src` to `dst` in an Ethernet frame from A to B.
+pub fn tcp_frame(src: SocketAddr, dst: SocketAddr, repr: &TcpRepr<'_>) -> Vec<u8> {
+    let repr = TcpRepr {
+        src_port: src.port(),
+        dst_port: dst.port(),
+        ..*repr
+    };
+    ip_frame(
+        src.ip(),
+        dst.ip(),
+        IpProtocol::Tcp,
+        repr.buffer_len(),
+        |buf| {
+            let mut p = TcpPacket::new_unchecked(buf);
+            repr.emit(
+                &mut p,
+                &src.ip().into(),
+                &dst.ip().into(),
+                &ChecksumCapabilities::default(),
+            );
+        },
+    )
+}
+
+/// A bare SYN with sequence number `seq`.
+pub fn syn(seq: u32) -> TcpRepr<'static> {
+    TcpRepr {
+        src_port: 0,
+        dst_port: 0,
+        control: smoltcp::wire::TcpControl::Syn,
+        seq_number: smoltcp::wire::TcpSeqNumber(seq as i32),
+        ack_number: None,
+        window_len: 64_000,
+        window_scale: None,
+        max_seg_size: Some(1460),
+        sack_permitted: false,
+        sack_ranges: [None; 3],
+        timestamp: None,
+        payload: &[],
+    }
 }
 
 #[test]

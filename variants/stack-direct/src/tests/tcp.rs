@@ -2,7 +2,7 @@
 //! SYN floods, and the sockets a closed connection leaves (none).
 
 use super::*;
-use crate::engine::{BACKLOG, TCP_BUFFER};
+use crate::engine::{BACKLOG, MAX_PENDING, TCP_BUFFER};
 use petrel_stack::StackError;
 use std::vec;
 
@@ -451,4 +451,99 @@ fn socket_calls_wake_the_driver() {
     assert_eq!(driver.wakes(), 1, "connect has a SYN to send");
     w.a.close(c);
     assert_eq!(driver.wakes(), 2, "close has a FIN or RST to send");
+}
+
+#[test]
+fn syn_flood_is_bounded() {
+    // `answers`: the spoofed source resets the SYN-ACKs (the half-open sockets go back to
+    // listening), or never answers (they time out).
+    for (fam, answers) in [
+        (Fam::V4, true),
+        (Fam::V4, false),
+        (Fam::V6, true),
+        (Fam::V6, false),
+    ] {
+        let mut w = Wire::new();
+        let l = w.b.tcp_listen(sa(fam.any(), 80)).unwrap();
+        let p = Probe::new();
+        // Resolve neighbours first so that B can answer (with the SYN-ACKs the flood
+        // never acknowledges).
+        let (c, s) = connect(&mut w, l, sa(fam.b(), 80));
+        w.mute_b = true;
+        let mut max = 0;
+        for i in 0..2000u32 {
+            let src = sa(fam.a(), 10_000 + i as u16);
+            let frame = tcp_frame(src, sa(fam.b(), 80), &syn(i.wrapping_mul(7919)));
+            if !w.b.receive(&frame) {
+                w.b.poll(w.now);
+                assert!(w.b.receive(&frame));
+            }
+            if i % 16 == 0 {
+                w.advance(1);
+            }
+            max = max.max(w.b.socket_count());
+        }
+        w.run();
+        max = max.max(w.b.socket_count());
+        // The accepted connection, and at most MAX_PENDING for the listener.
+        assert!(max <= MAX_PENDING + 1, "{max} sockets");
+        assert!(max >= MAX_PENDING, "the flood filled the backlog: {max}");
+        assert!(w.b.tcp_poll_accept(l, &mut p.cx()).is_pending());
+        // The half-open connections are reset or time out; the listener works again.
+        w.mute_b = !answers;
+        w.a.close(c);
+        w.b.close(s);
+        w.settle_all();
+        w.mute_b = false;
+        assert_eq!(
+            w.b.socket_count(),
+            BACKLOG,
+            "back to the pool after the flood"
+        );
+        let (c, s) = connect(&mut w, l, sa(fam.b(), 80));
+        transfer(&mut w, Side::A, c, s, b"after the flood");
+    }
+}
+
+#[test]
+fn connections_not_accepted_are_bounded() {
+    // Complete handshakes the application does not accept yet wait in the listener, within
+    // MAX_PENDING; beyond that connections are refused until it accepts.
+    let mut w = Wire::new();
+    let l = w.b.tcp_listen(sa(Fam::V4.any(), 80)).unwrap();
+    let p = Probe::new();
+    let mut conns = Vec::new();
+    for _ in 0..3 * MAX_PENDING {
+        conns.push(w.a.tcp_connect(sa(Fam::V4.b(), 80)).unwrap());
+        w.advance(1);
+        assert!(w.b.socket_count() <= MAX_PENDING, "{}", w.b.socket_count());
+    }
+    w.settle(Duration::from_secs(1));
+    let mut ok = 0;
+    for &c in &conns {
+        if w.a.tcp_poll_connect(c, &mut p.cx()) == Poll::Ready(Ok(())) {
+            ok += 1;
+        }
+    }
+    let mut accepted = Vec::new();
+    while let Poll::Ready(r) = w.b.tcp_poll_accept(l, &mut p.cx()) {
+        accepted.push(r.unwrap().0);
+    }
+    assert!(accepted.len() <= MAX_PENDING && accepted.len() >= BACKLOG);
+    assert_eq!(
+        ok,
+        accepted.len(),
+        "connections beyond the bound were refused"
+    );
+    // Once accepted, new connections come in again.
+    let c = w.a.tcp_connect(sa(Fam::V4.b(), 80)).unwrap();
+    w.run();
+    assert_eq!(w.a.tcp_poll_connect(c, &mut p.cx()), Poll::Ready(Ok(())));
+    accepted.push(ready(w.b.tcp_poll_accept(l, &mut p.cx())).unwrap().0);
+    for h in conns.into_iter().chain(accepted).chain([c, l]) {
+        w.a.close(h);
+        w.b.close(h);
+    }
+    w.settle_all();
+    assert_eq!((w.a.socket_count(), w.b.socket_count()), (0, 0));
 }

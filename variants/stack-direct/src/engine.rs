@@ -11,7 +11,7 @@ use alloc::vec::Vec;
 use core::task::Waker;
 use petrel_stack::StackError;
 use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet};
-use smoltcp::socket::tcp;
+use smoltcp::socket::{tcp, udp};
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Cidr, Ipv6Cidr};
 
@@ -73,6 +73,17 @@ pub enum Entry {
     Udp(SocketHandle, Family),
 }
 
+/// Datagrams for a UDP socket that another socket received, and the task waiting for them.
+#[derive(Debug, Default)]
+pub struct Inbox {
+    /// The datagrams and their senders, oldest first.
+    pub datagrams: VecDeque<(Vec<u8>, core::net::SocketAddr)>,
+    /// Their bytes, within [`UDP_BUFFER`](crate::sockets::UDP_BUFFER).
+    pub bytes: usize,
+    /// The task waiting in receive.
+    pub waker: Option<Waker>,
+}
+
 /// One stack.
 pub struct Engine {
     /// Where this engine's number goes in its socket handles (see `lib.rs`).
@@ -85,6 +96,9 @@ pub struct Engine {
     /// Connections closed by the application, kept until their FIN is acknowledged (or they
     /// time out) so that queued bytes are still sent.
     pub(crate) closing: Vec<SocketHandle>,
+    /// Datagrams moved to UDP sockets from the socket smoltcp gave them to (see
+    /// [`Engine::route_datagrams`]), by handle.
+    pub(crate) inboxes: BTreeMap<u64, Inbox>,
     #[cfg(feature = "dhcp")]
     dhcp: Option<SocketHandle>,
     /// The driver task, woken when a socket call has something to send.
@@ -154,6 +168,7 @@ impl Engine {
             sockets,
             entries: BTreeMap::new(),
             closing: Vec::new(),
+            inboxes: BTreeMap::new(),
             #[cfg(feature = "dhcp")]
             dhcp,
             driver: None,
@@ -198,6 +213,7 @@ impl Engine {
                 .poll_egress(now, &mut self.device, &mut self.sockets);
         }
         self.forget_closed();
+        self.route_datagrams();
         changed
     }
 
@@ -296,6 +312,69 @@ impl Engine {
         if let Some(Entry::Listener(l)) = self.entries.get_mut(&id) {
             refill(l, &mut self.sockets);
         }
+    }
+
+    /// Gives datagrams to the UDP socket of their family. smoltcp gives a datagram to the
+    /// first UDP socket bound to its port that accepts its address, and a socket bound to an
+    /// unspecified address accepts both families: when its port also has a socket of the
+    /// other family, every datagram it received moves to an inbox, its own or the other
+    /// socket's, so that the other socket gets its family's datagrams (and in order).
+    fn route_datagrams(&mut self) {
+        let mut next = self.entries.keys().next().copied();
+        while let Some(id) = next {
+            next = self.entries.range(id + 1..).next().map(|(&k, _)| k);
+            let Some(&Entry::Udp(h, family)) = self.entries.get(&id) else {
+                continue;
+            };
+            let endpoint = self.sockets.get::<udp::Socket>(h).endpoint();
+            if endpoint.addr.is_some() || self.udp_on(endpoint.port, other(family), None).is_none()
+            {
+                continue;
+            }
+            while let Ok((_, meta)) = self.sockets.get_mut::<udp::Socket>(h).peek() {
+                let from = core::net::SocketAddr::from(meta.endpoint);
+                let local = meta.local_address;
+                let target = if Family::of(&from.ip()) == family {
+                    Some(id)
+                } else {
+                    self.udp_on(endpoint.port, other(family), local)
+                };
+                let Ok((data, _)) = self.sockets.get_mut::<udp::Socket>(h).recv() else {
+                    break;
+                };
+                let Some(target) = target else { continue };
+                let inbox = self.inboxes.entry(target).or_default();
+                if inbox.datagrams.len() < crate::sockets::UDP_PACKETS
+                    && inbox.bytes + data.len() <= crate::sockets::UDP_BUFFER
+                {
+                    inbox.bytes += data.len();
+                    inbox.datagrams.push_back((data.to_vec(), from));
+                    if let Some(w) = inbox.waker.take() {
+                        w.wake();
+                    }
+                }
+            }
+        }
+    }
+
+    /// The UDP socket of `family` on `port` that takes datagrams sent to `local` (any, if
+    /// `None`).
+    fn udp_on(
+        &self,
+        port: u16,
+        family: Family,
+        local: Option<smoltcp::wire::IpAddress>,
+    ) -> Option<u64> {
+        self.entries.iter().find_map(|(&id, e)| {
+            let &Entry::Udp(h, f) = e else { return None };
+            let bound = self.sockets.get::<udp::Socket>(h).endpoint();
+            let takes = match (bound.addr, local) {
+                (None, _) | (_, None) => true,
+                // Its own address, or a broadcast or multicast one.
+                (Some(a), Some(l)) => a == l || !self.iface.has_ip_addr(l),
+            };
+            (f == family && bound.port == port && takes).then_some(id)
+        })
     }
 
     /// Removes the closed connections the application gave up.
@@ -412,6 +491,14 @@ pub(crate) fn listen_endpoint(l: &Listener) -> smoltcp::wire::IpListenEndpoint {
     smoltcp::wire::IpListenEndpoint {
         addr: (!l.addr.is_unspecified()).then(|| l.addr.into()),
         port: l.port,
+    }
+}
+
+/// The other family.
+fn other(family: Family) -> Family {
+    match family {
+        Family::V4 => Family::V6,
+        Family::V6 => Family::V4,
     }
 }
 

@@ -402,16 +402,28 @@ impl Engine {
     }
 
     /// See [`petrel_stack::StackBackend::udp_poll_recv_from`]: datagrams of the other
-    /// family (smoltcp delivers both to an unspecified address) are dropped.
+    /// family (smoltcp delivers both to an unspecified address) go to the socket of that
+    /// family on the same port if there is one (`Engine::route_datagrams`), else are dropped.
     pub fn udp_poll_recv_from(
         &mut self,
         id: u64,
         cx: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<Result<(usize, SocketAddr), StackError>> {
-        let (s, family) = match self.udp(id) {
-            Ok(s) => s,
-            Err(e) => return ready(Err(e)),
+        if let Err(e) = self.udp(id) {
+            return ready(Err(e));
+        }
+        // Datagrams another socket received for this one come first (see route_datagrams).
+        if let Some(inbox) = self.inboxes.get_mut(&id)
+            && let Some((data, from)) = inbox.datagrams.pop_front()
+        {
+            inbox.bytes -= data.len();
+            let n = data.len().min(buf.len());
+            buf[..n].copy_from_slice(&data[..n]);
+            return ready(Ok((n, from)));
+        }
+        let Ok((s, family)) = self.udp(id) else {
+            return ready(Err(StackError::BadHandle));
         };
         loop {
             match s.recv() {
@@ -426,6 +438,7 @@ impl Engine {
                 }
                 Err(_) => {
                     s.register_recv_waker(cx.waker());
+                    self.inboxes.entry(id).or_default().waker = Some(cx.waker().clone());
                     return Poll::Pending;
                 }
             }
@@ -466,6 +479,7 @@ impl Engine {
             }
             Some(Entry::Udp(h, _)) => {
                 self.sockets.remove(h);
+                self.inboxes.remove(&id);
             }
             None => return,
         }

@@ -174,6 +174,68 @@ fn udp_bind_errors() {
     assert_eq!(w.b.socket_count(), 0);
 }
 
+#[test]
+fn udp_same_port_both_families() {
+    // Two sockets on port 53 of B, one per family: each gets its own family's datagrams, in
+    // order, whichever was bound first and whether bound to an unspecified address or not.
+    let binds = [
+        [sa(Fam::V4.any(), 53), sa(Fam::V6.any(), 53)],
+        [sa(Fam::V6.any(), 53), sa(Fam::V4.any(), 53)],
+        [sa(Fam::V4.b(), 53), sa(Fam::V6.any(), 53)],
+        [sa(Fam::V6.any(), 53), sa(Fam::V4.b(), 53)],
+        [sa(Fam::V6.b(), 53), sa(Fam::V4.any(), 53)],
+        [sa(Fam::V4.any(), 53), sa(Fam::V6.b(), 53)],
+    ];
+    for [first, second] in binds {
+        let mut w = Wire::new();
+        let u1 = w.b.udp_bind(first).unwrap();
+        let u2 = w.b.udp_bind(second).unwrap();
+        let (u4, u6) = if first.is_ipv4() { (u1, u2) } else { (u2, u1) };
+        let a4 = w.a.udp_bind(sa(Fam::V4.any(), 0)).unwrap();
+        let a6 = w.a.udp_bind(sa(Fam::V6.any(), 0)).unwrap();
+        let (p, p4, p6) = (Probe::new(), Probe::new(), Probe::new());
+        for round in 0..3u8 {
+            assert!(
+                w.b.udp_poll_recv_from(u4, &mut p4.cx(), &mut [0; 8])
+                    .is_pending()
+            );
+            assert!(
+                w.b.udp_poll_recv_from(u6, &mut p6.cx(), &mut [0; 8])
+                    .is_pending()
+            );
+            for i in 0..3 {
+                let to6 = sa(Fam::V6.b(), 53);
+                let to4 = sa(Fam::V4.b(), 53);
+                ready(w.a.udp_poll_send_to(a6, &mut p.cx(), &[6, round, i], to6)).unwrap();
+                ready(w.a.udp_poll_send_to(a4, &mut p.cx(), &[4, round, i], to4)).unwrap();
+            }
+            // The first round resolves the neighbours, one request per second.
+            w.run();
+            w.advance(1000);
+            let wakes = (p4.wakes(), p6.wakes());
+            assert!(wakes.0 > 0 && wakes.1 > 0, "{first} {round}: {wakes:?}");
+            for i in 0..3 {
+                let (d6, f6) = recv(&mut w, Side::B, u6, 8);
+                assert_eq!((d6, f6.ip()), (vec![6, round, i], Fam::V6.a()), "{first}");
+            }
+            for i in 0..3 {
+                let (d4, f4) = recv(&mut w, Side::B, u4, 8);
+                assert_eq!((d4, f4.ip()), (vec![4, round, i], Fam::V4.a()), "{first}");
+            }
+            assert!(recv_pending(&mut w, u4) && recv_pending(&mut w, u6));
+        }
+        // Either one closed, the other goes on.
+        w.b.close(u4);
+        let to6 = sa(Fam::V6.b(), 53);
+        ready(w.a.udp_poll_send_to(a6, &mut p.cx(), b"alone", to6)).unwrap();
+        w.run();
+        assert_eq!(recv(&mut w, Side::B, u6, 8).0, b"alone");
+        w.b.close(u6);
+        assert_eq!(w.b.socket_count(), 0);
+        assert!(w.b.inboxes.is_empty(), "no inbox left behind");
+    }
+}
+
 /// An ICMP echo request from A to B, and B's answer.
 fn ping(w: &mut Wire, fam: Fam, data: &[u8]) -> Option<Vec<u8>> {
     let frame = match fam {

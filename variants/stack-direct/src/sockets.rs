@@ -11,8 +11,9 @@ use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::{Context, Poll};
 use petrel_stack::StackError;
+use smoltcp::phy::Device;
 use smoltcp::socket::{Socket, tcp, udp};
-use smoltcp::wire::IpEndpoint;
+use smoltcp::wire::{IPV4_HEADER_LEN, IPV6_HEADER_LEN, IpEndpoint, UDP_HEADER_LEN};
 
 /// Datagrams each UDP socket buffers per direction.
 pub const UDP_PACKETS: usize = 16;
@@ -377,6 +378,9 @@ impl Engine {
         buf: &[u8],
         addr: SocketAddr,
     ) -> Poll<Result<usize, StackError>> {
+        // The stack does not fragment: a datagram must fit in one frame (smoltcp would drop a
+        // larger one silently).
+        let ip_mtu = self.device.capabilities().ip_mtu();
         let (s, family) = match self.udp(id) {
             Ok(s) => s,
             Err(e) => return ready(Err(e)),
@@ -385,7 +389,11 @@ impl Engine {
         if Family::of(&ip) != family || ip.is_unspecified() || addr.port() == 0 {
             return ready(Err(StackError::InvalidInput));
         }
-        if buf.len() > s.payload_send_capacity() {
+        let headers = match family {
+            Family::V4 => IPV4_HEADER_LEN,
+            Family::V6 => IPV6_HEADER_LEN,
+        } + UDP_HEADER_LEN;
+        if buf.len() > s.payload_send_capacity() || buf.len() + headers > ip_mtu {
             return ready(Err(StackError::MessageTooLong));
         }
         match s.send_slice(buf, IpEndpoint::from(addr)) {

@@ -335,3 +335,30 @@ fn icmp_echo() {
     }
     assert_eq!(w.b.socket_count(), 0, "pings take no socket");
 }
+
+#[test]
+fn udp_datagrams_must_fit_one_frame() {
+    // No IP fragmentation: the largest datagram fills one 1514-byte frame; one byte more is
+    // refused rather than accepted and silently dropped.
+    let mut w = Wire::new();
+    let p = Probe::new();
+    for (fam, largest) in [(Fam::V4, 1500 - 20 - 8), (Fam::V6, 1500 - 40 - 8)] {
+        let ua = w.a.udp_bind(sa(fam.any(), 0)).unwrap();
+        let ub = w.b.udp_bind(sa(fam.any(), 9)).unwrap();
+        let to = sa(fam.b(), 9);
+        let data: Vec<u8> = (0..largest + 1).map(|i| i as u8).collect();
+        assert_eq!(
+            w.a.udp_poll_send_to(ua, &mut p.cx(), &data, to),
+            Poll::Ready(Err(StackError::MessageTooLong))
+        );
+        assert_eq!(
+            ready(w.a.udp_poll_send_to(ua, &mut p.cx(), &data[..largest], to)),
+            Ok(largest)
+        );
+        w.run();
+        w.advance(1000);
+        assert_eq!(recv(&mut w, Side::B, ub, 2000).0, &data[..largest]);
+        w.a.close(ua);
+        w.b.close(ub);
+    }
+}

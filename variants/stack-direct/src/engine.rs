@@ -247,9 +247,9 @@ impl Engine {
 
     /// Moves each listener's established connections to its ready queue, or to the listener
     /// of the other family on the same port (smoltcp listens on both families for an
-    /// unspecified address), or resets them if no listener wants them; frees sockets whose
-    /// handshake failed; tops the listening sockets up to [`BACKLOG`]. `true` if it reset
-    /// connections (their resets are still to be sent).
+    /// unspecified address), or resets them if no listener wants them or has room for them;
+    /// frees sockets whose handshake failed; tops the listening sockets up to [`BACKLOG`].
+    /// `true` if it reset connections (their resets are still to be sent).
     fn route_connections(&mut self) -> bool {
         let mut arrived: Vec<(SocketHandle, core::net::IpAddr, u16)> = Vec::new();
         for entry in self.entries.values_mut() {
@@ -285,6 +285,9 @@ impl Engine {
                 Entry::Listener(l) if l.port == port && accepts(l, &local) => Some(l),
                 _ => None,
             });
+            // A connection handed over by the other family's listener must fit in this one's
+            // bound too (its own fit: they left its pending sockets).
+            let target = target.filter(|l| l.pending.len() + l.ready.len() < MAX_PENDING);
             match target {
                 Some(l) => {
                     l.ready.push_back(h);

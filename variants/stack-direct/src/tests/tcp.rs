@@ -547,3 +547,63 @@ fn connections_not_accepted_are_bounded() {
     w.settle_all();
     assert_eq!((w.a.socket_count(), w.b.socket_count()), (0, 0));
 }
+
+#[test]
+fn connections_not_accepted_are_bounded_per_family() {
+    // Listeners on 0.0.0.0:80 and [::]:80: smoltcp may complete an IPv4 handshake on a
+    // socket of the IPv6 listener (both listen on any address), which hands it over. The
+    // bound holds for the listener receiving it, in either order of listening, with only
+    // IPv4 connections or a mix.
+    for (v6_first, v6_every) in [(true, 0), (false, 0), (true, 3), (false, 3)] {
+        let mut w = Wire::new();
+        let (l4, l6) = if v6_first {
+            let l6 = w.b.tcp_listen(sa(Fam::V6.any(), 80)).unwrap();
+            (w.b.tcp_listen(sa(Fam::V4.any(), 80)).unwrap(), l6)
+        } else {
+            let l4 = w.b.tcp_listen(sa(Fam::V4.any(), 80)).unwrap();
+            (l4, w.b.tcp_listen(sa(Fam::V6.any(), 80)).unwrap())
+        };
+        let p = Probe::new();
+        let mut conns = Vec::new();
+        for i in 0..3 * MAX_PENDING {
+            let v6 = v6_every > 0 && i % v6_every == 0;
+            let fam = if v6 { Fam::V6 } else { Fam::V4 };
+            conns.push(w.a.tcp_connect(sa(fam.b(), 80)).unwrap());
+            w.advance(1);
+            assert!(
+                w.b.socket_count() <= 2 * MAX_PENDING,
+                "{}",
+                w.b.socket_count()
+            );
+        }
+        w.settle(Duration::from_secs(2));
+        assert!(
+            w.b.socket_count() <= 2 * MAX_PENDING,
+            "{}",
+            w.b.socket_count()
+        );
+        let ok = conns
+            .iter()
+            .filter(|&&c| w.a.tcp_poll_connect(c, &mut p.cx()) == Poll::Ready(Ok(())))
+            .count();
+        let mut accepted = Vec::new();
+        for (l, fam) in [(l4, Fam::V4), (l6, Fam::V6)] {
+            let mut n = 0;
+            while let Poll::Ready(r) = w.b.tcp_poll_accept(l, &mut p.cx()) {
+                let (s, peer) = r.unwrap();
+                assert_eq!(peer.ip(), fam.a(), "each listener gets its family");
+                accepted.push(s);
+                n += 1;
+            }
+            assert!(n <= MAX_PENDING, "{fam:?}: {n} waiting for accept");
+        }
+        assert!(accepted.len() >= BACKLOG);
+        assert_eq!(ok, accepted.len(), "the others were refused");
+        for h in conns.into_iter().chain(accepted).chain([l4, l6]) {
+            w.a.close(h);
+            w.b.close(h);
+        }
+        w.settle_all();
+        assert_eq!((w.a.socket_count(), w.b.socket_count()), (0, 0));
+    }
+}

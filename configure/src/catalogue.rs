@@ -230,6 +230,9 @@ pub fn from_packages(packages: &[cargo_metadata::Package]) -> Result<Catalogue, 
                 if targets.is_empty() {
                     return Err(malformed("`targets` must list at least one target".into()));
                 }
+                for (feature, when) in &raw.features {
+                    check_key_feature(feature, when).map_err(&malformed)?;
+                }
                 let mut target_features = BTreeMap::new();
                 for (t, f) in raw.target_features {
                     let target = Target::from_name(&t).ok_or_else(|| {
@@ -296,6 +299,51 @@ fn parse_targets(names: &[String]) -> Result<Vec<Target>, String> {
         .collect()
 }
 
+/// Checks one entry of an implementation's `features` table: a Cargo feature name, and key
+/// values `petrel configure` knows.
+fn check_key_feature(feature: &str, when: &BTreeMap<String, String>) -> Result<(), String> {
+    let valid_name = !feature.is_empty()
+        && feature
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_+.".contains(c));
+    if !valid_name {
+        return Err(format!("features: {feature:?} is not a Cargo feature name"));
+    }
+    for (key, value) in when {
+        let Some(def) = crate::keys::KEYS.iter().find(|k| k.name == key) else {
+            return Err(format!(
+                "features: {feature:?} depends on the key `{key}`, which petrel does not have"
+            ));
+        };
+        if !def.values.contains(&value.as_str()) {
+            return Err(format!(
+                "features: {feature:?} wants `{key} = {value}`, but `{key}` is one of {}",
+                def.values.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+impl Implementation {
+    /// The Cargo features configure enables on this implementation for `target` and `keys`:
+    /// its `target-features` for the target, then each `features` entry whose key values
+    /// all hold.
+    pub fn features_for(&self, target: Target, keys: &crate::keys::Keys) -> Vec<String> {
+        let mut features = self
+            .target_features
+            .get(&target)
+            .cloned()
+            .unwrap_or_default();
+        for (feature, when) in &self.features {
+            if when.iter().all(|(k, v)| keys.value(k) == Some(v.as_str())) {
+                features.push(feature.clone());
+            }
+        }
+        features
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,5 +401,52 @@ mod tests {
         let err = from_packages(&[package("bad", serde_json::json!({"targets": ["unix"]}))])
             .expect_err("neither");
         assert!(err.to_string().contains("needs `interface"), "{err}");
+    }
+
+    #[test]
+    fn features_follow_the_keys() {
+        let c = from_packages(&[package(
+            "petrel-stack-direct",
+            serde_json::json!({"implements": "stack", "targets": ["unix", "spt"], "features": {"dhcp": {"dhcp": "true"}}, "target-features": {"spt": ["spt"]}}),
+        )])
+        .expect("valid metadata");
+        let imp = &c.implementations[0];
+        let manifest = crate::manifest::parse(crate::diagnostic::SourceFile::new(
+            "unikernel.toml",
+            "[unikernel]\nname = \"k\"\n".to_string(),
+        ))
+        .expect("valid manifest");
+        let keys = |dhcp: bool| {
+            let typed = crate::keys::KeyOverrides {
+                dhcp: Some(dhcp),
+                ..Default::default()
+            };
+            crate::keys::resolve(&manifest, Target::Spt, &typed).expect("valid keys")
+        };
+        assert_eq!(imp.features_for(Target::Spt, &keys(true)), ["spt", "dhcp"]);
+        assert_eq!(imp.features_for(Target::Spt, &keys(false)), ["spt"]);
+        assert!(imp.features_for(Target::Unix, &keys(false)).is_empty());
+
+        for (features, wanted) in [
+            (
+                serde_json::json!({"dhcp": {"colour": "red"}}),
+                "depends on the key `colour`, which petrel does not have",
+            ),
+            (
+                serde_json::json!({"dhcp": {"dhcp": "yes"}}),
+                "wants `dhcp = yes`, but `dhcp` is one of true, false",
+            ),
+            (
+                serde_json::json!({"a b": {}}),
+                "\"a b\" is not a Cargo feature name",
+            ),
+        ] {
+            let err = from_packages(&[package(
+                "bad",
+                serde_json::json!({"implements": "stack", "targets": ["unix"], "features": features}),
+            )])
+            .expect_err("bad features");
+            assert!(err.to_string().contains(wanted), "{err}");
+        }
     }
 }

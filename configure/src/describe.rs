@@ -46,6 +46,9 @@ pub fn text(r: &Resolved) -> String {
             .map(|w| format!("{} -> {}", w.role, w.instance))
             .collect();
         extra.extend(n.params.iter().map(|(k, v)| format!("{k} = {v:?}")));
+        if !n.features.is_empty() {
+            extra.push(format!("features: {}", n.features.join(", ")));
+        }
         if !extra.is_empty() {
             out.push_str(&format!("  [{}]", extra.join(", ")));
         }
@@ -189,6 +192,7 @@ struct JsonNode<'a> {
     version: &'a str,
     wiring: &'a [crate::graph::Wire],
     params: &'a std::collections::BTreeMap<String, String>,
+    features: &'a [String],
 }
 
 #[derive(serde::Serialize)]
@@ -225,6 +229,7 @@ pub fn json(r: &Resolved) -> String {
                 version: &n.implementation.version,
                 wiring: &n.wiring,
                 params: &n.params,
+                features: &n.features,
             })
             .collect(),
         main: JsonMain {

@@ -232,16 +232,7 @@ fn plan(
     let mut impls: BTreeMap<String, ImplUse> = BTreeMap::new();
     for node in &resolved.nodes {
         let imp = &node.implementation;
-        let mut features = imp
-            .target_features
-            .get(&resolved.target)
-            .cloned()
-            .unwrap_or_default();
-        for (feature, when) in &imp.features {
-            if key_features_apply(&imp.package, feature, when, &resolved.keys)? {
-                features.push(feature.clone());
-            }
-        }
+        let features = node.features.clone();
         for f in &features {
             check_feature(&imp.package, f)?;
         }
@@ -455,25 +446,6 @@ fn check_rust_path(package: &str, path: &str) -> Result<(), Error> {
     syn::parse_str::<syn::Path>(path).map(|_| ()).map_err(|_| {
         Error::msg(format!("{package}: [package.metadata.petrel] constructor `{path}` is not a Rust path (like `Stack::connect`)"))
     })
-}
-
-/// Whether the key values `when` (from an implementation's `features` table) all hold.
-fn key_features_apply(
-    package: &str,
-    feature: &str,
-    when: &BTreeMap<String, String>,
-    keys: &crate::keys::Keys,
-) -> Result<bool, Error> {
-    let mut on = true;
-    for (key, want) in when {
-        let value = keys.value(key).ok_or_else(|| {
-            Error::msg(format!(
-                "{package}: [package.metadata.petrel] feature {feature:?} depends on the key `{key}`, which petrel does not have"
-            ))
-        })?;
-        on &= value == want;
-    }
-    Ok(on)
 }
 
 fn check_feature(package: &str, feature: &str) -> Result<(), Error> {

@@ -82,6 +82,9 @@ pub struct Node {
     pub implementation: Implementation,
     /// Its needs, by role.
     pub wiring: Vec<Wire>,
+    /// The Cargo features configure enables on the implementation (from the target and the
+    /// keys).
+    pub features: Vec<String>,
     /// The string parameters set in the device table.
     pub params: BTreeMap<String, String>,
 }
@@ -259,6 +262,7 @@ pub fn resolve(
                     node: index_of[*w],
                 })
                 .collect(),
+            features: imp.features_for(target, keys),
             params: draft.params.clone(),
         });
     }

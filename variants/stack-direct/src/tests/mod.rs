@@ -6,6 +6,7 @@
 
 extern crate std;
 
+mod fuzz;
 mod tcp;
 mod udp;
 

@@ -7,7 +7,7 @@ use petrel_stack::StackError;
 use std::vec;
 
 /// A connection from A to B's listener `l`: (A's handle, B's handle).
-fn connect(w: &mut Wire, l: u64, to: SocketAddr) -> (u64, u64) {
+pub(super) fn connect(w: &mut Wire, l: u64, to: SocketAddr) -> (u64, u64) {
     let (pc, pa) = (Probe::new(), Probe::new());
     assert!(w.b.tcp_poll_accept(l, &mut pa.cx()).is_pending());
     let c = w.a.tcp_connect(to).unwrap();
@@ -37,7 +37,7 @@ fn connect(w: &mut Wire, l: u64, to: SocketAddr) -> (u64, u64) {
 /// Writes `data` on `tx` of `from` and reads it on `rx` of the other side, running the wire
 /// and the clock in between; checks that back-pressure showed (partial writes, pending
 /// writes, wakes when room came back) and that everything arrived in order.
-fn transfer(w: &mut Wire, from: Side, tx: u64, rx: u64, data: &[u8]) {
+pub(super) fn transfer(w: &mut Wire, from: Side, tx: u64, rx: u64, data: &[u8]) {
     let to = if from == Side::A { Side::B } else { Side::A };
     let (pw, pr) = (Probe::new(), Probe::new());
     let (mut sent, mut got) = (0, Vec::new());

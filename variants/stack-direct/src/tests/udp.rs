@@ -237,7 +237,7 @@ fn udp_same_port_both_families() {
 }
 
 /// An ICMP echo request from A to B, and B's answer.
-fn ping(w: &mut Wire, fam: Fam, data: &[u8]) -> Option<Vec<u8>> {
+pub(super) fn ping(w: &mut Wire, fam: Fam, data: &[u8]) -> Option<Vec<u8>> {
     let frame = match fam {
         Fam::V4 => {
             let repr = Icmpv4Repr::EchoRequest {

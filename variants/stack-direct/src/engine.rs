@@ -26,6 +26,11 @@ pub const MAX_PENDING: usize = 4 * BACKLOG;
 pub const TCP_BUFFER: usize = 32 * 1024;
 /// A connection whose peer stops acknowledging for this long is aborted.
 pub const TCP_TIMEOUT: Duration = Duration::from_secs(60);
+/// An idle connection sends a keep-alive this often. smoltcp's timeout counts from the last
+/// segment received even when nothing is outstanding (smoltcp issue #1202): without these
+/// an idle connection would be aborted after [`TCP_TIMEOUT`]. With them it lives as long as
+/// its peer answers, and a peer gone while the connection is idle is still given up.
+pub const TCP_KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// The address family of a listener or UDP socket bound to an unspecified address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -478,13 +483,14 @@ fn refill(l: &mut Listener, sockets: &mut SocketSet<'static>) {
     }
 }
 
-/// A new TCP socket with Petrel's buffers and timeout.
+/// A new TCP socket with Petrel's buffers, timeout and keep-alive.
 pub(crate) fn new_tcp_socket() -> tcp::Socket<'static> {
     let mut s = tcp::Socket::new(
         tcp::SocketBuffer::new(alloc::vec![0; TCP_BUFFER]),
         tcp::SocketBuffer::new(alloc::vec![0; TCP_BUFFER]),
     );
     s.set_timeout(Some(TCP_TIMEOUT));
+    s.set_keep_alive(Some(TCP_KEEP_ALIVE));
     s
 }
 

@@ -482,7 +482,11 @@ impl Engine {
                 }
             }
             Some(Entry::Stream(h)) => {
-                self.sockets.get_mut::<tcp::Socket>(h).close();
+                let s = self.sockets.get_mut::<tcp::Socket>(h);
+                // No keep-alives once closed: a peer that never closes its side must not keep
+                // the socket forever (the timeout then ends FIN-WAIT-2 after TCP_TIMEOUT).
+                s.set_keep_alive(None);
+                s.close();
                 self.closing.push(h);
             }
             Some(Entry::Udp(h, _)) => {

@@ -2,7 +2,7 @@
 //! SYN floods, and the sockets a closed connection leaves (none).
 
 use super::*;
-use crate::engine::{BACKLOG, MAX_PENDING, TCP_BUFFER};
+use crate::engine::{BACKLOG, MAX_PENDING, TCP_BUFFER, TCP_TIMEOUT};
 use petrel_stack::StackError;
 use std::vec;
 
@@ -606,4 +606,58 @@ fn connections_not_accepted_are_bounded_per_family() {
         w.settle_all();
         assert_eq!((w.a.socket_count(), w.b.socket_count()), (0, 0));
     }
+}
+
+#[test]
+fn idle_connections_stay_open() {
+    // Nothing to send either way for ten minutes: the connection is still there (smoltcp's
+    // timeout alone counts from the last segment received, idle or not).
+    for fam in [Fam::V4, Fam::V6] {
+        let mut w = Wire::new();
+        let l = w.b.tcp_listen(sa(fam.any(), 80)).unwrap();
+        let (c, s) = connect(&mut w, l, sa(fam.b(), 80));
+        transfer(&mut w, Side::A, c, s, b"hello");
+        transfer(&mut w, Side::B, s, c, b"world");
+        w.settle(Duration::from_secs(600));
+        let p = Probe::new();
+        assert!(w.b.tcp_poll_read(s, &mut p.cx(), &mut [0; 8]).is_pending());
+        assert!(w.a.tcp_poll_read(c, &mut p.cx(), &mut [0; 8]).is_pending());
+        transfer(&mut w, Side::A, c, s, b"still there");
+        transfer(&mut w, Side::B, s, c, b"yes");
+    }
+}
+
+#[test]
+fn an_idle_peer_that_vanishes_is_given_up() {
+    let mut w = Wire::new();
+    let l = w.b.tcp_listen(sa(Fam::V4.any(), 80)).unwrap();
+    let (c, s) = connect(&mut w, l, sa(Fam::V4.b(), 80));
+    transfer(&mut w, Side::A, c, s, b"hello");
+    // B goes silent: A gives the idle connection up within twice the timeout.
+    w.mute_b = true;
+    let start = w.now;
+    w.settle(TCP_TIMEOUT * 2);
+    let p = Probe::new();
+    assert_eq!(
+        w.a.tcp_poll_read(c, &mut p.cx(), &mut [0; 8]),
+        Poll::Ready(Err(StackError::Reset)),
+        "after {}",
+        w.now - start
+    );
+}
+
+#[test]
+fn a_closed_connection_does_not_wait_for_the_peer_forever() {
+    // B closes; A reads the end of the stream but keeps its side open and answers
+    // everything: B's socket is still freed (a FIN-WAIT-2 timeout, as on Linux).
+    let mut w = Wire::new();
+    let l = w.b.tcp_listen(sa(Fam::V4.any(), 80)).unwrap();
+    let (c, s) = connect(&mut w, l, sa(Fam::V4.b(), 80));
+    transfer(&mut w, Side::A, c, s, b"request");
+    let p = Probe::new();
+    ready(w.b.tcp_poll_write(s, &mut p.cx(), b"response")).unwrap();
+    w.b.close(s);
+    assert_eq!(read_to_end(&mut w, Side::A, c), b"response");
+    w.settle(TCP_TIMEOUT * 3);
+    assert_eq!(w.b.socket_count(), BACKLOG);
 }

@@ -112,6 +112,11 @@ pub struct Engine {
     lease_waiters: Vec<Waker>,
     /// State for picking ephemeral ports.
     pub(crate) port_cursor: u16,
+    /// The time of the last [`Engine::poll`].
+    pub(crate) now: Instant,
+    /// Connections being opened, with the time `tcp_connect` started them: a connection that
+    /// closes after [`TCP_TIMEOUT`] timed out, one that closes sooner was refused.
+    pub(crate) connecting: BTreeMap<u64, Instant>,
 }
 
 impl core::fmt::Debug for Engine {
@@ -179,6 +184,8 @@ impl Engine {
             driver: None,
             lease_waiters: Vec::new(),
             port_cursor: (seed >> 48) as u16,
+            now,
+            connecting: BTreeMap::new(),
         })
     }
 
@@ -205,6 +212,7 @@ impl Engine {
     /// Processes received frames and timers, hands new connections to their listeners, and
     /// forgets finished connections. `true` if a socket may have changed.
     pub fn poll(&mut self, now: Instant) -> bool {
+        self.now = now;
         let changed = self.iface.poll(now, &mut self.device, &mut self.sockets)
             == PollResult::SocketStateChanged;
         #[cfg(feature = "dhcp")]

@@ -3,7 +3,7 @@
 //! Every call checks its handle and arguments and answers with a [`StackError`]; none panics.
 //! Calls that queue something to send wake the driver, which then runs smoltcp.
 
-use crate::engine::{Engine, Entry, Family, Listener, new_tcp_socket};
+use crate::engine::{Engine, Entry, Family, Listener, TCP_TIMEOUT, new_tcp_socket};
 use alloc::collections::{BTreeSet, VecDeque};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -208,6 +208,7 @@ impl Engine {
         let h = self.sockets.add(socket);
         let id = self.new_id();
         self.entries.insert(id, Entry::Stream(h));
+        self.connecting.insert(id, self.now);
         self.wake_driver();
         Ok(id)
     }
@@ -222,15 +223,24 @@ impl Engine {
             Ok(s) => s,
             Err(e) => return ready(Err(e)),
         };
-        match s.state() {
+        let result = match s.state() {
             tcp::State::SynSent | tcp::State::SynReceived => {
                 s.register_send_waker(cx.waker());
-                Poll::Pending
+                return Poll::Pending;
             }
-            // Refused (a reset answered the SYN) or no answer within the timeout.
-            tcp::State::Closed => ready(Err(StackError::Refused)),
-            _ => ready(Ok(())),
-        }
+            // A reset answered the SYN, or nothing did within the timeout.
+            tcp::State::Closed => {
+                let started = self.connecting.get(&id).copied().unwrap_or(self.now);
+                if self.now - started >= TCP_TIMEOUT {
+                    Err(StackError::TimedOut)
+                } else {
+                    Err(StackError::Refused)
+                }
+            }
+            _ => Ok(()),
+        };
+        self.connecting.remove(&id);
+        ready(result)
     }
 
     /// See [`petrel_stack::StackBackend::tcp_poll_read`].
@@ -482,6 +492,7 @@ impl Engine {
                 }
             }
             Some(Entry::Stream(h)) => {
+                self.connecting.remove(&id);
                 let s = self.sockets.get_mut::<tcp::Socket>(h);
                 // No keep-alives once closed: a peer that never closes its side must not keep
                 // the socket forever (the timeout then ends FIN-WAIT-2 after TCP_TIMEOUT).

@@ -384,7 +384,10 @@ fn a_silent_peer_times_the_connect_out() {
     assert!(w.a.tcp_poll_connect(c, &mut p.cx()).is_pending());
     w.settle_all();
     assert!(p.wakes() > 0);
-    assert!(w.a.tcp_poll_connect(c, &mut p.cx()).is_ready());
+    assert_eq!(
+        w.a.tcp_poll_connect(c, &mut p.cx()),
+        Poll::Ready(Err(StackError::TimedOut))
+    );
     w.a.close(c);
     w.settle_all();
     assert_eq!(w.a.socket_count(), 0);

@@ -19,14 +19,26 @@
 #               nginx (1 worker) serving the same htdocs/ on loopback, both under
 #               `wrk -t1 -c16 -d5s`, and their ratio. Target: at least 0.7. Needs wrk and nginx
 #               (installed with apt-get when run as root; else that part is skipped).
+#   static_website, direct stack over a tap
+#               the same, built with `--net=direct --no-dhcp` (smoltcp in the process), run
+#               in a private network namespace on a tap (unikernel 10.0.0.2, host side
+#               10.0.0.1), loaded by the same wrk from inside the namespace, beside nginx on
+#               10.0.0.1 in that namespace, with wrk's latency line and errors. nginx's traffic
+#               to a local address takes the kernel's loopback path, the unikernel's crosses
+#               the tap (a read(2)/write(2) on /dev/net/tun per frame): the output says so, and
+#               the ratio includes that cost. Needs root, `ip` and /dev/net/tun (else skipped).
+#
+# Builds go to $CARGO_TARGET_DIR when it is set (else target/).
 #
 # Usage: scripts/bench.sh [RUNS]   (default 15 runs each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-15}
 cargo build -q --release -p petrel-cli -p petrel-spt
-petrel=$PWD/target/release/petrel
-export PETREL_SPT=$PWD/target/release/petrel-spt
+tgt=${CARGO_TARGET_DIR:-target}
+case $tgt in /*) ;; *) tgt=$PWD/$tgt ;; esac
+petrel=$tgt/release/petrel
+export PETREL_SPT=$tgt/release/petrel-spt
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for ex in hello noop; do
@@ -158,12 +170,25 @@ if { ! command -v wrk || ! { command -v nginx || [ -x /usr/sbin/nginx ]; }; } >/
 fi
 nginx_bin=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true)
 web_pids=()
-trap 'for p in "${web_pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"' EXIT
+netns=""   # the direct-stack section's network namespace, once created
+cleanup() {
+    for p in "${web_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${web_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    [ -z "$netns" ] || ip netns del "$netns" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 # A free loopback port (the kernel's pick for port 0).
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# Runs "$@" in network namespace $ns if it is set (the direct-stack section), else here.
+in_ns() {
+    if [ -n "${ns:-}" ]; then ip netns exec "$ns" "$@"; else "$@"; fi
+}
 # Waits up to 30 s for an HTTP 200 from $1; fails the script otherwise.
 wait_http() {
-    python3 - "$1" <<'PY'
+    in_ns python3 - "$1" <<'PY'
 import sys, time, urllib.request
 for _ in range(300):
     try:
@@ -178,6 +203,34 @@ PY
 rps() {
     wrk -t1 -c16 -d1s "$1" >/dev/null
     wrk -t1 -c16 -d5s "$1" | awk '/^Requests\/sec:/ {print $2}'
+}
+# Writes DIR/nginx.conf ($1): one worker, access log off, serving static_website's htdocs/
+# on address:port $2. The worker runs as us: the scratch directory is private (mktemp -d is
+# 0700). As another user than root, nginx ignores the `user` directive with a notice.
+nginx_conf() {
+    mkdir -p "$1"
+    cat >"$1/nginx.conf" <<NGINX
+user $(id -un) $(id -gn);
+worker_processes 1;
+pid $1/nginx.pid;
+error_log $1/error.log;
+events { worker_connections 1024; }
+http {
+    types { text/html html; text/css css; image/png png; }
+    default_type application/octet-stream;
+    access_log off;
+    client_body_temp_path $1/body;
+    proxy_temp_path $1/proxy;
+    fastcgi_temp_path $1/fastcgi;
+    uwsgi_temp_path $1/uwsgi;
+    scgi_temp_path $1/scgi;
+    server {
+        listen $2;
+        root $work/static_website/htdocs;
+        index index.html;
+    }
+}
+NGINX
 }
 if ! command -v wrk >/dev/null 2>&1; then
     echo "  SKIPPED: wrk is not installed (apt-get install wrk, as root)"
@@ -196,36 +249,132 @@ else
     else
         ngx="$work/nginx"
         ngx_port=$(free_port)
-        mkdir -p "$ngx"
-        # The worker runs as us: the scratch directory is private (mktemp -d is 0700). As
-        # another user than root, nginx ignores the directive with a notice.
-        cat >"$ngx/nginx.conf" <<NGINX
-user $(id -un) $(id -gn);
-worker_processes 1;
-pid $ngx/nginx.pid;
-error_log $ngx/error.log;
-events { worker_connections 1024; }
-http {
-    types { text/html html; text/css css; image/png png; }
-    default_type application/octet-stream;
-    access_log off;
-    client_body_temp_path $ngx/body;
-    proxy_temp_path $ngx/proxy;
-    fastcgi_temp_path $ngx/fastcgi;
-    uwsgi_temp_path $ngx/uwsgi;
-    scgi_temp_path $ngx/scgi;
-    server {
-        listen 127.0.0.1:$ngx_port;
-        root $work/static_website/htdocs;
-        index index.html;
-    }
-}
-NGINX
+        nginx_conf "$ngx" "127.0.0.1:$ngx_port"
         "$nginx_bin" -p "$ngx" -e "$ngx/error.log" -c "$ngx/nginx.conf" -g 'daemon off;' &
         web_pids+=($!)
         wait_http "http://127.0.0.1:$ngx_port/index.html"
         nginx_rps=$(rps "http://127.0.0.1:$ngx_port/index.html")
         printf '  nginx           %10.0f requests/s   (baseline: 1 worker, access log off)\n' "$nginx_rps"
         python3 -c "w,n=$web,$nginx_rps; print(f'  ratio           {w/n:10.2f}     (target >= 0.7)')"
+    fi
+fi
+
+# static_website on the direct stack (smoltcp in the process) over a tap: the unikernel runs
+# in a private network namespace with tap0 (host side 10.0.0.1, unikernel 10.0.0.2), and wrk
+# runs in that namespace. The baseline is nginx on 10.0.0.1 in the same namespace, measured
+# right after: a local address, so its traffic takes the kernel's loopback path and never
+# crosses the tap, while every frame of the unikernel's does (one read(2) or write(2) on
+# /dev/net/tun each). The output says so; the ratio includes that cost.
+echo "static_website, direct stack over a tap (wrk -t1 -c16 -d5s, from inside a network namespace):"
+# Runs wrk on $1 in $ns (after a 1 s warm-up); its whole report on stdout.
+wrk_report() {
+    in_ns wrk -t1 -c16 -d1s "$1" >/dev/null
+    in_ns wrk -t1 -c16 -d5s "$1"
+}
+# Prints the requests/s, request count, latency and error lines of wrk report $2 under
+# label $1.
+show_report() {
+    local rps count lat err
+    rps=$(awk '/^Requests\/sec:/ {print $2}' "$2")
+    count=$(awk '/ requests in / {sub(/,$/, "", $4); print $1 " requests in " $4; exit}' "$2")
+    lat=$(awk '$1 == "Latency" {print "avg " $2 ", stdev " $3 ", max " $4}' "$2")
+    err=$(grep -E '^ *(Socket errors|Non-2xx)' "$2" | sed 's/^ *//' | paste -sd ';' - || true)
+    printf '  %-15s %10.0f requests/s   (%s)\n' "$1" "${rps:-0}" "${count:-no report}"
+    printf '  %-15s latency %s; errors: %s\n' "" "${lat:-?}" "${err:-none}"
+}
+# Prints "  LABEL  A/B  NOTE" for label $1, numbers $2 and $3, note $4 (n/a if B is 0).
+show_ratio() {
+    python3 - "$@" <<'PY'
+import sys
+label, a, b, note = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+print(f"  {label:15s} {f'{a / b:.2f}' if b else 'n/a':>10s}     {note}")
+PY
+}
+direct_skip=""
+if [ "$(id -u)" != 0 ]; then
+    direct_skip="not root (a network namespace and a tap need root)"
+elif ! command -v ip >/dev/null 2>&1; then
+    direct_skip="no \`ip\` command (apt-get install iproute2)"
+elif [ ! -c /dev/net/tun ]; then
+    direct_skip="no /dev/net/tun (no tap devices here)"
+elif ! command -v wrk >/dev/null 2>&1; then
+    direct_skip="wrk is not installed (apt-get install wrk)"
+fi
+if [ -z "$direct_skip" ]; then
+    netns=petrel-bench-$$-$RANDOM
+    if ! err=$(ip netns add "$netns" 2>&1); then
+        netns=""
+        direct_skip="cannot create a network namespace: ${err%%$'\n'*}"
+    elif ! err=$({ ip -n "$netns" link set lo up &&
+        ip -n "$netns" tuntap add tap0 mode tap &&
+        ip -n "$netns" addr add 10.0.0.1/24 dev tap0 &&
+        ip -n "$netns" link set tap0 up; } 2>&1); then
+        direct_skip="cannot set up tap0 in a network namespace: ${err%%$'\n'*}"
+    fi
+fi
+# Stops the servers started so far (each measurement runs alone on the shared cores).
+stop_servers() {
+    for p in "${web_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${web_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+    web_pids=()
+}
+if [ -n "$direct_skip" ]; then
+    echo "  SKIPPED: $direct_skip"
+else
+    stop_servers
+    ns=$netns
+    direct="$work/static_website_direct"
+    cp -r examples/static_website "$direct"
+    sed -i "s|\"../../petrel\"|\"$PWD/petrel\"|" "$direct/Cargo.toml"
+    "$petrel" -C "$direct" build --target unix --net=direct --no-dhcp >/dev/null 2>&1
+    # `ip netns exec` execs the command: $! is the unikernel's own pid (not through in_ns,
+    # which a background job would run in a subshell).
+    ip netns exec "$ns" "$direct/dist/static-website" \
+        --interface=tap0 --ipv4=10.0.0.2/24 --port=8080 >"$work/direct.log" 2>&1 &
+    direct_pid=$!
+    web_pids+=("$direct_pid")
+    wait_http "http://10.0.0.2:8080/index.html" || {
+        sed 's/^/    /' "$work/direct.log"
+        exit 1
+    }
+    wrk_report "http://10.0.0.2:8080/index.html" >"$work/wrk-direct.txt"
+    direct_rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk-direct.txt")
+    show_report "static-website" "$work/wrk-direct.txt"
+    # A healthy unikernel answers at once and idles at ~0% CPU once the load is gone.
+    cpu0=$(awk '{print $14 + $15}' "/proc/$direct_pid/stat")
+    sleep 1
+    cpu1=$(awk '{print $14 + $15}' "/proc/$direct_pid/stat")
+    answers=$(in_ns python3 -c 'import urllib.request as u
+try: print("yes" if u.urlopen("http://10.0.0.2:8080/index.html", timeout=2).status == 200 else "no")
+except OSError as e: print(f"NO ({e})")')
+    printf '  %-15s answers: %s; CPU %d%% in the 1 s after the load\n' \
+        "after the run" "$answers" "$(((cpu1 - cpu0) * 100 / $(getconf CLK_TCK)))"
+    if grep -qv '\[INFO\]' "$work/direct.log"; then
+        echo "  unikernel log (not INFO):"
+        grep -v '\[INFO\]' "$work/direct.log" | head -5 | sed 's/^/    /'
+    fi
+    stop_servers   # a unikernel still busy would take a core from nginx
+    if [ -z "$nginx_bin" ]; then
+        echo "  nginx           SKIPPED: not installed (apt-get install nginx, as root); no ratio"
+    else
+        nginx_conf "$work/nginx-direct" "10.0.0.1:8080"
+        ip netns exec "$ns" "$nginx_bin" -p "$work/nginx-direct" \
+            -e "$work/nginx-direct/error.log" -c "$work/nginx-direct/nginx.conf" -g 'daemon off;' &
+        web_pids+=($!)
+        wait_http "http://10.0.0.1:8080/index.html"
+        wrk_report "http://10.0.0.1:8080/index.html" >"$work/wrk-nginx-direct.txt"
+        nginx_direct_rps=$(awk '/^Requests\/sec:/ {print $2}' "$work/wrk-nginx-direct.txt")
+        show_report "nginx" "$work/wrk-nginx-direct.txt"
+        show_ratio ratio "${direct_rps:-0}" "${nginx_direct_rps:-0}" \
+            "(no target; 0.7 is the socket stack's)"
+        echo "  compared        wrk -> tap0 -> static-website at 10.0.0.2 (smoltcp; one"
+        echo "                  read(2)/write(2) on /dev/net/tun per frame) with wrk -> nginx at"
+        echo "                  10.0.0.1 (1 worker, access log off): a local address, so the"
+        echo "                  kernel's loopback path, no tap. Same namespace, one after the"
+        echo "                  other."
+    fi
+    if [ -n "${web:-}" ]; then
+        show_ratio direct/socket "${direct_rps:-0}" "$web" \
+            "(same unikernel, its socket-stack figure above)"
     fi
 fi

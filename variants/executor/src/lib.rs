@@ -22,6 +22,10 @@ use core::task::{Context, Poll, Waker};
 
 type Task = Pin<Box<dyn Future<Output = ()>>>;
 
+/// Busy rounds after which [`block_on`] collects device readiness without sleeping, so that
+/// tasks waiting for a device are not starved by tasks that keep waking each other.
+const BUSY_ROUNDS: u32 = 64;
+
 /// Set by a waker; polled tasks clear their own flag before polling.
 struct Flag(AtomicBool);
 
@@ -61,6 +65,9 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
     let main_flag = Arc::new(Flag(AtomicBool::new(true)));
     let main_waker = Waker::from(main_flag.clone());
     let mut tasks: Vec<Spawned> = Vec::new();
+    // Rounds in a row that made progress: device readiness is only collected when the
+    // executor idles, so a busy unikernel checks it every BUSY_ROUNDS rounds anyway.
+    let mut busy_rounds = 0u32;
     loop {
         let mut progressed = false;
         if main_flag.0.swap(false, Ordering::Acquire) {
@@ -91,8 +98,16 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         }
         if !progressed && !has_incoming() {
             // Nothing ready: sleep until the next timer or device input.
+            busy_rounds = 0;
             petrel_platform::idle(petrel_time::next_deadline().unwrap_or(u64::MAX));
             petrel_time::fire_expired(petrel_time::now_ns());
+        } else {
+            busy_rounds += 1;
+            if busy_rounds >= BUSY_ROUNDS {
+                // A deadline already past: collect ready devices without sleeping.
+                busy_rounds = 0;
+                petrel_platform::idle(petrel_time::now_ns());
+            }
         }
     }
 }

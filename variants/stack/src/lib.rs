@@ -20,9 +20,9 @@
 //! accepted and waits while its send buffer is full ([`TcpStream::write_all`] loops).
 //!
 //! As with block devices (`petrel-block`), user code does not call the backend: each
-//! implementation (`petrel-stack-socket` on unix: the host's sockets; later `direct`, Petrel's
-//! own stack on a network device) implements [`StackBackend`], free poll-style functions keyed
-//! by handle numbers, and [`Stack`], [`TcpListener`], [`TcpStream`] and [`UdpSocket`] wrap
+//! implementation (`petrel-stack-socket` on unix: the host's sockets; `petrel-stack-direct`:
+//! Petrel's own stack on a network device) implements [`StackBackend`], free poll-style
+//! functions keyed by handle numbers, and [`Stack`], [`TcpListener`], [`TcpStream`] and [`UdpSocket`] wrap
 //! those numbers. A socket's handle is closed when its wrapper is dropped.
 //!
 //! Addresses are per family: a socket bound to an IPv6 address (including `[::]`) carries IPv6

@@ -124,7 +124,7 @@ impl Driver {
     fn report(&mut self, err: NetError) {
         if !self.reported {
             self.reported = true;
-            log::error!("network device failed: {err} (frames are dropped)");
+            log::error!(target: crate::LOG_TARGET, "network device failed: {err} (frames are dropped)");
         }
     }
 }

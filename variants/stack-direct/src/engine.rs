@@ -427,14 +427,18 @@ impl Engine {
                     w.wake();
                 }
                 match lease.router {
-                    Some(r) => log::info!("DHCP lease: {address}, gateway {r}"),
-                    None => log::info!("DHCP lease: {address}, no gateway"),
+                    Some(r) => {
+                        log::info!(target: crate::LOG_TARGET, "DHCP lease: {address}, gateway {r}")
+                    }
+                    None => {
+                        log::info!(target: crate::LOG_TARGET, "DHCP lease: {address}, no gateway")
+                    }
                 }
             }
             Some(Event::Deconfigured) => {
                 // smoltcp also reports this once at start, before any lease: say nothing then.
                 if self.has_ipv4() {
-                    log::warn!("DHCP lease lost; asking again");
+                    log::warn!(target: crate::LOG_TARGET, "DHCP lease lost; asking again");
                 }
                 self.iface
                     .update_ip_addrs(|addrs| addrs.retain(|a| !matches!(a, IpCidr::Ipv4(_))));

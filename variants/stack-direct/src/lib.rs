@@ -40,6 +40,9 @@ mod tests;
 pub use addressing::{Addressing, AddressingError, DEFAULT_IPV4};
 pub use engine::Engine;
 
+/// The log target of every message of the stack, whichever module logs it.
+const LOG_TARGET: &str = "petrel_stack_direct";
+
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::fmt;

@@ -457,7 +457,10 @@ impl Engine {
         if self.has_ipv4() {
             core::task::Poll::Ready(())
         } else {
-            self.lease_waiters.push(cx.waker().clone());
+            // Polled again by the same task (a reminder timer woke it): keep one waker.
+            if !self.lease_waiters.iter().any(|w| w.will_wake(cx.waker())) {
+                self.lease_waiters.push(cx.waker().clone());
+            }
             core::task::Poll::Pending
         }
     }

@@ -46,7 +46,7 @@ const LOG_TARGET: &str = "petrel_stack_direct";
 use alloc::vec::Vec;
 use core::cell::RefCell;
 use core::fmt;
-use core::future::poll_fn;
+use core::future::{Future, poll_fn};
 use core::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use core::task::{Context, Poll};
 use petrel_bootvar::{Ipv4Prefix, Ipv6Prefix};
@@ -126,7 +126,7 @@ pub async fn connect(
             "stack `{name}` on `{}`: asking for a DHCP lease",
             net.name()
         );
-        poll_fn(|cx| with_engine(index, |e| e.poll_lease(cx)).unwrap_or(Poll::Ready(()))).await;
+        wait_for_lease(index, name, net.name()).await;
     } else if let Some(v4) = addressing.ipv4 {
         match addressing.ipv4_gateway {
             Some(gw) => log::info!("stack `{name}` on `{}`: {v4}, gateway {gw}", net.name()),
@@ -134,6 +134,34 @@ pub async fn connect(
         }
     }
     Stack::acquire_or_exit(name)
+}
+
+/// How often a stack still waiting for its DHCP lease says so.
+const LEASE_REMINDER: core::time::Duration = core::time::Duration::from_secs(10);
+
+/// Waits until stack `index` has its DHCP lease, with a reminder and a hint every
+/// [`LEASE_REMINDER`]: a network without a DHCP server would otherwise look like a hang.
+async fn wait_for_lease(index: u64, name: &str, net: &str) {
+    let mut waited = core::time::Duration::ZERO;
+    loop {
+        let mut reminder = petrel_time::sleep(LEASE_REMINDER);
+        let leased = poll_fn(|cx| {
+            let lease = with_engine(index, |e| e.poll_lease(cx)).unwrap_or(Poll::Ready(()));
+            if lease.is_ready() {
+                return Poll::Ready(true);
+            }
+            core::pin::Pin::new(&mut reminder).poll(cx).map(|()| false)
+        })
+        .await;
+        if leased {
+            return;
+        }
+        waited += LEASE_REMINDER;
+        log::warn!(
+            "stack `{name}`: no DHCP lease after {} s; is there a DHCP server on the network of `{net}`? (--ipv4=ADDRESS/PREFIX sets a static address)",
+            waited.as_secs()
+        );
+    }
 }
 
 /// The backend `petrel_stack::Stack` calls.

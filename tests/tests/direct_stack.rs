@@ -1,6 +1,6 @@
 //! Petrel's direct stack (`--net=direct`, petrel-stack-direct) end to end, with real
 //! clients: examples/static_website and examples/network on unix over a tap in a fresh
-//! network namespace (static addresses and DHCP from dnsmasq), static_website on virtio
+//! network namespace (static addresses, DHCP from dnsmasq, and DHCP with no server), static_website on virtio
 //! under QEMU (TCG) with user networking and `--publish`, on spt with a tap, and the hvt
 //! image checked structurally (no hvt tender here).
 //!
@@ -186,6 +186,38 @@ fn unix_dhcp_lease_from_dnsmasq_serves_the_website() {
     assert!(
         lease_at < listen_at,
         "the app started before the lease: {log}"
+    );
+}
+
+#[test]
+fn unix_dhcp_without_a_server_says_so_and_does_not_start_the_app() {
+    const TEST: &str = "unix_dhcp_without_a_server_says_so_and_does_not_start_the_app";
+    let Some(ns) = Netns::create(TEST, "tap0") else {
+        return;
+    };
+    let _lock = build_lock();
+    let site = Scratch::example("static_website");
+    build(&site, "unix", &["--target", "unix", "--net=direct"]);
+    // No dnsmasq in this namespace: nobody answers the DHCP requests.
+    let mut cmd = petrel(&site.dir, "unix");
+    cmd.args(["run", "--target", "unix"]);
+    let mut running = Background::spawn(&mut ns.wrap(&cmd), site.dir.join("run.log"));
+    wait_for("the no-lease reminder", STARTUP, &mut running, |r| {
+        let log = r.log();
+        if log.contains("no DHCP lease after 10 s") {
+            Ok(())
+        } else {
+            Err("no reminder yet".to_string())
+        }
+    });
+    let log = running.log();
+    assert!(
+        log.contains("(--ipv4=ADDRESS/PREFIX sets a static address)"),
+        "the reminder gives the way out: {log}"
+    );
+    assert!(
+        !log.contains("listening"),
+        "the app must not start without an address: {log}"
     );
 }
 

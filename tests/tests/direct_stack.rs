@@ -1,8 +1,8 @@
 //! Petrel's direct stack (`--net=direct`, petrel-stack-direct) end to end, with real
 //! clients: examples/static_website and examples/network on unix over a tap in a fresh
-//! network namespace (static addresses, DHCP from dnsmasq, and DHCP with no server), static_website on virtio
-//! under QEMU (TCG) with user networking and `--publish`, on spt with a tap, and the hvt
-//! image checked structurally (no hvt tender here).
+//! network namespace (static addresses, DHCP from dnsmasq, and DHCP with no server),
+//! static_website on virtio under QEMU (TCG) with user networking and `--publish`, on spt
+//! with a tap, and the hvt image checked structurally (no hvt tender here).
 //!
 //! Each test makes its own namespace `petrel-<pid>-<n>` (deleted on drop, also after a
 //! panic) and kills what it started (dnsmasq, `petrel run` and the unikernel) on drop.

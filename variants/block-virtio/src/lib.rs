@@ -9,13 +9,10 @@
 // hosted build (workspace checks, unit tests) its helpers are unused.
 #![cfg_attr(not(target_os = "none"), allow(dead_code))]
 
-extern crate alloc;
-
-use alloc::vec::Vec;
-use core::cell::RefCell;
 use petrel_block::{Block, BlockError, BlockInfo};
 use petrel_platform_virtio::block::{self as blk, IoError};
 use petrel_platform_virtio::devices::AcquireError;
+use petrel_platform_virtio::handles::Handles;
 
 /// The device constructor the generated crate calls for each `type = "block"` instance:
 /// acquires the manifest device `name`, or prints why it cannot and exits 255.
@@ -28,25 +25,14 @@ pub async fn connect(
 }
 
 /// The acquired disks; a backend handle is an index in this table.
-struct Disks(RefCell<Vec<blk::Block>>);
-
-// SAFETY: a virtio guest runs one thread and the drivers are never touched from an interrupt
-// handler, so the `RefCell` is never accessed concurrently.
-unsafe impl Sync for Disks {}
-
-static DISKS: Disks = Disks(RefCell::new(Vec::new()));
+static DISKS: Handles<blk::Block> = Handles::new();
 
 /// Runs `f` on disk `handle`; an unknown handle is out of range.
 fn with_disk<T>(
     handle: u64,
     f: impl FnOnce(&mut blk::Block) -> Result<T, BlockError>,
 ) -> Result<T, BlockError> {
-    let mut disks = DISKS.0.borrow_mut();
-    let disk = usize::try_from(handle)
-        .ok()
-        .and_then(|i| disks.get_mut(i))
-        .ok_or(BlockError::OutOfRange)?;
-    f(disk)
+    DISKS.with(handle, f).unwrap_or(Err(BlockError::OutOfRange))
 }
 
 /// The virtio block backend.
@@ -57,9 +43,7 @@ pub struct VirtioBlock;
 impl petrel_block::BlockBackend for VirtioBlock {
     fn acquire(name: &str) -> Result<u64, BlockError> {
         let disk = blk::acquire(name).map_err(acquire_error)?;
-        let mut disks = DISKS.0.borrow_mut();
-        disks.push(disk);
-        Ok(disks.len() as u64 - 1)
+        Ok(DISKS.insert(disk))
     }
 
     fn info(handle: u64) -> BlockInfo {

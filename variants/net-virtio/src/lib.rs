@@ -10,12 +10,9 @@
 // hosted build (workspace checks, unit tests) its helpers are unused.
 #![cfg_attr(not(target_os = "none"), allow(dead_code))]
 
-extern crate alloc;
-
-use alloc::vec::Vec;
-use core::cell::RefCell;
 use petrel_net::{Net, NetError, NetInfo};
 use petrel_platform_virtio::devices::AcquireError;
+use petrel_platform_virtio::handles::Handles;
 use petrel_platform_virtio::net::{self as vnet, Interface};
 
 /// The device constructor the generated crate calls for each `type = "net"` instance:
@@ -29,22 +26,11 @@ pub async fn connect(
 }
 
 /// The acquired interfaces; a backend handle is an index in this table.
-struct Interfaces(RefCell<Vec<Interface>>);
-
-// SAFETY: a virtio guest runs one thread and the drivers are never touched from an interrupt
-// handler, so the `RefCell` is never accessed concurrently.
-unsafe impl Sync for Interfaces {}
-
-static INTERFACES: Interfaces = Interfaces(RefCell::new(Vec::new()));
+static INTERFACES: Handles<Interface> = Handles::new();
 
 /// Runs `f` on interface `handle`; an unknown handle is [`NetError::NotFound`].
 fn with_interface<T>(handle: u64, f: impl FnOnce(&mut Interface) -> T) -> Result<T, NetError> {
-    let mut interfaces = INTERFACES.0.borrow_mut();
-    let interface = usize::try_from(handle)
-        .ok()
-        .and_then(|i| interfaces.get_mut(i))
-        .ok_or(NetError::NotFound)?;
-    Ok(f(interface))
+    INTERFACES.with(handle, f).ok_or(NetError::NotFound)
 }
 
 /// The virtio network backend.
@@ -55,9 +41,7 @@ pub struct VirtioNet;
 impl petrel_net::NetBackend for VirtioNet {
     fn acquire(name: &str) -> Result<u64, NetError> {
         let interface = vnet::acquire(name).map_err(acquire_error)?;
-        let mut interfaces = INTERFACES.0.borrow_mut();
-        interfaces.push(interface);
-        Ok(interfaces.len() as u64 - 1)
+        Ok(INTERFACES.insert(interface))
     }
 
     fn info(handle: u64) -> Result<NetInfo, NetError> {

@@ -45,6 +45,7 @@ pub mod clock;
 pub mod cpu;
 pub mod devices;
 pub mod exit;
+pub mod handles;
 pub mod idle;
 pub mod multiboot;
 pub mod net;

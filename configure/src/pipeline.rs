@@ -298,6 +298,7 @@ fn plan(
         .collect();
 
     let mut args = Vec::new();
+    let mut help_args = Vec::new();
     for a in &resolved.bootargs.args {
         let kind = petrel_bootvar::Kind::parse_name(&a.decl.ty).ok_or_else(|| {
             Error::msg(format!(
@@ -309,13 +310,23 @@ fn plan(
             name: a.decl.name.clone(),
             kind: format!("Kind::{kind:?}"),
             default: a.decl.default.clone(),
-            doc: a.decl.doc.clone(),
-            section: a.decl.section.clone(),
-            device: a.device.clone(),
+            required: a.decl.required,
+            repeated: a.decl.repeated,
+        });
+        help_args.push(petrel_bootvar::HelpArg {
+            name: &a.decl.name,
+            kind,
+            default: a.decl.default.as_deref(),
+            doc: &a.decl.doc,
+            section: &a.decl.section,
             required: a.decl.required,
             repeated: a.decl.repeated,
         });
     }
+    let version = user.version.to_string();
+    // `--help` is rendered here, by the code that rendered it at boot before: the image
+    // carries the finished text.
+    let help = petrel_bootvar::help(&resolved.name, &version, &help_args);
 
     let manifest = if resolved.target.is_freestanding() {
         Some(manifest_plan(resolved)?)
@@ -326,7 +337,7 @@ fn plan(
     Ok(Plan {
         manifest,
         name: resolved.name.clone(),
-        version: user.version.to_string(),
+        version,
         target: resolved.target,
         user_crate: user.name.to_string(),
         user_lib,
@@ -340,6 +351,7 @@ fn plan(
         main_fn: resolved.main.clone(),
         main_args,
         args,
+        help,
         bootargs_json: resolved.bootargs_json(),
         keys: resolved
             .keys

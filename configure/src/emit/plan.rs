@@ -43,7 +43,8 @@ pub struct Embedded {
     pub files: Vec<(String, String)>,
 }
 
-/// One boot argument, as the generated `Spec` table writes it.
+/// One boot argument, as the generated `Spec` table writes it (its doc and section are only
+/// in the `--help` text, [`Plan::help`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ArgSpec {
     /// Name without `--`.
@@ -52,12 +53,6 @@ pub struct ArgSpec {
     pub kind: String,
     /// Default value text.
     pub default: Option<String>,
-    /// One-line doc.
-    pub doc: String,
-    /// `--help` section.
-    pub section: String,
-    /// Declaring device instance, or "" for the unikernel itself.
-    pub device: String,
     /// Must be given.
     pub required: bool,
     /// May repeat.
@@ -111,6 +106,8 @@ pub struct Plan {
     pub main_args: Vec<String>,
     /// The boot-argument table.
     pub args: Vec<ArgSpec>,
+    /// The whole `--help` text, rendered here so that the image carries one string.
+    pub help: String,
     /// Freestanding targets: the Solo5 manifest (possibly without devices, which the loaders
     /// still require).
     pub manifest: Option<ManifestPlan>,

@@ -3,9 +3,12 @@
 # (variants/bootvar/size-probe) for x86_64-unknown-none three times and prints the loaded
 # sizes (sum of the PT_LOAD segments) and their differences:
 #   base   the probe alone (it allocates and formats panics, as every Petrel runtime does);
-#   table  plus the application's data: its `App` and ten-argument `Spec` table, unused;
-#   with   plus calls to split + parse + ten Values::get + help.
-# "added" (with - base) is checked against the 8 KiB budget; "table" and "code" split it.
+#   table  plus the application's data, unused: its `App`, whose `help` is the `--help` text
+#          (rendered on the host by the probe's build.rs, as `petrel configure` renders it),
+#          and its ten-argument `Spec` table;
+#   with   plus calls to split + parse + ten Values::get + the --help path.
+# "added" (with - base) is checked against the 8 KiB budget; "app data" (table - base, of
+# which the help text is printed apart) and "code" (with - table) split it.
 #
 # Images are built as Petrel builds them (templates/cargo-config.toml.j2): release,
 # opt-level "s", LTO, panic = "abort", and `-C relocation-model=static`, a fixed-address
@@ -51,8 +54,11 @@ build() {
 base=$(build)
 table=$(build --features table)
 with=$(build --features with)
-echo "loaded bytes ($flavour): base $base, with the app's Spec table $table, with petrel-bootvar $with"
-echo "table (app data, 10 arguments): $((table - base)) bytes; code and text of petrel-bootvar: $((with - table)) bytes"
+help_txt=$(ls -t "$target_dir"/x86_64-unknown-none/release/build/petrel-bootvar-size-probe-*/out/help.txt | head -n 1)
+help_len=$(wc -c < "$help_txt")
+echo "loaded bytes ($flavour): base $base, with the app's data $table, with petrel-bootvar $with"
+echo "app data (10 arguments): $((table - base)) bytes, of which the --help text $help_len" \
+    "and the Spec table $((table - base - help_len)); code and text of petrel-bootvar: $((with - table)) bytes"
 echo "added by petrel-bootvar: $((with - base)) bytes (budget 8192)"
 limit=8192
 if (( with - base > limit )); then

@@ -1,17 +1,24 @@
-//! `--help` and `--version` text.
+//! The `--version` line, and (feature `render`) the `--help` text, which `petrel configure`
+//! renders on the host and writes into the image as one string ([`App::help`]).
 
 use alloc::string::String;
 
-use crate::kind::{Kind, push_range};
-use crate::text::{field, find_field, put, put_byte};
-use crate::{App, Spec};
+use crate::App;
+use crate::text::put;
+#[cfg(feature = "render")]
+use crate::{
+    kind::{Kind, push_range},
+    text::{field, find_field, put_byte},
+};
 
-/// The section of arguments whose [`Spec::section`] is empty.
+/// The section of arguments whose [`HelpArg::section`] is empty.
+#[cfg(feature = "render")]
 pub const APPLICATION_SECTION: &str = "APPLICATION OPTIONS";
 
 /// Sections in the order `--help` prints them (after it, any other section in order of first
 /// appearance, then `COMMON OPTIONS` and `EXIT STATUS`). It follows mirage's order, with the
 /// application's own arguments first.
+#[cfg(feature = "render")]
 pub const SECTION_ORDER: &[&str] = &[
     APPLICATION_SECTION,
     "OPTIONS",
@@ -25,7 +32,8 @@ pub const SECTION_ORDER: &[&str] = &[
     "DISK OPTIONS",
 ];
 
-/// [`SECTION_ORDER`] as one string (no table of pointers in the image), `|`-separated.
+/// [`SECTION_ORDER`] as one string, `|`-separated.
+#[cfg(feature = "render")]
 const ORDER: &str = "APPLICATION OPTIONS|OPTIONS|HTTP|SSH|TLS|HAPPY EYEBALLS|DNS|NETWORK OPTIONS|\
                      LOG AND MONITORING OPTIONS|DISK OPTIONS";
 
@@ -44,7 +52,29 @@ fn push_version(out: &mut String, app: &App) {
     put(out, "\n");
 }
 
-fn section_of(spec: &Spec) -> &'static str {
+/// One boot argument, as `--help` shows it: what the parser needs ([`Spec`](crate::Spec)),
+/// plus its documentation and section, which stay on the host.
+#[cfg(feature = "render")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HelpArg<'a> {
+    /// Name without `--`.
+    pub name: &'a str,
+    /// Type.
+    pub kind: Kind,
+    /// Default, written as on the command line.
+    pub default: Option<&'a str>,
+    /// One-paragraph documentation.
+    pub doc: &'a str,
+    /// Section (`NETWORK OPTIONS`); empty means [`APPLICATION_SECTION`].
+    pub section: &'a str,
+    /// Must be given (when it has no default).
+    pub required: bool,
+    /// May be given several times.
+    pub repeated: bool,
+}
+
+#[cfg(feature = "render")]
+fn section_of<'a>(spec: &HelpArg<'a>) -> &'a str {
     if spec.section.is_empty() {
         APPLICATION_SECTION
     } else {
@@ -54,7 +84,8 @@ fn section_of(spec: &Spec) -> &'static str {
 
 /// Where the section of `specs[i]` comes in `--help`: its place in [`ORDER`], else after them
 /// in order of first appearance.
-fn rank(specs: &[Spec], i: usize) -> usize {
+#[cfg(feature = "render")]
+fn rank(specs: &[HelpArg], i: usize) -> usize {
     let s = section_of(&specs[i]);
     let k = find_field(ORDER, b'|', s.as_bytes());
     if k < SECTION_ORDER.len() {
@@ -64,10 +95,11 @@ fn rank(specs: &[Spec], i: usize) -> usize {
 }
 
 /// The notes `--help` may print after an argument's type, `|`-separated.
+#[cfg(feature = "render")]
 const NOTES: &str = "repeatable|required|default: ";
 
-#[inline(never)]
-fn push_arg(out: &mut String, spec: &Spec) {
+#[cfg(feature = "render")]
+fn push_arg(out: &mut String, spec: &HelpArg) {
     let kind = &spec.kind;
     let name = kind.name();
     put(out, "    --");
@@ -113,12 +145,16 @@ fn push_arg(out: &mut String, spec: &Spec) {
 /// The `--help` text: name and version, usage, the arguments by section (see
 /// [`SECTION_ORDER`]), each as `--name=TYPE  (notes, default: X)` followed by its doc (one
 /// paragraph, printed as is on one indented line), then
-/// the common options and the exit statuses.
-pub fn help(app: &App, specs: &[Spec]) -> String {
+/// the common options and the exit statuses. `petrel configure` calls it on the host and
+/// writes the result into the image as [`App::help`].
+#[cfg(feature = "render")]
+pub fn help(name: &str, version: &str, specs: &[HelpArg]) -> String {
     let mut out = String::new();
-    push_version(&mut out, app);
-    put(&mut out, "\nUSAGE\n    ");
-    put(&mut out, app.name);
+    put(&mut out, name);
+    put(&mut out, " ");
+    put(&mut out, version);
+    put(&mut out, "\n\nUSAGE\n    ");
+    put(&mut out, name);
     put(
         &mut out,
         " [--solo5:LEVEL]... [--NAME=VALUE]...\n    \

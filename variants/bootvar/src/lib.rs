@@ -1,5 +1,7 @@
 //! Boot arguments for Petrel unikernels: the mirage-bootvar command-line splitter, a typed
-//! parser driven by a static table of [`Spec`]s, and the `--help` text.
+//! parser driven by a static table of [`Spec`]s, and (feature `render`, host side) the
+//! renderer of the `--help` text, which `petrel configure` writes into the image as one string
+//! ([`App::help`]).
 //!
 //! `no_std` + `alloc`; the `std` feature adds `std::error::Error` impls for the host side
 //! (the `petrel` command). See the crate's README for the rules and formats.
@@ -10,13 +12,10 @@
 //!     name: "hello",
 //!     kind: Kind::String,
 //!     default: Some("Hello World!"),
-//!     doc: "How to say hello.",
-//!     section: "",
-//!     device: "",
 //!     required: false,
 //!     repeated: false,
 //! }];
-//! let app = App { name: "hello", version: "0.1.0" };
+//! let app = App { name: "hello", version: "0.1.0", help: "hello 0.1.0\n" };
 //! let values = parse_cmdline(&app, SPECS, r#"--hello="Bonjour, monde""#).unwrap();
 //! assert_eq!(values.get::<String>("hello"), "Bonjour, monde");
 //! ```
@@ -37,9 +36,13 @@ mod split;
 mod text;
 mod values;
 
-pub use help::{APPLICATION_SECTION, SECTION_ORDER, help, version};
+pub use help::version;
+#[cfg(feature = "render")]
+pub use help::{APPLICATION_SECTION, HelpArg, SECTION_ORDER, help};
 pub use kind::{Ipv4Prefix, Ipv6Prefix, Kind, LogLevel, MacAddr, ParseValueError, Value};
-pub use parse::{Exit, check_default, check_default_list, check_name, parse, parse_cmdline};
+pub use parse::{
+    Exit, check_default, check_default_list, check_name, check_specs, parse, parse_cmdline,
+};
 pub use split::{JoinError, SplitError, join, quote, split, try_join};
 pub use values::{Arg, FromArgs, FromValue, Scalar, Values};
 
@@ -50,7 +53,9 @@ pub const EXIT_BAD_ARGUMENT: i32 = 64;
 /// Exit status after a panic or an abort.
 pub const EXIT_PANIC: i32 = 255;
 
-/// The declaration of one boot argument. Generated code writes a `static SPECS: &[Spec]`.
+/// The declaration of one boot argument, as the parser needs it at boot. Generated code
+/// writes a `static SPECS: &[Spec]`; the documentation, `--help` section and declaring device
+/// stay on the host (`petrel configure` renders `--help` with them, see [`App::help`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Spec {
     /// Name without `--` (`ipv4-gateway`); see [`check_name`].
@@ -60,12 +65,6 @@ pub struct Spec {
     /// Default, written as on the command line. For a repeated argument, a list written with
     /// the splitting rules (`"8.8.8.8 1.1.1.1"`).
     pub default: Option<&'static str>,
-    /// One-paragraph documentation for `--help`.
-    pub doc: &'static str,
-    /// `--help` section (`NETWORK OPTIONS`); empty means [`APPLICATION_SECTION`].
-    pub section: &'static str,
-    /// Device instance that declares it; empty for the application's own arguments.
-    pub device: &'static str,
     /// Must be given (when it has no default).
     pub required: bool,
     /// May be given several times; read as `Vec<T>`.
@@ -79,4 +78,6 @@ pub struct App {
     pub name: &'static str,
     /// Version.
     pub version: &'static str,
+    /// The whole `--help` text, rendered by `petrel configure` (feature `render`: `help`).
+    pub help: &'static str,
 }

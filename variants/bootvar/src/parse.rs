@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::help::{help, version};
+use crate::help::version;
 use crate::kind::{Kind, LogLevel, Value};
 use crate::split::split;
 use crate::text::{Ctx, distance, field, push_shown, put, render, word};
@@ -14,8 +14,8 @@ use crate::{App, Spec};
 /// How parsing ended when it did not give [`Values`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Exit {
-    /// `--help` was given: print this text on stdout and exit with status 63.
-    Help(String),
+    /// `--help` was given: print this text ([`App::help`]) on stdout and exit with status 63.
+    Help(&'static str),
     /// `--version` was given: print this line on stdout and exit with status 63.
     Version(String),
     /// A boot argument is wrong: print this one line (ending with `\n`) on the console and
@@ -35,7 +35,8 @@ impl Exit {
     /// The text to print.
     pub fn text(&self) -> &str {
         match self {
-            Exit::Help(s) | Exit::Version(s) | Exit::Error(s) => s,
+            Exit::Help(s) => s,
+            Exit::Version(s) | Exit::Error(s) => s,
         }
     }
 }
@@ -171,11 +172,14 @@ fn find(specs: &[Spec], name: &str) -> Option<usize> {
 ///
 /// Arguments not given take their default; a required one without value, an unknown one, a
 /// missing or malformed value, or a non-repeated argument given twice is an [`Exit::Error`].
-/// Defaults are checked too: a bad one is reported as a configuration error. Never panics.
+///
+/// The table is trusted to be what `petrel configure` checked (see [`check_specs`]): names are
+/// not re-checked, and a default is only parsed when it is used. A bad default that is used is
+/// still reported as a configuration error. Never panics, whatever the table.
 #[inline(never)]
 pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit> {
     if argv.iter().any(|a| a == "--help") {
-        return Err(Exit::Help(help(app, specs)));
+        return Err(Exit::Help(app.help));
     }
     if argv.iter().any(|a| a == "--version") {
         return Err(Exit::Version(version(app)));
@@ -242,8 +246,45 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
         }
         arg.given = true;
     }
-    // The declarations: names, defaults (checked even when not used), required arguments.
-    for (i, (arg, spec)) in args.iter_mut().zip(specs).enumerate() {
+    // Defaults of the arguments not given, and required arguments.
+    for (arg, spec) in args.iter_mut().zip(specs) {
+        if !arg.given {
+            if spec.default.is_some() {
+                arg.values = default_values(spec)?;
+            } else if spec.required {
+                return Err(fail(E_REQUIRED, "", spec.name, &spec.kind));
+            }
+        }
+    }
+    Ok(Values { args, log_level })
+}
+
+/// The values of the default of `spec` (one, or for a repeated argument a list written with
+/// the splitting rules), or the configuration error of a bad one.
+#[inline(never)]
+fn default_values(spec: &Spec) -> Result<Vec<Value>, Exit> {
+    let mut values = Vec::new();
+    let d = spec.default.unwrap_or("");
+    let ok = if spec.repeated {
+        split(d).is_ok_and(|items| items.iter().all(|s| push_value(&mut values, spec.kind, s)))
+    } else {
+        push_value(&mut values, spec.kind, d)
+    };
+    if ok {
+        Ok(values)
+    } else {
+        let code = E_BAD_DEFAULT + usize::from(spec.repeated);
+        Err(fail(code, d, spec.name, &spec.kind))
+    }
+}
+
+/// Checks a whole table as `petrel configure` does before writing it, and as [`parse`] no
+/// longer does at boot: names unique and neither reserved (`help`, `version`, `solo5:...`) nor
+/// empty nor containing `=`, and every default parses for its type. The first problem is an
+/// [`Exit::Error`] ending with "fix the configuration and re-run `petrel configure`". For
+/// tests and debug builds: an image does not call it.
+pub fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
+    for (i, spec) in specs.iter().enumerate() {
         let name = spec.name;
         if find(specs, name) != Some(i)
             || matches!(name, "help" | "version" | "")
@@ -252,33 +293,11 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
         {
             return Err(fail(E_NAME, name, "", NO_KIND));
         }
-        match spec.default {
-            Some(d) => {
-                // One value, or for a repeated argument a list written with the splitting
-                // rules.
-                let mut values = Vec::new();
-                let ok = if spec.repeated {
-                    split(d).is_ok_and(|items| {
-                        items.iter().all(|s| push_value(&mut values, spec.kind, s))
-                    })
-                } else {
-                    push_value(&mut values, spec.kind, d)
-                };
-                if !ok {
-                    let code = E_BAD_DEFAULT + usize::from(spec.repeated);
-                    return Err(fail(code, d, name, &spec.kind));
-                }
-                if !arg.given {
-                    arg.values = values;
-                }
-            }
-            None if spec.required && !arg.given => {
-                return Err(fail(E_REQUIRED, "", name, &spec.kind));
-            }
-            None => {}
+        if spec.default.is_some() {
+            default_values(spec)?;
         }
     }
-    Ok(Values { args, log_level })
+    Ok(())
 }
 
 /// Splits `cmdline` with [`split`] and parses the result: what a target that receives one

@@ -2,12 +2,12 @@
 
 mod common;
 
-use common::{APP, SPECS, argv};
+use common::{APP, ARGS, SPECS, argv};
 use core::net::{Ipv4Addr, Ipv6Addr};
 use core::time::Duration;
 use petrel_bootvar::{
-    App, Exit, Ipv4Prefix, Ipv6Prefix, Kind, LogLevel, MacAddr, Spec, Values, check_default,
-    check_default_list, check_name, help, parse, parse_cmdline,
+    Exit, Ipv4Prefix, Ipv6Prefix, Kind, LogLevel, MacAddr, Spec, Values, check_default,
+    check_default_list, check_name, check_specs, help, parse, parse_cmdline,
 };
 
 fn ok(args: &[&str]) -> Values {
@@ -166,7 +166,9 @@ fn parse_cmdline_splits_then_parses() {
 fn help_and_version_win() {
     let h = parse(&APP, SPECS, &argv(&["--nope", "--help"])).unwrap_err();
     assert_eq!(h.code(), 63);
-    assert!(matches!(&h, Exit::Help(t) if t == &help(&APP, SPECS)));
+    // The text `petrel configure` rendered, as is.
+    assert_eq!(h, Exit::Help(APP.help));
+    assert_eq!(h.text(), APP.help);
     let v = parse(&APP, SPECS, &argv(&["--version", "--count=x"])).unwrap_err();
     assert_eq!(v, Exit::Version("hello 0.1.0\n".into()));
     assert_eq!(v.code(), 63);
@@ -174,16 +176,12 @@ fn help_and_version_win() {
 
 #[test]
 fn help_snapshot() {
-    insta::assert_snapshot!("help", help(&APP, SPECS));
+    insta::assert_snapshot!("help", help(APP.name, APP.version, &ARGS));
 }
 
 #[test]
 fn help_without_arguments_snapshot() {
-    let app = App {
-        name: "noop",
-        version: "1.2.3",
-    };
-    insta::assert_snapshot!("help_empty", help(&app, &[]));
+    insta::assert_snapshot!("help_empty", help("noop", "1.2.3", &[]));
 }
 
 /// Every error message of `parse`, one per case.
@@ -256,15 +254,13 @@ const fn s(name: &'static str, kind: Kind, default: Option<&'static str>) -> Spe
         name,
         kind,
         default,
-        doc: "",
-        section: "",
-        device: "",
         required: false,
         repeated: false,
     }
 }
 
-/// Configuration bugs are reported as errors at boot, never as panics.
+/// Configuration bugs are reported by `check_specs` (what `petrel configure` checks), and a
+/// bad default that `parse` uses is still an error at boot, never a panic.
 #[test]
 fn bad_specs_snapshot() {
     let cases: &[&[Spec]] = &[
@@ -284,12 +280,23 @@ fn bad_specs_snapshot() {
     ];
     let mut out = String::new();
     for specs in cases {
-        match parse(&APP, specs, &[]) {
+        match check_specs(specs) {
             Err(Exit::Error(e)) => out.push_str(&e),
             other => panic!("{other:?}"),
         }
     }
     insta::assert_snapshot!("bad_specs", out);
+    // parse uses the first three defaults, and reports them the same way.
+    for specs in &cases[..3] {
+        assert_eq!(
+            parse(&APP, specs, &[]).unwrap_err(),
+            check_specs(specs).unwrap_err()
+        );
+    }
+    // It no longer re-checks names, and parses a default only when it uses it.
+    assert!(parse(&APP, cases[3], &argv(&["--a=x"])).is_ok());
+    assert!(parse(&APP, cases[0], &argv(&["--port=1"])).is_ok());
+    assert_eq!(check_specs(SPECS), Ok(()));
 }
 
 #[test]

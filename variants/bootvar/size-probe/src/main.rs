@@ -1,8 +1,9 @@
 //! Size probe: a freestanding program that reads a command line, and with feature `with`
 //! parses it with petrel-bootvar. Every variant allocates, and has a panic handler that
 //! formats the message (as every Petrel runtime does), so the difference is the crate's cost.
-//! Feature `table` keeps only the application's data (its `App` and `Spec` table), to tell the
-//! table's share from the crate's code.
+//! Feature `table` keeps only the application's data (its `App`, whose `help` is the `--help`
+//! text build.rs renders on the host as `petrel configure` does, and its `Spec` table), to
+//! tell the data's share from the crate's code.
 #![no_std]
 #![no_main]
 
@@ -64,34 +65,37 @@ fn cmdline() -> &'static str {
 #[cfg(feature = "table")]
 mod app {
     use petrel_bootvar::{App, Kind, Spec};
+
+    include!("args.rs");
+
     pub const APP: App = App {
         name: "probe",
         version: "0.1.0",
+        help: include_str!(concat!(env!("OUT_DIR"), "/help.txt")),
     };
-    const fn s(name: &'static str, kind: Kind, default: Option<&'static str>) -> Spec {
+    const fn spec((name, kind, default): (&'static str, Kind, Option<&'static str>)) -> Spec {
         Spec {
             name,
             kind,
             default,
-            doc: "Documentation of the argument.",
-            section: "",
-            device: "",
             required: false,
             repeated: false,
         }
     }
     pub static SPECS: &[Spec] = &[
-        s("hello", Kind::String, Some("Hello World!")),
-        s("port", Kind::Uint { min: 0, max: 65535 }, Some("80")),
-        s("verbose", Kind::Bool, Some("false")),
-        s("offset", Kind::Int { min: -10, max: 10 }, None),
-        s("timeout", Kind::Duration, Some("5s")),
-        s("ipv4", Kind::Ipv4Prefix, Some("10.0.0.2/24")),
-        s("ipv4-gateway", Kind::Ipv4, None),
-        s("ipv6", Kind::Ipv6Prefix, None),
-        s("ipv6-gateway", Kind::Ipv6, None),
-        s("mac", Kind::Mac, None),
+        spec(ARGS[0]),
+        spec(ARGS[1]),
+        spec(ARGS[2]),
+        spec(ARGS[3]),
+        spec(ARGS[4]),
+        spec(ARGS[5]),
+        spec(ARGS[6]),
+        spec(ARGS[7]),
+        spec(ARGS[8]),
+        spec(ARGS[9]),
     ];
+    // Only build.rs reads the docs.
+    const _: &str = DOC;
 }
 
 #[unsafe(no_mangle)]
@@ -134,7 +138,12 @@ pub extern "C" fn _start() -> ! {
                 black_box(e.code());
             }
         }
-        let _ = Sink.write_str(&petrel_bootvar::help(&APP, SPECS));
+        // The --help path: what `parse` returns for `--help`, printed.
+        let help = [String::from("--help")];
+        if let Err(e) = petrel_bootvar::parse(&APP, SPECS, black_box(&help)) {
+            let _ = Sink.write_str(e.text());
+            black_box(e.code());
+        }
     }
     loop {}
 }

@@ -1,108 +1,132 @@
 //! A spec table covering every kind, shared by the integration tests.
 #![allow(dead_code)]
 
-use petrel_bootvar::{App, Kind, Spec};
+use petrel_bootvar::{App, HelpArg, Kind, Spec};
 
+/// The unikernel. Its `--help` text would be rendered by `petrel configure` (`help`, whose
+/// output for [`ARGS`] is the `help` snapshot); `parse` only returns it.
 pub const APP: App = App {
     name: "hello",
     version: "0.1.0",
+    help: "hello 0.1.0\n(the --help text rendered by petrel configure)\n",
 };
 
-const fn spec(name: &'static str, kind: Kind) -> Spec {
-    Spec {
+const fn spec(name: &'static str, kind: Kind) -> HelpArg<'static> {
+    HelpArg {
         name,
         kind,
         default: None,
         doc: "",
         section: "",
-        device: "",
         required: false,
         repeated: false,
     }
 }
 
-pub static SPECS: &[Spec] = &[
-    Spec {
+/// The boot-time table of `args`: what `petrel configure` writes into the image.
+const fn specs<const N: usize>(args: [HelpArg<'static>; N]) -> [Spec; N] {
+    let mut out = [Spec {
+        name: "",
+        kind: Kind::Bool,
+        default: None,
+        required: false,
+        repeated: false,
+    }; N];
+    let mut i = 0;
+    while i < N {
+        let a = args[i];
+        out[i] = Spec {
+            name: a.name,
+            kind: a.kind,
+            default: a.default,
+            required: a.required,
+            repeated: a.repeated,
+        };
+        i += 1;
+    }
+    out
+}
+
+/// The boot-time table.
+pub static SPECS: &[Spec] = &specs(ARGS);
+
+/// Every argument with its documentation and section, as `petrel configure` knows them.
+pub const ARGS: [HelpArg<'static>; 16] = [
+    HelpArg {
         default: Some("Hello World!"),
         doc: "How to say hello.",
         ..spec("hello", Kind::String)
     },
-    Spec {
+    HelpArg {
         default: Some("1"),
         doc: "How many times to say it.",
         ..spec("count", Kind::parse_name("u16").unwrap())
     },
-    Spec {
+    HelpArg {
         default: Some("false"),
         doc: "Say more.",
         ..spec("verbose", Kind::Bool)
     },
-    Spec {
+    HelpArg {
         doc: "A level, if any.",
         ..spec("level", Kind::Int { min: -5, max: 5 })
     },
-    Spec {
+    HelpArg {
         default: Some("5s"),
         doc: "How long to wait for the peer before giving up. This documentation is long on purpose, so that the help text has to wrap it over several lines.",
         ..spec("timeout", Kind::Duration)
     },
-    Spec {
+    HelpArg {
         doc: "The peer's IPv4 address.",
         ..spec("peer", Kind::Ipv4)
     },
-    Spec {
+    HelpArg {
         doc: "The peer's IPv6 address.",
         ..spec("peer6", Kind::Ipv6)
     },
-    Spec {
+    HelpArg {
         doc: "The secret key.",
         required: true,
         ..spec("key", Kind::String)
     },
-    Spec {
+    HelpArg {
         default: Some("8.8.8.8 1.1.1.1"),
         doc: "DNS servers.",
         section: "DNS",
-        device: "dns",
         repeated: true,
         ..spec("dns", Kind::Ipv4)
     },
-    Spec {
+    HelpArg {
         default: Some("10.0.0.2/24"),
         doc: "The IPv4 address and network of the unikernel.",
         section: "NETWORK OPTIONS",
-        device: "stack",
         ..spec("ipv4", Kind::Ipv4Prefix)
     },
-    Spec {
+    HelpArg {
         doc: "The gateway of the unikernel.",
         section: "NETWORK OPTIONS",
-        device: "stack",
         ..spec("ipv4-gateway", Kind::Ipv4)
     },
-    Spec {
+    HelpArg {
         doc: "The IPv6 address and network of the unikernel.",
         section: "NETWORK OPTIONS",
-        device: "stack",
         ..spec("ipv6", Kind::Ipv6Prefix)
     },
-    Spec {
+    HelpArg {
         doc: "The MAC address of the interface.",
         section: "NETWORK OPTIONS",
-        device: "net0",
         ..spec("mac", Kind::Mac)
     },
-    Spec {
+    HelpArg {
         doc: "Tags.",
         section: "CUSTOM",
         repeated: true,
         ..spec("tag", Kind::String)
     },
-    Spec {
+    HelpArg {
         default: Some("512"),
         doc: "Block size in bytes.",
         section: "DISK OPTIONS",
-        device: "disk0",
         ..spec(
             "block-size",
             Kind::Uint {
@@ -111,7 +135,7 @@ pub static SPECS: &[Spec] = &[
             },
         )
     },
-    Spec {
+    HelpArg {
         default: Some("-1"),
         doc: "An offset.",
         ..spec("offset", Kind::parse_name("i32").unwrap())

@@ -1,0 +1,24 @@
+//! Renders the probe's `--help` on the host, as `petrel configure` does for an image, into
+//! `$OUT_DIR/help.txt`; main.rs includes it as the application's data (`App::help`).
+use petrel_bootvar::{HelpArg, Kind};
+
+include!("src/args.rs");
+
+fn main() {
+    println!("cargo::rerun-if-changed=src/args.rs");
+    let args: Vec<HelpArg> = ARGS
+        .iter()
+        .map(|&(name, kind, default)| HelpArg {
+            name,
+            kind,
+            default,
+            doc: DOC,
+            section: "",
+            required: false,
+            repeated: false,
+        })
+        .collect();
+    let help = petrel_bootvar::help("probe", "0.1.0", &args);
+    let out = std::env::var("OUT_DIR").unwrap();
+    std::fs::write(format!("{out}/help.txt"), help).unwrap();
+}

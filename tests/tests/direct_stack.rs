@@ -13,6 +13,7 @@ use petrel_e2e::netns::{Http, Netns, curl, have_tools};
 use petrel_e2e::{Background, Scratch, build_lock, expect, have_qemu, petrel, wait_for};
 use petrel_spt::elf::{AbiTarget, DeviceType, check};
 use std::net::Ipv4Addr;
+use std::sync::MutexGuard;
 use std::time::Duration;
 
 /// How long the first answer of a unikernel built beforehand may take: `petrel run` still
@@ -72,23 +73,41 @@ fn build(example: &Scratch, cache: &str, args: &[&str]) {
     expect(petrel(&example.dir, cache).arg("build").args(args), 0);
 }
 
+/// The start of a test over a tap: its host tools, a fresh namespace with tap interface
+/// `tap`, the build lock (held for the whole test: `petrel run` re-checks the shared build),
+/// and `example` built for `cache` with the configure arguments `configure`. `None`, after
+/// a loud SKIPPED line, when this machine cannot run it.
+fn tap_test(
+    test: &str,
+    tools: &[&str],
+    tap: &str,
+    example: &str,
+    cache: &str,
+    configure: &[&str],
+) -> Option<(Netns, MutexGuard<'static, ()>, Scratch)> {
+    if !have_tools(test, tools) {
+        return None;
+    }
+    let ns = Netns::create(test, tap)?;
+    let lock = build_lock();
+    let scratch = Scratch::example(example);
+    build(&scratch, cache, configure);
+    Some((ns, lock, scratch))
+}
+
 #[test]
 fn unix_static_addresses_serve_the_website_over_a_tap() {
-    const TEST: &str = "unix_static_addresses_serve_the_website_over_a_tap";
-    if !have_tools(TEST, &["ping", "curl"]) {
-        return;
-    }
     // Not the default tap0: `petrel run --tap service=IF` must reach the unikernel.
-    let Some(ns) = Netns::create(TEST, "ptap0") else {
-        return;
-    };
-    let _lock = build_lock();
-    let site = Scratch::example("static_website");
-    build(
-        &site,
+    let Some((ns, _lock, site)) = tap_test(
+        "unix_static_addresses_serve_the_website_over_a_tap",
+        &["ping", "curl"],
+        "ptap0",
+        "static_website",
         "unix",
         &["--target", "unix", "--net=direct", "--no-dhcp"],
-    );
+    ) else {
+        return;
+    };
     let mut cmd = petrel(&site.dir, "unix");
     cmd.args(["run", "--target", "unix", "--tap", "service=ptap0", "--"])
         .args(["--ipv4=10.0.0.2/24", "--ipv6=fd00::2/64"]);
@@ -124,17 +143,17 @@ fn leased(log: &str) -> Option<(Ipv4Addr, u8, &str)> {
 
 #[test]
 fn unix_dhcp_lease_from_dnsmasq_serves_the_website() {
-    const TEST: &str = "unix_dhcp_lease_from_dnsmasq_serves_the_website";
-    if !have_tools(TEST, &["dnsmasq", "ping", "curl"]) {
-        return;
-    }
-    let Some(ns) = Netns::create(TEST, "tap0") else {
+    // The default keys: --net=direct off unix only, so name it; --dhcp is the default.
+    let Some((ns, _lock, site)) = tap_test(
+        "unix_dhcp_lease_from_dnsmasq_serves_the_website",
+        &["dnsmasq", "ping", "curl"],
+        "tap0",
+        "static_website",
+        "unix",
+        &["--target", "unix", "--net=direct"],
+    ) else {
         return;
     };
-    let _lock = build_lock();
-    let site = Scratch::example("static_website");
-    // The default keys: --net=direct off unix only, so name it; --dhcp is the default.
-    build(&site, "unix", &["--target", "unix", "--net=direct"]);
     let mut dnsmasq = ns.dnsmasq(&site.dir, "10.0.0.50", "10.0.0.60");
     // No --tap: the unikernel's default --interface=tap0.
     let mut cmd = petrel(&site.dir, "unix");
@@ -191,13 +210,16 @@ fn unix_dhcp_lease_from_dnsmasq_serves_the_website() {
 
 #[test]
 fn unix_dhcp_without_a_server_says_so_and_does_not_start_the_app() {
-    const TEST: &str = "unix_dhcp_without_a_server_says_so_and_does_not_start_the_app";
-    let Some(ns) = Netns::create(TEST, "tap0") else {
+    let Some((ns, _lock, site)) = tap_test(
+        "unix_dhcp_without_a_server_says_so_and_does_not_start_the_app",
+        &[],
+        "tap0",
+        "static_website",
+        "unix",
+        &["--target", "unix", "--net=direct"],
+    ) else {
         return;
     };
-    let _lock = build_lock();
-    let site = Scratch::example("static_website");
-    build(&site, "unix", &["--target", "unix", "--net=direct"]);
     // No dnsmasq in this namespace: nobody answers the DHCP requests.
     let mut cmd = petrel(&site.dir, "unix");
     cmd.args(["run", "--target", "unix"]);
@@ -223,20 +245,16 @@ fn unix_dhcp_without_a_server_says_so_and_does_not_start_the_app() {
 
 #[test]
 fn unix_network_example_echoes_over_a_tap() {
-    const TEST: &str = "unix_network_example_echoes_over_a_tap";
-    if !have_tools(TEST, &["nc"]) {
-        return;
-    }
-    let Some(ns) = Netns::create(TEST, "tap0") else {
-        return;
-    };
-    let _lock = build_lock();
-    let net = Scratch::example("network");
-    build(
-        &net,
+    let Some((ns, _lock, net)) = tap_test(
+        "unix_network_example_echoes_over_a_tap",
+        &["nc"],
+        "tap0",
+        "network",
         "unix",
         &["--target", "unix", "--net=direct", "--no-dhcp"],
-    );
+    ) else {
+        return;
+    };
     let mut cmd = petrel(&net.dir, "unix");
     cmd.args(["run", "--target", "unix", "--"]).args([
         "--ipv4=10.0.0.2/24",
@@ -307,16 +325,16 @@ fn virtio_serves_the_website_through_qemu_user_networking() {
 
 #[test]
 fn spt_serves_the_website_over_a_tap() {
-    const TEST: &str = "spt_serves_the_website_over_a_tap";
-    if !have_tools(TEST, &["ping", "curl"]) {
-        return;
-    }
-    let Some(ns) = Netns::create(TEST, "tap0") else {
+    let Some((ns, _lock, site)) = tap_test(
+        "spt_serves_the_website_over_a_tap",
+        &["ping", "curl"],
+        "tap0",
+        "static_website",
+        "spt",
+        &["--target", "spt", "--no-dhcp"],
+    ) else {
         return;
     };
-    let _lock = build_lock();
-    let site = Scratch::example("static_website");
-    build(&site, "spt", &["--target", "spt", "--no-dhcp"]);
     let mut cmd = petrel(&site.dir, "spt");
     cmd.args(["run", "--target", "spt", "--tap", "service=tap0", "--"])
         .args(["--ipv4=10.0.0.2/24", "--ipv6=fd00::2/64"]);

@@ -19,6 +19,7 @@ fn main() {
         })
         .collect();
     let help = petrel_bootvar::help("probe", "0.1.0", &args);
-    let out = std::env::var("OUT_DIR").unwrap();
-    std::fs::write(format!("{out}/help.txt"), help).unwrap();
+    // Cargo always sets OUT_DIR for a build script, and a failed write must stop the build.
+    let out = std::env::var("OUT_DIR").expect("cargo sets OUT_DIR for build scripts");
+    std::fs::write(format!("{out}/help.txt"), help).expect("write $OUT_DIR/help.txt");
 }

@@ -306,10 +306,18 @@ fn plan(
                 a.decl.name, a.decl.ty
             ))
         })?;
+        // The image does not split a repeated default: its items are written one by one.
+        let default = match &a.decl.default {
+            None => Vec::new(),
+            Some(d) if a.decl.repeated => petrel_bootvar::split(d).map_err(|e| {
+                Error::msg(format!("boot argument --{}: default: {e}", a.decl.name))
+            })?,
+            Some(d) => vec![d.clone()],
+        };
         args.push(ArgSpec {
             name: a.decl.name.clone(),
             kind: format!("Kind::{kind:?}"),
-            default: a.decl.default.clone(),
+            default,
             required: a.decl.required,
             repeated: a.decl.repeated,
         });

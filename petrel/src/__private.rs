@@ -52,7 +52,7 @@ where
     petrel_platform::exit(0)
 }
 
-fn parse_args(app: &App, specs: &[Spec]) -> Result<Values, (i32, String)> {
+fn parse_args(app: &App, specs: &'static [Spec]) -> Result<Values, (i32, String)> {
     let argv: Vec<String> = match petrel_platform::raw_args() {
         RawArgs::Argv(argv) => argv,
         RawArgs::Cmdline(line) => petrel_bootvar::split(&line).map_err(|e| {

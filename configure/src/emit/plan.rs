@@ -51,8 +51,9 @@ pub struct ArgSpec {
     pub name: String,
     /// A Rust expression of type `petrel::bootargs::Kind` (`Kind::String`).
     pub kind: String,
-    /// Default value text.
-    pub default: Option<String>,
+    /// The items of the default, as `Spec::default` holds them: none without a default, the
+    /// text for a plain argument, the items of the list for a repeated one.
+    pub default: Vec<String>,
     /// Must be given.
     pub required: bool,
     /// May repeat.

@@ -18,6 +18,8 @@
 #
 # Usage: variants/bootvar/scripts/size.sh [--pie]   (needs: rustup target add x86_64-unknown-none)
 set -euo pipefail
+# A failed build inside $(build) must stop the script, not measure a stale binary.
+shopt -s inherit_errexit
 here="$(cd "$(dirname "$0")/.." && pwd)"
 manifest="$here/size-probe/Cargo.toml"
 reloc=(--config 'target.x86_64-unknown-none.rustflags = ["-C", "relocation-model=static"]')

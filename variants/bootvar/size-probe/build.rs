@@ -11,7 +11,7 @@ fn main() {
         .map(|&(name, kind, default)| HelpArg {
             name,
             kind,
-            default,
+            default: default.first().copied(),
             doc: DOC,
             section: "",
             required: false,

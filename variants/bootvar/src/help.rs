@@ -7,7 +7,7 @@ use crate::App;
 use crate::text::put;
 #[cfg(feature = "render")]
 use crate::{
-    kind::{Kind, push_range},
+    kind::Kind,
     text::{field, find_field, put_byte},
 };
 
@@ -113,14 +113,6 @@ fn push_arg(out: &mut String, spec: &HelpArg) {
         }
     }
     let mut open = false;
-    if let Some((min, max)) = kind.range()
-        && name.ends_with("int")
-    {
-        // `int` or `uint`: the range is not in the name.
-        put(out, "  (");
-        push_range(out, min, max);
-        open = true;
-    }
     let flags = [spec.repeated, spec.required, spec.default.is_some()];
     for (i, &on) in flags.iter().enumerate() {
         if on {

@@ -8,27 +8,31 @@ use core::time::Duration;
 
 use crate::text::{field, find_field, push_u64, put, word};
 
-/// The type of a boot argument.
+/// The type of a boot argument. Integers carry the range of their Rust type, which the
+/// parser checks; `int` is `i64` and `uint` is `u64`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
 pub enum Kind {
     /// Any text (`string`).
     String,
     /// `true` or `false` (`bool`); `--flag` alone means `true`.
     Bool,
-    /// A signed integer within `min..=max` (`i8`, `i16`, `i32`, `i64`, `int`).
-    Int {
-        /// Smallest accepted value.
-        min: i64,
-        /// Largest accepted value.
-        max: i64,
-    },
-    /// An unsigned integer within `min..=max` (`u8`, `u16`, `u32`, `u64`, `uint`).
-    Uint {
-        /// Smallest accepted value.
-        min: u64,
-        /// Largest accepted value.
-        max: u64,
-    },
+    /// A signed integer that fits `i8` (`i8`).
+    I8,
+    /// A signed integer that fits `i16` (`i16`).
+    I16,
+    /// A signed integer that fits `i32` (`i32`).
+    I32,
+    /// A signed integer that fits `i64` (`i64`, `int`).
+    I64,
+    /// An unsigned integer that fits `u8` (`u8`).
+    U8,
+    /// An unsigned integer that fits `u16` (`u16`).
+    U16,
+    /// An unsigned integer that fits `u32` (`u32`).
+    U32,
+    /// An unsigned integer that fits `u64` (`u64`, `uint`).
+    U64,
     /// A duration such as `250ms`, `5s`, `1m` or `1h30m` (`duration`).
     Duration,
     /// An IPv4 address such as `10.0.0.1` (`ipv4`).
@@ -43,44 +47,37 @@ pub enum Kind {
     Mac,
 }
 
-const I8: Kind = Kind::Int {
-    min: i8::MIN as i64,
-    max: i8::MAX as i64,
-};
-const I16: Kind = Kind::Int {
-    min: i16::MIN as i64,
-    max: i16::MAX as i64,
-};
-const I32: Kind = Kind::Int {
-    min: i32::MIN as i64,
-    max: i32::MAX as i64,
-};
-const I64: Kind = Kind::Int {
-    min: i64::MIN,
-    max: i64::MAX,
-};
-const U8: Kind = Kind::Uint {
-    min: 0,
-    max: u8::MAX as u64,
-};
-const U16: Kind = Kind::Uint {
-    min: 0,
-    max: u16::MAX as u64,
-};
-const U32: Kind = Kind::Uint {
-    min: 0,
-    max: u32::MAX as u64,
-};
-const U64: Kind = Kind::Uint {
-    min: 0,
-    max: u64::MAX,
-};
+impl Kind {
+    /// Every kind, by [`Kind::index`].
+    pub(crate) const ALL: [Kind; 16] = ALL;
+}
 
-/// [`Kind::NAMES`] as one string (no table of pointers in the image).
-const NAMES: &str = "string bool i8 i16 i32 i64 int u8 u16 u32 u64 uint duration ipv4 ipv6 ipv4-prefix ipv6-prefix mac";
+/// Every kind, by [`Kind::index`].
+const ALL: [Kind; 16] = [
+    Kind::String,
+    Kind::Bool,
+    Kind::I8,
+    Kind::I16,
+    Kind::I32,
+    Kind::I64,
+    Kind::U8,
+    Kind::U16,
+    Kind::U32,
+    Kind::U64,
+    Kind::Duration,
+    Kind::Ipv4,
+    Kind::Ipv6,
+    Kind::Ipv4Prefix,
+    Kind::Ipv6Prefix,
+    Kind::Mac,
+];
 
-/// Description and example of each kind but the integers, by [`Kind::index`], `|`-separated.
-const TEXTS: &str = "any text|text|true or false|true|||||\
+/// The type names, by [`Kind::index`], then the aliases `int` (`i64`) and `uint` (`u64`).
+const NAMES: &str = "string bool i8 i16 i32 i64 u8 u16 u32 u64 duration ipv4 ipv6 ipv4-prefix ipv6-prefix mac int uint";
+
+/// Description and example of each kind but the integers, by [`Kind::index`] (integers
+/// skipped), `|`-separated.
+const TEXTS: &str = "any text|text|true or false|true|\
     a number and a unit among ns, us, ms, s, m, h, d, such as 5s or 1m30s|250ms|\
     an IPv4 address|10.0.0.1|an IPv6 address|fd00::1|\
     an IPv4 address and a prefix length from 0 to 32|10.0.0.2/24|\
@@ -110,103 +107,78 @@ impl Kind {
         "mac",
     ];
 
-    /// The kind named `name` in `unikernel.toml` or crate metadata. Integer names imply their
-    /// range; `int` is `i64` and `uint` is `u64`.
+    /// The kind named `name` in `unikernel.toml` or crate metadata; `int` is `i64` and `uint`
+    /// is `u64`.
     pub const fn parse_name(name: &str) -> Option<Kind> {
-        Some(match name.as_bytes() {
-            b"string" => Kind::String,
-            b"bool" => Kind::Bool,
-            b"i8" => I8,
-            b"i16" => I16,
-            b"i32" => I32,
-            b"i64" | b"int" => I64,
-            b"u8" => U8,
-            b"u16" => U16,
-            b"u32" => U32,
-            b"u64" | b"uint" => U64,
-            b"duration" => Kind::Duration,
-            b"ipv4" => Kind::Ipv4,
-            b"ipv6" => Kind::Ipv6,
-            b"ipv4-prefix" => Kind::Ipv4Prefix,
-            b"ipv6-prefix" => Kind::Ipv6Prefix,
-            b"mac" => Kind::Mac,
-            _ => return None,
-        })
+        let mut i = 0;
+        while i < 18 {
+            if eq(field(NAMES, b' ', i).as_bytes(), name.as_bytes()) {
+                // The aliases `int` and `uint` name I64 and U64.
+                return Some(match i {
+                    16 => Kind::I64,
+                    17 => Kind::U64,
+                    _ => ALL[i],
+                });
+            }
+            i += 1;
+        }
+        None
     }
 
-    /// The type name, as accepted by [`Kind::parse_name`]. An integer whose range is not the
-    /// one of a Rust integer type is named `int` or `uint` (its range is not in the name).
+    /// The type name, as accepted by [`Kind::parse_name`] (`i64`, not its alias `int`).
     pub const fn name(&self) -> &'static str {
-        let n = match *self {
-            Kind::Int { min, max } => {
-                // i8 i16 i32 i64, else int.
-                let mut i = 0;
-                while i < 4
-                    && !(min == i64::MIN >> (64 - (8 << i)) && max == i64::MAX >> (64 - (8 << i)))
-                {
-                    i += 1;
-                }
-                2 + i
-            }
-            Kind::Uint { min, max } => {
-                let mut i = 0;
-                while i < 4 && !(min == 0 && max == u64::MAX >> (64 - (8 << i))) {
-                    i += 1;
-                }
-                7 + i
-            }
-            _ => {
-                let i = self.index();
-                if i < 2 { i } else { i + 8 }
-            }
-        };
-        field(NAMES, b' ', n)
+        field(NAMES, b' ', self.index())
     }
 
-    /// The variant's index, in declaration order (`String` 0 ... `Mac` 9).
+    /// The variant's index, in declaration order (`String` 0 ... `Mac` 15).
     pub(crate) const fn index(&self) -> usize {
-        match self {
-            Kind::String => 0,
-            Kind::Bool => 1,
-            Kind::Int { .. } => 2,
-            Kind::Uint { .. } => 3,
-            Kind::Duration => 4,
-            Kind::Ipv4 => 5,
-            Kind::Ipv6 => 6,
-            Kind::Ipv4Prefix => 7,
-            Kind::Ipv6Prefix => 8,
-            Kind::Mac => 9,
-        }
+        *self as usize
     }
 
-    /// The integer range, with both bounds as `i128`.
-    pub(crate) fn range(&self) -> Option<(i128, i128)> {
-        match *self {
-            Kind::Int { min, max } => Some((min as i128, max as i128)),
-            Kind::Uint { min, max } => Some((min as i128, max as i128)),
-            _ => None,
+    /// For an integer kind: whether it is signed, and its width in bits.
+    pub(crate) const fn integer(&self) -> Option<(bool, u32)> {
+        let i = self.index();
+        if i < 2 || i > 9 {
+            return None;
         }
+        Some((i < 6, 8 << ((i - 2) % 4)))
     }
 
     /// Appends [`Kind::example`].
     #[inline(never)]
     pub(crate) fn example_into(&self, out: &mut String) {
-        match self.range() {
-            Some((min, max)) => push_i128(out, 42.clamp(min, max.max(min))),
-            None => put(out, field(TEXTS, b'|', 2 * self.index() + 1)),
-        }
+        put(
+            out,
+            match self.integer() {
+                Some(_) => "42",
+                None => field(TEXTS, b'|', 2 * self.text_index() + 1),
+            },
+        )
     }
 
     /// Appends [`Kind::describe`].
     #[inline(never)]
     pub(crate) fn describe_into(&self, out: &mut String) {
-        match self.range() {
-            Some((min, max)) => {
-                put(out, "an integer ");
-                push_range(out, min, max);
+        match self.integer() {
+            Some((signed, bits)) => {
+                put(out, "an integer from ");
+                if signed {
+                    put(out, "-");
+                    push_u64(out, 1 << (bits - 1));
+                } else {
+                    put(out, "0");
+                }
+                put(out, " to ");
+                push_u64(out, max_magnitude(signed, bits, false));
             }
-            None => put(out, field(TEXTS, b'|', 2 * self.index())),
+            None => put(out, field(TEXTS, b'|', 2 * self.text_index())),
         }
+    }
+
+    /// The index in [`TEXTS`], which skips the eight integer kinds.
+    fn text_index(&self) -> usize {
+        let i = self.index();
+        if i < 2 { i } else { i - 8 }
     }
 
     /// A valid value of this kind, for error messages (`42`, `250ms`, `10.0.0.2/24`...).
@@ -227,19 +199,24 @@ impl Kind {
     #[inline(never)]
     pub fn parse_value(&self, s: &str) -> Option<Value> {
         let b = s.as_bytes();
-        if let Some((min, max)) = self.range() {
+        if let Some((signed, bits)) = self.integer() {
             let (neg, digits) = match b.split_first() {
-                Some((b'-', rest)) if matches!(self, Kind::Int { .. }) => (true, rest),
+                Some((b'-', rest)) if signed => (true, rest),
                 _ => (false, b),
             };
-            let v = number(digits)? as i128;
-            let v = if neg { -v } else { v };
-            if v < min || v > max {
+            let v = number(digits)?;
+            if v > max_magnitude(signed, bits, neg) {
                 return None;
             }
-            return Some(match self {
-                Kind::Int { .. } => Value::Int(v as i64),
-                _ => Value::Uint(v as u64),
+            return Some(if signed {
+                // -2^63 is `i64::MIN` itself, which `wrapping_neg` keeps.
+                Value::Int(if neg {
+                    (v as i64).wrapping_neg()
+                } else {
+                    v as i64
+                })
+            } else {
+                Value::Uint(v)
             });
         }
         Some(match *self {
@@ -252,16 +229,16 @@ impl Kind {
             Kind::Duration => Value::Duration(parse_duration(b)?),
             Kind::Mac => Value::Mac(parse_mac(b)?),
             _ => {
-                // Addresses and prefixes: Ipv4 5, Ipv6 6, Ipv4Prefix 7, Ipv6Prefix 8.
+                // Addresses and prefixes: Ipv4 11, Ipv6 12, Ipv4Prefix 13, Ipv6Prefix 14.
                 let i = self.index();
                 let v6 = i & 1 == 0;
-                let (a, len) = parse_addr(b, v6, i > 6)?;
+                let (a, len) = parse_addr(b, v6, i > 12)?;
                 let v4 = Ipv4Addr::from(a as u32);
                 let v6 = Ipv6Addr::from(a);
                 match i {
-                    5 => Value::Ipv4(v4),
-                    6 => Value::Ipv6(v6),
-                    7 => Value::Ipv4Prefix(Ipv4Prefix { addr: v4, len }),
+                    11 => Value::Ipv4(v4),
+                    12 => Value::Ipv6(v6),
+                    13 => Value::Ipv4Prefix(Ipv4Prefix { addr: v4, len }),
                     _ => Value::Ipv6Prefix(Ipv6Prefix { addr: v6, len }),
                 }
             }
@@ -269,21 +246,25 @@ impl Kind {
     }
 }
 
-/// Appends `from MIN to MAX`.
-#[inline(never)]
-pub(crate) fn push_range(out: &mut String, min: i128, max: i128) {
-    put(out, "from ");
-    push_i128(out, min);
-    put(out, " to ");
-    push_i128(out, max);
+/// The largest magnitude of an integer of `bits` bits: for a negative value of a signed type,
+/// `2^(bits-1)`.
+const fn max_magnitude(signed: bool, bits: u32, neg: bool) -> u64 {
+    (u64::MAX >> (64 - bits + signed as u32)) + neg as u64
 }
 
-fn push_i128(out: &mut String, n: i128) {
-    // Kind ranges are within i64::MIN..=u64::MAX.
-    if n < 0 {
-        put(out, "-");
+/// `a == b`, usable in a `const fn`.
+const fn eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
     }
-    push_u64(out, n.unsigned_abs() as u64);
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 /// A parsed, typed boot-argument value.

@@ -11,7 +11,7 @@
 //! static SPECS: &[Spec] = &[Spec {
 //!     name: "hello",
 //!     kind: Kind::String,
-//!     default: Some("Hello World!"),
+//!     default: &["Hello World!"],
 //!     required: false,
 //!     repeated: false,
 //! }];
@@ -44,7 +44,7 @@ pub use parse::{
     Exit, check_default, check_default_list, check_name, check_specs, parse, parse_cmdline,
 };
 pub use split::{JoinError, SplitError, join, quote, split, try_join};
-pub use values::{Arg, FromArgs, FromValue, Scalar, Values};
+pub use values::{FromArgs, FromValue, Scalar, Values};
 
 /// Exit status after `--help` or `--version`.
 pub const EXIT_HELP: i32 = 63;
@@ -62,9 +62,10 @@ pub struct Spec {
     pub name: &'static str,
     /// Type.
     pub kind: Kind,
-    /// Default, written as on the command line. For a repeated argument, a list written with
-    /// the splitting rules (`"8.8.8.8 1.1.1.1"`).
-    pub default: Option<&'static str>,
+    /// The default, written as on the command line: no item for none, one for a plain
+    /// argument, and for a repeated one the items of its list (`petrel configure` splits the
+    /// list written in `unikernel.toml`, `"8.8.8.8 1.1.1.1"`, with [`split`]).
+    pub default: &'static [&'static str],
     /// Must be given (when it has no default).
     pub required: bool,
     /// May be given several times; read as `Vec<T>`.

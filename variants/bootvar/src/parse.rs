@@ -8,7 +8,7 @@ use crate::help::version;
 use crate::kind::{Kind, LogLevel, Value};
 use crate::split::split;
 use crate::text::{Ctx, distance, field, push_shown, put, render, word};
-use crate::values::{Arg, Values};
+use crate::values::Values;
 use crate::{App, Spec};
 
 /// How parsing ended when it did not give [`Values`].
@@ -65,7 +65,7 @@ const ERRORS: &str = concat!(
     "'--\x02' takes no value\0",
     "boot argument '--\x01' is declared twice or has a reserved name\x06\0",
     "invalid default '\x01' for '--\x02': expected \x03 (\x04)\x06\0",
-    "invalid default '\x01' for '--\x02': expected a list of \x03 (\x04)\x06\0",
+    "'--\x02' is not repeated but has several defaults\x06\0",
     "\x02",
 );
 const E_UNKNOWN: usize = 0;
@@ -79,6 +79,7 @@ const E_SOLO5_BAD: usize = 9;
 const E_NO_VALUE: usize = 10;
 const E_NAME: usize = 11;
 const E_BAD_DEFAULT: usize = 12;
+const E_DEFAULTS: usize = 13;
 const E_SPLIT: usize = 14;
 
 /// The [`Exit::Error`] of template `code` (see [`ERRORS`] and [`render`]): `error: ` +
@@ -86,24 +87,16 @@ const E_SPLIT: usize = 14;
 /// instructions.
 #[cold]
 #[inline(never)]
-fn fail(code: usize, user: &str, name: &str, kind: &Kind) -> Exit {
+fn fail(code: usize, user: &str, name: &str, kind: Kind) -> Exit {
     let mut out = String::new();
     put(&mut out, "error: ");
-    render(
-        &mut out,
-        field(ERRORS, 0, code),
-        &Ctx {
-            user,
-            name,
-            kind: *kind,
-        },
-    );
+    render(&mut out, field(ERRORS, 0, code), &Ctx { user, name, kind });
     put(&mut out, "\n");
     Exit::Error(out)
 }
 
 /// A name that is not the name of an argument, for [`fail`].
-const NO_KIND: &Kind = &Kind::String;
+const NO_KIND: Kind = Kind::String;
 
 /// The known name closest to `typed`, if close enough to be a likely typo.
 #[inline(never)]
@@ -145,22 +138,16 @@ fn split_eq(s: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Parses `s` as a value of `kind` and appends it; false if it is not one.
+/// Parses `s` as a value of `kind` and appends it as argument `at`'s; false if it is not one.
 #[inline(never)]
-fn push_value(values: &mut Vec<Value>, kind: Kind, s: &str) -> bool {
+fn push_value(values: &mut Vec<(usize, Value)>, at: usize, kind: Kind, s: &str) -> bool {
     match kind.parse_value(s) {
         Some(v) => {
-            values.push(v);
+            values.push((at, v));
             true
         }
         None => false,
     }
-}
-
-/// The index of the first spec named `name`.
-#[inline(never)]
-fn find(specs: &[Spec], name: &str) -> Option<usize> {
-    specs.iter().position(|s| s.name == name)
 }
 
 /// Parses `argv` (the arguments only, without a program name) against `specs`.
@@ -177,24 +164,14 @@ fn find(specs: &[Spec], name: &str) -> Option<usize> {
 /// not re-checked, and a default is only parsed when it is used. A bad default that is used is
 /// still reported as a configuration error. Never panics, whatever the table.
 #[inline(never)]
-pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit> {
+pub fn parse(app: &App, specs: &'static [Spec], argv: &[String]) -> Result<Values, Exit> {
     if argv.iter().any(|a| a == "--help") {
         return Err(Exit::Help(app.help));
     }
     if argv.iter().any(|a| a == "--version") {
         return Err(Exit::Version(version(app)));
     }
-    let mut args: Vec<Arg> = specs
-        .iter()
-        .map(|s| Arg {
-            name: s.name,
-            kind: s.kind,
-            repeated: s.repeated,
-            always: s.required || s.default.is_some(),
-            given: false,
-            values: Vec::new(),
-        })
-        .collect();
+    let mut values: Vec<(usize, Value)> = Vec::new();
     let mut log_level = None;
     let mut leading = true;
     let mut i = 0;
@@ -223,13 +200,13 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
         if matches!(name, "help" | "version") {
             return Err(fail(E_NO_VALUE, "", name, NO_KIND));
         }
-        let Some(arg) = find(specs, name).and_then(|i| args.get_mut(i)) else {
+        let Some((at, spec)) = specs.iter().enumerate().find(|(_, s)| s.name == name) else {
             return Err(unknown(E_UNKNOWN, split_eq(token).0, name, specs));
         };
-        let kind = &arg.kind;
+        let kind = spec.kind;
         let raw = match inline {
             Some(v) => v,
-            None if *kind == Kind::Bool => "true",
+            None if kind == Kind::Bool => "true",
             None => match argv.get(i) {
                 Some(next) if !next.starts_with("--") => {
                     i += 1;
@@ -238,63 +215,71 @@ pub fn parse(app: &App, specs: &[Spec], argv: &[String]) -> Result<Values, Exit>
                 _ => return Err(fail(E_MISSING_VALUE, "", name, kind)),
             },
         };
-        if arg.given && !arg.repeated {
+        if !spec.repeated && given(&values, at) {
             return Err(fail(E_TWICE, "", name, kind));
         }
-        if !push_value(&mut arg.values, *kind, raw) {
+        if !push_value(&mut values, at, kind, raw) {
             return Err(fail(E_BAD_VALUE, raw, name, kind));
         }
-        arg.given = true;
     }
     // Defaults of the arguments not given, and required arguments.
-    for (arg, spec) in args.iter_mut().zip(specs) {
-        if !arg.given {
-            if spec.default.is_some() {
-                arg.values = default_values(spec)?;
-            } else if spec.required {
-                return Err(fail(E_REQUIRED, "", spec.name, &spec.kind));
+    let given_count = values.len();
+    for (at, spec) in specs.iter().enumerate() {
+        if !given(&values[..given_count], at) {
+            if spec.required && spec.default.is_empty() {
+                return Err(fail(E_REQUIRED, "", spec.name, spec.kind));
+            }
+            for d in default_of(spec) {
+                if !push_value(&mut values, at, spec.kind, d) {
+                    return Err(fail(E_BAD_DEFAULT, d, spec.name, spec.kind));
+                }
             }
         }
     }
-    Ok(Values { args, log_level })
+    Ok(Values {
+        specs,
+        values,
+        given: given_count,
+        log_level,
+    })
 }
 
-/// The values of the default of `spec` (one, or for a repeated argument a list written with
-/// the splitting rules), or the configuration error of a bad one.
-#[inline(never)]
-fn default_values(spec: &Spec) -> Result<Vec<Value>, Exit> {
-    let mut values = Vec::new();
-    let d = spec.default.unwrap_or("");
-    let ok = if spec.repeated {
-        split(d).is_ok_and(|items| items.iter().all(|s| push_value(&mut values, spec.kind, s)))
+/// The default items of `spec`: a flag (`bool`, not repeated) without one is `false`.
+pub(crate) fn default_of(spec: &Spec) -> &'static [&'static str] {
+    if spec.default.is_empty() && spec.kind == Kind::Bool && !spec.repeated {
+        &["false"]
     } else {
-        push_value(&mut values, spec.kind, d)
-    };
-    if ok {
-        Ok(values)
-    } else {
-        let code = E_BAD_DEFAULT + usize::from(spec.repeated);
-        Err(fail(code, d, spec.name, &spec.kind))
+        spec.default
     }
 }
 
-/// Checks a whole table as `petrel configure` does before writing it, and as [`parse`] no
-/// longer does at boot: names unique and neither reserved (`help`, `version`, `solo5:...`) nor
-/// empty nor containing `=`, and every default parses for its type. The first problem is an
-/// [`Exit::Error`] ending with "fix the configuration and re-run `petrel configure`". For
-/// tests and debug builds: an image does not call it.
+/// Whether `values` holds a value of argument `at`.
+fn given(values: &[(usize, Value)], at: usize) -> bool {
+    values.iter().any(|(i, _)| *i == at)
+}
+
+/// Checks a whole table as `petrel configure` does before writing it, and as [`parse`] does
+/// not at boot: names unique and neither reserved (`help`, `version`, `solo5:...`) nor empty
+/// nor containing `=`, every default parses for its type, and a non-repeated argument has at
+/// most one. The first problem is an [`Exit::Error`] ending with "fix the configuration and
+/// re-run `petrel configure`". For tests and debug builds: an image does not call it.
 pub fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
     for (i, spec) in specs.iter().enumerate() {
         let name = spec.name;
-        if find(specs, name) != Some(i)
+        if specs.iter().position(|s| s.name == name) != Some(i)
             || matches!(name, "help" | "version" | "")
             || split_eq(name).1.is_some()
             || name.starts_with("solo5:")
         {
             return Err(fail(E_NAME, name, "", NO_KIND));
         }
-        if spec.default.is_some() {
-            default_values(spec)?;
+        if !spec.repeated && spec.default.len() > 1 {
+            return Err(fail(E_DEFAULTS, "", name, NO_KIND));
+        }
+        for d in spec.default {
+            if spec.kind.parse_value(d).is_none() {
+                return Err(fail(E_BAD_DEFAULT, d, name, spec.kind));
+            }
         }
     }
     Ok(())
@@ -302,7 +287,7 @@ pub fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
 
 /// Splits `cmdline` with [`split`] and parses the result: what a target that receives one
 /// command-line string does at boot. A split error is an [`Exit::Error`].
-pub fn parse_cmdline(app: &App, specs: &[Spec], cmdline: &str) -> Result<Values, Exit> {
+pub fn parse_cmdline(app: &App, specs: &'static [Spec], cmdline: &str) -> Result<Values, Exit> {
     match split(cmdline) {
         Ok(argv) => parse(app, specs, &argv),
         Err(e) => Err(fail(E_SPLIT, "", &e.message(), NO_KIND)),

@@ -6,30 +6,20 @@ use core::fmt;
 use core::net::{Ipv4Addr, Ipv6Addr};
 use core::time::Duration;
 
-use crate::kind::{Ipv4Prefix, Ipv6Prefix, Kind, LogLevel, MacAddr, Value};
-use crate::text::{field, put, word};
-
-/// One parsed boot argument, as [`FromValue`] sees it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Arg {
-    /// Name, without `--`.
-    pub name: &'static str,
-    /// Declared kind.
-    pub kind: Kind,
-    /// Declared repeated: read it as `Vec<T>`.
-    pub repeated: bool,
-    /// Required or with a default: a non-repeated one always has exactly one value.
-    pub always: bool,
-    /// Whether the command line gave it (otherwise the values come from the default).
-    pub given: bool,
-    /// The values: the given ones, else those of the default, else none.
-    pub values: Vec<Value>,
-}
+use crate::kind::{Ipv4Prefix, Ipv6Prefix, LogLevel, MacAddr, Value};
+use crate::text::{field, word};
+use crate::{Kind, Spec};
 
 /// The typed boot arguments, as [`parse`](crate::parse) returns them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Values {
-    pub(crate) args: Vec<Arg>,
+    /// The declarations.
+    pub(crate) specs: &'static [Spec],
+    /// `(index in specs, value)`: the given values in command-line order, then the defaults
+    /// of the arguments not given. One flat list: less code in an image than one per argument.
+    pub(crate) values: Vec<(usize, Value)>,
+    /// How many of `values` come from the command line (the others are defaults).
+    pub(crate) given: usize,
     pub(crate) log_level: Option<LogLevel>,
 }
 
@@ -42,7 +32,7 @@ impl Values {
     /// | optional without default | `Option<T>` (`None` when absent) |
     /// | repeated | `Vec<T>` |
     ///
-    /// Integers may be read as any integer type whose range holds the declared range.
+    /// Integers may be read as any integer type whose range holds the declared type's.
     ///
     /// # Panics
     ///
@@ -52,32 +42,33 @@ impl Values {
         T::get_from(self, name)
     }
 
-    /// The values of argument `name`, checked against the way the code reads it (`want`: a
-    /// [`Scalar::TYPE`] and a shape). Non-generic, so that each `get` is a call and a copy.
+    /// The values of argument `name`, in order, after checking the declaration against the
+    /// way the code reads it (`want`: a [`Scalar::TYPE`] and a shape). Non-generic, so that
+    /// each `get` is a call and a copy.
     #[inline(never)]
-    fn checked(&self, name: &str, want: u8) -> &[Value] {
-        let arg = self.arg(name);
-        if let Some(a) = arg
-            && fits(a, want)
-        {
-            return &a.values;
+    fn checked(&self, name: &str, want: u8) -> impl Iterator<Item = &Value> {
+        let at = self.specs.iter().position(|s| s.name == name);
+        match at.and_then(|i| self.specs.get(i)) {
+            Some(spec) if fits(spec, want) => {}
+            _ => mismatch(name, want),
         }
-        mismatch(name, arg, want)
+        self.values
+            .iter()
+            .filter(move |(i, _)| Some(*i) == at)
+            .map(|(_, v)| v)
     }
 
-    /// The parsed argument `name` (without `--`), if declared.
-    pub fn arg(&self, name: &str) -> Option<&Arg> {
-        self.args.iter().find(|a| a.name == name)
-    }
-
-    /// Every declared argument, in declaration order.
-    pub fn args(&self) -> &[Arg] {
-        &self.args
+    /// The first value of `name`, checked as [`Values::checked`] does.
+    #[inline(never)]
+    fn first(&self, name: &str, want: u8) -> Option<&Value> {
+        self.checked(name, want).next()
     }
 
     /// Whether the command line gave argument `name` (rather than its default).
     pub fn is_given(&self, name: &str) -> bool {
-        self.arg(name).is_some_and(|a| a.given)
+        let at = self.specs.iter().position(|s| s.name == name);
+        let given = self.values.get(..self.given).unwrap_or_default();
+        given.iter().any(|(i, _)| Some(*i) == at)
     }
 
     /// The level of the last leading `--solo5:LEVEL` argument, if any.
@@ -90,84 +81,98 @@ impl Values {
 const OPTION: u8 = 0x40;
 const VEC: u8 = 0x80;
 /// The first integer [`Scalar::TYPE`]: then `INT + i`, `i` the index in [`RUST_NAMES`] from
-/// `i8`.
-const INT: u8 = 10;
+/// `i8`. The other types have the [`Kind::index`] of their kind.
+const INT: u8 = 16;
 
-/// The Rust type names of [`Scalar::TYPE`] 0 to 19, for the panic of a mismatch.
-const RUST_NAMES: &str = "String bool - - Duration Ipv4Addr Ipv6Addr Ipv4Prefix Ipv6Prefix MacAddr i8 i16 i32 i64 isize u8 u16 u32 u64 usize";
+/// The Rust type names of [`Scalar::TYPE`] 0 to 25, for the panic of a mismatch.
+const RUST_NAMES: &str = "String bool - - - - - - - - Duration Ipv4Addr Ipv6Addr Ipv4Prefix \
+     Ipv6Prefix MacAddr i8 i16 i32 i64 isize u8 u16 u32 u64 usize";
 
-/// Whether `arg` can be read as `want`.
-fn fits(arg: &Arg, want: u8) -> bool {
-    let ty = want & 0x3f;
-    let shape_ok = match want & (OPTION | VEC) {
-        VEC => arg.repeated,
-        OPTION => !arg.repeated,
-        _ => !arg.repeated && arg.always,
-    };
-    shape_ok
-        && match arg.kind.range() {
-            None => usize::from(ty) == arg.kind.index(),
-            Some((lo, hi)) => {
+/// For each kind (by [`Kind::index`]), the [`Scalar::TYPE`]s that can read it, as bits: its
+/// own type, or for an integer kind every integer type whose range holds the kind's.
+const READS: [u32; 16] = {
+    let mut reads = [0u32; 16];
+    let mut k = 0;
+    while k < 16 {
+        reads[k] = match Kind::ALL[k].integer() {
+            None => 1 << k,
+            Some((signed, bits)) => {
+                let mut mask = 0;
                 // i8 i16 i32 i64 isize u8 u16 u32 u64 usize.
-                let i = ty.wrapping_sub(INT);
-                let bits = if i % 5 == 4 {
-                    usize::BITS
-                } else {
-                    8 << (i % 5)
-                };
-                let (min, max) = if i < 5 {
-                    (i64::MIN >> (64 - bits), (i64::MAX >> (64 - bits)) as u64)
-                } else {
-                    (0, u64::MAX >> (64 - bits))
-                };
-                i < 10 && i128::from(min) <= lo && hi <= i128::from(max)
+                let mut i = 0;
+                while i < 10 {
+                    let ty_bits = if i % 5 == 4 {
+                        usize::BITS
+                    } else {
+                        8 << (i % 5)
+                    };
+                    let ty_signed = i < 5;
+                    if signed == ty_signed && bits <= ty_bits
+                        || !signed && ty_signed && bits < ty_bits
+                    {
+                        mask |= 1 << (INT as u32 + i);
+                    }
+                    i += 1;
+                }
+                mask
             }
-        }
+        };
+        k += 1;
+    }
+    reads
+};
+
+/// The shape `get` must read the argument declared by `spec` with: `Vec<T>` ([`VEC`]) if
+/// repeated, `T` (0) if required, with a default or a flag, else `Option<T>` ([`OPTION`]).
+fn shape(spec: &Spec) -> u8 {
+    if spec.repeated {
+        VEC
+    } else if spec.required || !crate::parse::default_of(spec).is_empty() {
+        0
+    } else {
+        OPTION
+    }
 }
 
-/// The panic of [`Values::get`]: out of line, so that each call site stays small.
+/// Whether the argument declared by `spec` can be read as `want`. `Option<T>` also reads an
+/// argument that always has a value.
+fn fits(spec: &Spec, want: u8) -> bool {
+    let (declared, wanted) = (shape(spec), want & (OPTION | VEC));
+    (wanted == declared || wanted == OPTION && declared == 0)
+        && READS[spec.kind.index()] >> (want & 0x3f) & 1 == 1
+}
+
+/// The panic of [`Values::get`]: out of line, so that each call site stays small. It names
+/// the type the code asked for; `--help` and `petrel describe` show the declaration, and
+/// `petrel configure` checks the fields of `#[derive(BootArgs)]` structs before this can
+/// happen.
 #[cold]
 #[inline(never)]
-fn mismatch(name: &str, arg: Option<&Arg>, want: u8) -> ! {
-    let mut out = String::new();
-    put(&mut out, "boot argument '--");
-    put(&mut out, name);
-    match arg {
-        None => put(&mut out, "' is not declared"),
-        Some(arg) => {
-            put(&mut out, "' is declared as ");
-            put(&mut out, arg.kind.name());
-            put(
-                &mut out,
-                if arg.repeated {
-                    " (repeated: read it as Vec<_>)"
-                } else if arg.always {
-                    ""
-                } else {
-                    " (optional without default: read it as Option<_>)"
-                },
-            );
-            put(&mut out, " but the code reads it as `");
-            let shape = usize::from(want >> 6);
-            put(&mut out, field("|Option<|Vec<", b'|', shape));
-            put(&mut out, word(RUST_NAMES, usize::from(want & 0x3f)));
-            put(&mut out, if shape != 0 { ">`" } else { "`" });
-        }
-    }
-    put(
-        &mut out,
-        ": the code and unikernel.toml disagree (fix the code or the declaration, and re-run \
-         `petrel configure`)",
-    );
-    panic!("{}", Message(out))
+fn mismatch(name: &str, want: u8) -> ! {
+    panic!("{}", Mismatch { name, want })
 }
 
-/// A message for `panic!` that does not go through `Formatter::pad` (several KiB).
-struct Message(String);
+/// The message of [`mismatch`], written piece by piece (no `Formatter::pad`, several KiB).
+struct Mismatch<'a> {
+    name: &'a str,
+    want: u8,
+}
 
-impl fmt::Display for Message {
+impl fmt::Display for Mismatch<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        let wanted = usize::from(self.want >> 6);
+        for part in [
+            "boot argument '--",
+            self.name,
+            "' is not declared as the code reads it: `",
+            field("|Option<|Vec<", b'|', wanted),
+            word(RUST_NAMES, usize::from(self.want & 0x3f)),
+            field("`|>`|>`", b'|', wanted),
+            " (fix the code or unikernel.toml, and re-run `petrel configure`)",
+        ] {
+            f.write_str(part)?;
+        }
+        Ok(())
     }
 }
 
@@ -185,9 +190,6 @@ fn bug() -> ! {
 /// [`Ipv6Addr`], [`Ipv4Prefix`], [`Ipv6Prefix`], [`MacAddr`], and `Option<T>` and `Vec<T>` of
 /// those.
 pub trait FromValue: Sized {
-    /// Converts `arg`; `None` if its declaration does not fit this type.
-    fn from_arg(arg: &Arg) -> Option<Self>;
-
     /// [`Values::get`]: the value of `name`, or the panic of a mismatch.
     #[doc(hidden)]
     fn get_from(values: &Values, name: &str) -> Self;
@@ -212,14 +214,8 @@ macro_rules! scalar {
             }
         }
         impl FromValue for $t {
-            fn from_arg(arg: &Arg) -> Option<Self> {
-                if !fits(arg, Self::TYPE) {
-                    return None;
-                }
-                arg.values.first().map(Self::from_value)
-            }
             fn get_from(values: &Values, name: &str) -> Self {
-                match values.checked(name, Self::TYPE).first() {
+                match values.first(name, Self::TYPE) {
                     Some(v) => Self::from_value(v),
                     None => bug(),
                 }
@@ -237,7 +233,7 @@ macro_rules! scalar {
 macro_rules! integer {
     ($($t:ty = $i:expr),*) => {$(
         scalar!($t, INT + $i, |value| match *value {
-            // In range: `fits` checked that the declared range is within the type's.
+            // In range: `fits` checked that the declared type's range is within this one's.
             Value::Int(v) => v as $t,
             Value::Uint(v) => v as $t,
             _ => bug(),
@@ -259,12 +255,12 @@ integer!(
 );
 scalar!(String, 0, Value::String(s) => clone(s));
 scalar!(bool, 1, Value::Bool(b) => *b);
-scalar!(Duration, 4, Value::Duration(d) => *d);
-scalar!(Ipv4Addr, 5, Value::Ipv4(a) => *a);
-scalar!(Ipv6Addr, 6, Value::Ipv6(a) => *a);
-scalar!(Ipv4Prefix, 7, Value::Ipv4Prefix(p) => *p);
-scalar!(Ipv6Prefix, 8, Value::Ipv6Prefix(p) => *p);
-scalar!(MacAddr, 9, Value::Mac(m) => *m);
+scalar!(Duration, 10, Value::Duration(d) => *d);
+scalar!(Ipv4Addr, 11, Value::Ipv4(a) => *a);
+scalar!(Ipv6Addr, 12, Value::Ipv6(a) => *a);
+scalar!(Ipv4Prefix, 13, Value::Ipv4Prefix(p) => *p);
+scalar!(Ipv6Prefix, 14, Value::Ipv6Prefix(p) => *p);
+scalar!(MacAddr, 15, Value::Mac(m) => *m);
 
 /// `s.clone()`, out of line.
 #[inline(never)]
@@ -274,13 +270,7 @@ fn clone(s: &str) -> String {
 
 impl<T: Scalar> FromValue for Option<T> {
     fn get_from(values: &Values, name: &str) -> Self {
-        values
-            .checked(name, T::TYPE | OPTION)
-            .first()
-            .map(T::from_value)
-    }
-    fn from_arg(arg: &Arg) -> Option<Self> {
-        fits(arg, T::TYPE | OPTION).then(|| arg.values.first().map(T::from_value))
+        values.first(name, T::TYPE | OPTION).map(T::from_value)
     }
 }
 
@@ -288,12 +278,8 @@ impl<T: Scalar> FromValue for Vec<T> {
     fn get_from(values: &Values, name: &str) -> Self {
         values
             .checked(name, T::TYPE | VEC)
-            .iter()
             .map(T::from_value)
             .collect()
-    }
-    fn from_arg(arg: &Arg) -> Option<Self> {
-        fits(arg, T::TYPE | VEC).then(|| arg.values.iter().map(T::from_value).collect())
     }
 }
 

@@ -11,14 +11,14 @@ use petrel_bootvar::{
 };
 
 fn ok(args: &[&str]) -> Values {
-    match parse(&APP, SPECS, &argv(args)) {
+    match parse(&APP, *SPECS, &argv(args)) {
         Ok(v) => v,
         Err(e) => panic!("{args:?}: {e:?}"),
     }
 }
 
 fn err(args: &[&str]) -> String {
-    match parse(&APP, SPECS, &argv(args)) {
+    match parse(&APP, *SPECS, &argv(args)) {
         Ok(v) => panic!("{args:?} parsed: {v:?}"),
         Err(Exit::Error(e)) => {
             assert!(e.starts_with("error: ") && e.ends_with('\n'), "{e:?}");
@@ -154,22 +154,22 @@ fn durations() {
 
 #[test]
 fn parse_cmdline_splits_then_parses() {
-    let v = parse_cmdline(&APP, SPECS, r#"--solo5:info --key=a\ b --hello="x y""#).unwrap();
+    let v = parse_cmdline(&APP, *SPECS, r#"--solo5:info --key=a\ b --hello="x y""#).unwrap();
     assert_eq!(v.get::<String>("key"), "a b");
     assert_eq!(v.get::<String>("hello"), "x y");
     assert_eq!(v.log_level(), Some(LogLevel::Info));
-    let e = parse_cmdline(&APP, SPECS, r#"--hello="x"#).unwrap_err();
+    let e = parse_cmdline(&APP, *SPECS, r#"--hello="x"#).unwrap_err();
     assert_eq!(e.code(), 64);
 }
 
 #[test]
 fn help_and_version_win() {
-    let h = parse(&APP, SPECS, &argv(&["--nope", "--help"])).unwrap_err();
+    let h = parse(&APP, *SPECS, &argv(&["--nope", "--help"])).unwrap_err();
     assert_eq!(h.code(), 63);
     // The text `petrel configure` rendered, as is.
     assert_eq!(h, Exit::Help(APP.help));
     assert_eq!(h.text(), APP.help);
-    let v = parse(&APP, SPECS, &argv(&["--version", "--count=x"])).unwrap_err();
+    let v = parse(&APP, *SPECS, &argv(&["--version", "--count=x"])).unwrap_err();
     assert_eq!(v, Exit::Version("hello 0.1.0\n".into()));
     assert_eq!(v.code(), 63);
 }
@@ -208,7 +208,7 @@ fn error_messages_snapshot() {
         &["--key=k", "--count=65536"],
         &["--key=k", "--count=-1"],
         &["--key=k", "--verbose=yes"],
-        &["--key=k", "--level=6"],
+        &["--key=k", "--level=128"],
         &["--key=k", "--timeout=5"],
         &["--key=k", "--peer=10.0.0"],
         &["--key=k", "--peer6=fe80:::1"],
@@ -216,7 +216,7 @@ fn error_messages_snapshot() {
         &["--key=k", "--ipv4=10.0.0.2/33"],
         &["--key=k", "--ipv6=fd00::1/129"],
         &["--key=k", "--mac=02:00:00:00:00"],
-        &["--key=k", "--block-size=100"],
+        &["--key=k", "--block-size=-1"],
         &["--key=k", "--offset=2147483648"],
         &["--key=k", "--dns=8.8.8.8", "--dns=one"],
         // shown safely: control characters and long values
@@ -242,14 +242,14 @@ fn error_messages_snapshot() {
         out.push_str(&format!("{args:?}\n  {}", err(args)));
     }
     // A split error, as parse_cmdline reports it.
-    let e = parse_cmdline(&APP, SPECS, r#"--hello="x"#).unwrap_err();
+    let e = parse_cmdline(&APP, *SPECS, r#"--hello="x"#).unwrap_err();
     out.push_str(&format!("cmdline --hello=\"x\n  {}", e.text()));
-    let e = parse_cmdline(&APP, SPECS, r"--hello=x\").unwrap_err();
+    let e = parse_cmdline(&APP, *SPECS, r"--hello=x\").unwrap_err();
     out.push_str(&format!("cmdline --hello=x\\\n  {}", e.text()));
     insta::assert_snapshot!("errors", out);
 }
 
-const fn s(name: &'static str, kind: Kind, default: Option<&'static str>) -> Spec {
+const fn s(name: &'static str, kind: Kind, default: &'static [&'static str]) -> Spec {
     Spec {
         name,
         kind,
@@ -263,21 +263,20 @@ const fn s(name: &'static str, kind: Kind, default: Option<&'static str>) -> Spe
 /// bad default that `parse` uses is still an error at boot, never a panic.
 #[test]
 fn bad_specs_snapshot() {
-    let cases: &[&[Spec]] = &[
-        &[s("port", Kind::parse_name("u16").unwrap(), Some("70000"))],
+    static CASES: &[&[Spec]] = &[
+        &[s("port", Kind::U16, &["70000"])],
         &[Spec {
             repeated: true,
-            ..s("dns", Kind::Ipv4, Some("8.8.8.8 nope"))
+            ..s("dns", Kind::Ipv4, &["8.8.8.8", "nope"])
         }],
-        &[Spec {
-            repeated: true,
-            ..s("dns", Kind::Ipv4, Some("\"8.8.8.8"))
-        }],
-        &[s("a", Kind::String, None), s("a", Kind::Bool, None)],
-        &[s("help", Kind::String, None)],
-        &[s("", Kind::String, None)],
-        &[s("a=b", Kind::String, None)],
+        &[s("port", Kind::U16, &["1", "2"])],
+        &[s("a", Kind::String, &[]), s("a", Kind::Bool, &[])],
+        &[s("help", Kind::String, &[])],
+        &[s("", Kind::String, &[])],
+        &[s("a=b", Kind::String, &[])],
     ];
+    let cases = CASES;
+
     let mut out = String::new();
     for specs in cases {
         match check_specs(specs) {
@@ -286,8 +285,8 @@ fn bad_specs_snapshot() {
         }
     }
     insta::assert_snapshot!("bad_specs", out);
-    // parse uses the first three defaults, and reports them the same way.
-    for specs in &cases[..3] {
+    // parse uses the first two defaults, and reports them the same way.
+    for specs in &cases[..2] {
         assert_eq!(
             parse(&APP, specs, &[]).unwrap_err(),
             check_specs(specs).unwrap_err()
@@ -296,7 +295,7 @@ fn bad_specs_snapshot() {
     // It no longer re-checks names, and parses a default only when it uses it.
     assert!(parse(&APP, cases[3], &argv(&["--a=x"])).is_ok());
     assert!(parse(&APP, cases[0], &argv(&["--port=1"])).is_ok());
-    assert_eq!(check_specs(SPECS), Ok(()));
+    assert_eq!(check_specs(*SPECS), Ok(()));
 }
 
 #[test]
@@ -347,9 +346,15 @@ fn kind_names_round_trip() {
         assert!(check_default(k, &k.example()).is_ok(), "{name}");
     }
     assert_eq!(Kind::parse_name("float"), None);
-    let k = Kind::Int { min: 100, max: 200 };
-    assert_eq!(k.name(), "int");
-    assert_eq!(k.example(), "100");
+    assert_eq!(Kind::I8.describe(), "an integer from -128 to 127");
+    assert_eq!(
+        Kind::I64.describe(),
+        "an integer from -9223372036854775808 to 9223372036854775807"
+    );
+    assert_eq!(
+        Kind::U64.describe(),
+        "an integer from 0 to 18446744073709551615"
+    );
 }
 
 #[test]
@@ -359,37 +364,60 @@ fn get_undeclared_panics() {
 }
 
 #[test]
-#[should_panic(expected = "declared as u16 but the code reads it as `bool`")]
+#[should_panic(expected = "boot argument '--count' is not declared as the code reads it: `bool`")]
 fn get_wrong_type_panics() {
     ok(&["--key=k"]).get::<bool>("count");
 }
 
 #[test]
-#[should_panic(expected = "read it as Option<_>")]
+#[should_panic(expected = "boot argument '--level' is not declared as the code reads it: `i8`")]
 fn get_optional_as_plain_panics() {
     ok(&["--key=k"]).get::<i8>("level");
 }
 
 #[test]
-#[should_panic(expected = "read it as Vec<_>")]
+#[should_panic(expected = "boot argument '--dns' is not declared as the code reads it: `Ipv4Addr`")]
 fn get_repeated_as_plain_panics() {
     ok(&["--key=k"]).get::<Ipv4Addr>("dns");
 }
 
 #[test]
-#[should_panic(expected = "declared as i32 but the code reads it as `Vec<u32>`")]
+#[should_panic(
+    expected = "boot argument '--offset' is not declared as the code reads it: `Vec<u32>`"
+)]
 fn get_single_as_vec_panics() {
     ok(&["--key=k"]).get::<Vec<u32>>("offset");
 }
 
 #[test]
-#[should_panic(expected = "declared as u16 but the code reads it as `Option<i16>`")]
+#[should_panic(
+    expected = "boot argument '--count' is not declared as the code reads it: `Option<i16>`"
+)]
 fn get_narrower_option_panics() {
     ok(&["--key=k"]).get::<Option<i16>>("count");
 }
 
 #[test]
-#[should_panic(expected = "declared as u16 but the code reads it as `u8`")]
+#[should_panic(expected = "boot argument '--count' is not declared as the code reads it: `u8`")]
 fn get_narrower_integer_panics() {
     ok(&["--key=k"]).get::<u8>("count");
+}
+
+/// A flag without a default reads as a plain `bool` (as `petrel configure` accepts it for a
+/// `#[derive(BootArgs)]` field): `false` when absent.
+#[test]
+fn flag_without_default_is_false() {
+    static FLAG: &[Spec] = &[Spec {
+        name: "debug",
+        kind: Kind::Bool,
+        default: &[],
+        required: false,
+        repeated: false,
+    }];
+    let absent = parse(&APP, FLAG, &[]).unwrap();
+    assert!(!absent.get::<bool>("debug"));
+    assert_eq!(absent.get::<Option<bool>>("debug"), Some(false));
+    assert!(!absent.is_given("debug"));
+    let given = parse(&APP, FLAG, &argv(&["--debug"])).unwrap();
+    assert!(given.get::<bool>("debug") && given.is_given("debug"));
 }

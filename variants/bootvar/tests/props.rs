@@ -55,7 +55,7 @@ proptest! {
     /// The parser never panics, and every error is one line.
     #[test]
     fn parse_total(argv in prop::collection::vec(arg(), 0..6)) {
-        match parse(&common::APP, common::SPECS, &argv) {
+        match parse(&common::APP, *common::SPECS, &argv) {
             Err(Exit::Error(e)) => prop_assert_eq!(e.matches('\n').count(), 1),
             Err(Exit::Help(_)) | Err(Exit::Version(_)) | Ok(_) => {}
         }

@@ -73,7 +73,7 @@ mod app {
         version: "0.1.0",
         help: include_str!(concat!(env!("OUT_DIR"), "/help.txt")),
     };
-    const fn spec((name, kind, default): (&'static str, Kind, Option<&'static str>)) -> Spec {
+    const fn spec((name, kind, default): (&'static str, Kind, &'static [&'static str])) -> Spec {
         Spec {
             name,
             kind,

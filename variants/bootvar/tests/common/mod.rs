@@ -23,32 +23,34 @@ const fn spec(name: &'static str, kind: Kind) -> HelpArg<'static> {
     }
 }
 
-/// The boot-time table of `args`: what `petrel configure` writes into the image.
-const fn specs<const N: usize>(args: [HelpArg<'static>; N]) -> [Spec; N] {
-    let mut out = [Spec {
-        name: "",
-        kind: Kind::Bool,
-        default: None,
-        required: false,
-        repeated: false,
-    }; N];
-    let mut i = 0;
-    while i < N {
-        let a = args[i];
-        out[i] = Spec {
+/// The boot-time table of `args`, as `petrel configure` writes it into the image: the default
+/// of a repeated argument split into its items.
+fn specs_of(args: &[HelpArg<'static>]) -> &'static [Spec] {
+    let specs: Vec<Spec> = args
+        .iter()
+        .map(|a| Spec {
             name: a.name,
             kind: a.kind,
-            default: a.default,
+            default: match a.default {
+                None => &[],
+                Some(d) if a.repeated => leak(petrel_bootvar::split(d).expect("a valid list")),
+                Some(d) => leak(vec![d.to_string()]),
+            },
             required: a.required,
             repeated: a.repeated,
-        };
-        i += 1;
-    }
-    out
+        })
+        .collect();
+    Vec::leak(specs)
 }
 
-/// The boot-time table.
-pub static SPECS: &[Spec] = &specs(ARGS);
+/// `items` with the `'static` lifetime of a table in an image.
+fn leak(items: Vec<String>) -> &'static [&'static str] {
+    Vec::leak(items.into_iter().map(|s| &*String::leak(s)).collect())
+}
+
+/// The boot-time table of [`ARGS`].
+pub static SPECS: std::sync::LazyLock<&'static [Spec]> =
+    std::sync::LazyLock::new(|| specs_of(&ARGS));
 
 /// Every argument with its documentation and section, as `petrel configure` knows them.
 pub const ARGS: [HelpArg<'static>; 16] = [
@@ -69,7 +71,7 @@ pub const ARGS: [HelpArg<'static>; 16] = [
     },
     HelpArg {
         doc: "A level, if any.",
-        ..spec("level", Kind::Int { min: -5, max: 5 })
+        ..spec("level", Kind::I8)
     },
     HelpArg {
         default: Some("5s"),
@@ -127,13 +129,7 @@ pub const ARGS: [HelpArg<'static>; 16] = [
         default: Some("512"),
         doc: "Block size in bytes.",
         section: "DISK OPTIONS",
-        ..spec(
-            "block-size",
-            Kind::Uint {
-                min: 512,
-                max: 4096,
-            },
-        )
+        ..spec("block-size", Kind::U16)
     },
     HelpArg {
         default: Some("-1"),

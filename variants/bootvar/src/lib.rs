@@ -29,6 +29,7 @@ extern crate alloc;
 #[cfg(any(test, feature = "std"))]
 extern crate std;
 
+mod addr;
 mod help;
 mod kind;
 mod parse;

@@ -80,6 +80,7 @@ pub struct App {
     pub name: &'static str,
     /// Version.
     pub version: &'static str,
-    /// The whole `--help` text, rendered by `petrel configure` (feature `render`: `help`).
+    /// The whole `--help` text, rendered by `petrel configure` (feature `render`: `help`). Its
+    /// first line is the `--version` line, `NAME VERSION\n` ([`version`]).
     pub help: &'static str,
 }

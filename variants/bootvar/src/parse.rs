@@ -4,7 +4,6 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::help::version;
 use crate::kind::{Kind, LogLevel, Value};
 use crate::split::split;
 use crate::text::{Ctx, distance, field, push_shown, put, render, word};
@@ -16,8 +15,9 @@ use crate::{App, Spec};
 pub enum Exit {
     /// `--help` was given: print this text ([`App::help`]) on stdout and exit with status 63.
     Help(&'static str),
-    /// `--version` was given: print this line on stdout and exit with status 63.
-    Version(String),
+    /// `--version` was given: print this line (the first of [`App::help`]) on stdout and exit
+    /// with status 63.
+    Version(&'static str),
     /// A boot argument is wrong: print this one line (ending with `\n`) on the console and
     /// exit with status 64.
     Error(String),
@@ -35,8 +35,8 @@ impl Exit {
     /// The text to print.
     pub fn text(&self) -> &str {
         match self {
-            Exit::Help(s) => s,
-            Exit::Version(s) | Exit::Error(s) => s,
+            Exit::Help(s) | Exit::Version(s) => s,
+            Exit::Error(s) => s,
         }
     }
 }
@@ -165,11 +165,22 @@ fn push_value(values: &mut Vec<(usize, Value)>, at: usize, kind: Kind, s: &str) 
 /// still reported as a configuration error. Never panics, whatever the table.
 #[inline(never)]
 pub fn parse(app: &App, specs: &'static [Spec], argv: &[String]) -> Result<Values, Exit> {
-    if argv.iter().any(|a| a == "--help") {
-        return Err(Exit::Help(app.help));
+    let mut version = false;
+    for a in argv {
+        match a.as_str() {
+            "--help" => return Err(Exit::Help(app.help)),
+            "--version" => version = true,
+            _ => {}
+        }
     }
-    if argv.iter().any(|a| a == "--version") {
-        return Err(Exit::Version(version(app)));
+    if version {
+        // The help text begins with the version line (see `App::help`).
+        let line = app
+            .help
+            .bytes()
+            .position(|b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        return Err(Exit::Version(app.help.get(..line).unwrap_or_default()));
     }
     let mut values: Vec<(usize, Value)> = Vec::new();
     let mut log_level = None;

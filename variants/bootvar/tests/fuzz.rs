@@ -95,7 +95,7 @@ fn check_exit(r: &Result<petrel_bootvar::Values, Exit>) {
             assert_eq!(e.matches('\n').count(), 1, "{e:?}");
         }
         Err(Exit::Help(h)) => assert_eq!(*h, APP.help),
-        Err(Exit::Version(v)) => assert_eq!(v, "hello 0.1.0\n"),
+        Err(Exit::Version(v)) => assert_eq!(*v, "hello 0.1.0\n"),
         Ok(_) => {}
     }
 }

@@ -170,7 +170,8 @@ fn help_and_version_win() {
     assert_eq!(h, Exit::Help(APP.help));
     assert_eq!(h.text(), APP.help);
     let v = parse(&APP, *SPECS, &argv(&["--version", "--count=x"])).unwrap_err();
-    assert_eq!(v, Exit::Version("hello 0.1.0\n".into()));
+    assert_eq!(v, Exit::Version("hello 0.1.0\n"));
+    assert_eq!(v.text(), petrel_bootvar::version(&APP));
     assert_eq!(v.code(), 63);
 }
 

@@ -8,12 +8,12 @@ fn main() {
     println!("cargo::rerun-if-changed=src/args.rs");
     let args: Vec<HelpArg> = ARGS
         .iter()
-        .map(|&(name, kind, default)| HelpArg {
+        .map(|&(name, kind, default, doc, section)| HelpArg {
             name,
             kind,
             default: default.first().copied(),
-            doc: DOC,
-            section: "",
+            doc,
+            section,
             required: false,
             repeated: false,
         })

@@ -73,29 +73,63 @@ mod app {
         version: "0.1.0",
         help: include_str!(concat!(env!("OUT_DIR"), "/help.txt")),
     };
-    const fn spec((name, kind, default): (&'static str, Kind, &'static [&'static str])) -> Spec {
-        Spec {
-            name,
-            kind,
-            default,
-            required: false,
-            repeated: false,
+    /// One `Values::get` per argument, as the app and its devices read them.
+    #[cfg(feature = "with")]
+    pub fn read(v: &petrel_bootvar::Values) {
+        use core::hint::black_box;
+        #[cfg(not(feature = "hello"))]
+        use {
+            core::net::{Ipv4Addr, Ipv6Addr},
+            petrel_bootvar::{Ipv4Prefix, Ipv6Prefix},
+        };
+        #[cfg(feature = "hello")]
+        black_box(v.get::<alloc::string::String>("hello"));
+        #[cfg(feature = "network")]
+        {
+            black_box(v.get::<u16>("port"));
+            black_box(v.get::<Option<Ipv4Prefix>>("ipv4"));
+            black_box(v.get::<Option<Ipv4Addr>>("ipv4-gateway"));
+            black_box(v.get::<Option<Ipv6Prefix>>("ipv6"));
+            black_box(v.get::<Option<Ipv6Addr>>("ipv6-gateway"));
+        }
+        #[cfg(not(any(feature = "hello", feature = "network")))]
+        {
+            black_box(v.get::<alloc::string::String>("hello"));
+            black_box(v.get::<u16>("port"));
+            black_box(v.get::<bool>("verbose"));
+            black_box(v.get::<Option<i8>>("offset"));
+            black_box(v.get::<core::time::Duration>("timeout"));
+            black_box(v.get::<Ipv4Prefix>("ipv4"));
+            black_box(v.get::<Option<Ipv4Addr>>("ipv4-gateway"));
+            black_box(v.get::<Option<Ipv6Prefix>>("ipv6"));
+            black_box(v.get::<Option<Ipv6Addr>>("ipv6-gateway"));
+            black_box(v.get::<Option<petrel_bootvar::MacAddr>>("mac"));
         }
     }
-    pub static SPECS: &[Spec] = &[
-        spec(ARGS[0]),
-        spec(ARGS[1]),
-        spec(ARGS[2]),
-        spec(ARGS[3]),
-        spec(ARGS[4]),
-        spec(ARGS[5]),
-        spec(ARGS[6]),
-        spec(ARGS[7]),
-        spec(ARGS[8]),
-        spec(ARGS[9]),
-    ];
-    // Only build.rs reads the docs.
-    const _: &str = DOC;
+
+    /// The boot-time table, as `petrel configure` writes it.
+    pub static SPECS: &[Spec] = &{
+        let mut specs = [Spec {
+            name: "",
+            kind: Kind::String,
+            default: &[],
+            required: false,
+            repeated: false,
+        }; ARGS.len()];
+        let mut i = 0;
+        while i < ARGS.len() {
+            let (name, kind, default, _, _) = ARGS[i];
+            specs[i] = Spec {
+                name,
+                kind,
+                default,
+                required: false,
+                repeated: false,
+            };
+            i += 1;
+        }
+        specs
+    };
 }
 
 #[unsafe(no_mangle)]
@@ -121,16 +155,7 @@ pub extern "C" fn _start() -> ! {
         use app::{APP, SPECS};
         match petrel_bootvar::parse_cmdline(&APP, SPECS, line) {
             Ok(v) => {
-                black_box(v.get::<String>("hello"));
-                black_box(v.get::<u16>("port"));
-                black_box(v.get::<bool>("verbose"));
-                black_box(v.get::<Option<i8>>("offset"));
-                black_box(v.get::<core::time::Duration>("timeout"));
-                black_box(v.get::<petrel_bootvar::Ipv4Prefix>("ipv4"));
-                black_box(v.get::<Option<core::net::Ipv4Addr>>("ipv4-gateway"));
-                black_box(v.get::<Option<petrel_bootvar::Ipv6Prefix>>("ipv6"));
-                black_box(v.get::<Option<core::net::Ipv6Addr>>("ipv6-gateway"));
-                black_box(v.get::<Option<petrel_bootvar::MacAddr>>("mac"));
+                app::read(&v);
                 black_box(v.log_level());
             }
             Err(e) => {

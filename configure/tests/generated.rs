@@ -17,9 +17,13 @@ fn repo() -> PathBuf {
 }
 
 /// A copy of an example outside the repository (so it is not taken for a member of
-/// Petrel's workspace), depending on this checkout's facade.
+/// Petrel's workspace), depending on this checkout's facade. One directory per call: tests
+/// run in parallel.
 fn scratch(example: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("petrel-snap-{example}-{}", std::process::id()));
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir =
+        std::env::temp_dir().join(format!("petrel-snap-{example}-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("src")).expect("scratch dir");
     let src = repo().join("examples").join(example);
@@ -83,4 +87,59 @@ fn help_texts() {
             String::from_utf8_lossy(&out.stdout)
         );
     }
+}
+
+/// The boot-time `Spec` table: integer kinds by their Rust type, and the default of a
+/// repeated argument split into its items by configure (the image never splits a default).
+#[test]
+fn spec_table_splits_repeated_defaults() {
+    let dir = scratch("hello-key");
+    let mut toml = std::fs::read_to_string(dir.join("unikernel.toml")).expect("read");
+    toml.push_str(
+        r#"
+[args.dns]
+type = "ipv4"
+repeated = true
+default = "8.8.8.8 \"1.1.1.1\""
+doc = "Resolvers."
+
+[args.count]
+type = "u16"
+default = "3"
+doc = "How many."
+
+[args.tags]
+type = "string"
+repeated = true
+doc = "Tags, none by default."
+"#,
+    );
+    std::fs::write(dir.join("unikernel.toml"), toml).expect("write");
+    let project = Project::open(&dir).expect("a project");
+    let selection = Selection {
+        target: Some(Target::Hvt),
+        ..Selection::default()
+    };
+    let configured = pipeline::resolve(&project, &selection).unwrap_or_else(|e| panic!("{e}"));
+    let spec = |name: &str| {
+        let a = configured.plan.args.iter().find(|a| a.name == name);
+        a.unwrap_or_else(|| panic!("no --{name}")).clone()
+    };
+    assert_eq!(spec("dns").default, ["8.8.8.8", "1.1.1.1"]);
+    assert_eq!(spec("dns").kind, "Kind::Ipv4");
+    assert_eq!(spec("count").default, ["3"]);
+    assert_eq!(spec("count").kind, "Kind::U16");
+    assert!(spec("tags").default.is_empty());
+    let main = emit::render(&configured.plan)
+        .expect("renders")
+        .into_iter()
+        .find(|f| f.path.ends_with("main.rs"))
+        .expect("a main.rs");
+    assert!(
+        main.contents
+            .contains(r#"default: &["8.8.8.8", "1.1.1.1"],"#),
+        "{}",
+        main.contents
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

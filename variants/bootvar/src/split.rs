@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::text::{push_u64, put};
+use crate::text::{push_u64, put, put_byte};
 
 /// Why a command line could not be split ([`split`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,29 +62,27 @@ impl std::error::Error for SplitError {}
 /// assert!(split(r#"--hello="oops"#).is_err());
 /// ```
 pub fn split(cmdline: &str) -> Result<Vec<String>, SplitError> {
+    let line = cmdline.as_bytes();
     let mut out = Vec::new();
-    let mut cur: Vec<u8> = Vec::new();
+    let mut cur = String::new();
+    // First pass: the errors, before any token is allocated (no error path has tokens to
+    // drop, which costs more code than this loop).
     let mut quoted = false;
     let mut quote_at = 0usize;
     let mut escaped = false;
     let mut chars = 0usize;
-    for &b in cmdline.as_bytes() {
+    for &b in line {
         // Count characters (not UTF-8 continuation bytes) for the error position.
         if b & 0xc0 != 0x80 {
             chars += 1;
         }
         if escaped {
-            cur.push(b);
             escaped = false;
         } else if b == b'\\' {
             escaped = true;
         } else if b == b'"' {
             quoted = !quoted;
             quote_at = chars;
-        } else if b == b' ' && !quoted {
-            push_token(&mut out, &mut cur);
-        } else {
-            cur.push(b);
         }
     }
     if quoted {
@@ -93,17 +91,31 @@ pub fn split(cmdline: &str) -> Result<Vec<String>, SplitError> {
     if escaped {
         return Err(SplitError::TrailingEscape);
     }
+    // Second pass (`quoted` and `escaped` are false again): the tokens. `cur` gets the input,
+    // valid UTF-8, with only ASCII bytes (`\\`, `"`, ` `) removed, and an ASCII byte is never
+    // part of a multi-byte sequence: it stays valid UTF-8.
+    for &b in line {
+        if escaped {
+            put_byte(&mut cur, b);
+            escaped = false;
+        } else if b == b'\\' {
+            escaped = true;
+        } else if b == b'"' {
+            quoted = !quoted;
+        } else if b == b' ' && !quoted {
+            push_token(&mut out, &mut cur);
+        } else {
+            put_byte(&mut cur, b);
+        }
+    }
     push_token(&mut out, &mut cur);
     Ok(out)
 }
 
-fn push_token(out: &mut Vec<String>, cur: &mut Vec<u8>) {
+/// Moves `cur` to `out` unless it is empty (empty arguments are dropped).
+fn push_token(out: &mut Vec<String>, cur: &mut String) {
     if !cur.is_empty() {
-        let bytes = core::mem::take(cur);
-        // SAFETY: `bytes` is the input, valid UTF-8, with only ASCII bytes (`\\`, `"`, ` `)
-        // removed, and an ASCII byte is never part of a multi-byte sequence: what remains is
-        // valid UTF-8.
-        out.push(unsafe { String::from_utf8_unchecked(bytes) });
+        out.push(core::mem::take(cur));
     }
 }
 

@@ -5,13 +5,17 @@ use alloc::string::String;
 
 use crate::kind::Kind;
 
-/// Appends `s`. Out of line: `String::push_str` inlines a reserve and a copy at every call.
+/// Appends `s`. Out of line: `String::push_str` inlines a reserve and a copy at every call;
+/// byte by byte: messages are short, and this shares the one grow path of [`put_byte`].
 #[inline(never)]
 pub(crate) fn put(out: &mut String, s: &str) {
-    out.push_str(s);
+    for &b in s.as_bytes() {
+        put_byte(out, b);
+    }
 }
 
-/// Appends one ASCII byte.
+/// Appends one ASCII byte. Out of line: the inlined `Vec::push` grow path is large.
+#[inline(never)]
 pub(crate) fn put_byte(out: &mut String, b: u8) {
     // SAFETY: callers pass ASCII bytes or whole UTF-8 sequences, byte by byte, in order.
     unsafe { out.as_mut_vec() }.push(b);
@@ -19,54 +23,56 @@ pub(crate) fn put_byte(out: &mut String, b: u8) {
 
 /// Appends the decimal form of `n`.
 #[inline(never)]
-pub(crate) fn push_u64(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+pub(crate) fn push_u64(out: &mut String, n: u64) {
+    // Recursion (at most 20 deep) writes the digits in order without a buffer.
+    let q = n / 10;
+    if q != 0 {
+        push_u64(out, q);
     }
-    // SAFETY: ASCII digits.
-    put(out, unsafe { core::str::from_utf8_unchecked(&buf[i..]) });
+    put_byte(out, b'0' + (n - q * 10) as u8);
 }
 
 /// Word `n` (from 0) of `table`, words separated by one space (or by `sep`); empty if
 /// there are fewer words.
-#[inline(never)]
+#[inline]
 pub(crate) fn word(table: &'static str, n: usize) -> &'static str {
     field(table, b' ', n)
 }
 
 /// Field `n` (from 0) of `table`, fields separated by the ASCII byte `sep`; empty if there
 /// are fewer fields.
-#[inline(never)]
+#[inline]
 pub(crate) const fn field(table: &'static str, sep: u8, n: usize) -> &'static str {
+    nth(table, sep, n)
+}
+
+/// [`field`] for any `table`: the one loop over fields, shared with [`find_field`].
+#[inline(never)]
+const fn nth(table: &str, sep: u8, mut n: usize) -> &str {
     let b = table.as_bytes();
     let mut i = 0;
     let mut start = 0;
-    let mut k = 0;
-    while i <= b.len() {
-        if i == b.len() || b[i] == sep {
-            if k == n {
-                // SAFETY: `start..i` lies within `table`, between separators (ASCII) or its
-                // ends: it is on char boundaries.
-                return unsafe {
-                    core::str::from_utf8_unchecked(core::slice::from_raw_parts(
-                        b.as_ptr().add(start),
-                        i - start,
-                    ))
-                };
+    while i < b.len() {
+        if b[i] == sep {
+            if n == 0 {
+                break;
             }
-            k += 1;
+            n -= 1;
             start = i + 1;
         }
         i += 1;
     }
-    ""
+    if n > 0 {
+        return "";
+    }
+    // SAFETY: `start..i` lies within `table`, between separators (ASCII) or its ends: it is
+    // on char boundaries.
+    unsafe {
+        core::str::from_utf8_unchecked(core::slice::from_raw_parts(
+            b.as_ptr().add(start),
+            i - start,
+        ))
+    }
 }
 
 /// The index of the first field of `table` (separated by `sep`) equal to `s`, or the number
@@ -74,18 +80,17 @@ pub(crate) const fn field(table: &'static str, sep: u8, n: usize) -> &'static st
 #[inline(never)]
 pub(crate) fn find_field(table: &str, sep: u8, s: &[u8]) -> usize {
     let mut k = 0;
-    let mut start = 0;
-    let b = table.as_bytes();
-    for i in 0..=b.len() {
-        if i == b.len() || b[i] == sep {
-            if b.get(start..i) == Some(s) {
-                return k;
-            }
-            k += 1;
-            start = i + 1;
+    loop {
+        let f = nth(table, sep, k);
+        if f.as_bytes() == s {
+            return k;
+        }
+        k += 1;
+        // Only the last field ends where `table` ends (the others end at a separator).
+        if f.as_bytes().as_ptr_range().end == table.as_bytes().as_ptr_range().end {
+            return k;
         }
     }
-    k
 }
 
 /// Longest user text echoed in an error message, in characters.
@@ -96,8 +101,9 @@ const SHOWN_MAX: usize = 64;
 pub(crate) fn push_shown(out: &mut String, s: &str) {
     let b = s.as_bytes();
     let mut chars = 0;
-    let mut skip = false;
-    for (i, &c) in b.iter().enumerate() {
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        i += 1;
         if c & 0xc0 != 0x80 {
             // The first byte of a character.
             if chars == SHOWN_MAX {
@@ -105,19 +111,19 @@ pub(crate) fn push_shown(out: &mut String, s: &str) {
                 return;
             }
             chars += 1;
-            skip = false;
-        } else if skip {
-            continue;
         }
+        // The C1 controls U+0080..U+009F are encoded C2 80..C2 9F: two bytes, one `?`.
+        let c1 = c == 0xc2 && b.get(i).is_some_and(|&n| n < 0xa0);
+        let mut shown = c;
         if c == b'\n' {
-            put(out, "\\n");
-        } else if c < 0x20 || c == 0x7f || (c == 0xc2 && b.get(i + 1).is_some_and(|&n| n < 0xa0)) {
-            // C0 controls, DEL, and the C1 controls U+0080..U+009F (encoded C2 80..C2 9F).
-            put_byte(out, b'?');
-            skip = true;
-        } else {
-            put_byte(out, c);
+            put_byte(out, b'\\');
+            shown = b'n';
+        } else if c < 0x20 || c == 0x7f || c1 {
+            // C0 controls and DEL are one byte.
+            i += usize::from(c1);
+            shown = b'?';
         }
+        put_byte(out, shown);
     }
 }
 
@@ -162,13 +168,19 @@ pub(crate) fn render(out: &mut String, t: &str, c: &Ctx) {
     for &b in t.as_bytes() {
         match b {
             1 => push_shown(out, c.user),
-            2 => put(out, c.name),
-            3 => put(out, c.kind.name()),
             4 => c.kind.describe_into(out),
             5 => c.kind.example_into(out),
-            6 => put(out, CONFIG_BUG),
-            7 => put(out, " (see --help)"),
             8 => render(out, "expected \x03 (\x04), e.g. --\x02=\x05", c),
+            // One `put` call for every text placeholder.
+            2 | 3 | 6 | 7 => put(
+                out,
+                match b {
+                    2 => c.name,
+                    3 => c.kind.name(),
+                    6 => CONFIG_BUG,
+                    _ => " (see --help)",
+                },
+            ),
             _ => put_byte(out, b),
         }
     }

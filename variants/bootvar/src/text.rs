@@ -41,14 +41,8 @@ pub(crate) fn word(table: &'static str, n: usize) -> &'static str {
 
 /// Field `n` (from 0) of `table`, fields separated by the ASCII byte `sep`; empty if there
 /// are fewer fields.
-#[inline]
-pub(crate) const fn field(table: &'static str, sep: u8, n: usize) -> &'static str {
-    nth(table, sep, n)
-}
-
-/// [`field`] for any `table`: the one loop over fields, shared with [`find_field`].
 #[inline(never)]
-const fn nth(table: &str, sep: u8, mut n: usize) -> &str {
+pub(crate) const fn field(table: &'static str, sep: u8, mut n: usize) -> &'static str {
     let b = table.as_bytes();
     let mut i = 0;
     let mut start = 0;
@@ -79,18 +73,30 @@ const fn nth(table: &str, sep: u8, mut n: usize) -> &str {
 /// of fields if none is.
 #[inline(never)]
 pub(crate) fn find_field(table: &str, sep: u8, s: &[u8]) -> usize {
+    let b = table.as_bytes();
     let mut k = 0;
-    loop {
-        let f = nth(table, sep, k);
-        if f.as_bytes() == s {
-            return k;
-        }
-        k += 1;
-        // Only the last field ends where `table` ends (the others end at a separator).
-        if f.as_bytes().as_ptr_range().end == table.as_bytes().as_ptr_range().end {
-            return k;
+    // How many bytes of the current field match the start of `s`; `usize::MAX` after a
+    // mismatch. Compared on the fly: no second loop, no `memcmp`.
+    let mut j = 0;
+    for i in 0..=b.len() {
+        match b.get(i) {
+            Some(&c) if c != sep => {
+                j = if s.get(j) == Some(&c) {
+                    j + 1
+                } else {
+                    usize::MAX
+                };
+            }
+            _ => {
+                if j == s.len() {
+                    return k;
+                }
+                k += 1;
+                j = 0;
+            }
         }
     }
+    k
 }
 
 /// Longest user text echoed in an error message, in characters.

@@ -275,9 +275,9 @@ pub enum Value {
     String(String),
     /// [`Kind::Bool`].
     Bool(bool),
-    /// [`Kind::Int`].
+    /// A signed integer kind, [`Kind::I8`] to [`Kind::I64`].
     Int(i64),
-    /// [`Kind::Uint`].
+    /// An unsigned integer kind, [`Kind::U8`] to [`Kind::U64`].
     Uint(u64),
     /// [`Kind::Duration`].
     Duration(Duration),

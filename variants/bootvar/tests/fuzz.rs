@@ -40,25 +40,6 @@ static OTHER_SPECS: &[&[Spec]] = &[
     &[spec("mac", Kind::Mac, &["zz"])],
 ];
 
-const KINDS: &[Kind] = &[
-    Kind::String,
-    Kind::Bool,
-    Kind::I8,
-    Kind::I16,
-    Kind::I32,
-    Kind::I64,
-    Kind::U8,
-    Kind::U16,
-    Kind::U32,
-    Kind::U64,
-    Kind::Duration,
-    Kind::Ipv4,
-    Kind::Ipv6,
-    Kind::Ipv4Prefix,
-    Kind::Ipv6Prefix,
-    Kind::Mac,
-];
-
 const WORDS: &[&str] = &[
     "--",
     "=",
@@ -160,7 +141,8 @@ fn fuzz_one(data: &[u8]) {
         Kind::Ipv6.parse_value(&text),
         text.parse::<std::net::Ipv6Addr>().ok().map(Value::Ipv6)
     );
-    for kind in KINDS {
+    // Every kind, through its type names (`int` and `uint` repeat `i64` and `u64`).
+    for kind in Kind::NAMES.iter().filter_map(|n| Kind::parse_name(n)) {
         match kind.parse_value(&text) {
             Some(Value::Ipv4Prefix(p)) => {
                 assert_eq!(p.to_string().parse::<Ipv4Prefix>(), Ok(p));

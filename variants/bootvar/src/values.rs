@@ -7,6 +7,7 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 use core::time::Duration;
 
 use crate::kind::{Ipv4Prefix, Ipv6Prefix, LogLevel, MacAddr, Value};
+use crate::parse::position;
 use crate::text::{field, word};
 use crate::{Kind, Spec};
 
@@ -47,7 +48,7 @@ impl Values {
     /// each `get` is a call and a copy.
     #[inline(never)]
     fn checked(&self, name: &str, want: u8) -> impl Iterator<Item = &Value> {
-        let at = self.specs.iter().position(|s| s.name == name);
+        let at = position(self.specs, name);
         match at.and_then(|i| self.specs.get(i)) {
             Some(spec) if fits(spec, want) => {}
             _ => mismatch(name, want),
@@ -66,7 +67,7 @@ impl Values {
 
     /// Whether the command line gave argument `name` (rather than its default).
     pub fn is_given(&self, name: &str) -> bool {
-        let at = self.specs.iter().position(|s| s.name == name);
+        let at = position(self.specs, name);
         let given = self.values.get(..self.given).unwrap_or_default();
         given.iter().any(|(i, _)| Some(*i) == at)
     }

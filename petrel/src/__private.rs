@@ -3,7 +3,6 @@
 
 use alloc::boxed::Box;
 use alloc::string::{String, ToString};
-use alloc::vec::Vec;
 use core::future::Future;
 use petrel_bootvar::{App, Spec, Values};
 use petrel_platform::RawArgs;
@@ -53,14 +52,9 @@ where
 }
 
 fn parse_args(app: &App, specs: &'static [Spec]) -> Result<Values, (i32, String)> {
-    let argv: Vec<String> = match petrel_platform::raw_args() {
-        RawArgs::Argv(argv) => argv,
-        RawArgs::Cmdline(line) => petrel_bootvar::split(&line).map_err(|e| {
-            (
-                petrel_bootvar::EXIT_BAD_ARGUMENT,
-                alloc::format!("error: {e}"),
-            )
-        })?,
-    };
-    petrel_bootvar::parse(app, specs, &argv).map_err(|exit| (exit.code(), exit.text().to_string()))
+    match petrel_platform::raw_args() {
+        RawArgs::Argv(argv) => petrel_bootvar::parse(app, specs, &argv),
+        RawArgs::Cmdline(line) => petrel_bootvar::parse_cmdline(app, specs, &line),
+    }
+    .map_err(|exit| (exit.code(), exit.text().to_string()))
 }

@@ -56,6 +56,20 @@ build() {
     loaded "$bin"
 }
 
+# The length of the `--help` text that build.rs rendered for these features: its OUT_DIR, from
+# cargo's JSON messages (the build is fresh, so this only reads them).
+help_len() {
+    cargo build --quiet --release --manifest-path "$manifest" --target x86_64-unknown-none \
+        --target-dir "$target_dir" ${reloc[@]+"${reloc[@]}"} --message-format=json "$@" |
+        python3 -c '
+import json, os, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "build-script-executed" and "petrel-bootvar-size-probe" in m["package_id"]:
+        print(os.path.getsize(os.path.join(m["out_dir"], "help.txt")))
+'
+}
+
 # One table of arguments: prints its line and returns whether it is within the budget.
 limit=8192
 over=0
@@ -63,8 +77,7 @@ measure() {
     local label="$1" feature="$2" table with help_txt help_len
     table=$(build --features "table $feature")
     with=$(build --features "with $feature")
-    help_txt=$(ls -t "$target_dir"/x86_64-unknown-none/release/build/petrel-bootvar-size-probe-*/out/help.txt | head -n 1)
-    help_len=$(wc -c < "$help_txt")
+    help_len=$(help_len --features "with $feature")
     printf '%-9s added %6d bytes = code and text of petrel-bootvar %6d + app data %5d (--help text %5d, Spec table %4d)%s\n' \
         "$label" $((with - base)) $((with - table)) $((table - base)) "$help_len" \
         $((table - base - help_len)) "$( ((with - base > limit)) && echo "  OVER $limit" || true)"

@@ -197,54 +197,79 @@ impl Kind {
     }
 
     /// Parses one value of this kind; `None` if `s` is not one.
-    #[inline(never)]
+    ///
+    /// Inlined, and each kind's parser out of line: where the kind is known (as in
+    /// [`Values::get`](crate::Values::get)), only its parser is kept in an image.
+    #[inline]
     pub fn parse_value(&self, s: &str) -> Option<Value> {
         let b = s.as_bytes();
-        if let Some((signed, bits)) = self.integer() {
-            let (neg, digits) = match b.split_first() {
-                Some((b'-', rest)) if signed => (true, rest),
-                _ => (false, b),
-            };
-            let v = number(digits)?;
-            if v > max_magnitude(signed, bits, neg) {
-                return None;
-            }
-            return Some(if signed {
-                // -2^63 is `i64::MIN` itself, which `wrapping_neg` keeps.
-                Value::Int(if neg {
-                    (v as i64).wrapping_neg()
-                } else {
-                    v as i64
-                })
-            } else {
-                Value::Uint(v)
-            });
-        }
+        let i = self.index();
         Some(match *self {
             Kind::String => Value::String(String::from(s)),
-            Kind::Bool => Value::Bool(match s {
-                "true" => true,
-                "false" => false,
-                _ => return None,
-            }),
+            Kind::Bool => Value::Bool(parse_bool(b)?),
             Kind::Duration => Value::Duration(parse_duration(b)?),
             Kind::Mac => Value::Mac(parse_mac(b)?),
-            _ => {
-                // Addresses and prefixes: Ipv4 11, Ipv6 12, Ipv4Prefix 13, Ipv6Prefix 14.
-                let i = self.index();
-                let v6 = i & 1 == 0;
-                let (a, len) = parse_addr(b, v6, i > 12)?;
-                let v4 = Ipv4Addr::from(a as u32);
-                let v6 = Ipv6Addr::from(a);
+            Kind::Ipv4 | Kind::Ipv4Prefix => {
+                let (a, len) = parse_addr(b, false, i == 13)?;
+                let addr = Ipv4Addr::from(a as u32);
                 match i {
-                    11 => Value::Ipv4(v4),
-                    12 => Value::Ipv6(v6),
-                    13 => Value::Ipv4Prefix(Ipv4Prefix { addr: v4, len }),
-                    _ => Value::Ipv6Prefix(Ipv6Prefix { addr: v6, len }),
+                    11 => Value::Ipv4(addr),
+                    _ => Value::Ipv4Prefix(Ipv4Prefix { addr, len }),
+                }
+            }
+            Kind::Ipv6 | Kind::Ipv6Prefix => {
+                let (a, len) = parse_addr(b, true, i == 14)?;
+                let addr = Ipv6Addr::from(a);
+                match i {
+                    12 => Value::Ipv6(addr),
+                    _ => Value::Ipv6Prefix(Ipv6Prefix { addr, len }),
+                }
+            }
+            // The integers.
+            _ => {
+                let (signed, bits) = self.integer()?;
+                let v = parse_integer(b, signed, bits)?;
+                if signed {
+                    Value::Int(v as i64)
+                } else {
+                    Value::Uint(v)
                 }
             }
         })
     }
+}
+
+impl Kind {
+    /// Whether `s` is a value of this kind ([`Kind::parse_value`] without the value; out of
+    /// line, so that `parse` checks every value with one call).
+    #[inline(never)]
+    pub(crate) fn accepts(&self, s: &str) -> bool {
+        *self == Kind::String || self.parse_value(s).is_some()
+    }
+}
+
+/// `true` or `false`.
+fn parse_bool(b: &[u8]) -> Option<bool> {
+    match b {
+        b"true" => Some(true),
+        b"false" => Some(false),
+        _ => None,
+    }
+}
+
+/// An integer of `bits` bits, signed or not, as its two's-complement `u64`.
+#[inline(never)]
+fn parse_integer(b: &[u8], signed: bool, bits: u32) -> Option<u64> {
+    let (neg, digits) = match b.split_first() {
+        Some((b'-', rest)) if signed => (true, rest),
+        _ => (false, b),
+    };
+    let v = number(digits)?;
+    if v > max_magnitude(signed, bits, neg) {
+        return None;
+    }
+    // -2^63 is `i64::MIN` itself, which `wrapping_neg` keeps.
+    Some(if neg { v.wrapping_neg() } else { v })
 }
 
 /// The largest magnitude of an integer of `bits` bits: for a negative value of a signed type,

@@ -4,10 +4,10 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::kind::{Kind, LogLevel, Value};
-use crate::split::split;
+use crate::kind::{Kind, LogLevel};
+use crate::split::{Tokens, split};
 use crate::text::{Ctx, distance, field, push_shown, put, render, word};
-use crate::values::Values;
+use crate::values::{FLAG, Given, Values};
 use crate::{App, Spec};
 
 /// How parsing ended when it did not give [`Values`].
@@ -138,18 +138,6 @@ fn split_eq(s: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Parses `s` as a value of `kind` and appends it as argument `at`'s; false if it is not one.
-#[inline(never)]
-fn push_value(values: &mut Vec<(usize, Value)>, at: usize, kind: Kind, s: &str) -> bool {
-    match kind.parse_value(s) {
-        Some(v) => {
-            values.push((at, v));
-            true
-        }
-        None => false,
-    }
-}
-
 /// The index of the spec named `name`.
 pub(crate) fn position(specs: &[Spec], name: &str) -> Option<usize> {
     specs.iter().position(|s| s.name == name)
@@ -168,11 +156,18 @@ pub(crate) fn position(specs: &[Spec], name: &str) -> Option<usize> {
 /// The table is trusted to be what `petrel configure` checked (see [`check_specs`]): names are
 /// not re-checked, and a default is only parsed when it is used. A bad default that is used is
 /// still reported as a configuration error. Never panics, whatever the table.
-#[inline(never)]
 pub fn parse(app: &App, specs: &'static [Spec], argv: &[String]) -> Result<Values, Exit> {
+    parse_tokens(app, specs, Tokens::of(argv))
+}
+
+/// [`parse`], on the arguments in a [`Tokens`] buffer, which the [`Values`] keep.
+#[inline(never)]
+fn parse_tokens(app: &App, specs: &'static [Spec], tokens: Tokens) -> Result<Values, Exit> {
     let mut version = false;
-    for a in argv {
-        match a.as_str() {
+    let mut pos = 0;
+    while let Some((token, next)) = tokens.get(pos) {
+        pos = next;
+        match token {
             "--help" => return Err(Exit::Help(app.help)),
             "--version" => version = true,
             _ => {}
@@ -187,13 +182,12 @@ pub fn parse(app: &App, specs: &'static [Spec], argv: &[String]) -> Result<Value
             .map_or(0, |i| i + 1);
         return Err(Exit::Version(app.help.get(..line).unwrap_or_default()));
     }
-    let mut values: Vec<(usize, Value)> = Vec::new();
+    let mut given: Vec<Given> = Vec::new();
     let mut log_level = None;
     let mut leading = true;
-    let mut i = 0;
-    while let Some(token) = argv.get(i) {
-        let token = token.as_str();
-        i += 1;
+    let mut pos = 0;
+    while let Some((token, next)) = tokens.get(pos) {
+        pos = next;
         if let Some(level) = token.strip_prefix("--solo5:") {
             if !leading {
                 return Err(fail(E_SOLO5_LATE, token, "", NO_KIND));
@@ -222,33 +216,35 @@ pub fn parse(app: &App, specs: &'static [Spec], argv: &[String]) -> Result<Value
             return Err(unknown(E_UNKNOWN, split_eq(token).0, name, specs));
         };
         let kind = spec.kind;
-        let raw = match inline {
-            Some(v) => v,
-            None if kind == Kind::Bool => "true",
-            None => match argv.get(i) {
-                Some(next) if !next.starts_with("--") => {
-                    i += 1;
-                    next.as_str()
+        // Where the value is in `tokens`; a bare `--flag` is `true`, which is not.
+        let (start, len) = match inline {
+            Some(v) => (tokens.offset(v), v.len()),
+            None if kind == Kind::Bool => (FLAG, 0),
+            None => match tokens.get(pos) {
+                Some((value, after)) if !value.starts_with("--") => {
+                    pos = after;
+                    (tokens.offset(value), value.len())
                 }
                 _ => return Err(fail(E_MISSING_VALUE, "", name, kind)),
             },
         };
-        if !spec.repeated && given(&values, at) {
+        if !spec.repeated && given.iter().any(|g| g.0 == at) {
             return Err(fail(E_TWICE, "", name, kind));
         }
-        if !push_value(&mut values, at, kind, raw) {
+        let raw = Values::text_of(&tokens, start, len);
+        if !kind.accepts(raw) {
             return Err(fail(E_BAD_VALUE, raw, name, kind));
         }
+        given.push(Given(at, start, len));
     }
     // Defaults of the arguments not given, and required arguments.
-    let given_count = values.len();
     for (at, spec) in specs.iter().enumerate() {
-        if !given(&values[..given_count], at) {
+        if !given.iter().any(|g| g.0 == at) {
             if spec.required && spec.default.is_empty() {
                 return Err(fail(E_REQUIRED, "", spec.name, spec.kind));
             }
             for d in default_of(spec) {
-                if !push_value(&mut values, at, spec.kind, d) {
+                if !spec.kind.accepts(d) {
                     return Err(fail(E_BAD_DEFAULT, d, spec.name, spec.kind));
                 }
             }
@@ -256,8 +252,8 @@ pub fn parse(app: &App, specs: &'static [Spec], argv: &[String]) -> Result<Value
     }
     Ok(Values {
         specs,
-        values,
-        given: given_count,
+        tokens,
+        given,
         log_level,
     })
 }
@@ -269,11 +265,6 @@ pub(crate) fn default_of(spec: &Spec) -> &'static [&'static str] {
     } else {
         spec.default
     }
-}
-
-/// Whether `values` holds a value of argument `at`.
-fn given(values: &[(usize, Value)], at: usize) -> bool {
-    values.iter().any(|(i, _)| *i == at)
 }
 
 /// Checks a whole table as `petrel configure` does before writing it, and as [`parse`] does
@@ -295,7 +286,7 @@ pub fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
             return Err(fail(E_DEFAULTS, "", name, NO_KIND));
         }
         for d in spec.default {
-            if spec.kind.parse_value(d).is_none() {
+            if !spec.kind.accepts(d) {
                 return Err(fail(E_BAD_DEFAULT, d, name, spec.kind));
             }
         }
@@ -306,8 +297,8 @@ pub fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
 /// Splits `cmdline` with [`split`] and parses the result: what a target that receives one
 /// command-line string does at boot. A split error is an [`Exit::Error`].
 pub fn parse_cmdline(app: &App, specs: &'static [Spec], cmdline: &str) -> Result<Values, Exit> {
-    match split(cmdline) {
-        Ok(argv) => parse(app, specs, &argv),
+    match Tokens::split(cmdline) {
+        Ok(tokens) => parse_tokens(app, specs, tokens),
         Err(e) => Err(fail(E_SPLIT, "", &e.message(), NO_KIND)),
     }
 }

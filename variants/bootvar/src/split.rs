@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::text::{push_u64, put, put_byte};
+use crate::text::{push_byte, push_u64, put};
 
 /// Why a command line could not be split ([`split`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,60 +62,120 @@ impl std::error::Error for SplitError {}
 /// assert!(split(r#"--hello="oops"#).is_err());
 /// ```
 pub fn split(cmdline: &str) -> Result<Vec<String>, SplitError> {
-    let line = cmdline.as_bytes();
+    let tokens = Tokens::split(cmdline)?;
     let mut out = Vec::new();
-    let mut cur = String::new();
-    // First pass: the errors, before any token is allocated (no error path has tokens to
-    // drop, which costs more code than this loop).
-    let mut quoted = false;
-    let mut quote_at = 0usize;
-    let mut escaped = false;
-    let mut chars = 0usize;
-    for &b in line {
-        // Count characters (not UTF-8 continuation bytes) for the error position.
-        if b & 0xc0 != 0x80 {
-            chars += 1;
-        }
-        if escaped {
-            escaped = false;
-        } else if b == b'\\' {
-            escaped = true;
-        } else if b == b'"' {
-            quoted = !quoted;
-            quote_at = chars;
-        }
+    let mut at = 0;
+    while let Some((token, next)) = tokens.get(at) {
+        out.push(String::from(token));
+        at = next;
     }
-    if quoted {
-        return Err(SplitError::UnclosedQuote { position: quote_at });
-    }
-    if escaped {
-        return Err(SplitError::TrailingEscape);
-    }
-    // Second pass (`quoted` and `escaped` are false again): the tokens. `cur` gets the input,
-    // valid UTF-8, with only ASCII bytes (`\\`, `"`, ` `) removed, and an ASCII byte is never
-    // part of a multi-byte sequence: it stays valid UTF-8.
-    for &b in line {
-        if escaped {
-            put_byte(&mut cur, b);
-            escaped = false;
-        } else if b == b'\\' {
-            escaped = true;
-        } else if b == b'"' {
-            quoted = !quoted;
-        } else if b == b' ' && !quoted {
-            push_token(&mut out, &mut cur);
-        } else {
-            put_byte(&mut cur, b);
-        }
-    }
-    push_token(&mut out, &mut cur);
     Ok(out)
 }
 
-/// Moves `cur` to `out` unless it is empty (empty arguments are dropped).
-fn push_token(out: &mut Vec<String>, cur: &mut String) {
-    if !cur.is_empty() {
-        out.push(core::mem::take(cur));
+/// The arguments of a command line in one buffer, each followed by [`Tokens::END`]: what
+/// [`split`] gives without one allocation per argument (each costs code in an image, and
+/// [`Values`](crate::Values) keeps the buffer and points into it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Tokens(Vec<u8>);
+
+impl Tokens {
+    /// Ends every argument: a byte that UTF-8 text never contains, so that an argument may
+    /// hold any character, NUL included.
+    const END: u8 = 0xff;
+
+    /// `argv`'s arguments, as they are (the empty ones too).
+    pub(crate) fn of(argv: &[String]) -> Tokens {
+        let mut buf = Vec::new();
+        for arg in argv {
+            for &b in arg.as_bytes() {
+                push_byte(&mut buf, b);
+            }
+            push_byte(&mut buf, Tokens::END);
+        }
+        Tokens(buf)
+    }
+
+    /// [`split`] into a buffer.
+    pub(crate) fn split(cmdline: &str) -> Result<Tokens, SplitError> {
+        let line = cmdline.as_bytes();
+        // First pass: the errors, before anything is allocated.
+        let mut quoted = false;
+        let mut quote_at = 0usize;
+        let mut escaped = false;
+        let mut chars = 0usize;
+        for &b in line {
+            // Count characters (not UTF-8 continuation bytes) for the error position.
+            if b & 0xc0 != 0x80 {
+                chars += 1;
+            }
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+            } else if b == b'"' {
+                quoted = !quoted;
+                quote_at = chars;
+            }
+        }
+        if quoted {
+            return Err(SplitError::UnclosedQuote { position: quote_at });
+        }
+        if escaped {
+            return Err(SplitError::TrailingEscape);
+        }
+        // Second pass (`quoted` and `escaped` are false again): the arguments. They get the
+        // input, valid UTF-8, with only ASCII bytes (`\\`, `"`, ` `) removed, and an ASCII
+        // byte is never part of a multi-byte sequence: each stays valid UTF-8.
+        let mut buf = Vec::new();
+        // Where the current argument starts in `buf`.
+        let mut start = 0;
+        // A space after the line ends the last argument.
+        for &b in line.iter().chain([&b' ']) {
+            if escaped {
+                escaped = false;
+            } else if b == b'\\' {
+                escaped = true;
+                continue;
+            } else if b == b'"' {
+                quoted = !quoted;
+                continue;
+            } else if b == b' ' && !quoted {
+                // Empty arguments are dropped.
+                if buf.len() > start {
+                    push_byte(&mut buf, Tokens::END);
+                    start = buf.len();
+                }
+                continue;
+            }
+            push_byte(&mut buf, b);
+        }
+        Ok(Tokens(buf))
+    }
+
+    /// The argument that starts at byte `at`, and where the next one starts; `None` at the
+    /// end.
+    pub(crate) fn get(&self, at: usize) -> Option<(&str, usize)> {
+        let rest = self.0.get(at..)?;
+        let len = rest.iter().position(|&b| b == Tokens::END)?;
+        // SAFETY: the bytes between two ENDs are one argument, valid UTF-8 (see `split` and
+        // `of`).
+        let token = unsafe { core::str::from_utf8_unchecked(rest.get_unchecked(..len)) };
+        Some((token, at + len + 1))
+    }
+
+    /// The text at `start..start + len`, a part of one argument that [`Tokens::offset`] gave.
+    pub(crate) fn text(&self, start: usize, len: usize) -> &str {
+        match self.0.get(start..start + len) {
+            // SAFETY: a part of an argument that starts and ends on char boundaries (`offset`
+            // of a `str` within it).
+            Some(b) => unsafe { core::str::from_utf8_unchecked(b) },
+            None => "",
+        }
+    }
+
+    /// Where `part`, a part of an argument that [`Tokens::get`] returned, starts.
+    pub(crate) fn offset(&self, part: &str) -> usize {
+        part.as_ptr() as usize - self.0.as_ptr() as usize
     }
 }
 

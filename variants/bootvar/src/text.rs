@@ -2,6 +2,7 @@
 //! a unikernel image, see scripts/size.sh), and the one renderer of every message.
 
 use alloc::string::String;
+use alloc::vec::Vec;
 
 use crate::kind::Kind;
 
@@ -14,11 +15,18 @@ pub(crate) fn put(out: &mut String, s: &str) {
     }
 }
 
-/// Appends one ASCII byte. Out of line: the inlined `Vec::push` grow path is large.
-#[inline(never)]
+/// Appends one ASCII byte.
+#[inline]
 pub(crate) fn put_byte(out: &mut String, b: u8) {
     // SAFETY: callers pass ASCII bytes or whole UTF-8 sequences, byte by byte, in order.
-    unsafe { out.as_mut_vec() }.push(b);
+    push_byte(unsafe { out.as_mut_vec() }, b);
+}
+
+/// Appends one byte. Out of line: the inlined `Vec::push` grow path is large, and every text
+/// and token buffer of the crate grows through here.
+#[inline(never)]
+pub(crate) fn push_byte(out: &mut Vec<u8>, b: u8) {
+    out.push(b);
 }
 
 /// Appends the decimal form of `n`.

@@ -7,22 +7,34 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 use core::time::Duration;
 
 use crate::kind::{Ipv4Prefix, Ipv6Prefix, LogLevel, MacAddr, Value};
-use crate::parse::position;
+use crate::parse::{default_of, position};
+use crate::split::Tokens;
 use crate::text::{field, word};
 use crate::{Kind, Spec};
 
 /// The typed boot arguments, as [`parse`](crate::parse) returns them.
+///
+/// They keep the command line's arguments and parse a value again when [`Values::get`] reads
+/// it (parse checked that it parses): one copy of every value parser in an image, and no list
+/// of typed values to build and clone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Values {
     /// The declarations.
     pub(crate) specs: &'static [Spec],
-    /// `(index in specs, value)`: the given values in command-line order, then the defaults
-    /// of the arguments not given. One flat list: less code in an image than one per argument.
-    pub(crate) values: Vec<(usize, Value)>,
-    /// How many of `values` come from the command line (the others are defaults).
-    pub(crate) given: usize,
+    /// The arguments of the command line.
+    pub(crate) tokens: Tokens,
+    /// The given values, in command-line order.
+    pub(crate) given: Vec<Given>,
     pub(crate) log_level: Option<LogLevel>,
 }
+
+/// A given value: the index of its argument in the specs, and where its text is in the
+/// [`Tokens`] (start, length); start [`FLAG`] for a bare `--flag`, whose value is `true`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Given(pub usize, pub usize, pub usize);
+
+/// The start of the value of a bare `--flag` (see [`Given`]).
+pub(crate) const FLAG: usize = usize::MAX;
 
 impl Values {
     /// The value of the boot argument `name` (without `--`), as `T`.
@@ -43,33 +55,64 @@ impl Values {
         T::get_from(self, name)
     }
 
-    /// The values of argument `name`, in order, after checking the declaration against the
-    /// way the code reads it (`want`: a [`Scalar::TYPE`] and a shape). Non-generic, so that
-    /// each `get` is a call and a copy.
-    #[inline(never)]
-    fn checked(&self, name: &str, want: u8) -> impl Iterator<Item = &Value> {
-        let at = position(self.specs, name);
-        match at.and_then(|i| self.specs.get(i)) {
-            Some(spec) if fits(spec, want) => {}
-            _ => mismatch(name, want),
+    /// The text of a given value (see [`Given`]).
+    pub(crate) fn text_of(tokens: &Tokens, start: usize, len: usize) -> &str {
+        if start == FLAG {
+            "true"
+        } else {
+            tokens.text(start, len)
         }
-        self.values
-            .iter()
-            .filter(move |(i, _)| Some(*i) == at)
-            .map(|(_, v)| v)
     }
 
-    /// The first value of `name`, checked as [`Values::checked`] does.
+    /// The text of value `n` (from 0) of argument `name`: its `n`th given value, or if none
+    /// is given its `n`th default; after checking the declaration against the way the code
+    /// reads it (`want`: a [`Scalar::TYPE`] and a shape). Non-generic, so that each `get` is
+    /// a call.
     #[inline(never)]
-    fn first(&self, name: &str, want: u8) -> Option<&Value> {
-        self.checked(name, want).next()
+    fn text(&self, name: &str, want: u8, n: usize) -> Option<&str> {
+        let at = position(self.specs, name);
+        let spec = match at.and_then(|i| self.specs.get(i)) {
+            Some(spec) if fits(spec, want) => spec,
+            _ => mismatch(name, want),
+        };
+        // The `n`th given value; if none is given, the `n`th default.
+        let mut seen = 0;
+        for g in &self.given {
+            if Some(g.0) == at {
+                if seen == n {
+                    return Some(Values::text_of(&self.tokens, g.1, g.2));
+                }
+                seen += 1;
+            }
+        }
+        match seen {
+            0 => default_of(spec).get(n).copied(),
+            _ => None,
+        }
+    }
+
+    /// Value `n` of `name` as `T` (see [`Values::text`]).
+    #[inline]
+    fn read<T: Scalar>(&self, name: &str, shape: u8, n: usize) -> Option<T> {
+        let text = self.text(name, T::TYPE | shape, n)?;
+        // Parsed as the kind `T` reads (an integer as a 64-bit one), so that an image keeps
+        // only the parsers of the types it reads; `parse` checked that it parses as the
+        // declared kind, whose values `T` holds (`fits`).
+        let kind = match T::TYPE {
+            ty if ty < INT => Kind::ALL[ty as usize],
+            ty if ty < INT + 5 => Kind::I64,
+            _ => Kind::U64,
+        };
+        match kind.parse_value(text) {
+            Some(v) => Some(T::from_value(v)),
+            None => bug(),
+        }
     }
 
     /// Whether the command line gave argument `name` (rather than its default).
     pub fn is_given(&self, name: &str) -> bool {
         let at = position(self.specs, name);
-        let given = self.values.get(..self.given).unwrap_or_default();
-        given.iter().any(|(i, _)| Some(*i) == at)
+        self.given.iter().any(|g| Some(g.0) == at)
     }
 
     /// The level of the last leading `--solo5:LEVEL` argument, if any.
@@ -128,7 +171,7 @@ const READS: [u32; 16] = {
 fn shape(spec: &Spec) -> u8 {
     if spec.repeated {
         VEC
-    } else if spec.required || !crate::parse::default_of(spec).is_empty() {
+    } else if spec.required || !default_of(spec).is_empty() {
         0
     } else {
         OPTION
@@ -203,21 +246,21 @@ pub trait Scalar: Sized {
     const TYPE: u8;
     /// Converts one value of an accepted kind.
     #[doc(hidden)]
-    fn from_value(value: &Value) -> Self;
+    fn from_value(value: Value) -> Self;
 }
 
 macro_rules! scalar {
     ($t:ty, $code:expr, |$value:ident| $body:expr) => {
         impl Scalar for $t {
             const TYPE: u8 = $code;
-            fn from_value($value: &Value) -> Self {
+            fn from_value($value: Value) -> Self {
                 $body
             }
         }
         impl FromValue for $t {
             fn get_from(values: &Values, name: &str) -> Self {
-                match values.first(name, Self::TYPE) {
-                    Some(v) => Self::from_value(v),
+                match values.read(name, 0, 0) {
+                    Some(v) => v,
                     None => bug(),
                 }
             }
@@ -233,7 +276,7 @@ macro_rules! scalar {
 
 macro_rules! integer {
     ($($t:ty = $i:expr),*) => {$(
-        scalar!($t, INT + $i, |value| match *value {
+        scalar!($t, INT + $i, |value| match value {
             // In range: `fits` checked that the declared type's range is within this one's.
             Value::Int(v) => v as $t,
             Value::Uint(v) => v as $t,
@@ -254,33 +297,28 @@ integer!(
     u64 = 8,
     usize = 9
 );
-scalar!(String, 0, Value::String(s) => clone(s));
-scalar!(bool, 1, Value::Bool(b) => *b);
-scalar!(Duration, 10, Value::Duration(d) => *d);
-scalar!(Ipv4Addr, 11, Value::Ipv4(a) => *a);
-scalar!(Ipv6Addr, 12, Value::Ipv6(a) => *a);
-scalar!(Ipv4Prefix, 13, Value::Ipv4Prefix(p) => *p);
-scalar!(Ipv6Prefix, 14, Value::Ipv6Prefix(p) => *p);
-scalar!(MacAddr, 15, Value::Mac(m) => *m);
-
-/// `s.clone()`, out of line.
-#[inline(never)]
-fn clone(s: &str) -> String {
-    String::from(s)
-}
+scalar!(String, 0, Value::String(s) => s);
+scalar!(bool, 1, Value::Bool(b) => b);
+scalar!(Duration, 10, Value::Duration(d) => d);
+scalar!(Ipv4Addr, 11, Value::Ipv4(a) => a);
+scalar!(Ipv6Addr, 12, Value::Ipv6(a) => a);
+scalar!(Ipv4Prefix, 13, Value::Ipv4Prefix(p) => p);
+scalar!(Ipv6Prefix, 14, Value::Ipv6Prefix(p) => p);
+scalar!(MacAddr, 15, Value::Mac(m) => m);
 
 impl<T: Scalar> FromValue for Option<T> {
     fn get_from(values: &Values, name: &str) -> Self {
-        values.first(name, T::TYPE | OPTION).map(T::from_value)
+        values.read(name, OPTION, 0)
     }
 }
 
 impl<T: Scalar> FromValue for Vec<T> {
     fn get_from(values: &Values, name: &str) -> Self {
-        values
-            .checked(name, T::TYPE | VEC)
-            .map(T::from_value)
-            .collect()
+        let mut out = Vec::new();
+        while let Some(v) = values.read(name, VEC, out.len()) {
+            out.push(v);
+        }
+        out
     }
 }
 

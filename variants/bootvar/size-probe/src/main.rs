@@ -163,9 +163,8 @@ pub extern "C" fn _start() -> ! {
                 black_box(e.code());
             }
         }
-        // The --help path: what `parse` returns for `--help`, printed.
-        let help = [String::from("--help")];
-        if let Err(e) = petrel_bootvar::parse(&APP, SPECS, black_box(&help)) {
+        // The --help path: what a command line `--help` gives, printed.
+        if let Err(e) = petrel_bootvar::parse_cmdline(&APP, SPECS, black_box("--help")) {
             let _ = Sink.write_str(e.text());
             black_box(e.code());
         }

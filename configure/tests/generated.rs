@@ -136,8 +136,9 @@ doc = "Tags, none by default."
         .find(|f| f.path.ends_with("main.rs"))
         .expect("a main.rs");
     assert!(
-        main.contents
-            .contains(r#"default: &["8.8.8.8", "1.1.1.1"],"#),
+        main.contents.contains(
+            r#"Spec::new("dns", Kind::Ipv4).default(&["8.8.8.8", "1.1.1.1"]).repeated(),"#
+        ),
         "{}",
         main.contents
     );

@@ -73,7 +73,6 @@ pub fn environment() -> Environment<'static> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.add_filter("rust_str", rust_str);
     env.add_filter("toml_str", toml_str);
-    env.add_filter("rust_bool", rust_bool);
     for (name, source) in TEMPLATES {
         // The templates ship inside the binary; a syntax error in one is caught by the unit
         // test below before any release.
@@ -87,11 +86,6 @@ pub fn environment() -> Environment<'static> {
 /// no text from a user's file can break out of the literal.
 fn rust_str(s: &str) -> String {
     format!("{s:?}")
-}
-
-/// `true` or `false` as Rust writes them (minijinja prints `True`/`False`).
-fn rust_bool(b: bool) -> &'static str {
-    if b { "true" } else { "false" }
 }
 
 /// A TOML basic string for `s`.

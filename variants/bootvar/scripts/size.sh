@@ -4,14 +4,16 @@
 # the PT_LOAD segments) and their differences, for three tables of arguments (src/args.rs:
 # hello-key's, static_website's on the direct stack, and one argument of every kind family):
 #   base   the probe alone (it allocates and formats panics, as every Petrel runtime does);
-#   table  plus the application's data, unused: its `App`, whose `help` is the `--help` text
+#   table  plus the application's table, unused: its `App`, whose `help` is the `--help` text
 #          (rendered on the host by the probe's build.rs, as `petrel configure` renders it),
-#          and its `Spec` table;
-#   with   plus calls to split + parse + one Values::get per argument + the --help path.
+#          and its `Spec` table, which points to the value checker and the message texts of
+#          each kind it declares (only those are in the image);
+#   with   plus calls to split + parse_cmdline + one Values::get per argument + the --help
+#          path.
 # "added" (with - base) is checked against the 8 KiB budget (exit 1 if a table is over);
-# "app data" (table - base, of which the help text is printed apart) and "code and text of
-# petrel-bootvar" (with - table) split it. LTO keeps only the value parsers of the kinds a
-# table declares, so the figure depends on the table.
+# "table" (table - base: the help text, printed apart, and the specs with their kinds'
+# checkers and texts) and "parser" (with - table: the splitter, the parse loop, the messages,
+# `get` and the value parsers it calls) split it. Both depend on the table.
 #
 # Images are built as Petrel builds them (templates/cargo-config.toml.j2): release,
 # opt-level "s", LTO, panic = "abort", and `-C relocation-model=static`, a fixed-address
@@ -78,7 +80,7 @@ measure() {
     table=$(build --features "table $feature")
     with=$(build --features "with $feature")
     help_len=$(help_len --features "with $feature")
-    printf '%-9s added %6d bytes = code and text of petrel-bootvar %6d + app data %5d (--help text %5d, Spec table %4d)%s\n' \
+    printf '%-9s added %6d bytes = parser %6d + table %5d (--help text %5d, specs with their kinds'"'"' checkers and texts %4d)%s\n' \
         "$label" $((with - base)) $((with - table)) $((table - base)) "$help_len" \
         $((table - base - help_len)) "$( ((with - base > limit)) && echo "  OVER $limit" || true)"
     if ((with - base > limit)); then over=1; fi

@@ -7,7 +7,7 @@ use core::str::FromStr;
 use core::time::Duration;
 
 use crate::addr::{parse_addr, parse_mac};
-use crate::text::{field, find_field, push_u64, put, word};
+use crate::text::{field, find_field, word};
 
 /// The type of a boot argument. Integers carry the range of their Rust type, which the
 /// parser checks; `int` is `i64` and `uint` is `u64`.
@@ -73,18 +73,6 @@ const ALL: [Kind; 16] = [
     Kind::Mac,
 ];
 
-/// The type names, by [`Kind::index`], then the aliases `int` (`i64`) and `uint` (`u64`).
-const NAMES: &str = "string bool i8 i16 i32 i64 u8 u16 u32 u64 duration ipv4 ipv6 ipv4-prefix ipv6-prefix mac int uint";
-
-/// Description and example of each kind but the integers, by [`Kind::index`] (integers
-/// skipped), `|`-separated.
-const TEXTS: &str = "any text|text|true or false|true|\
-    a number and a unit among ns, us, ms, s, m, h, d, such as 5s or 1m30s|250ms|\
-    an IPv4 address|10.0.0.1|an IPv6 address|fd00::1|\
-    an IPv4 address and a prefix length from 0 to 32|10.0.0.2/24|\
-    an IPv6 address and a prefix length from 0 to 128|fd00::2/64|\
-    six hexadecimal bytes separated by ':'|02:00:00:00:00:01";
-
 impl Kind {
     /// Every type name [`Kind::parse_name`] accepts.
     pub const NAMES: &'static [&'static str] = &[
@@ -111,24 +99,68 @@ impl Kind {
     /// The kind named `name` in `unikernel.toml` or crate metadata; `int` is `i64` and `uint`
     /// is `u64`.
     pub const fn parse_name(name: &str) -> Option<Kind> {
+        let name = name.as_bytes();
+        if eq(name, b"int") {
+            return Some(Kind::I64);
+        }
+        if eq(name, b"uint") {
+            return Some(Kind::U64);
+        }
         let mut i = 0;
-        while i < 18 {
-            if eq(field(NAMES, b' ', i).as_bytes(), name.as_bytes()) {
-                // The aliases `int` and `uint` name I64 and U64.
-                return Some(match i {
-                    16 => Kind::I64,
-                    17 => Kind::U64,
-                    _ => ALL[i],
-                });
+        while i < ALL.len() {
+            if eq(ALL[i].name().as_bytes(), name) {
+                return Some(ALL[i]);
             }
             i += 1;
         }
         None
     }
 
+    /// `NAME|DESCRIPTION|EXAMPLE`: the type name, what a value looks like in words, and a
+    /// valid value. The one source of [`Kind::name`], [`Kind::describe`] and
+    /// [`Kind::example`]; a [`Spec`](crate::Spec) keeps its kind's, so that an image holds
+    /// the texts of the kinds its table declares and no other.
+    pub(crate) const fn info(&self) -> &'static str {
+        match self {
+            Kind::String => "string|any text|text",
+            Kind::Bool => "bool|true or false|true",
+            Kind::I8 => "i8|an integer from -128 to 127|42",
+            Kind::I16 => "i16|an integer from -32768 to 32767|42",
+            Kind::I32 => "i32|an integer from -2147483648 to 2147483647|42",
+            Kind::I64 => "i64|an integer from -9223372036854775808 to 9223372036854775807|42",
+            Kind::U8 => "u8|an integer from 0 to 255|42",
+            Kind::U16 => "u16|an integer from 0 to 65535|42",
+            Kind::U32 => "u32|an integer from 0 to 4294967295|42",
+            Kind::U64 => "u64|an integer from 0 to 18446744073709551615|42",
+            Kind::Duration => {
+                "duration|a number and a unit among ns, us, ms, s, m, h, d, such as 5s or \
+                 1m30s|250ms"
+            }
+            Kind::Ipv4 => "ipv4|an IPv4 address|10.0.0.1",
+            Kind::Ipv6 => "ipv6|an IPv6 address|fd00::1",
+            Kind::Ipv4Prefix => {
+                "ipv4-prefix|an IPv4 address and a prefix length from 0 to 32|10.0.0.2/24"
+            }
+            Kind::Ipv6Prefix => {
+                "ipv6-prefix|an IPv6 address and a prefix length from 0 to 128|fd00::2/64"
+            }
+            Kind::Mac => "mac|six hexadecimal bytes separated by ':'|02:00:00:00:00:01",
+        }
+    }
+
     /// The type name, as accepted by [`Kind::parse_name`] (`i64`, not its alias `int`).
     pub const fn name(&self) -> &'static str {
-        field(NAMES, b' ', self.index())
+        field(self.info(), b'|', 0)
+    }
+
+    /// What a value of this kind looks like, in words (`an integer from 0 to 65535`).
+    pub const fn describe(&self) -> &'static str {
+        field(self.info(), b'|', 1)
+    }
+
+    /// A valid value of this kind, for error messages (`42`, `250ms`, `10.0.0.2/24`...).
+    pub const fn example(&self) -> &'static str {
+        field(self.info(), b'|', 2)
     }
 
     /// The variant's index, in declaration order (`String` 0 ... `Mac` 15).
@@ -145,55 +177,38 @@ impl Kind {
         Some((i < 6, 8 << ((i - 2) % 4)))
     }
 
-    /// Appends [`Kind::example`].
-    #[inline(never)]
-    pub(crate) fn example_into(&self, out: &mut String) {
-        put(
-            out,
-            match self.integer() {
-                Some(_) => "42",
-                None => field(TEXTS, b'|', 2 * self.text_index() + 1),
-            },
-        )
+    /// Whether `s` is a value of this kind ([`Kind::parse_value`] without the value).
+    pub(crate) fn accepts(&self, s: &str) -> bool {
+        (self.checker())(s)
     }
 
-    /// Appends [`Kind::describe`].
-    #[inline(never)]
-    pub(crate) fn describe_into(&self, out: &mut String) {
-        match self.integer() {
-            Some((signed, bits)) => {
-                put(out, "an integer from ");
-                if signed {
-                    put(out, "-");
-                    push_u64(out, 1 << (bits - 1));
-                } else {
-                    put(out, "0");
-                }
-                put(out, " to ");
-                push_u64(out, max_magnitude(signed, bits, false));
-            }
-            None => put(out, field(TEXTS, b'|', 2 * self.text_index())),
+    /// The function that tells whether a text is a value of this kind. A
+    /// [`Spec`](crate::Spec) keeps its kind's: an image holds the parsers of the kinds its
+    /// table declares and no other.
+    pub(crate) const fn checker(&self) -> fn(&str) -> bool {
+        macro_rules! integer {
+            ($signed:expr, $bits:expr) => {
+                |s| parse_integer(s.as_bytes(), $signed, $bits).is_some()
+            };
         }
-    }
-
-    /// The index in [`TEXTS`], which skips the eight integer kinds.
-    fn text_index(&self) -> usize {
-        let i = self.index();
-        if i < 2 { i } else { i - 8 }
-    }
-
-    /// A valid value of this kind, for error messages (`42`, `250ms`, `10.0.0.2/24`...).
-    pub fn example(&self) -> String {
-        let mut out = String::new();
-        self.example_into(&mut out);
-        out
-    }
-
-    /// What a value of this kind looks like, in words (`an integer from 0 to 65535`).
-    pub fn describe(&self) -> String {
-        let mut out = String::new();
-        self.describe_into(&mut out);
-        out
+        match self {
+            Kind::String => |_| true,
+            Kind::Bool => |s| matches!(s, "true" | "false"),
+            Kind::I8 => integer!(true, 8),
+            Kind::I16 => integer!(true, 16),
+            Kind::I32 => integer!(true, 32),
+            Kind::I64 => integer!(true, 64),
+            Kind::U8 => integer!(false, 8),
+            Kind::U16 => integer!(false, 16),
+            Kind::U32 => integer!(false, 32),
+            Kind::U64 => integer!(false, 64),
+            Kind::Duration => |s| parse_duration(s.as_bytes()).is_some(),
+            Kind::Ipv4 => |s| parse_addr(s.as_bytes(), false, false).is_some(),
+            Kind::Ipv6 => |s| parse_addr(s.as_bytes(), true, false).is_some(),
+            Kind::Ipv4Prefix => |s| parse_addr(s.as_bytes(), false, true).is_some(),
+            Kind::Ipv6Prefix => |s| parse_addr(s.as_bytes(), true, true).is_some(),
+            Kind::Mac => |s| parse_mac(s.as_bytes()).is_some(),
+        }
     }
 
     /// Parses one value of this kind; `None` if `s` is not one.
@@ -236,15 +251,6 @@ impl Kind {
                 }
             }
         })
-    }
-}
-
-impl Kind {
-    /// Whether `s` is a value of this kind ([`Kind::parse_value`] without the value; out of
-    /// line, so that `parse` checks every value with one call).
-    #[inline(never)]
-    pub(crate) fn accepts(&self, s: &str) -> bool {
-        *self == Kind::String || self.parse_value(s).is_some()
     }
 }
 
@@ -541,5 +547,81 @@ impl LogLevel {
     /// The name, as written after `--solo5:`.
     pub fn name(&self) -> &'static str {
         word(LEVELS, *self as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Texts that are values of some kinds and not of others.
+    const SAMPLES: &[&str] = &[
+        "",
+        "true",
+        "false",
+        "0",
+        "-0",
+        "42",
+        "-1",
+        "127",
+        "128",
+        "-128",
+        "-129",
+        "255",
+        "256",
+        "65535",
+        "65536",
+        "-32769",
+        "4294967296",
+        "18446744073709551616",
+        "250ms",
+        "1m30s",
+        "5",
+        "10.0.0.1",
+        "10.0.0.2/24",
+        "10.0.0.2/33",
+        "fd00::1",
+        "fd00::2/64",
+        "::/129",
+        "02:00:00:00:00:01",
+        "02-00-00-00-00-01",
+        "zz",
+        "1h",
+        "1 s",
+    ];
+
+    /// The checker a `Spec` keeps accepts exactly what `parse_value` parses.
+    #[test]
+    fn checker_agrees_with_parse_value() {
+        for kind in ALL {
+            for s in SAMPLES.iter().copied().chain([kind.example()]) {
+                assert_eq!(
+                    (kind.checker())(s),
+                    kind.parse_value(s).is_some(),
+                    "{kind:?} {s:?}"
+                );
+            }
+        }
+    }
+
+    /// The range an integer kind's description states is the one its parser checks.
+    #[test]
+    fn integer_descriptions_state_the_parsed_range() {
+        for kind in ALL.into_iter().filter(|k| k.integer().is_some()) {
+            let words: std::vec::Vec<&str> = kind.describe().split(' ').collect();
+            let (lo, hi): (i128, i128) = (words[3].parse().unwrap(), words[5].parse().unwrap());
+            let ok = |n: i128| kind.parse_value(&std::format!("{n}")).is_some();
+            assert!(ok(lo) && ok(hi) && !ok(lo - 1) && !ok(hi + 1), "{kind:?}");
+        }
+    }
+
+    /// Every kind's name, description and example are the three fields of its `info`.
+    #[test]
+    fn info_has_three_fields() {
+        for kind in ALL {
+            assert_eq!(kind.info().split('|').count(), 3, "{kind:?}");
+            assert_eq!(Kind::parse_name(kind.name()), Some(kind));
+            assert!(kind.parse_value(kind.example()).is_some(), "{kind:?}");
+        }
     }
 }

@@ -8,13 +8,7 @@
 //!
 //! ```
 //! use petrel_bootvar::{App, Kind, Spec, parse_cmdline};
-//! static SPECS: &[Spec] = &[Spec {
-//!     name: "hello",
-//!     kind: Kind::String,
-//!     default: &["Hello World!"],
-//!     required: false,
-//!     repeated: false,
-//! }];
+//! static SPECS: &[Spec] = &[Spec::new("hello", Kind::String).default(&["Hello World!"])];
 //! let app = App { name: "hello", version: "0.1.0", help: "hello 0.1.0\n" };
 //! let values = parse_cmdline(&app, SPECS, r#"--hello="Bonjour, monde""#).unwrap();
 //! assert_eq!(values.get::<String>("hello"), "Bonjour, monde");
@@ -55,23 +49,124 @@ pub const EXIT_BAD_ARGUMENT: i32 = 64;
 pub const EXIT_PANIC: i32 = 255;
 
 /// The declaration of one boot argument, as the parser needs it at boot. Generated code
-/// writes a `static SPECS: &[Spec]`; the documentation, `--help` section and declaring device
-/// stay on the host (`petrel configure` renders `--help` with them, see [`App::help`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// writes a `static SPECS: &[Spec]` with [`Spec::new`] and its builder methods; the
+/// documentation, `--help` section and declaring device stay on the host (`petrel configure`
+/// renders `--help` with them, see [`App::help`]).
+///
+/// A `Spec` also keeps its kind's value checker and message texts, chosen when the table is
+/// built (at compile time in a `static`): an image then holds the parsers and texts of the
+/// kinds its table declares, and no other.
+///
+/// ```
+/// use petrel_bootvar::{Kind, Spec};
+/// static SPECS: &[Spec] = &[
+///     Spec::new("port", Kind::U16).default(&["8080"]),
+///     Spec::new("dns", Kind::Ipv4).repeated().default(&["8.8.8.8", "1.1.1.1"]),
+///     Spec::new("key", Kind::String).required(),
+/// ];
+/// assert_eq!(SPECS[0].name(), "port");
+/// ```
+#[derive(Debug, Clone, Copy)]
 pub struct Spec {
-    /// Name without `--` (`ipv4-gateway`); see [`check_name`].
-    pub name: &'static str,
-    /// Type.
-    pub kind: Kind,
-    /// The default, written as on the command line: no item for none, one for a plain
-    /// argument, and for a repeated one the items of its list (`petrel configure` splits the
-    /// list written in `unikernel.toml`, `"8.8.8.8 1.1.1.1"`, with [`split`]).
-    pub default: &'static [&'static str],
-    /// Must be given (when it has no default).
-    pub required: bool,
-    /// May be given several times; read as `Vec<T>`.
-    pub repeated: bool,
+    pub(crate) name: &'static str,
+    pub(crate) default: &'static [&'static str],
+    /// [`Kind::info`] of `kind`.
+    pub(crate) hint: &'static str,
+    /// [`Kind::checker`] of `kind`.
+    pub(crate) check: fn(&str) -> bool,
+    pub(crate) kind: Kind,
+    pub(crate) required: bool,
+    pub(crate) repeated: bool,
 }
+
+impl Spec {
+    /// An optional argument named `name` (without `--`, see [`check_name`]) of type `kind`,
+    /// without default.
+    pub const fn new(name: &'static str, kind: Kind) -> Spec {
+        Spec {
+            name,
+            default: &[],
+            hint: kind.info(),
+            check: kind.checker(),
+            kind,
+            required: false,
+            repeated: false,
+        }
+    }
+
+    /// With a default, written as on the command line: one item for a plain argument, and
+    /// for a repeated one the items of its list (`petrel configure` splits the list written
+    /// in `unikernel.toml`, `"8.8.8.8 1.1.1.1"`, with [`split`]).
+    pub const fn default(self, items: &'static [&'static str]) -> Spec {
+        Spec {
+            default: items,
+            ..self
+        }
+    }
+
+    /// Must be given (when it has no default).
+    pub const fn required(self) -> Spec {
+        Spec {
+            required: true,
+            ..self
+        }
+    }
+
+    /// May be given several times; read as `Vec<T>`.
+    pub const fn repeated(self) -> Spec {
+        Spec {
+            repeated: true,
+            ..self
+        }
+    }
+
+    /// The name, without `--`.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The type.
+    pub const fn kind(&self) -> Kind {
+        self.kind
+    }
+
+    /// The default items (see [`Spec::default`]).
+    pub const fn defaults(&self) -> &'static [&'static str] {
+        self.default
+    }
+
+    /// Whether it must be given (see [`Spec::required`]).
+    pub const fn is_required(&self) -> bool {
+        self.required
+    }
+
+    /// Whether it may be given several times (see [`Spec::repeated`]).
+    pub const fn is_repeated(&self) -> bool {
+        self.repeated
+    }
+}
+
+/// Two specs are equal when they declare the same argument: the checker and texts follow
+/// from the kind.
+impl PartialEq for Spec {
+    fn eq(&self, other: &Spec) -> bool {
+        (
+            self.name,
+            self.kind,
+            self.default,
+            self.required,
+            self.repeated,
+        ) == (
+            other.name,
+            other.kind,
+            other.default,
+            other.required,
+            other.repeated,
+        )
+    }
+}
+
+impl Eq for Spec {}
 
 /// The unikernel, for `--help` and `--version`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,8 +4,6 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use crate::kind::Kind;
-
 /// Appends `s`. Out of line: `String::push_str` inlines a reserve and a copy at every call;
 /// byte by byte: messages are short, and this shares the one grow path of [`put_byte`].
 #[inline(never)]
@@ -167,8 +165,9 @@ pub(crate) struct Ctx<'a> {
     pub user: &'a str,
     /// `\x02`: a name, as is.
     pub name: &'a str,
-    /// `\x03` its type name, `\x04` its description, `\x05` an example.
-    pub kind: Kind,
+    /// `\x03` a type name, `\x04` its description, `\x05` an example: the fields of a
+    /// [`Kind::info`](crate::Kind) text.
+    pub hint: &'static str,
 }
 
 /// The end of every configuration error (`\x06` in a template).
@@ -182,15 +181,13 @@ pub(crate) fn render(out: &mut String, t: &str, c: &Ctx) {
     for &b in t.as_bytes() {
         match b {
             1 => push_shown(out, c.user),
-            4 => c.kind.describe_into(out),
-            5 => c.kind.example_into(out),
             8 => render(out, "expected \x03 (\x04), e.g. --\x02=\x05", c),
             // One `put` call for every text placeholder.
-            2 | 3 | 6 | 7 => put(
+            2..=7 => put(
                 out,
                 match b {
                     2 => c.name,
-                    3 => c.kind.name(),
+                    3..=5 => field(c.hint, b'|', usize::from(b - 3)),
                     6 => CONFIG_BUG,
                     _ => " (see --help)",
                 },

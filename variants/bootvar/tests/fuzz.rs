@@ -18,13 +18,7 @@ use petrel_bootvar::{
 };
 
 const fn spec(name: &'static str, kind: Kind, default: &'static [&'static str]) -> Spec {
-    Spec {
-        name,
-        kind,
-        default,
-        required: false,
-        repeated: false,
-    }
+    Spec::new(name, kind).default(default)
 }
 
 /// Other tables, including configuration bugs that must be reported, not panic.
@@ -32,11 +26,9 @@ static OTHER_SPECS: &[&[Spec]] = &[
     &[],
     &[spec("a", Kind::Bool, &[]), spec("a", Kind::Bool, &[])],
     &[spec("port", Kind::U16, &["1", "2"])],
-    &[Spec {
-        repeated: true,
-        required: true,
-        ..spec("x", Kind::Duration, &["1s", "2m", "3h\""])
-    }],
+    &[spec("x", Kind::Duration, &["1s", "2m", "3h\""])
+        .repeated()
+        .required()],
     &[spec("mac", Kind::Mac, &["zz"])],
 ];
 
@@ -91,10 +83,10 @@ fn structured(data: &[u8]) -> Vec<String> {
         match op % 6 {
             0 => {
                 cur.push_str("--");
-                cur.push_str((*SPECS)[arg % (*SPECS).len()].name);
+                cur.push_str((*SPECS)[arg % (*SPECS).len()].name());
             }
             1 => cur.push_str(WORDS[arg % WORDS.len()]),
-            2 => cur.push_str(&(*SPECS)[arg % (*SPECS).len()].kind.example()),
+            2 => cur.push_str((*SPECS)[arg % (*SPECS).len()].kind().example()),
             3 => cur.push(char::from(arg as u8)),
             4 if op == 4 && arg == 255 => argv.push("--help".to_string()),
             _ => argv.push(std::mem::take(&mut cur)),

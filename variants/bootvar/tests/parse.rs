@@ -251,13 +251,7 @@ fn error_messages_snapshot() {
 }
 
 const fn s(name: &'static str, kind: Kind, default: &'static [&'static str]) -> Spec {
-    Spec {
-        name,
-        kind,
-        default,
-        required: false,
-        repeated: false,
-    }
+    Spec::new(name, kind).default(default)
 }
 
 /// Configuration bugs are reported by `check_specs` (what `petrel configure` checks), and a
@@ -266,10 +260,7 @@ const fn s(name: &'static str, kind: Kind, default: &'static [&'static str]) -> 
 fn bad_specs_snapshot() {
     static CASES: &[&[Spec]] = &[
         &[s("port", Kind::U16, &["70000"])],
-        &[Spec {
-            repeated: true,
-            ..s("dns", Kind::Ipv4, &["8.8.8.8", "nope"])
-        }],
+        &[s("dns", Kind::Ipv4, &["8.8.8.8", "nope"]).repeated()],
         &[s("port", Kind::U16, &["1", "2"])],
         &[s("a", Kind::String, &[]), s("a", Kind::Bool, &[])],
         &[s("help", Kind::String, &[])],
@@ -344,7 +335,7 @@ fn kind_names_round_trip() {
         assert_eq!(k.name(), canonical);
         assert_eq!(Kind::parse_name(k.name()), Some(k));
         // The example is valid.
-        assert!(check_default(k, &k.example()).is_ok(), "{name}");
+        assert!(check_default(k, k.example()).is_ok(), "{name}");
     }
     assert_eq!(Kind::parse_name("float"), None);
     assert_eq!(Kind::I8.describe(), "an integer from -128 to 127");
@@ -408,13 +399,7 @@ fn get_narrower_integer_panics() {
 /// `#[derive(BootArgs)]` field): `false` when absent.
 #[test]
 fn flag_without_default_is_false() {
-    static FLAG: &[Spec] = &[Spec {
-        name: "debug",
-        kind: Kind::Bool,
-        default: &[],
-        required: false,
-        repeated: false,
-    }];
+    static FLAG: &[Spec] = &[Spec::new("debug", Kind::Bool)];
     let absent = parse(&APP, FLAG, &[]).unwrap();
     assert!(!absent.get::<bool>("debug"));
     assert_eq!(absent.get::<Option<bool>>("debug"), Some(false));

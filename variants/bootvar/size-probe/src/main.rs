@@ -109,23 +109,11 @@ mod app {
 
     /// The boot-time table, as `petrel configure` writes it.
     pub static SPECS: &[Spec] = &{
-        let mut specs = [Spec {
-            name: "",
-            kind: Kind::String,
-            default: &[],
-            required: false,
-            repeated: false,
-        }; ARGS.len()];
+        let mut specs = [Spec::new("", Kind::String); ARGS.len()];
         let mut i = 0;
         while i < ARGS.len() {
             let (name, kind, default, _, _) = ARGS[i];
-            specs[i] = Spec {
-                name,
-                kind,
-                default,
-                required: false,
-                repeated: false,
-            };
+            specs[i] = Spec::new(name, kind).default(default);
             i += 1;
         }
         specs

@@ -28,16 +28,18 @@ const fn spec(name: &'static str, kind: Kind) -> HelpArg<'static> {
 fn specs_of(args: &[HelpArg<'static>]) -> &'static [Spec] {
     let specs: Vec<Spec> = args
         .iter()
-        .map(|a| Spec {
-            name: a.name,
-            kind: a.kind,
-            default: match a.default {
+        .map(|a| {
+            let spec = Spec::new(a.name, a.kind).default(match a.default {
                 None => &[],
                 Some(d) if a.repeated => leak(petrel_bootvar::split(d).expect("a valid list")),
                 Some(d) => leak(vec![d.to_string()]),
-            },
-            required: a.required,
-            repeated: a.repeated,
+            });
+            match (a.required, a.repeated) {
+                (false, false) => spec,
+                (true, false) => spec.required(),
+                (false, true) => spec.repeated(),
+                (true, true) => spec.required().repeated(),
+            }
         })
         .collect();
     Vec::leak(specs)

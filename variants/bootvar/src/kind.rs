@@ -265,7 +265,7 @@ fn parse_bool(b: &[u8]) -> Option<bool> {
 
 /// An integer of `bits` bits, signed or not, as its two's-complement `u64`.
 #[inline(never)]
-fn parse_integer(b: &[u8], signed: bool, bits: u32) -> Option<u64> {
+pub(crate) fn parse_integer(b: &[u8], signed: bool, bits: u32) -> Option<u64> {
     let (neg, digits) = match b.split_first() {
         Some((b'-', rest)) if signed => (true, rest),
         _ => (false, b),
@@ -354,7 +354,7 @@ const NANOS: [u64; 8] = [
 ];
 
 #[inline(never)]
-fn parse_duration(s: &[u8]) -> Option<Duration> {
+pub(crate) fn parse_duration(s: &[u8]) -> Option<Duration> {
     if s == b"0" {
         return Some(Duration::ZERO);
     }

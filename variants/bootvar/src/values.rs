@@ -6,7 +6,8 @@ use core::fmt;
 use core::net::{Ipv4Addr, Ipv6Addr};
 use core::time::Duration;
 
-use crate::kind::{Ipv4Prefix, Ipv6Prefix, LogLevel, MacAddr, Value};
+use crate::addr::{parse_addr, parse_mac};
+use crate::kind::{Ipv4Prefix, Ipv6Prefix, LogLevel, MacAddr, parse_duration, parse_integer};
 use crate::parse::{default_of, position};
 use crate::split::Tokens;
 use crate::text::{field, word};
@@ -95,16 +96,9 @@ impl Values {
     #[inline]
     fn read<T: Scalar>(&self, name: &str, shape: u8, n: usize) -> Option<T> {
         let text = self.text(name, T::TYPE | shape, n)?;
-        // Parsed as the kind `T` reads (an integer as a 64-bit one), so that an image keeps
-        // only the parsers of the types it reads; `parse` checked that it parses as the
-        // declared kind, whose values `T` holds (`fits`).
-        let kind = match T::TYPE {
-            ty if ty < INT => Kind::ALL[ty as usize],
-            ty if ty < INT + 5 => Kind::I64,
-            _ => Kind::U64,
-        };
-        match kind.parse_value(text) {
-            Some(v) => Some(T::from_value(v)),
+        // `parse` checked that it parses as the declared kind, whose values `T` holds (`fits`).
+        match T::from_text(text) {
+            Some(v) => Some(v),
             None => bug(),
         }
     }
@@ -244,16 +238,17 @@ pub trait Scalar: Sized {
     /// Which type it is (an index in the crate's table of Rust types).
     #[doc(hidden)]
     const TYPE: u8;
-    /// Converts one value of an accepted kind.
+    /// Parses the text of one value of an accepted kind (an integer as a 64-bit one, whose
+    /// range `fits` checked): only the parsers of the types an image reads are in it.
     #[doc(hidden)]
-    fn from_value(value: Value) -> Self;
+    fn from_text(text: &str) -> Option<Self>;
 }
 
 macro_rules! scalar {
-    ($t:ty, $code:expr, |$value:ident| $body:expr) => {
+    ($t:ty, $code:expr, |$text:ident| $body:expr) => {
         impl Scalar for $t {
             const TYPE: u8 = $code;
-            fn from_value($value: Value) -> Self {
+            fn from_text($text: &str) -> Option<Self> {
                 $body
             }
         }
@@ -266,21 +261,13 @@ macro_rules! scalar {
             }
         }
     };
-    ($t:ty, $code:expr, $v:pat => $e:expr) => {
-        scalar!($t, $code, |value| match value {
-            $v => $e,
-            _ => bug(),
-        });
-    };
 }
 
 macro_rules! integer {
     ($($t:ty = $i:expr),*) => {$(
-        scalar!($t, INT + $i, |value| match value {
-            // In range: `fits` checked that the declared type's range is within this one's.
-            Value::Int(v) => v as $t,
-            Value::Uint(v) => v as $t,
-            _ => bug(),
+        // In range: `fits` checked that the declared type's range is within this one's.
+        scalar!($t, INT + $i, |text| {
+            parse_integer(text.as_bytes(), $i < 5, 64).map(|v| v as $t)
         });
     )*};
 }
@@ -297,14 +284,28 @@ integer!(
     u64 = 8,
     usize = 9
 );
-scalar!(String, 0, Value::String(s) => s);
-scalar!(bool, 1, Value::Bool(b) => b);
-scalar!(Duration, 10, Value::Duration(d) => d);
-scalar!(Ipv4Addr, 11, Value::Ipv4(a) => a);
-scalar!(Ipv6Addr, 12, Value::Ipv6(a) => a);
-scalar!(Ipv4Prefix, 13, Value::Ipv4Prefix(p) => p);
-scalar!(Ipv6Prefix, 14, Value::Ipv6Prefix(p) => p);
-scalar!(MacAddr, 15, Value::Mac(m) => m);
+scalar!(String, 0, |text| Some(String::from(text)));
+scalar!(bool, 1, |text| Some(text == "true"));
+scalar!(Duration, 10, |text| parse_duration(text.as_bytes()));
+scalar!(Ipv4Addr, 11, |text| {
+    parse_addr(text.as_bytes(), false, false).map(|(a, _)| Ipv4Addr::from(a as u32))
+});
+scalar!(Ipv6Addr, 12, |text| {
+    parse_addr(text.as_bytes(), true, false).map(|(a, _)| Ipv6Addr::from(a))
+});
+scalar!(Ipv4Prefix, 13, |text| {
+    parse_addr(text.as_bytes(), false, true).map(|(a, len)| Ipv4Prefix {
+        addr: Ipv4Addr::from(a as u32),
+        len,
+    })
+});
+scalar!(Ipv6Prefix, 14, |text| {
+    parse_addr(text.as_bytes(), true, true).map(|(a, len)| Ipv6Prefix {
+        addr: Ipv6Addr::from(a),
+        len,
+    })
+});
+scalar!(MacAddr, 15, |text| parse_mac(text.as_bytes()));
 
 impl<T: Scalar> FromValue for Option<T> {
     fn get_from(values: &Values, name: &str) -> Self {

@@ -407,3 +407,25 @@ fn flag_without_default_is_false() {
     let given = parse(&APP, FLAG, &argv(&["--debug"])).unwrap();
     assert!(given.get::<bool>("debug") && given.is_given("debug"));
 }
+
+/// `get` reads the extremes of a declared integer type as every integer type that holds them.
+#[test]
+fn integer_extremes_read_as_wider_types() {
+    let v = ok(&[
+        "--key=k",
+        "--level=-128",
+        "--count=65535",
+        "--offset=2147483647",
+    ]);
+    assert_eq!(v.get::<Option<i8>>("level"), Some(-128));
+    assert_eq!(v.get::<Option<i64>>("level"), Some(-128));
+    assert_eq!(v.get::<Option<isize>>("level"), Some(-128));
+    assert_eq!(v.get::<u16>("count"), u16::MAX);
+    assert_eq!(v.get::<i32>("count"), 65535);
+    assert_eq!(v.get::<u64>("count"), 65535);
+    assert_eq!(v.get::<i32>("offset"), i32::MAX);
+    assert_eq!(v.get::<i64>("offset"), 2147483647);
+    let v = ok(&["--key=k", "--level=127", "--offset=-2147483648"]);
+    assert_eq!(v.get::<Option<i16>>("level"), Some(127));
+    assert_eq!(v.get::<isize>("offset"), -2147483648);
+}

@@ -214,8 +214,8 @@ impl fmt::Display for Mismatch<'_> {
     }
 }
 
-/// A value whose variant is not the one its checked kind implies: impossible, since
-/// [`Values`] only holds values parsed for their argument's kind.
+/// A value that `get` cannot parse as the type `fits` allowed: impossible, since `parse`
+/// checked every given value and every default it kept with the declared kind's checker.
 #[cold]
 #[inline(never)]
 fn bug() -> ! {

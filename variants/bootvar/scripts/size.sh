@@ -3,7 +3,8 @@
 # (variants/bootvar/size-probe) for x86_64-unknown-none and prints the loaded sizes (sum of
 # the PT_LOAD segments) and their differences, for three tables of arguments (src/args.rs:
 # hello-key's, static_website's on the direct stack, and one argument of every kind family):
-#   base   the probe alone (it allocates and formats panics, as every Petrel runtime does);
+#   base   the probe alone (it allocates, and reports a panic with its location and message
+#          as petrel-rt-core does);
 #   table  plus the application's table, unused: its `App`, whose `help` is the `--help` text
 #          (rendered on the host by the probe's build.rs, as `petrel configure` renders it),
 #          and its `Spec` table, which points to the value checker and the message texts of

@@ -2,7 +2,6 @@
 
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::fmt;
 use core::net::{Ipv4Addr, Ipv6Addr};
 use core::time::Duration;
 
@@ -10,7 +9,6 @@ use crate::addr::{parse_addr, parse_mac};
 use crate::kind::{Ipv4Prefix, Ipv6Prefix, LogLevel, MacAddr, parse_duration, parse_integer};
 use crate::parse::{default_of, position};
 use crate::split::Tokens;
-use crate::text::{field, word};
 use crate::{Kind, Spec};
 
 /// The typed boot arguments, as [`parse`](crate::parse) returns them.
@@ -52,6 +50,7 @@ impl Values {
     ///
     /// If no argument `name` is declared or its declaration does not fit `T`: the code and the
     /// configuration disagree, which is a programming error (re-run `petrel configure`).
+    #[track_caller]
     pub fn get<T: FromValue>(&self, name: &str) -> T {
         T::get_from(self, name)
     }
@@ -70,11 +69,12 @@ impl Values {
     /// reads it (`want`: a [`Scalar::TYPE`] and a shape). Non-generic, so that each `get` is
     /// a call.
     #[inline(never)]
+    #[track_caller]
     fn text(&self, name: &str, want: u8, n: usize) -> Option<&str> {
         let at = position(self.specs, name);
         let spec = match at.and_then(|i| self.specs.get(i)) {
             Some(spec) if fits(spec, want) => spec,
-            _ => mismatch(name, want),
+            _ => mismatch(name),
         };
         // The `n`th given value; if none is given, the `n`th default.
         let mut seen = 0;
@@ -94,6 +94,7 @@ impl Values {
 
     /// Value `n` of `name` as `T` (see [`Values::text`]).
     #[inline]
+    #[track_caller]
     fn read<T: Scalar>(&self, name: &str, shape: u8, n: usize) -> Option<T> {
         let text = self.text(name, T::TYPE | shape, n)?;
         // `parse` checked that it parses as the declared kind, whose values `T` holds (`fits`).
@@ -118,13 +119,10 @@ impl Values {
 /// `want` of a plain `T`, an `Option<T>`, a `Vec<T>`: added to [`Scalar::TYPE`].
 const OPTION: u8 = 0x40;
 const VEC: u8 = 0x80;
-/// The first integer [`Scalar::TYPE`]: then `INT + i`, `i` the index in [`RUST_NAMES`] from
-/// `i8`. The other types have the [`Kind::index`] of their kind.
+/// The first integer [`Scalar::TYPE`]: then `INT + i`, `i` the index of the type in `i8 i16
+/// i32 i64 isize u8 u16 u32 u64 usize`. The other types have the [`Kind::index`] of their
+/// kind.
 const INT: u8 = 16;
-
-/// The Rust type names of [`Scalar::TYPE`] 0 to 25, for the panic of a mismatch.
-const RUST_NAMES: &str = "String bool - - - - - - - - Duration Ipv4Addr Ipv6Addr Ipv4Prefix \
-     Ipv6Prefix MacAddr i8 i16 i32 i64 isize u8 u16 u32 u64 usize";
 
 /// For each kind (by [`Kind::index`]), the [`Scalar::TYPE`]s that can read it, as bits: its
 /// own type, or for an integer kind every integer type whose range holds the kind's.
@@ -180,38 +178,18 @@ fn fits(spec: &Spec, want: u8) -> bool {
         && READS[spec.kind.index()] >> (want & 0x3f) & 1 == 1
 }
 
-/// The panic of [`Values::get`]: out of line, so that each call site stays small. It names
-/// the type the code asked for; `--help` and `petrel describe` show the declaration, and
-/// `petrel configure` checks the fields of `#[derive(BootArgs)]` structs before this can
-/// happen.
+/// The panic of [`Values::get`]: out of line, so that each call site stays small. It is
+/// reported at the line of the `get` call (`#[track_caller]`), which shows the type the code
+/// reads; `--help` and `petrel describe` show the declaration, and `petrel configure` checks
+/// the fields of `#[derive(BootArgs)]` structs before this can happen.
 #[cold]
 #[inline(never)]
-fn mismatch(name: &str, want: u8) -> ! {
-    panic!("{}", Mismatch { name, want })
-}
-
-/// The message of [`mismatch`], written piece by piece (no `Formatter::pad`, several KiB).
-struct Mismatch<'a> {
-    name: &'a str,
-    want: u8,
-}
-
-impl fmt::Display for Mismatch<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let wanted = usize::from(self.want >> 6);
-        for part in [
-            "boot argument '--",
-            self.name,
-            "' is not declared as the code reads it: `",
-            field("|Option<|Vec<", b'|', wanted),
-            word(RUST_NAMES, usize::from(self.want & 0x3f)),
-            field("`|>`|>`", b'|', wanted),
-            " (fix the code or unikernel.toml, and re-run `petrel configure`)",
-        ] {
-            f.write_str(part)?;
-        }
-        Ok(())
-    }
+#[track_caller]
+fn mismatch(name: &str) -> ! {
+    panic!(
+        "boot argument '--{name}' is not declared as the code reads it (fix the code or \
+         unikernel.toml, and re-run `petrel configure`)"
+    )
 }
 
 /// A value that `get` cannot parse as the type `fits` allowed: impossible, since `parse`
@@ -230,6 +208,7 @@ fn bug() -> ! {
 pub trait FromValue: Sized {
     /// [`Values::get`]: the value of `name`, or the panic of a mismatch.
     #[doc(hidden)]
+    #[track_caller]
     fn get_from(values: &Values, name: &str) -> Self;
 }
 
@@ -253,6 +232,7 @@ macro_rules! scalar {
             }
         }
         impl FromValue for $t {
+            #[track_caller]
             fn get_from(values: &Values, name: &str) -> Self {
                 match values.read(name, 0, 0) {
                     Some(v) => v,
@@ -308,12 +288,14 @@ scalar!(Ipv6Prefix, 14, |text| {
 scalar!(MacAddr, 15, |text| parse_mac(text.as_bytes()));
 
 impl<T: Scalar> FromValue for Option<T> {
+    #[track_caller]
     fn get_from(values: &Values, name: &str) -> Self {
         values.read(name, OPTION, 0)
     }
 }
 
 impl<T: Scalar> FromValue for Vec<T> {
+    #[track_caller]
     fn get_from(values: &Values, name: &str) -> Self {
         let mut out = Vec::new();
         while let Some(v) = values.read(name, VEC, out.len()) {

@@ -355,44 +355,60 @@ fn get_undeclared_panics() {
     ok(&["--key=k"]).get::<String>("nope");
 }
 
+/// A `get` whose type does not fit the declaration panics at the line of the call (which
+/// shows the type read), naming the argument.
 #[test]
-#[should_panic(expected = "boot argument '--count' is not declared as the code reads it: `bool`")]
-fn get_wrong_type_panics() {
-    ok(&["--key=k"]).get::<bool>("count");
+fn get_mismatch_panics_at_the_call() {
+    type Case<'a> = (
+        u32,
+        &'a str,
+        Box<dyn Fn(&Values) + std::panic::RefUnwindSafe>,
+    );
+    // One line each: the panic must point at the line of its `get`.
+    #[rustfmt::skip]
+    let cases: [Case; 6] = [
+        (line!(), "count", Box::new(|v| _ = v.get::<bool>("count"))),
+        (line!(), "level", Box::new(|v| _ = v.get::<i8>("level"))),
+        (line!(), "dns", Box::new(|v| _ = v.get::<Ipv4Addr>("dns"))),
+        (line!(), "offset", Box::new(|v| _ = v.get::<Vec<u32>>("offset"))),
+        (line!(), "count", Box::new(|v| _ = v.get::<Option<i16>>("count"))),
+        (line!(), "count", Box::new(|v| _ = v.get::<u8>("count"))),
+    ];
+    let v = ok(&["--key=k"]);
+    for (line, name, read) in cases {
+        let (message, at) = panic_of(|| read(&v));
+        assert_eq!(
+            message,
+            format!(
+                "boot argument '--{name}' is not declared as the code reads it (fix the code or \
+                 unikernel.toml, and re-run `petrel configure`)"
+            )
+        );
+        assert_eq!(at, (file!().to_string(), line));
+    }
 }
 
-#[test]
-#[should_panic(expected = "boot argument '--level' is not declared as the code reads it: `i8`")]
-fn get_optional_as_plain_panics() {
-    ok(&["--key=k"]).get::<i8>("level");
-}
-
-#[test]
-#[should_panic(expected = "boot argument '--dns' is not declared as the code reads it: `Ipv4Addr`")]
-fn get_repeated_as_plain_panics() {
-    ok(&["--key=k"]).get::<Ipv4Addr>("dns");
-}
-
-#[test]
-#[should_panic(
-    expected = "boot argument '--offset' is not declared as the code reads it: `Vec<u32>`"
-)]
-fn get_single_as_vec_panics() {
-    ok(&["--key=k"]).get::<Vec<u32>>("offset");
-}
-
-#[test]
-#[should_panic(
-    expected = "boot argument '--count' is not declared as the code reads it: `Option<i16>`"
-)]
-fn get_narrower_option_panics() {
-    ok(&["--key=k"]).get::<Option<i16>>("count");
-}
-
-#[test]
-#[should_panic(expected = "boot argument '--count' is not declared as the code reads it: `u8`")]
-fn get_narrower_integer_panics() {
-    ok(&["--key=k"]).get::<u8>("count");
+/// The message and location of the panic of `f`, which must panic.
+fn panic_of(f: impl FnOnce() + std::panic::UnwindSafe) -> (String, (String, u32)) {
+    use std::sync::Mutex;
+    type Seen = Option<(String, (String, u32))>;
+    static SEEN: Mutex<Seen> = Mutex::new(None);
+    let me = std::thread::current().id();
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        // Other tests run on other threads: keep only this one's panic.
+        if std::thread::current().id() == me {
+            let at = info.location().map(|l| (l.file().to_string(), l.line()));
+            let message = info.payload_as_str().unwrap_or_default().to_string();
+            *SEEN.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((message, at.unwrap_or_default()));
+        }
+    }));
+    let result = std::panic::catch_unwind(f);
+    std::panic::set_hook(previous);
+    assert!(result.is_err(), "no panic");
+    let seen = SEEN.lock().unwrap_or_else(|e| e.into_inner()).take();
+    seen.expect("the hook saw the panic")
 }
 
 /// A flag without a default reads as a plain `bool` (as `petrel configure` accepts it for a

@@ -1,6 +1,7 @@
 //! Size probe: a freestanding program that reads a command line, and with feature `with`
 //! parses it with petrel-bootvar. Every variant allocates, and has a panic handler that
-//! formats the message (as every Petrel runtime does), so the difference is the crate's cost.
+//! prints the location and the message as petrel-rt-core's does, so the difference is the
+//! crate's cost.
 //! Feature `table` keeps only the application's data (its `App`, whose `help` is the `--help`
 //! text build.rs renders on the host as `petrel configure` does, and its `Spec` table), to
 //! tell the data's share from the crate's code.
@@ -51,7 +52,11 @@ static mut OUT: u8 = 0;
 
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    let _ = write!(Sink, "panic: {}", info.message());
+    // As petrel-rt-core's handler: the location, then the message.
+    if let Some(at) = info.location() {
+        let _ = write!(Sink, "panic at {}:{}:{}", at.file(), at.line(), at.column());
+    }
+    let _ = write!(Sink, ":\n{}", info.message());
     loop {}
 }
 

@@ -157,6 +157,9 @@ pub(crate) fn position(specs: &[Spec], name: &str) -> Option<usize> {
 /// not re-checked, and a default is only parsed when it is used. A bad default that is used is
 /// still reported as a configuration error. Never panics, whatever the table.
 pub fn parse(app: &App, specs: &'static [Spec], argv: &[String]) -> Result<Values, Exit> {
+    if cfg!(petrel_bootvar_baseline) {
+        return Ok(Values::baseline());
+    }
     parse_tokens(app, specs, Tokens::of(argv))
 }
 
@@ -295,6 +298,9 @@ pub fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
 /// Splits `cmdline` with [`split`] and parses the result: what a target that receives one
 /// command-line string does at boot. A split error is an [`Exit::Error`].
 pub fn parse_cmdline(app: &App, specs: &'static [Spec], cmdline: &str) -> Result<Values, Exit> {
+    if cfg!(petrel_bootvar_baseline) {
+        return Ok(Values::baseline());
+    }
     match Tokens::split(cmdline) {
         Ok(tokens) => parse_tokens(app, specs, tokens),
         Err(e) => Err(fail(E_SPLIT, "", &e.message(), NO_KIND)),

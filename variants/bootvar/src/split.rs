@@ -83,6 +83,11 @@ impl Tokens {
     /// hold any character, NUL included.
     const END: u8 = 0xff;
 
+    /// No arguments.
+    pub(crate) fn empty() -> Tokens {
+        Tokens(Vec::new())
+    }
+
     /// `argv`'s arguments, as they are (the empty ones too).
     pub(crate) fn of(argv: &[String]) -> Tokens {
         let mut buf = Vec::new();

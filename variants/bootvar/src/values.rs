@@ -55,6 +55,20 @@ impl Values {
         T::get_from(self, name)
     }
 
+    /// What `parse` returns in a build with `--cfg petrel_bootvar_baseline`, which
+    /// `scripts/size-image.sh` uses to measure what the parser adds to a real image: the
+    /// image without it. `parse` and `parse_cmdline` return this without reading anything,
+    /// and `get` returns a value the optimiser cannot see (`black_box`), so that the code
+    /// that uses it stays. Such an image is measured, never run.
+    pub(crate) fn baseline() -> Values {
+        Values {
+            specs: &[],
+            tokens: Tokens::empty(),
+            given: Vec::new(),
+            log_level: core::hint::black_box(None),
+        }
+    }
+
     /// The text of a given value (see [`Given`]).
     pub(crate) fn text_of(tokens: &Tokens, start: usize, len: usize) -> &str {
         if start == FLAG {
@@ -96,6 +110,9 @@ impl Values {
     #[inline]
     #[track_caller]
     fn read<T: Scalar>(&self, name: &str, shape: u8, n: usize) -> Option<T> {
+        if cfg!(petrel_bootvar_baseline) {
+            return core::hint::black_box(None);
+        }
         let text = self.text(name, T::TYPE | shape, n)?;
         // `parse` checked that it parses as the declared kind, whose values `T` holds (`fits`).
         match T::from_text(text) {

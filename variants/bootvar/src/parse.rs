@@ -63,9 +63,7 @@ const ERRORS: &str = concat!(
     "'\x01' must come before the other arguments\0",
     "invalid value '\x01' for '--solo5:LEVEL': expected quiet, error, warn, info or debug, e.g. --solo5:info\0",
     "'--\x02' takes no value\0",
-    "boot argument '--\x01' is declared twice or has a reserved name\x06\0",
     "invalid default '\x01' for '--\x02': expected \x03 (\x04)\x06\0",
-    "'--\x02' is not repeated but has several defaults\x06\0",
     "\x02",
 );
 const E_UNKNOWN: usize = 0;
@@ -77,10 +75,13 @@ const E_REQUIRED: usize = 7;
 const E_SOLO5_LATE: usize = 8;
 const E_SOLO5_BAD: usize = 9;
 const E_NO_VALUE: usize = 10;
-const E_NAME: usize = 11;
-const E_BAD_DEFAULT: usize = 12;
-const E_DEFAULTS: usize = 13;
-const E_SPLIT: usize = 14;
+const E_BAD_DEFAULT: usize = 11;
+const E_SPLIT: usize = 12;
+
+// The errors only `check_specs` reports (not in `ERRORS`, so that an image, which does not
+// call it, carries neither).
+const E_NAME: &str = "boot argument '--\x01' is declared twice or has a reserved name\x06";
+const E_DEFAULTS: &str = "'--\x02' is not repeated but has several defaults\x06";
 
 /// The [`Exit::Error`] of template `code` (see [`ERRORS`] and [`render`]): `error: ` +
 /// message + `\n`. Every error of `parse` goes through here, so that each check costs a few
@@ -88,9 +89,14 @@ const E_SPLIT: usize = 14;
 #[cold]
 #[inline(never)]
 fn fail(code: usize, user: &str, name: &str, hint: &'static str) -> Exit {
+    fail_with(field(ERRORS, 0, code), user, name, hint)
+}
+
+/// [`fail`] with a template of its own.
+fn fail_with(template: &str, user: &str, name: &str, hint: &'static str) -> Exit {
     let mut out = String::new();
     put(&mut out, "error: ");
-    render(&mut out, field(ERRORS, 0, code), &Ctx { user, name, hint });
+    render(&mut out, template, &Ctx { user, name, hint });
     put(&mut out, "\n");
     Exit::Error(out)
 }
@@ -281,10 +287,10 @@ pub fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
             || split_eq(name).1.is_some()
             || name.starts_with("solo5:")
         {
-            return Err(fail(E_NAME, name, "", NO_KIND));
+            return Err(fail_with(E_NAME, name, "", NO_KIND));
         }
         if !spec.repeated && spec.default.len() > 1 {
-            return Err(fail(E_DEFAULTS, "", name, NO_KIND));
+            return Err(fail_with(E_DEFAULTS, "", name, NO_KIND));
         }
         for d in spec.default {
             if !spec.kind.accepts(d) {

@@ -2,9 +2,8 @@
 //! release, and only generated code should call them.
 
 use alloc::boxed::Box;
-use alloc::string::{String, ToString};
 use core::future::Future;
-use petrel_bootvar::{App, Spec, Values};
+use petrel_bootvar::{App, Exit, Spec, Values};
 use petrel_platform::RawArgs;
 
 pub use petrel_executor::block_on;
@@ -35,12 +34,13 @@ where
 {
     let values = match parse_args(app, specs) {
         Ok(values) => values,
-        Err((code, text)) => {
+        Err(exit) => {
+            let text = exit.text();
             petrel_console::write(text.as_bytes());
             if !text.ends_with('\n') {
                 petrel_console::write(b"\n");
             }
-            petrel_platform::exit(code)
+            petrel_platform::exit(exit.code())
         }
     };
     // The values live as long as the unikernel: leaking them gives the `'static` lifetime
@@ -51,10 +51,9 @@ where
     petrel_platform::exit(0)
 }
 
-fn parse_args(app: &App, specs: &'static [Spec]) -> Result<Values, (i32, String)> {
+fn parse_args(app: &App, specs: &'static [Spec]) -> Result<Values, Exit> {
     match petrel_platform::raw_args() {
         RawArgs::Argv(argv) => petrel_bootvar::parse(app, specs, &argv),
         RawArgs::Cmdline(line) => petrel_bootvar::parse_cmdline(app, specs, &line),
     }
-    .map_err(|exit| (exit.code(), exit.text().to_string()))
 }

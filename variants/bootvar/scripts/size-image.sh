@@ -7,7 +7,9 @@
 # difference against the 8 KiB budget. The baseline image is only measured, never run.
 #
 # Usage: variants/bootvar/scripts/size-image.sh [TARGET [EXAMPLE...]]
-#   default: hvt hello-key static_website   (needs: rustup target add x86_64-unknown-none)
+#   TARGET: hvt (default), spt, virtio or xen; EXAMPLE: directories of examples/, by default
+#   hello-key static_website (on these targets, static_website runs on the direct stack).
+#   Needs: rustup target add x86_64-unknown-none.
 # Exit status 1 if an image is over the budget.
 set -euo pipefail
 shopt -s inherit_errexit
@@ -64,6 +66,10 @@ for example in "${examples[@]}"; do
     # The generated .cargo/config.toml sets the image's rustflags for the target triple; the
     # baseline adds the cfg to the same flags (an environment variable overrides the file).
     triple=$(sed -n 's/^target = "\(.*\)"/\1/p' "$dir/.cargo/config.toml")
+    if [[ -z "$triple" ]]; then
+        echo "size-image.sh measures freestanding images (hvt, spt, virtio, xen), not '$target'" >&2
+        exit 2
+    fi
     var="CARGO_TARGET_$(echo "$triple" | tr 'a-z-' 'A-Z_')_RUSTFLAGS"
     flags=$(python3 - "$dir/.cargo/config.toml" "$triple" <<'PY'
 import sys, tomllib

@@ -193,6 +193,25 @@ fn parse_tokens(app: &App, specs: &'static [Spec], tokens: Tokens) -> Result<Val
     }
     let mut given: Vec<Given> = Vec::new();
     let mut log_level = None;
+    // One place drops the buffers after an error: `check` only borrows them.
+    check(specs, &tokens, &mut given, &mut log_level)?;
+    Ok(Values {
+        specs,
+        tokens,
+        given,
+        log_level,
+    })
+}
+
+/// The checks of [`parse`] (after `--help` and `--version`): records each given value in
+/// `given` and the log level, then checks the arguments not given.
+#[inline(never)]
+fn check(
+    specs: &'static [Spec],
+    tokens: &Tokens,
+    given: &mut Vec<Given>,
+    log_level: &mut Option<LogLevel>,
+) -> Result<(), Exit> {
     let mut leading = true;
     let mut pos = 0;
     while let Some((token, next)) = tokens.get(pos) {
@@ -201,7 +220,7 @@ fn parse_tokens(app: &App, specs: &'static [Spec], tokens: Tokens) -> Result<Val
             if !leading {
                 return Err(fail(E_SOLO5_LATE, token, "", NO_KIND));
             }
-            log_level = LogLevel::parse(level);
+            *log_level = LogLevel::parse(level);
             if log_level.is_none() {
                 return Err(fail(E_SOLO5_BAD, level, "", NO_KIND));
             }
@@ -257,12 +276,7 @@ fn parse_tokens(app: &App, specs: &'static [Spec], tokens: Tokens) -> Result<Val
             }
         }
     }
-    Ok(Values {
-        specs,
-        tokens,
-        given,
-        log_level,
-    })
+    Ok(())
 }
 
 /// The default items of `spec`: a flag (`bool`, not repeated) without one is `false`.

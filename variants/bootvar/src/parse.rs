@@ -257,7 +257,7 @@ fn check(
         if !spec.repeated && given.iter().any(|g| g.0 == at) {
             return Err(fail(E_TWICE, "", name, hint));
         }
-        let raw = Values::text_of(&tokens, start, len);
+        let raw = Values::text_of(tokens, start, len);
         if !(spec.check)(raw) {
             return Err(fail(E_BAD_VALUE, raw, name, hint));
         }

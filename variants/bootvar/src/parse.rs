@@ -5,8 +5,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::kind::{Kind, LogLevel};
-use crate::split::{Tokens, split};
-use crate::text::{Ctx, distance, field, push_shown, put, render, word};
+use crate::split::{SplitError, Tokens, split};
+use crate::text::{Ctx, distance, field, push_shown, push_u64, put, render, word};
 use crate::values::{FLAG, Given, Values};
 use crate::{App, Spec};
 
@@ -64,7 +64,8 @@ const ERRORS: &str = concat!(
     "invalid value '\x01' for '--solo5:LEVEL': expected quiet, error, warn, info or debug, e.g. --solo5:info\0",
     "'--\x02' takes no value\0",
     "invalid default '\x01' for '--\x02': expected \x03 (\x04)\x06\0",
-    "\x02",
+    "unclosed '\"' at character \x01 of the boot command line\0",
+    "the boot command line ends with a lone '\\' (write '\\\\' for a backslash)",
 );
 const E_UNKNOWN: usize = 0;
 const E_UNEXPECTED: usize = 2;
@@ -76,7 +77,8 @@ const E_SOLO5_LATE: usize = 8;
 const E_SOLO5_BAD: usize = 9;
 const E_NO_VALUE: usize = 10;
 const E_BAD_DEFAULT: usize = 11;
-const E_SPLIT: usize = 12;
+const E_UNCLOSED_QUOTE: usize = 12;
+const E_TRAILING_ESCAPE: usize = 13;
 
 // The errors only `check_specs` reports (not in `ERRORS`, so that an image, which does not
 // call it, carries neither).
@@ -323,8 +325,37 @@ pub fn parse_cmdline(app: &App, specs: &'static [Spec], cmdline: &str) -> Result
     }
     match Tokens::split(cmdline) {
         Ok(tokens) => parse_tokens(app, specs, tokens),
-        Err(e) => Err(fail(E_SPLIT, "", &e.message(), NO_KIND)),
+        Err(e) => {
+            let (code, position) = split_error(&e);
+            Err(fail(code, &position, "", NO_KIND))
+        }
     }
+}
+
+/// The template of a split error, and its user text: the position of an unclosed quote.
+fn split_error(e: &SplitError) -> (usize, String) {
+    let mut position = String::new();
+    match *e {
+        SplitError::UnclosedQuote { position: at } => {
+            push_u64(&mut position, at as u64);
+            (E_UNCLOSED_QUOTE, position)
+        }
+        SplitError::TrailingEscape => (E_TRAILING_ESCAPE, position),
+    }
+}
+
+/// [`SplitError::message`]: the message of a split error, as [`parse_cmdline`] reports it
+/// (without `error: `).
+pub(crate) fn split_message(e: &SplitError) -> String {
+    let (code, position) = split_error(e);
+    let mut out = String::new();
+    let context = Ctx {
+        user: &position,
+        name: "",
+        hint: NO_KIND,
+    };
+    render(&mut out, field(ERRORS, 0, code), &context);
+    out
 }
 
 /// Checks a default value at configure time, with the parser used at boot, so that a bad

@@ -4,7 +4,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::text::{push_byte, push_u64, put};
+use crate::text::{push_byte, push_u64};
 
 /// Why a command line could not be split ([`split`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,19 +21,7 @@ pub enum SplitError {
 impl SplitError {
     /// The message, one line, without the `error: ` prefix.
     pub fn message(&self) -> String {
-        let mut out = String::new();
-        match self {
-            SplitError::UnclosedQuote { position } => {
-                put(&mut out, "unclosed '\"' at character ");
-                push_u64(&mut out, *position as u64);
-                put(&mut out, " of the boot command line");
-            }
-            SplitError::TrailingEscape => put(
-                &mut out,
-                "the boot command line ends with a lone '\\' (write '\\\\' for a backslash)",
-            ),
-        }
-        out
+        crate::parse::split_message(self)
     }
 }
 

@@ -104,7 +104,7 @@ fn fail_with(template: &str, user: &str, name: &str, hint: &'static str) -> Exit
 }
 
 /// The hint of a message that names no type, for [`fail`].
-const NO_KIND: &str = "";
+const NO_HINT: &str = "";
 
 /// The known name closest to `typed`, if close enough to be a likely typo.
 #[inline(never)]
@@ -134,7 +134,7 @@ fn suggest<'a>(typed: &str, specs: &'a [Spec]) -> Option<&'a str> {
 fn unknown(code: usize, token: &str, typed: &str, specs: &[Spec]) -> Exit {
     let near = suggest(typed, specs);
     let code = code + usize::from(near.is_none());
-    fail(code, token, near.unwrap_or(""), NO_KIND)
+    fail(code, token, near.unwrap_or(""), NO_HINT)
 }
 
 /// `s` split at its first `=` (without `str::split_once`, which brings `memchr`).
@@ -220,11 +220,11 @@ fn check(
         pos = next;
         if let Some(level) = token.strip_prefix("--solo5:") {
             if !leading {
-                return Err(fail(E_SOLO5_LATE, token, "", NO_KIND));
+                return Err(fail(E_SOLO5_LATE, token, "", NO_HINT));
             }
             *log_level = LogLevel::parse(level);
             if log_level.is_none() {
-                return Err(fail(E_SOLO5_BAD, level, "", NO_KIND));
+                return Err(fail(E_SOLO5_BAD, level, "", NO_HINT));
             }
             continue;
         }
@@ -238,7 +238,7 @@ fn check(
         };
         let (name, inline) = split_eq(body);
         if matches!(name, "help" | "version") {
-            return Err(fail(E_NO_VALUE, "", name, NO_KIND));
+            return Err(fail(E_NO_VALUE, "", name, NO_HINT));
         }
         let Some((at, spec)) = specs.iter().enumerate().find(|(_, s)| s.name == name) else {
             return Err(unknown(E_UNKNOWN, split_eq(token).0, name, specs));
@@ -303,10 +303,10 @@ pub fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
             || split_eq(name).1.is_some()
             || name.starts_with("solo5:")
         {
-            return Err(fail_with(E_NAME, name, "", NO_KIND));
+            return Err(fail_with(E_NAME, name, "", NO_HINT));
         }
         if !spec.repeated && spec.default.len() > 1 {
-            return Err(fail_with(E_DEFAULTS, "", name, NO_KIND));
+            return Err(fail_with(E_DEFAULTS, "", name, NO_HINT));
         }
         for d in spec.default {
             if !spec.kind.accepts(d) {
@@ -327,7 +327,7 @@ pub fn parse_cmdline(app: &App, specs: &'static [Spec], cmdline: &str) -> Result
         Ok(tokens) => parse_tokens(app, specs, tokens),
         Err(e) => {
             let (code, position) = split_error(&e);
-            Err(fail(code, &position, "", NO_KIND))
+            Err(fail(code, &position, "", NO_HINT))
         }
     }
 }
@@ -352,7 +352,7 @@ pub(crate) fn split_message(e: &SplitError) -> String {
     let context = Ctx {
         user: &position,
         name: "",
-        hint: NO_KIND,
+        hint: NO_HINT,
     };
     render(&mut out, field(ERRORS, 0, code), &context);
     out

@@ -29,17 +29,9 @@ petrel="$tgt/debug/petrel"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 
-# Sum of the loadable segments, from the ELF program headers.
+# Sum of the loadable segments (text, rodata, data...), from the ELF program headers.
 loaded() {
-    python3 - "$1" <<'PY'
-import struct, sys
-d = open(sys.argv[1], "rb").read()
-phoff, = struct.unpack_from("<Q", d, 0x20)
-phentsize, phnum = struct.unpack_from("<HH", d, 0x36)
-print(sum(struct.unpack_from("<IIQQQQQQ", d, phoff + i * phentsize)[5]
-          for i in range(phnum)
-          if struct.unpack_from("<I", d, phoff + i * phentsize)[0] == 1))
-PY
+    python3 "$repo/variants/bootvar/scripts/loaded.py" "$1"
 }
 
 # Builds the configured project in the current directory into $1 and prints the image's path.

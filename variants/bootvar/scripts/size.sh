@@ -37,20 +37,9 @@ fi
 target_dir="${CARGO_TARGET_DIR:-$here/target}/size-probe-$flavour"
 bin="$target_dir/x86_64-unknown-none/release/petrel-bootvar-size-probe"
 
-# Sum of the loadable sections (text, rodata, data...), from the ELF program headers.
+# Sum of the loadable segments (text, rodata, data...), from the ELF program headers.
 loaded() {
-    python3 - "$1" <<'PY'
-import struct, sys
-d = open(sys.argv[1], "rb").read()
-phoff, = struct.unpack_from("<Q", d, 0x20)
-phentsize, phnum = struct.unpack_from("<HH", d, 0x36)
-total = 0
-for i in range(phnum):
-    p_type, _, _, _, _, filesz, _, _ = struct.unpack_from("<IIQQQQQQ", d, phoff + i * phentsize)
-    if p_type == 1:  # PT_LOAD
-        total += filesz
-print(total)
-PY
+    python3 "$here/scripts/loaded.py" "$1"
 }
 
 build() {

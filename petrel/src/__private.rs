@@ -35,11 +35,8 @@ where
     let values = match parse_args(app, specs) {
         Ok(values) => values,
         Err(exit) => {
-            let text = exit.text();
-            petrel_console::write(text.as_bytes());
-            if !text.ends_with('\n') {
-                petrel_console::write(b"\n");
-            }
+            // Every exit text ends with a newline (see `Exit`).
+            petrel_console::write(exit.text().as_bytes());
             petrel_platform::exit(exit.code())
         }
     };

@@ -122,13 +122,21 @@ pub fn abort() -> ! {
     sys::halt(EXIT_ABORT)
 }
 
+/// The command line as text (invalid UTF-8 replaced).
+#[inline(never)]
+fn cmdline_text() -> String {
+    String::from_utf8_lossy(cmdline()).into_owned()
+}
+
 /// The Solo5 runtime.
 pub struct Solo5Platform;
 
 #[petrel_macros::implements]
 impl petrel_platform::Platform for Solo5Platform {
+    // Small enough to be inlined into the runtime under LTO, so that the code for argv (which
+    // Solo5 never gives) is left out of the image.
     fn raw_args() -> RawArgs {
-        RawArgs::Cmdline(String::from_utf8_lossy(cmdline()).into_owned())
+        RawArgs::Cmdline(cmdline_text())
     }
 
     fn idle(deadline_ns: u64) {

@@ -66,15 +66,23 @@ pub const STACK_SIZE: usize = 512 * 1024;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 petrel_rt_core::solo5_abi_note!(ABI_TARGET_VIRTIO, VIRTIO_ABI_VERSION);
 
+/// The command line as text (invalid UTF-8 replaced).
+#[cfg(all(target_arch = "x86_64", target_os = "none"))]
+#[inline(never)]
+fn cmdline_text() -> alloc::string::String {
+    alloc::string::String::from_utf8_lossy(cmdline()).into_owned()
+}
+
 /// The virtio runtime.
 pub struct VirtioPlatform;
 
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 #[petrel_macros::implements]
 impl petrel_platform::Platform for VirtioPlatform {
+    // Small enough to be inlined into the runtime under LTO, so that the code for argv (which
+    // this target never gives) is left out of the image.
     fn raw_args() -> petrel_platform::RawArgs {
-        let s = alloc::string::String::from_utf8_lossy(cmdline()).into_owned();
-        petrel_platform::RawArgs::Cmdline(s)
+        petrel_platform::RawArgs::Cmdline(cmdline_text())
     }
 
     fn idle(deadline_ns: u64) {

@@ -179,21 +179,22 @@ impl Kind {
 
     /// Whether `s` is a value of this kind ([`Kind::parse_value`] without the value).
     pub(crate) fn accepts(&self, s: &str) -> bool {
-        (self.checker())(s)
+        (self.checker())(s, *self)
     }
 
-    /// The function that tells whether a text is a value of this kind. A
+    /// The function that tells whether a text is a value of this kind, given the kind. A
     /// [`Spec`](crate::Spec) keeps its kind's: an image holds the parsers of the kinds its
-    /// table declares and no other.
-    pub(crate) const fn checker(&self) -> fn(&str) -> bool {
+    /// table declares and no other. The address kinds share one function, told the kind.
+    pub(crate) const fn checker(&self) -> fn(&str, Kind) -> bool {
+        // One function per integer type: its parser is then specialised to the type's range.
         macro_rules! integer {
             ($signed:expr, $bits:expr) => {
-                |s| parse_integer(s.as_bytes(), $signed, $bits).is_some()
+                |s, _| parse_integer(s.as_bytes(), $signed, $bits).is_some()
             };
         }
         match self {
-            Kind::String => |_| true,
-            Kind::Bool => |s| matches!(s, "true" | "false"),
+            Kind::String => |_, _| true,
+            Kind::Bool => |s, _| matches!(s, "true" | "false"),
             Kind::I8 => integer!(true, 8),
             Kind::I16 => integer!(true, 16),
             Kind::I32 => integer!(true, 32),
@@ -202,12 +203,13 @@ impl Kind {
             Kind::U16 => integer!(false, 16),
             Kind::U32 => integer!(false, 32),
             Kind::U64 => integer!(false, 64),
-            Kind::Duration => |s| parse_duration(s.as_bytes()).is_some(),
-            Kind::Ipv4 => |s| parse_addr(s.as_bytes(), false, false).is_some(),
-            Kind::Ipv6 => |s| parse_addr(s.as_bytes(), true, false).is_some(),
-            Kind::Ipv4Prefix => |s| parse_addr(s.as_bytes(), false, true).is_some(),
-            Kind::Ipv6Prefix => |s| parse_addr(s.as_bytes(), true, true).is_some(),
-            Kind::Mac => |s| parse_mac(s.as_bytes()).is_some(),
+            Kind::Duration => |s, _| parse_duration(s.as_bytes()).is_some(),
+            Kind::Ipv4 | Kind::Ipv6 | Kind::Ipv4Prefix | Kind::Ipv6Prefix => |s, kind| {
+                let v6 = matches!(kind, Kind::Ipv6 | Kind::Ipv6Prefix);
+                let prefix = matches!(kind, Kind::Ipv4Prefix | Kind::Ipv6Prefix);
+                parse_addr(s.as_bytes(), v6, prefix).is_some()
+            },
+            Kind::Mac => |s, _| parse_mac(s.as_bytes()).is_some(),
         }
     }
 
@@ -596,7 +598,7 @@ mod tests {
         for kind in ALL {
             for s in SAMPLES.iter().copied().chain([kind.example()]) {
                 assert_eq!(
-                    (kind.checker())(s),
+                    (kind.checker())(s, kind),
                     kind.parse_value(s).is_some(),
                     "{kind:?} {s:?}"
                 );

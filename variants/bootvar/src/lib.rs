@@ -73,7 +73,7 @@ pub struct Spec {
     /// [`Kind::info`] of `kind`.
     pub(crate) hint: &'static str,
     /// [`Kind::checker`] of `kind`.
-    pub(crate) check: fn(&str) -> bool,
+    pub(crate) check: fn(&str, Kind) -> bool,
     pub(crate) kind: Kind,
     pub(crate) required: bool,
     pub(crate) repeated: bool,

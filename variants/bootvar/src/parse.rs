@@ -5,8 +5,8 @@ use alloc::vec::Vec;
 use core::fmt;
 
 use crate::kind::{Kind, LogLevel};
-use crate::split::{SplitError, Tokens, split};
-use crate::text::{Ctx, distance, field, push_shown, push_u64, put, render, word};
+use crate::split::{Tokens, Unsplit, split};
+use crate::text::{Ctx, distance, field, push_shown, put, render, word};
 use crate::values::{FLAG, Given, Values};
 use crate::{App, Spec};
 
@@ -52,38 +52,54 @@ impl std::error::Error for Exit {}
 
 /// The error templates (see [`render`]), separated by `\0`, in the order of the `E_*` codes.
 const ERRORS: &str = concat!(
-    "unknown argument '\x01'; did you mean '--\x02'?\x07\0",
-    "unknown argument '\x01'\x07\0",
-    "unexpected argument '\x01'; did you mean '--\x02'?\x07\0",
-    "unexpected argument '\x01': write --name=value\x07\0",
-    "missing value for '--\x02': \x08\0",
-    "invalid value '\x01' for '--\x02': \x08\0",
-    "'--\x02' is given twice but takes one value\x07\0",
-    "missing required argument '--\x02': \x08\0",
+    "unknown argument '\x01'\x08\x06\0",
+    "unexpected argument '\x01'\x08 (write --name=value, see --help)\0",
+    "missing value for '--\x02': \x07\0",
+    "invalid value '\x01' for '--\x02': \x07\0",
+    "'--\x02' is given twice but takes one value\x06\0",
+    "missing required argument '--\x02': \x07\0",
     "'\x01' must come before the other arguments\0",
-    "invalid value '\x01' for '--solo5:LEVEL': expected quiet, error, warn, info or debug, e.g. --solo5:info\0",
+    "invalid log level '\x01': expected quiet, error, warn, info or debug\0",
     "'--\x02' takes no value\0",
-    "invalid default '\x01' for '--\x02': expected \x03 (\x04)\x06\0",
-    "unclosed '\"' at character \x01 of the boot command line\0",
+    "unclosed '\"' at '\x01' in the boot command line\0",
     "the boot command line ends with a lone '\\' (write '\\\\' for a backslash)",
 );
 const E_UNKNOWN: usize = 0;
-const E_UNEXPECTED: usize = 2;
-const E_MISSING_VALUE: usize = 4;
-const E_BAD_VALUE: usize = 5;
-const E_TWICE: usize = 6;
-const E_REQUIRED: usize = 7;
-const E_SOLO5_LATE: usize = 8;
-const E_SOLO5_BAD: usize = 9;
-const E_NO_VALUE: usize = 10;
-const E_BAD_DEFAULT: usize = 11;
-const E_UNCLOSED_QUOTE: usize = 12;
-const E_TRAILING_ESCAPE: usize = 13;
+const E_UNEXPECTED: usize = 1;
+const E_MISSING_VALUE: usize = 2;
+const E_BAD_VALUE: usize = 3;
+const E_TWICE: usize = 4;
+const E_REQUIRED: usize = 5;
+const E_SOLO5_LATE: usize = 6;
+const E_SOLO5_BAD: usize = 7;
+const E_NO_VALUE: usize = 8;
+const E_UNCLOSED_QUOTE: usize = 9;
+const E_TRAILING_ESCAPE: usize = 10;
 
-// The errors only `check_specs` reports (not in `ERRORS`, so that an image, which does not
-// call it, carries neither).
-const E_NAME: &str = "boot argument '--\x01' is declared twice or has a reserved name\x06";
-const E_DEFAULTS: &str = "'--\x02' is not repeated but has several defaults\x06";
+/// The message of a trailing escape, at boot and from [`SplitError::message`].
+pub(crate) const TRAILING_ESCAPE: &str = field(ERRORS, 0, E_TRAILING_ESCAPE);
+
+/// The end of every configuration error.
+macro_rules! fix_configuration {
+    () => {
+        "; fix the configuration and re-run `petrel configure`"
+    };
+}
+
+// The errors only `check_specs` reports (not in `ERRORS`, so that an image, which calls it
+// only in a debug build, carries none of them in a release build).
+const E_NAME: &str = concat!(
+    "boot argument '--\x01' is declared twice or has a reserved name",
+    fix_configuration!()
+);
+const E_DEFAULTS: &str = concat!(
+    "'--\x02' is not repeated but has several defaults",
+    fix_configuration!()
+);
+const E_BAD_DEFAULT: &str = concat!(
+    "invalid default '\x01' for '--\x02': expected \x03 (\x04)",
+    fix_configuration!()
+);
 
 /// The [`Exit::Error`] of template `code` (see [`ERRORS`] and [`render`]): `error: ` +
 /// message + `\n`. Every error of `parse` goes through here, so that each check costs a few
@@ -128,13 +144,11 @@ fn suggest<'a>(typed: &str, specs: &'a [Spec]) -> Option<&'a str> {
     best.map(|(_, n)| n)
 }
 
-/// An unknown argument (`unexpected`: not even `--name`), with a suggestion if one is close.
+/// An unknown argument (`E_UNEXPECTED`: not even `--name`), with a suggestion if one is close.
 #[cold]
 #[inline(never)]
 fn unknown(code: usize, token: &str, typed: &str, specs: &[Spec]) -> Exit {
-    let near = suggest(typed, specs);
-    let code = code + usize::from(near.is_none());
-    fail(code, token, near.unwrap_or(""), NO_HINT)
+    fail(code, token, suggest(typed, specs).unwrap_or(""), NO_HINT)
 }
 
 /// `s` split at its first `=` (without `str::split_once`, which brings `memchr`).
@@ -161,9 +175,10 @@ pub(crate) fn position(specs: &[Spec], name: &str) -> Option<usize> {
 /// Arguments not given take their default; a required one without value, an unknown one, a
 /// missing or malformed value, or a non-repeated argument given twice is an [`Exit::Error`].
 ///
-/// The table is trusted to be what `petrel configure` checked (see [`check_specs`]): names are
-/// not re-checked, and a default is only parsed when it is used. A bad default that is used is
-/// still reported as a configuration error. Never panics, whatever the table.
+/// A release build trusts the table to be what `petrel configure` checked (see
+/// [`check_specs`]): names and defaults are not checked again, and a default that does not
+/// parse (a table edited by hand) makes [`Values::get`] panic when it reads it. A debug build
+/// checks the table first, and reports a problem as [`check_specs`] does. Never panics.
 pub fn parse(app: &App, specs: &'static [Spec], argv: &[String]) -> Result<Values, Exit> {
     if cfg!(petrel_bootvar_baseline) {
         return Ok(Values::baseline());
@@ -214,6 +229,10 @@ fn check(
     given: &mut Vec<Given>,
     log_level: &mut Option<LogLevel>,
 ) -> Result<(), Exit> {
+    // The table is what `petrel configure` checked; a debug build checks it again.
+    if cfg!(debug_assertions) {
+        check_specs(specs)?;
+    }
     let mut leading = true;
     let mut pos = 0;
     while let Some((token, next)) = tokens.get(pos) {
@@ -224,7 +243,7 @@ fn check(
             }
             *log_level = LogLevel::parse(level);
             if log_level.is_none() {
-                return Err(fail(E_SOLO5_BAD, level, "", NO_HINT));
+                return Err(fail(E_SOLO5_BAD, token, "", NO_HINT));
             }
             continue;
         }
@@ -260,22 +279,15 @@ fn check(
             return Err(fail(E_TWICE, "", name, hint));
         }
         let raw = Values::text_of(tokens, start, len);
-        if !(spec.check)(raw) {
+        if !(spec.check)(raw, kind) {
             return Err(fail(E_BAD_VALUE, raw, name, hint));
         }
         given.push(Given(at, start, len));
     }
-    // Defaults of the arguments not given, and required arguments.
+    // Required arguments not given.
     for (at, spec) in specs.iter().enumerate() {
-        if !given.iter().any(|g| g.0 == at) {
-            if spec.required && spec.default.is_empty() {
-                return Err(fail(E_REQUIRED, "", spec.name, spec.hint));
-            }
-            for d in default_of(spec) {
-                if !(spec.check)(d) {
-                    return Err(fail(E_BAD_DEFAULT, d, spec.name, spec.hint));
-                }
-            }
+        if spec.required && spec.default.is_empty() && !given.iter().any(|g| g.0 == at) {
+            return Err(fail(E_REQUIRED, "", spec.name, spec.hint));
         }
     }
     Ok(())
@@ -294,7 +306,7 @@ pub(crate) fn default_of(spec: &Spec) -> &'static [&'static str] {
 /// not at boot: names unique and neither reserved (`help`, `version`, `solo5:...`) nor empty
 /// nor containing `=`, every default parses for its type, and a non-repeated argument has at
 /// most one. The first problem is an [`Exit::Error`] ending with "fix the configuration and
-/// re-run `petrel configure`". For tests and debug builds: an image does not call it.
+/// re-run `petrel configure`". [`parse`] calls it in a debug build; a release image does not.
 pub fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
     for (i, spec) in specs.iter().enumerate() {
         let name = spec.name;
@@ -310,7 +322,7 @@ pub fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
         }
         for d in spec.default {
             if !spec.kind.accepts(d) {
-                return Err(fail(E_BAD_DEFAULT, d, name, spec.hint));
+                return Err(fail_with(E_BAD_DEFAULT, d, name, spec.hint));
             }
         }
     }
@@ -318,44 +330,20 @@ pub fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
 }
 
 /// Splits `cmdline` with [`split`] and parses the result: what a target that receives one
-/// command-line string does at boot. A split error is an [`Exit::Error`].
+/// command-line string does at boot. A split error is an [`Exit::Error`]; for an unclosed
+/// quote it shows the line from the quote.
 pub fn parse_cmdline(app: &App, specs: &'static [Spec], cmdline: &str) -> Result<Values, Exit> {
     if cfg!(petrel_bootvar_baseline) {
         return Ok(Values::baseline());
     }
     match Tokens::split(cmdline) {
         Ok(tokens) => parse_tokens(app, specs, tokens),
-        Err(e) => {
-            let (code, position) = split_error(&e);
-            Err(fail(code, &position, "", NO_HINT))
+        Err(Unsplit::Quote { at }) => {
+            let from = cmdline.get(at..).unwrap_or_default();
+            Err(fail(E_UNCLOSED_QUOTE, from, "", NO_HINT))
         }
+        Err(Unsplit::Escape) => Err(fail(E_TRAILING_ESCAPE, "", "", NO_HINT)),
     }
-}
-
-/// The template of a split error, and its user text: the position of an unclosed quote.
-fn split_error(e: &SplitError) -> (usize, String) {
-    let mut position = String::new();
-    match *e {
-        SplitError::UnclosedQuote { position: at } => {
-            push_u64(&mut position, at as u64);
-            (E_UNCLOSED_QUOTE, position)
-        }
-        SplitError::TrailingEscape => (E_TRAILING_ESCAPE, position),
-    }
-}
-
-/// [`SplitError::message`]: the message of a split error, as [`parse_cmdline`] reports it
-/// (without `error: `).
-pub(crate) fn split_message(e: &SplitError) -> String {
-    let (code, position) = split_error(e);
-    let mut out = String::new();
-    let context = Ctx {
-        user: &position,
-        name: "",
-        hint: NO_HINT,
-    };
-    render(&mut out, field(ERRORS, 0, code), &context);
-    out
 }
 
 /// Checks a default value at configure time, with the parser used at boot, so that a bad

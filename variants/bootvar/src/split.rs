@@ -21,7 +21,16 @@ pub enum SplitError {
 impl SplitError {
     /// The message, one line, without the `error: ` prefix.
     pub fn message(&self) -> String {
-        crate::parse::split_message(self)
+        let mut out = String::new();
+        match *self {
+            SplitError::UnclosedQuote { position } => {
+                out.push_str("unclosed '\"' at character ");
+                push_u64(&mut out, position as u64);
+                out.push_str(" of the boot command line");
+            }
+            SplitError::TrailingEscape => out.push_str(crate::parse::TRAILING_ESCAPE),
+        }
+        out
     }
 }
 
@@ -50,7 +59,12 @@ impl std::error::Error for SplitError {}
 /// assert!(split(r#"--hello="oops"#).is_err());
 /// ```
 pub fn split(cmdline: &str) -> Result<Vec<String>, SplitError> {
-    let tokens = Tokens::split(cmdline)?;
+    let tokens = Tokens::split(cmdline).map_err(|e| match e {
+        Unsplit::Quote { at } => SplitError::UnclosedQuote {
+            position: cmdline.get(..at).unwrap_or_default().chars().count() + 1,
+        },
+        Unsplit::Escape => SplitError::TrailingEscape,
+    })?;
     let mut out = Vec::new();
     let mut at = 0;
     while let Some((token, next)) = tokens.get(at) {
@@ -58,6 +72,16 @@ pub fn split(cmdline: &str) -> Result<Vec<String>, SplitError> {
         at = next;
     }
     Ok(out)
+}
+
+/// Why [`Tokens::split`] failed: [`SplitError`] as the boot path needs it (the byte offset of
+/// an unclosed quote, which its message shows the text from).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unsplit {
+    /// The `"` at byte `at` is never closed.
+    Quote { at: usize },
+    /// The line ends with a lone `\`.
+    Escape,
 }
 
 /// The arguments of a command line in one buffer, each followed by [`Tokens::END`]: what
@@ -89,32 +113,27 @@ impl Tokens {
     }
 
     /// [`split`] into a buffer.
-    pub(crate) fn split(cmdline: &str) -> Result<Tokens, SplitError> {
+    pub(crate) fn split(cmdline: &str) -> Result<Tokens, Unsplit> {
         let line = cmdline.as_bytes();
         // First pass: the errors, before anything is allocated.
         let mut quoted = false;
-        let mut quote_at = 0usize;
+        let mut quote_at = 0;
         let mut escaped = false;
-        let mut chars = 0usize;
-        for &b in line {
-            // Count characters (not UTF-8 continuation bytes) for the error position.
-            if b & 0xc0 != 0x80 {
-                chars += 1;
-            }
+        for (at, &b) in line.iter().enumerate() {
             if escaped {
                 escaped = false;
             } else if b == b'\\' {
                 escaped = true;
             } else if b == b'"' {
                 quoted = !quoted;
-                quote_at = chars;
+                quote_at = at;
             }
         }
         if quoted {
-            return Err(SplitError::UnclosedQuote { position: quote_at });
+            return Err(Unsplit::Quote { at: quote_at });
         }
         if escaped {
-            return Err(SplitError::TrailingEscape);
+            return Err(Unsplit::Escape);
         }
         // Second pass (`quoted` and `escaped` are false again): the arguments. They get the
         // input, valid UTF-8, with only ASCII bytes (`\\`, `"`, ` `) removed, and an ASCII

@@ -170,25 +170,23 @@ pub(crate) struct Ctx<'a> {
     pub hint: &'static str,
 }
 
-/// The end of every configuration error (`\x06` in a template).
-const CONFIG_BUG: &str = "; fix the configuration and re-run `petrel configure`";
-
-/// Appends `t`, with its placeholders replaced: `\x01` to `\x05` (see [`Ctx`]), `\x06` the end
-/// of a configuration error, `\x07` ` (see --help)`, `\x08` `expected TYPE (DESCRIPTION),
-/// e.g. --NAME=EXAMPLE`. Every message goes through here, so each call site is a template.
+/// Appends `t`, with its placeholders replaced: `\x01` to `\x05` (see [`Ctx`]), `\x06`
+/// ` (see --help)`, `\x07` `expected TYPE (DESCRIPTION), e.g. --NAME=EXAMPLE`, `\x08` `; did
+/// you mean '--NAME'?` if there is a name (else nothing). Every message goes through here, so each call site is a template.
 #[inline(never)]
 pub(crate) fn render(out: &mut String, t: &str, c: &Ctx) {
     for &b in t.as_bytes() {
         match b {
             1 => push_shown(out, c.user),
-            8 => render(out, "expected \x03 (\x04), e.g. --\x02=\x05", c),
+            7 => render(out, "expected \x03 (\x04), e.g. --\x02=\x05", c),
+            8 if !c.name.is_empty() => render(out, "; did you mean '--\x02'?", c),
+            8 => {}
             // One `put` call for every text placeholder.
-            2..=7 => put(
+            2..=6 => put(
                 out,
                 match b {
                     2 => c.name,
                     3..=5 => field(c.hint, b'|', usize::from(b - 3)),
-                    6 => CONFIG_BUG,
                     _ => " (see --help)",
                 },
             ),

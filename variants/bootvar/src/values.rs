@@ -49,8 +49,12 @@ impl Values {
     /// # Panics
     ///
     /// If no argument `name` is declared or its declaration does not fit `T`: the code and the
-    /// configuration disagree, which is a programming error (re-run `petrel configure`).
-    #[track_caller]
+    /// configuration disagree, which is a programming error (re-run `petrel configure`). In a
+    /// release build, also if the default does not parse (a generated table edited by hand).
+    ///
+    /// A debug build reports the panic at the line of the `get` call (`#[track_caller]`); a
+    /// release build, which leaves out the location of every call, in this crate.
+    #[cfg_attr(debug_assertions, track_caller)]
     pub fn get<T: FromValue>(&self, name: &str) -> T {
         T::get_from(self, name)
     }
@@ -83,7 +87,7 @@ impl Values {
     /// reads it (`want`: a [`Scalar::TYPE`] and a shape). Non-generic, so that each `get` is
     /// a call.
     #[inline(never)]
-    #[track_caller]
+    #[cfg_attr(debug_assertions, track_caller)]
     fn text(&self, name: &str, want: u8, n: usize) -> Option<&str> {
         let at = position(self.specs, name);
         let spec = match at.and_then(|i| self.specs.get(i)) {
@@ -108,16 +112,17 @@ impl Values {
 
     /// Value `n` of `name` as `T` (see [`Values::text`]).
     #[inline]
-    #[track_caller]
+    #[cfg_attr(debug_assertions, track_caller)]
     fn read<T: Scalar>(&self, name: &str, shape: u8, n: usize) -> Option<T> {
         if cfg!(petrel_bootvar_baseline) {
             return core::hint::black_box(None);
         }
         let text = self.text(name, T::TYPE | shape, n)?;
-        // `parse` checked that it parses as the declared kind, whose values `T` holds (`fits`).
+        // `parse` checked that a given value parses as the declared kind, whose values `T`
+        // holds (`fits`), and `petrel configure` checked the defaults.
         match T::from_text(text) {
             Some(v) => Some(v),
-            None => bug(),
+            None => bad_default(),
         }
     }
 
@@ -195,13 +200,13 @@ fn fits(spec: &Spec, want: u8) -> bool {
         && READS[spec.kind.index()] >> (want & 0x3f) & 1 == 1
 }
 
-/// The panic of [`Values::get`]: out of line, so that each call site stays small. It is
-/// reported at the line of the `get` call (`#[track_caller]`), which shows the type the code
-/// reads; `--help` and `petrel describe` show the declaration, and `petrel configure` checks
+/// The panic of [`Values::get`]: out of line, so that each call site stays small. A debug
+/// build reports it at the line of the `get` call (`#[track_caller]`), which shows the type
+/// the code reads; `--help` and `petrel describe` show the declaration, and `petrel configure` checks
 /// the fields of `#[derive(BootArgs)]` structs before this can happen.
 #[cold]
 #[inline(never)]
-#[track_caller]
+#[cfg_attr(debug_assertions, track_caller)]
 fn mismatch(name: &str) -> ! {
     panic!(
         "boot argument '--{name}' is not declared as the code reads it (fix the code or \
@@ -209,12 +214,15 @@ fn mismatch(name: &str) -> ! {
     )
 }
 
-/// A value that `get` cannot parse as the type `fits` allowed: impossible, since `parse`
-/// checked every given value and every default it kept with the declared kind's checker.
+/// A value that `get` cannot read as the type `fits` allowed. `parse` checked every given
+/// value, and `fits` lets a plain `T` read only an argument that always has a value: only a
+/// default gets here, one that does not parse as its kind. `petrel configure` checks every
+/// default and a debug build's `parse` checks them again, so only a table edited by hand,
+/// read by a release build, has one; re-running configure writes the table again.
 #[cold]
 #[inline(never)]
-fn bug() -> ! {
-    panic!("petrel-bootvar: a value does not match its kind")
+fn bad_default() -> ! {
+    panic!("a boot argument's default is not valid (re-run `petrel configure`)")
 }
 
 /// A Rust type a boot argument can be read as, with [`Values::get`].
@@ -225,7 +233,7 @@ fn bug() -> ! {
 pub trait FromValue: Sized {
     /// [`Values::get`]: the value of `name`, or the panic of a mismatch.
     #[doc(hidden)]
-    #[track_caller]
+    #[cfg_attr(debug_assertions, track_caller)]
     fn get_from(values: &Values, name: &str) -> Self;
 }
 
@@ -234,8 +242,9 @@ pub trait Scalar: Sized {
     /// Which type it is (an index in the crate's table of Rust types).
     #[doc(hidden)]
     const TYPE: u8;
-    /// Parses the text of one value of an accepted kind (an integer as a 64-bit one, whose
-    /// range `fits` checked): only the parsers of the types an image reads are in it.
+    /// Parses the text of one value of an accepted kind (an integer with the range of this
+    /// type, which holds the declared one's: `fits` checked it): only the parsers of the types
+    /// an image reads are in it.
     #[doc(hidden)]
     fn from_text(text: &str) -> Option<Self>;
 }
@@ -249,11 +258,11 @@ macro_rules! scalar {
             }
         }
         impl FromValue for $t {
-            #[track_caller]
+            #[cfg_attr(debug_assertions, track_caller)]
             fn get_from(values: &Values, name: &str) -> Self {
                 match values.read(name, 0, 0) {
                     Some(v) => v,
-                    None => bug(),
+                    None => bad_default(),
                 }
             }
         }
@@ -262,9 +271,11 @@ macro_rules! scalar {
 
 macro_rules! integer {
     ($($t:ty = $i:expr),*) => {$(
-        // In range: `fits` checked that the declared type's range is within this one's.
+        // Parsed with this type's range, so that a default out of it (a table edited by
+        // hand, which a release build does not check) panics rather than wraps. Every other
+        // value is in range: `fits` checked that the declared type's range is within this one's.
         scalar!($t, INT + $i, |text| {
-            parse_integer(text.as_bytes(), $i < 5, 64).map(|v| v as $t)
+            parse_integer(text.as_bytes(), $i < 5, <$t>::BITS).map(|v| v as $t)
         });
     )*};
 }
@@ -305,14 +316,14 @@ scalar!(Ipv6Prefix, 14, |text| {
 scalar!(MacAddr, 15, |text| parse_mac(text.as_bytes()));
 
 impl<T: Scalar> FromValue for Option<T> {
-    #[track_caller]
+    #[cfg_attr(debug_assertions, track_caller)]
     fn get_from(values: &Values, name: &str) -> Self {
         values.read(name, OPTION, 0)
     }
 }
 
 impl<T: Scalar> FromValue for Vec<T> {
-    #[track_caller]
+    #[cfg_attr(debug_assertions, track_caller)]
     fn get_from(values: &Values, name: &str) -> Self {
         let mut out = Vec::new();
         while let Some(v) = values.read(name, VEC, out.len()) {

@@ -2,7 +2,7 @@
 //! (TCG), hvt checked structurally with the same ELF checker the spt runner uses (the hvt
 //! tender needs KVM, which these machines do not offer usably).
 
-use petrel_e2e::{Scratch, build_lock, expect, have_qemu, petrel};
+use petrel_e2e::{Scratch, build_lock, expect, have_qemu, petrel, repo, run};
 use petrel_spt::elf::{AbiTarget, check};
 use std::time::Duration;
 
@@ -165,4 +165,31 @@ fn solo5_device_names_must_be_alphanumeric() {
         petrel(&block.dir, "unix").args(["configure", "--target", "unix"]),
         0,
     );
+}
+
+/// The boot-argument parser adds at most 8 KiB to a release image (issue 3): hello-key and
+/// static_website (five arguments, four of them addresses, on the direct stack) built for hvt
+/// with and without the parser by the crate's own measuring script, which says by how much.
+#[test]
+fn boot_argument_parser_adds_at_most_8_kib_to_an_image() {
+    let _lock = build_lock();
+    let script = repo().join("variants/bootvar/scripts/size-image.sh");
+    let target_dir = petrel_e2e::bin_dir()
+        .parent()
+        .expect("target/debug has a parent")
+        .to_path_buf();
+    let ran = run(std::process::Command::new("bash")
+        .arg(&script)
+        .arg("hvt")
+        .env("CARGO_TARGET_DIR", target_dir));
+    eprintln!("{}", ran.all());
+    let added: Vec<u64> = ran
+        .stdout
+        .lines()
+        .filter_map(|line| line.split("added").nth(1))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .collect();
+    assert_eq!(added.len(), 2, "one figure per example: {}", ran.all());
+    assert!(added.iter().all(|&bytes| bytes <= 8192), "{}", ran.all());
+    assert_eq!(ran.code, 0, "{}", ran.all());
 }

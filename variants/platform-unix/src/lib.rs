@@ -37,21 +37,15 @@ fn now_ns() -> u64 {
     petrel_time::now_ns()
 }
 
-/// The process's arguments without the program name (invalid UTF-8 replaced).
-#[inline(never)]
-fn argv() -> Vec<String> {
-    std::env::args_os()
-        .skip(1)
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect()
-}
-
 #[petrel_macros::implements]
 impl petrel_platform::Platform for UnixPlatform {
-    // Small enough to be inlined into the runtime under LTO, so that the splitter (for the
-    // one command line other targets give) is left out of the binary.
     fn raw_args() -> RawArgs {
-        RawArgs::Argv(argv())
+        RawArgs::Argv(
+            std::env::args_os()
+                .skip(1)
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect(),
+        )
     }
 
     fn idle(deadline_ns: u64) {

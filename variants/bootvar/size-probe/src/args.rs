@@ -28,7 +28,7 @@ const ARGS: &[(&str, Kind, &[&str], &str, &str)] = &[
         "ipv4",
         Kind::Ipv4Prefix,
         &[],
-        "The IPv4 address and network of the unikernel, e.g. 10.0.0.2/24. With DHCP (the default) it replaces the lease; with --no-dhcp it defaults to 10.0.0.2/24.",
+        "The IPv4 address and network of the unikernel, e.g. 10.0.0.2/24. It replaces the DHCP lease; without DHCP (petrel configure --no-dhcp) it defaults to 10.0.0.2/24.",
         "NETWORK OPTIONS",
     ),
     (

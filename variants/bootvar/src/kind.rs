@@ -544,7 +544,8 @@ impl LogLevel {
             LogLevel::Info,
             LogLevel::Debug,
         ];
-        ALL.get(find_field(LEVELS, b' ', s.as_bytes())).copied()
+        // With `word`, which every image has, rather than `find_field`.
+        ALL.into_iter().find(|&level| level.name() == s)
     }
     /// The name, as written after `--solo5:`.
     pub fn name(&self) -> &'static str {

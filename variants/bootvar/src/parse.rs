@@ -52,7 +52,7 @@ impl std::error::Error for Exit {}
 
 /// The error templates (see [`render`]), separated by `\0`, in the order of the `E_*` codes.
 const ERRORS: &str = concat!(
-    "unknown argument '\x01'\x08\x06\0",
+    "unknown argument '--\x01'\x08\x06\0",
     "unexpected argument '\x01'\x08 (write --name=value, see --help)\0",
     "missing value for '--\x02': \x07\0",
     "invalid value '\x01' for '--\x02': \x07\0",
@@ -260,7 +260,7 @@ fn check(
             return Err(fail(E_NO_VALUE, "", name, NO_HINT));
         }
         let Some((at, spec)) = specs.iter().enumerate().find(|(_, s)| s.name == name) else {
-            return Err(unknown(E_UNKNOWN, split_eq(token).0, name, specs));
+            return Err(unknown(E_UNKNOWN, name, name, specs));
         };
         let (kind, hint) = (spec.kind, spec.hint);
         // Where the value is in `tokens`; a bare `--flag` is `true`, which is not.

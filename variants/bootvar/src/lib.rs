@@ -69,7 +69,11 @@ pub const EXIT_PANIC: i32 = 255;
 #[derive(Debug, Clone, Copy)]
 pub struct Spec {
     pub(crate) name: &'static str,
+    /// The default items the parser uses: the declared ones, or `false` for a flag (`bool`,
+    /// neither repeated nor required) declared without one.
     pub(crate) default: &'static [&'static str],
+    /// No default was declared (see [`Spec::defaults`]).
+    pub(crate) undeclared: bool,
     /// [`Kind::info`] of `kind`.
     pub(crate) hint: &'static str,
     /// [`Kind::checker`] of `kind`.
@@ -86,11 +90,28 @@ impl Spec {
         Spec {
             name,
             default: &[],
+            undeclared: true,
             hint: kind.info(),
             check: kind.checker(),
             kind,
             required: false,
             repeated: false,
+        }
+        .settle()
+    }
+
+    /// Sets the default the parser uses, once the builders have said what they know: a flag
+    /// without a declared default is `false`. Done here, at compile time, so that an image
+    /// has no such rule to apply.
+    const fn settle(self) -> Spec {
+        let flag = matches!(self.kind, Kind::Bool) && !self.repeated && !self.required;
+        Spec {
+            default: match (self.undeclared, flag) {
+                (true, true) => &["false"],
+                (true, false) => &[],
+                (false, _) => self.default,
+            },
+            ..self
         }
     }
 
@@ -100,8 +121,10 @@ impl Spec {
     pub const fn default(self, items: &'static [&'static str]) -> Spec {
         Spec {
             default: items,
+            undeclared: items.is_empty(),
             ..self
         }
+        .settle()
     }
 
     /// Must be given (when it has no default).
@@ -110,6 +133,7 @@ impl Spec {
             required: true,
             ..self
         }
+        .settle()
     }
 
     /// May be given several times; read as `Vec<T>`.
@@ -118,6 +142,7 @@ impl Spec {
             repeated: true,
             ..self
         }
+        .settle()
     }
 
     /// The name, without `--`.
@@ -130,9 +155,13 @@ impl Spec {
         self.kind
     }
 
-    /// The default items (see [`Spec::default`]).
+    /// The declared default items (see [`Spec::default`]): none for a flag declared without
+    /// one, which the parser takes as `false`.
     pub const fn defaults(&self) -> &'static [&'static str] {
-        self.default
+        match self.undeclared {
+            true => &[],
+            false => self.default,
+        }
     }
 
     /// Whether it must be given (see [`Spec::required`]).

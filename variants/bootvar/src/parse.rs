@@ -293,15 +293,6 @@ fn check(
     Ok(())
 }
 
-/// The default items of `spec`: a flag (`bool`, not repeated) without one is `false`.
-pub(crate) fn default_of(spec: &Spec) -> &'static [&'static str] {
-    if spec.default.is_empty() && spec.kind == Kind::Bool && !spec.repeated {
-        &["false"]
-    } else {
-        spec.default
-    }
-}
-
 /// Checks a whole table as `petrel configure` does before writing it, and as [`parse`] does
 /// not at boot: names unique and neither reserved (`help`, `version`, `solo5:...`) nor empty
 /// nor containing `=`, every default parses for its type, and a non-repeated argument has at

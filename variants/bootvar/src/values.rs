@@ -7,7 +7,7 @@ use core::time::Duration;
 
 use crate::addr::{parse_addr, parse_mac};
 use crate::kind::{Ipv4Prefix, Ipv6Prefix, LogLevel, MacAddr, parse_duration, parse_integer};
-use crate::parse::{default_of, position};
+use crate::parse::position;
 use crate::split::Tokens;
 use crate::{Kind, Spec};
 
@@ -105,7 +105,7 @@ impl Values {
             }
         }
         match seen {
-            0 => default_of(spec).get(n).copied(),
+            0 => spec.default.get(n).copied(),
             _ => None,
         }
     }
@@ -185,7 +185,7 @@ const READS: [u32; 16] = {
 fn shape(spec: &Spec) -> u8 {
     if spec.repeated {
         VEC
-    } else if spec.required || !default_of(spec).is_empty() {
+    } else if spec.required || !spec.default.is_empty() {
         0
     } else {
         OPTION

@@ -472,6 +472,34 @@ fn flag_without_default_is_false() {
     assert!(given.get::<bool>("debug") && given.is_given("debug"));
 }
 
+/// The `false` of a flag declared without a default holds whatever the order of the builders,
+/// and only for a flag: a required or repeated `bool`, or one with a declared default, keeps
+/// what it declares. `defaults()` gives what was declared.
+#[test]
+fn only_a_flag_gets_false_whatever_the_builders_order() {
+    static SPECS: &[Spec] = &[
+        Spec::new("a", Kind::Bool).default(&[]),
+        Spec::new("b", Kind::Bool).required(),
+        Spec::new("c", Kind::Bool).repeated(),
+        Spec::new("d", Kind::Bool).default(&["true"]).repeated(),
+        Spec::new("e", Kind::Bool).repeated().default(&["false"]),
+        Spec::new("f", Kind::String),
+    ];
+    let declared: Vec<&[&str]> = SPECS.iter().map(|s| s.defaults()).collect();
+    let none: &[&str] = &[];
+    assert_eq!(declared, [none, none, none, &["true"], &["false"], none]);
+    let v = parse(&APP, SPECS, &argv(&["--b"])).unwrap();
+    assert!(!v.get::<bool>("a"));
+    assert!(v.get::<bool>("b"));
+    assert_eq!(v.get::<Vec<bool>>("c"), Vec::<bool>::new());
+    assert_eq!(v.get::<Vec<bool>>("d"), [true]);
+    assert_eq!(v.get::<Vec<bool>>("e"), [false]);
+    assert_eq!(v.get::<Option<String>>("f"), None);
+    // The required flag is required.
+    let e = parse(&APP, SPECS, &[]).unwrap_err();
+    assert!(e.text().contains("missing required argument '--b'"), "{e}");
+}
+
 /// `get` reads the extremes of a declared integer type as every integer type that holds them.
 #[test]
 fn integer_extremes_read_as_wider_types() {

@@ -293,11 +293,11 @@ fn check(
     Ok(())
 }
 
-/// Checks a whole table as `petrel configure` does before writing it, and as [`parse`] does
-/// not at boot: names unique and neither reserved (`help`, `version`, `solo5:...`) nor empty
+/// Checks a whole table, as `petrel configure` does before writing it and [`parse`] does in
+/// a debug build: names unique and neither reserved (`help`, `version`, `solo5:...`) nor empty
 /// nor containing `=`, every default parses for its type, and a non-repeated argument has at
 /// most one. The first problem is an [`Exit::Error`] ending with "fix the configuration and
-/// re-run `petrel configure`". [`parse`] calls it in a debug build; a release image does not.
+/// re-run `petrel configure`". A release image does not call it.
 pub fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
     for (i, spec) in specs.iter().enumerate() {
         let name = spec.name;

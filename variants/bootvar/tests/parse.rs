@@ -427,7 +427,7 @@ fn a_bad_default_is_an_error_in_debug_and_a_panic_at_get_in_release() {
     if cfg!(debug_assertions) {
         assert_eq!(parsed.unwrap_err(), check_specs(BAD).unwrap_err());
     } else {
-        let values = parsed.unwrap();
+        let values = parsed.expect("a release build does not check the defaults");
         let (message, _) = panic_of(|| _ = values.get::<u16>("port"));
         assert_eq!(
             message,
@@ -488,7 +488,7 @@ fn only_a_flag_gets_false_whatever_the_builders_order() {
     let declared: Vec<&[&str]> = SPECS.iter().map(|s| s.defaults()).collect();
     let none: &[&str] = &[];
     assert_eq!(declared, [none, none, none, &["true"], &["false"], none]);
-    let v = parse(&APP, SPECS, &argv(&["--b"])).unwrap();
+    let v = parse(&APP, SPECS, &argv(&["--b"])).expect("the required flag is given");
     assert!(!v.get::<bool>("a"));
     assert!(v.get::<bool>("b"));
     assert_eq!(v.get::<Vec<bool>>("c"), Vec::<bool>::new());

@@ -172,7 +172,8 @@ pub(crate) struct Ctx<'a> {
 
 /// Appends `t`, with its placeholders replaced: `\x01` to `\x05` (see [`Ctx`]), `\x06`
 /// ` (see --help)`, `\x07` `expected TYPE (DESCRIPTION), e.g. --NAME=EXAMPLE`, `\x08` `; did
-/// you mean '--NAME'?` if there is a name (else nothing). Every message goes through here, so each call site is a template.
+/// you mean '--NAME'?` if there is a name (else nothing). Every message goes through here,
+/// so each call site is a template.
 #[inline(never)]
 pub(crate) fn render(out: &mut String, t: &str, c: &Ctx) {
     for &b in t.as_bytes() {

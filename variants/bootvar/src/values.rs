@@ -202,8 +202,8 @@ fn fits(spec: &Spec, want: u8) -> bool {
 
 /// The panic of [`Values::get`]: out of line, so that each call site stays small. A debug
 /// build reports it at the line of the `get` call (`#[track_caller]`), which shows the type
-/// the code reads; `--help` and `petrel describe` show the declaration, and `petrel configure` checks
-/// the fields of `#[derive(BootArgs)]` structs before this can happen.
+/// the code reads; `--help` and `petrel describe` show the declaration, and `petrel
+/// configure` checks the fields of `#[derive(BootArgs)]` structs before this can happen.
 #[cold]
 #[inline(never)]
 #[cfg_attr(debug_assertions, track_caller)]

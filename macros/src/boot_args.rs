@@ -179,20 +179,9 @@ pub(crate) fn name_of_ident(ident: &Ident) -> String {
     ident.unraw().to_string().replace('_', "-")
 }
 
-/// A boot argument name is non-empty, made of `[a-z0-9-]`, and does not start with `-`.
+/// Checks a boot argument name with the rule `petrel configure` and the parser use.
 pub(crate) fn check_name(name: &str) -> Result<(), &'static str> {
-    if name.is_empty() {
-        Err("it is empty")
-    } else if name.starts_with('-') {
-        Err("it starts with `-`")
-    } else if !name
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        Err("only lowercase ASCII letters, digits and `-` are allowed")
-    } else {
-        Ok(())
-    }
+    petrel_bootvar::name_problem(name).map_or(Ok(()), Err)
 }
 
 /// The two impls.
@@ -269,5 +258,9 @@ mod tests {
         assert!(check_name("a_b").is_err());
         assert!(check_name("a b").is_err());
         assert!(check_name("é").is_err());
+        // The parser's rule, which the macro once did not follow.
+        assert!(check_name("9x").is_err());
+        assert!(check_name("a--b").is_err());
+        assert!(check_name("help").is_err());
     }
 }

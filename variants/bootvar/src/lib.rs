@@ -36,7 +36,8 @@ pub use help::version;
 pub use help::{APPLICATION_SECTION, HelpArg, SECTION_ORDER, help};
 pub use kind::{Ipv4Prefix, Ipv6Prefix, Kind, LogLevel, MacAddr, ParseValueError, Value};
 pub use parse::{
-    Exit, check_default, check_default_list, check_name, check_specs, parse, parse_cmdline,
+    Exit, check_default, check_default_list, check_name, check_specs, name_problem, parse,
+    parse_cmdline,
 };
 pub use split::{JoinError, SplitError, join, quote, split, try_join};
 pub use values::{FromArgs, FromValue, Scalar, Values};

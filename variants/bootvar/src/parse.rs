@@ -89,7 +89,7 @@ macro_rules! fix_configuration {
 // The errors only `check_specs` reports (not in `ERRORS`, so that an image, which calls it
 // only in a debug build, carries none of them in a release build).
 const E_NAME: &str = concat!(
-    "boot argument '--\x01' is declared twice or has a reserved name",
+    "boot argument '--\x01' is declared twice or its name is invalid",
     fix_configuration!()
 );
 const E_DEFAULTS: &str = concat!(
@@ -301,11 +301,7 @@ fn check(
 pub fn check_specs(specs: &[Spec]) -> Result<(), Exit> {
     for (i, spec) in specs.iter().enumerate() {
         let name = spec.name;
-        if position(specs, name) != Some(i)
-            || matches!(name, "help" | "version" | "")
-            || split_eq(name).1.is_some()
-            || name.starts_with("solo5:")
-        {
+        if position(specs, name) != Some(i) || name_problem(name).is_some() {
             return Err(fail_with(E_NAME, name, "", NO_HINT));
         }
         if !spec.repeated && spec.default.len() > 1 {
@@ -370,11 +366,13 @@ pub fn check_default_list(kind: Kind, value: &str) -> Result<(), String> {
     items.iter().try_for_each(|v| check_default(kind, v))
 }
 
-/// Checks a boot-argument name (without `--`) at configure time: 1 to 64 characters among
-/// `a-z`, `0-9` and `-`, starting with a letter, not ending with `-`, without `--`, and not
-/// `help` or `version`.
-pub fn check_name(name: &str) -> Result<(), String> {
-    let why = if name.is_empty() {
+/// Why `name` (without `--`) cannot be a boot argument's name, or `None` if it can: the one
+/// naming rule of Petrel, used by `petrel configure`, `#[derive(BootArgs)]` and
+/// [`check_specs`]. A name has 1 to 64 characters among `a-z`, `0-9` and `-`, starts with a
+/// letter, does not end with `-` or contain `--` (so it never reads as an option's end or a
+/// second option), and is not `help` or `version` (built in).
+pub fn name_problem(name: &str) -> Option<&'static str> {
+    Some(if name.is_empty() {
         "it is empty"
     } else if name.len() > 64 {
         "it is longer than 64 characters"
@@ -390,6 +388,14 @@ pub fn check_name(name: &str) -> Result<(), String> {
     } else if matches!(name, "help" | "version") {
         "'--help' and '--version' are built in"
     } else {
+        return None;
+    })
+}
+
+/// Checks a boot-argument name (without `--`) at configure time with [`name_problem`]'s rule;
+/// the error is a whole sentence that shows the name.
+pub fn check_name(name: &str) -> Result<(), String> {
+    let Some(why) = name_problem(name) else {
         return Ok(());
     };
     let mut out = String::from("invalid boot argument name '");

@@ -7,7 +7,7 @@ use core::net::{Ipv4Addr, Ipv6Addr};
 use core::time::Duration;
 use petrel_bootvar::{
     Exit, Ipv4Prefix, Ipv6Prefix, Kind, LogLevel, MacAddr, Spec, Values, check_default,
-    check_default_list, check_name, check_specs, help, parse, parse_cmdline,
+    check_default_list, check_name, check_specs, help, name_problem, parse, parse_cmdline,
 };
 
 fn ok(args: &[&str]) -> Values {
@@ -321,8 +321,18 @@ fn configure_time_checks() {
     assert!(check_default_list(Kind::Ipv4, "8.8.8.8 1.1.1.1").is_ok());
     assert!(check_default_list(Kind::Ipv4, "").is_ok());
     assert!(check_default_list(Kind::Ipv4, "8.8.8.8 x").is_err());
-    for good in ["a", "ipv4-gateway", "he-aaaa-timeout", "x1"] {
+    // The one naming rule (configure, the derive macro and check_specs all use it).
+    let longest = "x".repeat(64);
+    for good in [
+        "a",
+        "ipv4-gateway",
+        "he-aaaa-timeout",
+        "x1",
+        "a-1-b",
+        &longest,
+    ] {
         assert_eq!(check_name(good), Ok(()), "{good}");
+        assert_eq!(name_problem(good), None, "{good}");
     }
     let mut out = String::new();
     for bad in [
@@ -335,8 +345,12 @@ fn configure_time_checks() {
         "version",
         "a_b",
         "a=b",
+        "-x",
+        "9x",
+        "solo5:x",
         &"x".repeat(65),
     ] {
+        assert!(name_problem(bad).is_some(), "{bad}");
         out.push_str(&check_name(bad).unwrap_err());
         out.push('\n');
     }

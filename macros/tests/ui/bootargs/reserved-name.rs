@@ -1,0 +1,6 @@
+#[derive(petrel::BootArgs)]
+pub struct Args {
+    help: bool,
+}
+
+fn main() {}

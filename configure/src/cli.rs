@@ -43,7 +43,8 @@ pub enum Command {
         /// What to configure for.
         #[command(flatten)]
         selection: Selection,
-        /// Write nothing; exit 1 if the generated files are missing or out of date.
+        /// Write nothing; exit 1 if the generated files are missing or out of date, printing
+        /// each stale file's unified diff (what configure would change) on stdout.
         #[arg(long)]
         check: bool,
     },

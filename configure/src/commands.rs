@@ -250,7 +250,8 @@ pub fn configure(project: &Project, selection: &Selection) -> Result<Configured,
     Ok(configured)
 }
 
-/// `configure --check`: exit 0 if the generated files are up to date, 1 (listing them) if not.
+/// `configure --check`: exit 0 if the generated files are up to date, 1 if not, naming each
+/// stale file and printing its unified diff (disk → what configure would write).
 fn check_configuration(project: &Project, selection: &Selection) -> Result<ExitCode, Error> {
     let configured = pipeline::resolve(project, selection)?;
     let config = pipeline::render(project, &configured)?;
@@ -262,8 +263,11 @@ fn check_configuration(project: &Project, selection: &Selection) -> Result<ExitC
         );
         return Ok(ExitCode::SUCCESS);
     }
-    for path in &stale {
-        eprintln!("stale: {}", path.display());
+    // The diffs are the command's output (a tool can apply or show them); the verdict goes
+    // to stderr with the other diagnostics.
+    for file in &stale {
+        eprintln!("stale: {}", file.path.display());
+        print!("{}", file.unified_diff());
     }
     Err(Error::msg(format!(
         "{} generated file(s) are missing or out of date; run `petrel configure{}`",

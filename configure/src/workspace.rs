@@ -130,24 +130,71 @@ pub fn write(project: &Path, config: &Configuration) -> Result<Vec<Change>, Work
     Ok(changes)
 }
 
-/// The files whose bytes differ from `config` (missing, different, or left over).
-pub fn stale(project: &Path, config: &Configuration) -> Result<Vec<PathBuf>, WorkspaceError> {
+/// A file whose bytes on disk differ from what configure would write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stale {
+    /// The file, relative to the project.
+    pub path: PathBuf,
+    /// The bytes on disk (lossily as text), `None` if the file is missing.
+    pub on_disk: Option<String>,
+    /// What configure would write, `None` for a generated file this configuration no longer
+    /// has (configure would remove it).
+    pub wanted: Option<String>,
+}
+
+impl Stale {
+    /// A unified diff from the file on disk to what configure would write, with `a/` and `b/`
+    /// prefixes as `git diff` has them (a missing file is `/dev/null`).
+    pub fn unified_diff(&self) -> String {
+        let path = self.path.display().to_string();
+        let old = self.on_disk.as_deref().unwrap_or("");
+        let new = self.wanted.as_deref().unwrap_or("");
+        let from = match self.on_disk {
+            Some(_) => format!("a/{path}"),
+            None => "/dev/null".to_owned(),
+        };
+        let to = match self.wanted {
+            Some(_) => format!("b/{path}"),
+            None => "/dev/null".to_owned(),
+        };
+        similar::TextDiff::from_lines(old, new)
+            .unified_diff()
+            .context_radius(3)
+            .header(&from, &to)
+            .to_string()
+    }
+}
+
+/// The files whose bytes differ from `config` (missing, different, or left over), with both
+/// contents for a diff.
+pub fn stale(project: &Path, config: &Configuration) -> Result<Vec<Stale>, WorkspaceError> {
     let mut out = Vec::new();
     for (rel, contents) in config.all() {
         let path = project.join(&rel);
-        match fs::read(&path) {
-            Ok(existing) if existing == contents.as_bytes() => {}
-            Ok(_) => out.push(rel),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => out.push(rel),
+        let on_disk = match fs::read(&path) {
+            Ok(existing) if existing == contents.as_bytes() => continue,
+            Ok(existing) => Some(String::from_utf8_lossy(&existing).into_owned()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => None,
             Err(e) => return Err(WorkspaceError::Io { path, source: e }),
-        }
+        };
+        out.push(Stale {
+            path: rel,
+            on_disk,
+            wanted: Some(contents.to_owned()),
+        });
     }
     let wanted: Vec<PathBuf> = config.files.iter().map(|f| f.path.clone()).collect();
-    out.extend(
-        generated_files(project)?
-            .into_iter()
-            .filter(|f| !wanted.contains(f)),
-    );
+    for rel in generated_files(project)? {
+        if !wanted.contains(&rel) {
+            let path = project.join(&rel);
+            let on_disk = fs::read(&path).map_err(io_err(&path))?;
+            out.push(Stale {
+                path: rel,
+                on_disk: Some(String::from_utf8_lossy(&on_disk).into_owned()),
+                wanted: None,
+            });
+        }
+    }
     Ok(out)
 }
 

@@ -138,6 +138,20 @@ fn configure_twice_writes_the_same_bytes_and_check_sees_staleness() {
         "{}",
         ran.stderr
     );
+    // ... and prints each stale file's unified diff, disk -> what configure would write.
+    assert!(
+        ran.stdout
+            .contains("--- a/.petrel/bootargs.json\n+++ b/.petrel/bootargs.json\n@@ "),
+        "{}",
+        ran.stdout
+    );
+    let changed = |sign: char, text: &str| {
+        ran.stdout
+            .lines()
+            .any(|l| l.starts_with(sign) && l.contains(text))
+    };
+    assert!(changed('-', "Hello world!"), "{}", ran.stdout);
+    assert!(changed('+', "Hello, Petrel!"), "{}", ran.stdout);
     assert_eq!(
         p.snapshot()
             .iter()

@@ -319,7 +319,7 @@ fn resolves_hello_key_on_unix_and_hvt() {
     assert_eq!(
         order(&r),
         [
-            "time", "clock", "random", "console", "platform", "htdocs", "stack"
+            "clock", "console", "platform", "random", "time", "htdocs", "stack"
         ]
     );
     assert_eq!(
@@ -341,7 +341,7 @@ fn resolves_hello_key_on_unix_and_hvt() {
     assert_eq!(
         order(&r),
         [
-            "time", "clock", "random", "console", "platform", "htdocs", "service", "stack"
+            "clock", "console", "platform", "random", "time", "htdocs", "service", "stack"
         ]
     );
     let stack = r.node("stack").unwrap();
@@ -430,6 +430,22 @@ fn one_default_instance_for_all_consumers() {
 }
 
 #[test]
+fn order_follows_needs_before_names() {
+    // `astack` sorts before `znet` by name, but needs it, so `znet` is initialised first.
+    let text = "[unikernel]\nname = \"o\"\n[keys]\nnet = \"direct\"\n\
+                [devices.astack]\ntype = \"stack\"\nnet = \"znet\"\n\
+                [devices.znet]\ntype = \"net\"\n";
+    let lib = "#[petrel::main] pub async fn start(astack: Stack) {}";
+    let r = ok(text, lib, Target::Spt);
+    assert_eq!(
+        order(&r),
+        [
+            "clock", "console", "platform", "random", "time", "znet", "astack"
+        ]
+    );
+}
+
+#[test]
 fn order_does_not_depend_on_declaration_order() {
     let lib = "#[petrel::main] pub async fn start(stack: Stack, watch: Monitor, watch2: Monitor, disk: Block, aa: KvRo) {}";
     let tables = [
@@ -472,7 +488,7 @@ fn order_does_not_depend_on_declaration_order() {
     assert_eq!(
         expected.unwrap(),
         [
-            "time", "clock", "random", "console", "platform", "aa", "disk", "service", "stack",
+            "clock", "console", "platform", "random", "time", "aa", "disk", "service", "stack",
             "watch", "watch2"
         ]
     );

@@ -16,8 +16,9 @@
 //!   type) or `#[derive(BootArgs)]` structs; declared devices nobody uses are left out with a
 //!   warning.
 //! - cycles are errors naming the cycle; the initialisation order is a topological order,
-//!   deterministic: services first (time, clock, random, console, platform, then others by
-//!   name), then devices by name, each as soon as its needs are initialised.
+//!   deterministic: an instance comes as soon as everything it needs is initialised, and
+//!   among those ready, services before devices, then by name. No list of services is built
+//!   in: a service that needs another comes after it because of the need.
 
 use crate::bootargs::Registry;
 use crate::catalogue::{Catalogue, Implementation, Interface, InterfaceKind};
@@ -38,9 +39,6 @@ mod wiring;
 
 pub use check::{check, check_files};
 use order::{init_order, reachable};
-
-/// The fixed initialisation order of the well-known services.
-pub const SERVICE_ORDER: [&str; 5] = ["time", "clock", "random", "console", "platform"];
 
 /// Why an instance exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -166,19 +164,11 @@ struct Draft<'a> {
 }
 
 impl Draft<'_> {
-    /// Sort key of the initialisation order.
-    fn rank(&self) -> (u8, usize, &str) {
-        match self.origin {
-            Origin::Service => (
-                0,
-                SERVICE_ORDER
-                    .iter()
-                    .position(|s| *s == self.name)
-                    .unwrap_or(SERVICE_ORDER.len()),
-                &self.name,
-            ),
-            _ => (1, 0, &self.name),
-        }
+    /// Tie-break of the initialisation order among instances whose needs are all
+    /// initialised: services before devices (a device's constructor may use any service),
+    /// then by name, so the order is deterministic.
+    fn rank(&self) -> (bool, &str) {
+        (self.origin != Origin::Service, &self.name)
     }
 }
 

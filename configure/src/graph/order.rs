@@ -137,7 +137,7 @@ pub(super) fn init_order(
         let needs: BTreeSet<usize> = d.wires.iter().map(|(_, w, _)| *w).collect();
         pending[i] = needs.len();
     }
-    let mut ready: BTreeSet<((u8, usize, &str), usize)> = (0..drafts.len())
+    let mut ready: BTreeSet<((bool, &str), usize)> = (0..drafts.len())
         .filter(|&i| keep[i] && pending[i] == 0)
         .map(|i| (drafts[i].rank(), i))
         .collect();

@@ -10,15 +10,7 @@ impl<'a> Cx<'a> {
             .values()
             .filter(|i| i.kind == InterfaceKind::Service)
             .collect();
-        services.sort_by_key(|i| {
-            (
-                SERVICE_ORDER
-                    .iter()
-                    .position(|s| *s == i.name)
-                    .unwrap_or(SERVICE_ORDER.len()),
-                i.name.clone(),
-            )
-        });
+        services.sort_by(|a, b| a.name.cmp(&b.name));
         for interface in services {
             self.drafts.push(Draft {
                 name: interface.name.clone(),

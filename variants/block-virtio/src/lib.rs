@@ -12,7 +12,7 @@
 use petrel_block::{Block, BlockError, BlockInfo};
 use petrel_platform_virtio::block::{self as blk, IoError};
 use petrel_platform_virtio::devices::AcquireError;
-use petrel_platform_virtio::handles::Handles;
+use petrel_rt_core::single_core::Handles;
 
 /// The device constructor the generated crate calls for each `type = "block"` instance:
 /// acquires the manifest device `name`, or prints why it cannot and exits 255.

@@ -12,8 +12,8 @@
 
 use petrel_net::{Net, NetError, NetInfo};
 use petrel_platform_virtio::devices::AcquireError;
-use petrel_platform_virtio::handles::Handles;
 use petrel_platform_virtio::net::{self as vnet, Interface};
+use petrel_rt_core::single_core::Handles;
 
 /// The device constructor the generated crate calls for each `type = "net"` instance:
 /// acquires the manifest device `name`, or prints why it cannot and exits 255.

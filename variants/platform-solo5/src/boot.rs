@@ -1,6 +1,6 @@
 //! Boot: the entry point, what the tender told us, the heap.
 
-use core::cell::UnsafeCell;
+use petrel_rt_core::single_core::BootOnce;
 use petrel_rt_core::solo5::MftEntry;
 
 /// Target-specific boot facts.
@@ -29,22 +29,17 @@ pub(crate) struct Boot {
     pub(crate) target: Target,
 }
 
-struct BootCell(UnsafeCell<Boot>);
-// SAFETY: written once by `_start` before any other code runs, read-only afterwards; the
-// unikernel has one CPU and no interrupts.
-unsafe impl Sync for BootCell {}
-
-static BOOT: BootCell = BootCell(UnsafeCell::new(Boot {
+/// Written once by `_start` before any other code runs, read-only afterwards.
+static BOOT: BootOnce<Boot> = BootOnce::new(Boot {
     mem_size: 0,
     cmdline: 0,
     mft: 0,
     target: Target::Unbooted,
-}));
+});
 
 /// The boot facts (all zero before boot).
 pub(crate) fn boot() -> &'static Boot {
-    // SAFETY: only `_start` writes, before anything reads (see `BootCell`).
-    unsafe { &*BOOT.0.get() }
+    BOOT.get()
 }
 
 /// Longest command line the tenders pass, NUL included.
@@ -105,7 +100,7 @@ pub unsafe extern "C" fn _start(bi: *const u8) -> ! {
     // Keep the ABI note in the image whatever the linker's garbage collection does.
     core::hint::black_box(&crate::sys::__PETREL_SOLO5_ABI_NOTE);
     // SAFETY: `bi` is what the tender passed; nothing has read BOOT yet.
-    unsafe { *BOOT.0.get() = crate::sys::parse_boot_info(bi) };
+    unsafe { *BOOT.boot_mut() = crate::sys::parse_boot_info(bi) };
     let heap_start = (&raw const _end) as usize;
     let heap_start = heap_start.next_multiple_of(4096);
     let heap_end = (boot().mem_size as usize).saturating_sub(STACK_SIZE);

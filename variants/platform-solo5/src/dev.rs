@@ -2,11 +2,9 @@
 
 use crate::boot::manifest;
 use crate::{Error, Handle, sys};
-use core::cell::RefCell;
 use core::task::Waker;
-use petrel_rt_core::solo5::{
-    LookupError, MFT_DEV_BLOCK_BASIC, MFT_DEV_NET_BASIC, MFT_MAX_ENTRIES, MftEntry,
-};
+use petrel_rt_core::single_core::{ClaimError, Claims, DeviceWakers};
+use petrel_rt_core::solo5::{LookupError, MFT_DEV_BLOCK_BASIC, MFT_DEV_NET_BASIC, MftEntry};
 
 /// Ethernet header length, added to the MTU for the largest frame.
 const ETHERNET_HEADER: u64 = 14;
@@ -150,52 +148,30 @@ pub fn block_read(handle: Handle, offset: u64, buf: &mut [u8]) -> Result<(), Err
     sys::block_read(handle, info.block_size, offset, buf)
 }
 
-/// Wakers waiting for NIC input, by handle.
-struct Waiters(RefCell<[Option<Waker>; MFT_MAX_ENTRIES]>);
-// SAFETY: one CPU, no interrupts, no threads: only the executor's thread touches it.
-unsafe impl Sync for Waiters {}
-static WAITERS: Waiters = Waiters(RefCell::new([const { None }; MFT_MAX_ENTRIES]));
+/// The task waiting for each NIC's input.
+static WAITERS: DeviceWakers = DeviceWakers::new();
 
 /// Wakes `waker` the next time the executor idles and NIC `handle` has input. One-shot:
 /// register again after each wake-up. An invalid handle is ignored.
 pub fn wake_on_input(handle: Handle, waker: &Waker) {
-    if let Ok(i) = usize::try_from(handle)
-        && i < MFT_MAX_ENTRIES
-    {
-        WAITERS.0.borrow_mut()[i] = Some(waker.clone());
-    }
+    WAITERS.register(handle, waker);
 }
 
 /// Wakes the waiters of the handles in `ready`.
 pub(crate) fn wake_ready(ready: u64) {
-    if ready == 0 {
-        return;
-    }
-    for i in 0..MFT_MAX_ENTRIES {
-        if ready & (1 << i) != 0 {
-            // Take the waker out before waking it, so that a waker that registers again does
-            // not find the cell borrowed.
-            let w = WAITERS.0.borrow_mut()[i].take();
-            if let Some(w) = w {
-                w.wake();
-            }
-        }
-    }
+    WAITERS.wake(ready);
 }
 
-/// Handles already acquired (bit *i* = handle *i*; a manifest has at most 64 entries).
-static ACQUIRED: core::sync::atomic::AtomicU64 = core::sync::atomic::AtomicU64::new(0);
+/// The handles already acquired.
+static ACQUIRED: Claims = Claims::new();
 
 /// Marks `handle` acquired: Solo5 hands out each device once, so a second acquire of the same
 /// device is [`Error::Busy`].
 fn claim(handle: Handle) -> Result<(), Error> {
-    let bit = 1u64
-        .checked_shl(u32::try_from(handle).map_err(|_| Error::Invalid)?)
-        .ok_or(Error::Invalid)?;
-    if ACQUIRED.fetch_or(bit, core::sync::atomic::Ordering::Relaxed) & bit != 0 {
-        return Err(Error::Busy);
-    }
-    Ok(())
+    ACQUIRED.claim(handle).map_err(|e| match e {
+        ClaimError::Invalid => Error::Invalid,
+        ClaimError::Busy => Error::Busy,
+    })
 }
 
 #[cfg(test)]

@@ -12,10 +12,10 @@
 //! `virtio-net-pci` on `-M pc` are transitional unless `disable-legacy=on`.
 
 use alloc::vec::Vec;
-use core::cell::RefCell;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU32, Ordering};
 
+use petrel_rt_core::single_core::Global;
 use petrel_rt_core::solo5::{MFT_DEV_BLOCK_BASIC, MFT_DEV_NET_BASIC, MftEntry};
 
 use crate::serial::Serial;
@@ -41,16 +41,10 @@ pub(crate) enum Driver {
     Net(net::Net),
 }
 
-/// Single-CPU global state. Interrupt handlers never touch it (they only use atomics), and
-/// there is one thread, so a `RefCell` is enough.
-struct Global<T>(RefCell<T>);
-// SAFETY: one CPU, one thread; interrupt handlers do not access these values.
-unsafe impl<T> Sync for Global<T> {}
-
 /// The manifest entries (index = handle), set once at boot.
-static MANIFEST: Global<&'static [MftEntry]> = Global(RefCell::new(&[]));
+static MANIFEST: Global<&'static [MftEntry]> = Global::new(&[]);
 /// Drivers by handle, taken out by `acquire`.
-static DRIVERS: Global<Vec<Option<Driver>>> = Global(RefCell::new(Vec::new()));
+static DRIVERS: Global<Vec<Option<Driver>>> = Global::new(Vec::new());
 
 /// Per handle, for the interrupt handler: `valid << 31 | io_base << 8 | irq line`.
 static LINES: [AtomicU32; 64] = [const { AtomicU32::new(0) }; 64];
@@ -205,13 +199,13 @@ pub(crate) fn init() {
         );
         crate::exit::exit(255);
     }
-    *MANIFEST.0.borrow_mut() = manifest;
-    *DRIVERS.0.borrow_mut() = drivers;
+    MANIFEST.with(|m| *m = manifest);
+    DRIVERS.with(|d| *d = drivers);
 }
 
 /// The manifest's device names and types, by handle (entry 0 is the reserved entry).
 pub fn manifest() -> &'static [MftEntry] {
-    *MANIFEST.0.borrow()
+    MANIFEST.with(|m| *m)
 }
 
 /// The handle of the device named `name` of manifest type `ty`.
@@ -232,15 +226,16 @@ pub fn handle_of(name: &str, ty: u32) -> Result<usize, AcquireError> {
 
 /// Takes the driver of `handle` out of the table.
 pub(crate) fn take(handle: usize) -> Result<Driver, AcquireError> {
-    let mut d = DRIVERS.0.borrow_mut();
-    let slot = d
-        .get_mut(handle)
-        .filter(|_| handle > 0)
-        .ok_or(AcquireError::NotFound)?;
-    slot.take().ok_or(AcquireError::Busy)
+    DRIVERS.with(|d| {
+        let slot = d
+            .get_mut(handle)
+            .filter(|_| handle > 0)
+            .ok_or(AcquireError::NotFound)?;
+        slot.take().ok_or(AcquireError::Busy)
+    })
 }
 
 /// Puts a driver back (after a wrong-type `take`).
 pub(crate) fn put_back(handle: usize, driver: Driver) {
-    DRIVERS.0.borrow_mut()[handle] = Some(driver);
+    DRIVERS.with(|d| d[handle] = Some(driver));
 }

@@ -1,24 +1,20 @@
 //! Idling: `sti; hlt` until the PIT one-shot for the next deadline, or a device interrupt.
 
-use alloc::vec::Vec;
-use core::cell::RefCell;
 use core::sync::atomic::{AtomicU64, Ordering};
 use core::task::Waker;
 
+use petrel_rt_core::single_core::DeviceWakers;
+
 use crate::{clock, cpu, trap};
 
-struct Wakers(RefCell<Vec<(usize, Waker)>>);
-// SAFETY: one CPU, one thread; interrupt handlers never touch the wakers.
-unsafe impl Sync for Wakers {}
-
-/// Tasks waiting for a device interrupt, by handle.
-static WAKERS: Wakers = Wakers(RefCell::new(Vec::new()));
+/// The task waiting for each device's next interrupt, by handle.
+static WAKERS: DeviceWakers = DeviceWakers::new();
 /// How many times the CPU halted (for tests and diagnostics).
 static HALTS: AtomicU64 = AtomicU64::new(0);
 
 /// Wakes `waker` after the next interrupt of device `handle`. One-shot.
 pub fn register_waker(handle: usize, waker: &Waker) {
-    WAKERS.0.borrow_mut().push((handle, waker.clone()));
+    WAKERS.register(handle as u64, waker);
 }
 
 /// How many times [`idle`] has halted the CPU since boot.
@@ -34,7 +30,7 @@ pub fn idle(deadline_ns: u64) {
     loop {
         let events = trap::take_device_events();
         if events != 0 {
-            wake(events);
+            WAKERS.wake(events);
             return;
         }
         let now = clock::monotonic_ns();
@@ -46,24 +42,5 @@ pub fn idle(deadline_ns: u64) {
         }
         HALTS.fetch_add(1, Ordering::Relaxed);
         cpu::sti_hlt_cli();
-    }
-}
-
-fn wake(events: u64) {
-    let ready: Vec<Waker> = {
-        let mut w = WAKERS.0.borrow_mut();
-        let mut ready = Vec::new();
-        w.retain(|(h, waker)| {
-            if *h < 64 && events & (1 << h) != 0 {
-                ready.push(waker.clone());
-                false
-            } else {
-                true
-            }
-        });
-        ready
-    };
-    for w in ready {
-        w.wake();
     }
 }

@@ -45,7 +45,6 @@ pub mod clock;
 pub mod cpu;
 pub mod devices;
 pub mod exit;
-pub mod handles;
 pub mod idle;
 pub mod multiboot;
 pub mod net;

@@ -1,7 +1,8 @@
 //! The Rust side of boot, the panic handler and the command line.
 
-use core::cell::UnsafeCell;
 use core::fmt::Write;
+
+use petrel_rt_core::single_core::BootOnce;
 
 use crate::serial::Serial;
 use crate::{clock, devices, exit, multiboot, serial, trap};
@@ -11,19 +12,13 @@ const CMDLINE_MAX: usize = 8191;
 
 /// The command line without the loader's first word, copied out of the multiboot area
 /// (which QEMU puts right after the image, where the heap begins).
-static CMDLINE: Cmdline = Cmdline(UnsafeCell::new(([0; CMDLINE_MAX], 0)));
-
-/// The bytes and their length.
-struct Cmdline(UnsafeCell<([u8; CMDLINE_MAX], usize)>);
-// SAFETY: written once by `boot_main` before any other code runs (one CPU, interrupts off),
-// only read afterwards.
-unsafe impl Sync for Cmdline {}
+/// The bytes and their length; written once by `boot_main` before any other code runs.
+static CMDLINE: BootOnce<([u8; CMDLINE_MAX], usize)> = BootOnce::new(([0; CMDLINE_MAX], 0));
 
 /// The command line the unikernel was booted with, the loader's first word (the kernel file
 /// name) skipped.
 pub fn cmdline() -> &'static [u8] {
-    // SAFETY: written once in `boot_main` before any other code runs, read-only after.
-    let (bytes, len) = unsafe { &*CMDLINE.0.get() };
+    let (bytes, len) = CMDLINE.get();
     &bytes[..*len]
 }
 
@@ -41,7 +36,7 @@ pub extern "C" fn boot_main(mbi: u32) -> ! {
     let n = args.len().min(CMDLINE_MAX);
     // SAFETY: single-threaded boot, nothing else has a reference to CMDLINE yet; the
     // multiboot area and CMDLINE (in .bss) do not overlap.
-    let (bytes, len) = unsafe { &mut *CMDLINE.0.get() };
+    let (bytes, len) = unsafe { CMDLINE.boot_mut() };
     bytes[..n].copy_from_slice(&args[..n]);
     *len = n;
 

@@ -39,11 +39,20 @@
 //!     writes the devices of the device graph sorted by name, so that the same graph always
 //!     gives the same bytes.
 //!
+//! - [`single_core`]: the state a single-threaded, single-CPU unikernel shares, with its one
+//!   audited safety argument: [`single_core::Global`] (a `static` `RefCell`),
+//!   [`single_core::BootOnce`] (written once by the entry point), [`single_core::Handles`]
+//!   (a driver's acquired devices), [`single_core::Claims`] (each manifest device acquired
+//!   once) and [`single_core::DeviceWakers`] (the task waiting for each device).
+//!
 //! The linker script must `KEEP` both note sections and put each in its own `PT_NOTE`
 //! segment (see `templates/solo5/link.ld.j2`).
 #![no_std]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
 pub mod heap;
 pub mod panic;
+pub mod single_core;
 pub mod solo5;

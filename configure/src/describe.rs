@@ -35,10 +35,11 @@ pub fn text(r: &Resolved) -> String {
     for (i, n) in r.nodes.iter().enumerate() {
         let label = format!("{} : {}", n.instance, n.interface);
         out.push_str(&format!(
-            "  {:>2}. {label:inst_width$}  {} {}",
+            "  {:>2}. {label:inst_width$}  {} {}{}",
             i + 1,
             n.implementation.package,
-            n.implementation.version
+            n.implementation.version,
+            if n.pinned { " (pinned)" } else { "" }
         ));
         let mut extra: Vec<String> = n
             .wiring
@@ -190,6 +191,8 @@ struct JsonNode<'a> {
     origin: crate::graph::Origin,
     package: &'a str,
     version: &'a str,
+    /// Pinned in unikernel.toml rather than chosen by target and keys.
+    pinned: bool,
     wiring: &'a [crate::graph::Wire],
     params: &'a std::collections::BTreeMap<String, String>,
     features: &'a [String],
@@ -227,6 +230,7 @@ pub fn json(r: &Resolved) -> String {
                 origin: n.origin,
                 package: &n.implementation.package,
                 version: &n.implementation.version,
+                pinned: n.pinned,
                 wiring: &n.wiring,
                 params: &n.params,
                 features: &n.features,

@@ -83,6 +83,18 @@ pub struct Manifest {
     pub devices: Vec<DeviceDecl>,
     /// `[args.*]`, in file order.
     pub args: Vec<ArgSpec>,
+    /// `[implementations]`: interfaces whose implementation the unikernel pins, in file order.
+    pub pins: Vec<Pin>,
+}
+
+/// One `[implementations]` entry: `random = "fixed-random"` makes the crate `fixed-random`
+/// the implementation of every instance of `random`, over the built-in one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    /// The interface.
+    pub interface: Sp<String>,
+    /// The implementation's package name.
+    pub package: Sp<String>,
 }
 
 /// One `[keys]` entry.
@@ -101,6 +113,8 @@ pub struct DeviceDecl {
     pub name: Sp<String>,
     /// `type`: the interface.
     pub ty: Sp<String>,
+    /// `implementation`: the package this instance is pinned to, if any.
+    pub implementation: Option<Sp<String>>,
     /// Every other entry: wiring (role -> instance) or parameter (name -> string), in file
     /// order.
     pub entries: Vec<DeviceEntry>,
@@ -168,6 +182,14 @@ impl Manifest {
         self.devices.iter().find(|d| d.name.value == name)
     }
 
+    /// The package pinned for `interface` in `[implementations]`, if any.
+    pub fn pin(&self, interface: &str) -> Option<&Sp<String>> {
+        self.pins
+            .iter()
+            .find(|p| p.interface.value == interface)
+            .map(|p| &p.package)
+    }
+
     /// The `[keys]` entry `name`, if any.
     pub fn key(&self, name: &str) -> Option<&KeySetting> {
         self.keys.iter().find(|k| k.name.value == name)
@@ -210,7 +232,7 @@ pub fn parse_bytes(display_name: &str, bytes: &[u8]) -> Result<Manifest, Diagnos
 }
 
 /// The tables allowed at the top level.
-const TOP_LEVEL: [&str; 4] = ["unikernel", "keys", "devices", "args"];
+const TOP_LEVEL: [&str; 5] = ["unikernel", "keys", "devices", "args", "implementations"];
 /// The keys of `[unikernel]`.
 const UNIKERNEL_KEYS: [&str; 1] = ["name"];
 /// The keys of `[args.NAME]`.
@@ -256,6 +278,10 @@ pub fn parse(file: Arc<SourceFile>) -> Result<Manifest, Diagnostics> {
         Some(v) => cx.args(v),
         None => Vec::new(),
     };
+    let pins = match doc.get("implementations") {
+        Some(v) => cx.pins(v),
+        None => Vec::new(),
+    };
     let Cx { mut diags, .. } = cx;
     diags.sort();
     match name {
@@ -265,6 +291,7 @@ pub fn parse(file: Arc<SourceFile>) -> Result<Manifest, Diagnostics> {
             keys,
             devices,
             args,
+            pins,
         }),
         _ => Err(diags),
     }
@@ -493,6 +520,27 @@ impl Cx {
         out
     }
 
+    /// `[implementations]`: `interface = "package"`. Which interfaces exist is the
+    /// catalogue's business, checked when the graph is resolved.
+    fn pins(&mut self, value: &Val<'_>) -> Vec<Pin> {
+        let Some(table) = self.table(value, "`implementations`") else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in table.iter() {
+            let name = key.get_ref().to_string();
+            let what = format!("`{}` in `[implementations]`", truncate(&name, 40));
+            if let Some(package) = self.string(value, &what) {
+                out.push(Pin {
+                    interface: Sp::new(name, key.span()),
+                    package,
+                });
+            }
+        }
+        out.sort_by_key(|p| p.interface.span.start);
+        out
+    }
+
     fn devices(&mut self, value: &Val<'_>) -> Vec<DeviceDecl> {
         let Some(table) = self.table(value, "`devices`") else {
             return Vec::new();
@@ -506,11 +554,14 @@ impl Cx {
                 continue;
             };
             let mut ty = None;
+            let mut implementation = None;
             let mut entries = Vec::new();
             for (k, v) in dev.iter() {
                 let kname = k.get_ref().to_string();
                 if kname == "type" {
                     ty = self.string(v, &format!("`type` in {what}"));
+                } else if kname == "implementation" {
+                    implementation = self.string(v, &format!("`implementation` in {what}"));
                 } else if let Some(s) =
                     self.string(v, &format!("`{}` in {what}", truncate(&kname, 40)))
                 {
@@ -535,6 +586,7 @@ impl Cx {
                 out.push(DeviceDecl {
                     name: Sp::new(name, key.span()),
                     ty,
+                    implementation,
                     entries,
                 });
             }

@@ -102,3 +102,39 @@ fn an_implementation_nobody_names_is_not_linked_so_the_generated_crate_names_eac
         );
     }
 }
+
+#[test]
+fn a_pinned_third_party_implementation_wins_over_the_built_in_one() {
+    let _lock = build_lock();
+    // `fixed-random` implements the built-in `random` interface for unix, as
+    // petrel-random-unix does; unikernel.toml pins it, and nothing in configure knows it.
+    let p = petrel_e2e::Scratch::fixture("pinned-random");
+    let imp = p.dir.join("fixed-random/Cargo.toml");
+    let text = std::fs::read_to_string(&imp)
+        .expect("fixture has fixed-random")
+        .replace(
+            "\"../../../../petrel\"",
+            &format!("{:?}", repo().join("petrel").display().to_string()),
+        );
+    std::fs::write(&imp, text).expect("write fixed-random/Cargo.toml");
+
+    let ran = expect(petrel(&p.dir, "pinned").arg("describe"), 0);
+    assert!(
+        ran.stdout
+            .lines()
+            .any(|l| l.contains("random : random") && l.contains("fixed-random 0.1.0 (pinned)")),
+        "{}",
+        ran.stdout
+    );
+    // Built and run: every byte of fixed-random's output is 0x5a.
+    let ran = expect(petrel(&p.dir, "pinned").arg("run"), 0);
+    assert!(
+        ran.stdout.contains("random: 0x5a5a5a5a5a5a5a5a"),
+        "{}{}",
+        ran.stdout,
+        ran.stderr
+    );
+    let main = p.read(".petrel/app/main.rs");
+    assert!(main.contains("use fixed_random as _;"), "{main}");
+    assert!(!main.contains("petrel_random_unix"), "{main}");
+}

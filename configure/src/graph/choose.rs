@@ -29,14 +29,27 @@ impl<'a> Cx<'a> {
         }
     }
 
+    /// The package draft `i` is pinned to: its device table's `implementation`, else the
+    /// interface's entry in `[implementations]`.
+    pub(super) fn pin(&self, i: usize) -> Option<&'a Sp<String>> {
+        let manifest: &'a Manifest = self.manifest;
+        self.drafts[i]
+            .decl
+            .and_then(|d| d.implementation.as_ref())
+            .or_else(|| manifest.pin(&self.drafts[i].interface.name))
+    }
+
     /// Chooses the implementation of draft `i`; reports and returns `None` when zero or
-    /// several fit.
+    /// several fit, or when the pinned one does not.
     pub(super) fn choose(&mut self, i: usize) -> Option<&'a Implementation> {
         let catalogue: &'a Catalogue = self.catalogue;
         let iface = self.drafts[i].interface;
         let name = self.drafts[i].name.clone();
         let candidates: Vec<&'a Implementation> =
             catalogue.implementations_of(&iface.name).collect();
+        if let Some(pin) = self.pin(i) {
+            return self.choose_pinned(i, pin, &candidates);
+        }
         let fits: Vec<&'a Implementation> = candidates
             .iter()
             .copied()
@@ -118,13 +131,89 @@ impl<'a> Cx<'a> {
                     "an interface has exactly one implementation in an image: these would collide at link time (each has `links = \"petrel-{}\"`)",
                     iface.name
                 ))
-                .with_help("remove all but one of them from the dependencies, or restrict them with `targets` or `when`");
+                .with_help(match self.drafts[i].origin {
+                    Origin::Declared => format!(
+                        "pin one in unikernel.toml: `implementation = \"{}\"` in `[devices.{name}]` (or `{} = \"{}\"` under `[implementations]` for every instance), or remove the others from the dependencies",
+                        several[0].package, iface.name, several[0].package
+                    ),
+                    _ => format!(
+                        "pin one in unikernel.toml: `{} = \"{}\"` under `[implementations]`, or remove the others from the dependencies",
+                        iface.name, several[0].package
+                    ),
+                });
                 if let Some(l) = self.place(i, format!("{what} needs one implementation")) {
                     d = d.at(l);
                 }
                 self.diags.push(d);
             }
         }
+        None
+    }
+
+    /// The pinned implementation of draft `i`, if it exists, implements the draft's
+    /// interface and fits the target and the keys; otherwise reports why at the pin.
+    fn choose_pinned(
+        &mut self,
+        i: usize,
+        pin: &Sp<String>,
+        candidates: &[&'a Implementation],
+    ) -> Option<&'a Implementation> {
+        let catalogue: &'a Catalogue = self.catalogue;
+        let iface = &self.drafts[i].interface.name;
+        let file = self.manifest.file.clone();
+        let names: Vec<String> = candidates
+            .iter()
+            .map(|c| format!("{} {}", c.package, c.version))
+            .collect();
+        let known = || {
+            if names.is_empty() {
+                format!("the catalogue has no implementation of `{iface}`")
+            } else {
+                format!("implementations of `{iface}`: {}", list(&names))
+            }
+        };
+        let found = catalogue
+            .implementations
+            .iter()
+            .find(|c| c.package == pin.value);
+        let d = match found {
+            None => {
+                let mut d = Diagnostic::error(format!(
+                    "`{}` is not an implementation in the catalogue",
+                    pin.value
+                ))
+                .at_span(&file, pin.span.clone(), "pinned here")
+                .with_note(known());
+                d = match did_you_mean(&pin.value, candidates.iter().map(|c| c.package.as_str())) {
+                    Some(s) => d.with_help(format!("did you mean `{s}`?")),
+                    None => d.with_help(format!(
+                        "add the crate to the unikernel's Cargo.toml under [target.'cfg(petrel_catalogue)'.dependencies] (or [dependencies]) with `implements = \"{iface}\"` in its [package.metadata.petrel]"
+                    )),
+                };
+                d
+            }
+            Some(imp) if imp.implements != *iface => Diagnostic::error(format!(
+                "`{}` implements `{}`, not `{iface}`",
+                pin.value, imp.implements
+            ))
+            .at_span(&file, pin.span.clone(), format!("`{iface}` needed here"))
+            .with_note(known()),
+            Some(imp) => match self.misfit(imp) {
+                None => return Some(imp),
+                Some(why) => {
+                    let mut d = Diagnostic::error(format!(
+                        "the pinned implementation `{}` does not fit target {} ({why})",
+                        pin.value, self.target
+                    ))
+                    .at_span(&file, pin.span.clone(), "pinned here");
+                    if let Some(hint) = self.key_hint(&[imp]) {
+                        d = d.with_help(hint);
+                    }
+                    d.with_note(known())
+                }
+            },
+        };
+        self.diags.push(d);
         None
     }
 

@@ -24,7 +24,7 @@ use crate::bootargs::Registry;
 use crate::catalogue::{Catalogue, Implementation, Interface, InterfaceKind};
 use crate::diagnostic::{Diagnostic, Diagnostics, Label, did_you_mean, list};
 use crate::keys::Keys;
-use crate::manifest::{DeviceDecl, Manifest};
+use crate::manifest::{DeviceDecl, Manifest, Sp};
 use crate::source::SourceInfo;
 use crate::target::Target;
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -78,6 +78,8 @@ pub struct Node {
     pub origin: Origin,
     /// The chosen implementation.
     pub implementation: Implementation,
+    /// Whether unikernel.toml pinned it (`implementation = ...` or `[implementations]`).
+    pub pinned: bool,
     /// Its needs, by role.
     pub wiring: Vec<Wire>,
     /// The Cargo features configure enables on the implementation (from the target and the
@@ -199,6 +201,7 @@ pub fn resolve(
     };
     cx.add_services();
     cx.add_declared();
+    cx.check_pins();
     let mut i = 0;
     while i < cx.drafts.len() {
         cx.resolve_instance(i);
@@ -236,6 +239,8 @@ pub fn resolve(
         let draft = &drafts[d];
         // Every kept draft has an implementation: errors returned above otherwise.
         let Some(imp) = draft.imp else { continue };
+        let pinned = draft.decl.is_some_and(|d| d.implementation.is_some())
+            || manifest.pin(&draft.interface.name).is_some();
         nodes.push(Node {
             instance: draft.name.clone(),
             interface: draft.interface.name.clone(),
@@ -243,6 +248,7 @@ pub fn resolve(
             handle: draft.interface.handle.clone(),
             origin: draft.origin,
             implementation: imp.clone(),
+            pinned,
             wiring: draft
                 .wires
                 .iter()
@@ -299,6 +305,32 @@ impl<'a> Cx<'a> {
 
     /// The label pointing at where draft `i` comes from. For an implicit instance: the need
     /// that created it, saying so (the message given is then not used).
+    /// Every `[implementations]` entry names an interface of the catalogue.
+    fn check_pins(&mut self) {
+        for pin in &self.manifest.pins {
+            let name = &pin.interface.value;
+            if self.catalogue.interfaces.contains_key(name) {
+                continue;
+            }
+            let interfaces = self.catalogue.interfaces.keys().map(String::as_str);
+            let mut d =
+                Diagnostic::error(format!("unknown interface `{name}` in `[implementations]`"))
+                    .at_span(
+                        &self.manifest.file,
+                        pin.interface.span.clone(),
+                        "no interface of this name in the catalogue",
+                    )
+                    .with_note(format!(
+                        "interfaces: {}",
+                        list(self.catalogue.interfaces.keys().map(|k| format!("`{k}`")))
+                    ));
+            if let Some(s) = did_you_mean(name, interfaces) {
+                d = d.with_help(format!("did you mean `{s}`?"));
+            }
+            self.diags.push(d);
+        }
+    }
+
     fn place(&self, i: usize, message: impl Into<String>) -> Option<Label> {
         let d = &self.drafts[i];
         match (d.decl, &d.cause) {

@@ -160,13 +160,7 @@ impl core::fmt::Display for Failure {
 async fn append_file(files: &Htdocs, key: &str, len: usize, out: &mut Vec<u8>) -> bool {
     let at = out.len();
     out.resize(at + len, 0);
-    match files.0.get_partial(key, 0, &mut out[at..]).await {
-        Ok(n) if n == len => true,
-        _ => {
-            out.truncate(at);
-            false
-        }
-    }
+    matches!(files.0.get_partial(key, 0, &mut out[at..]).await, Ok(n) if n == len)
 }
 
 /// Sends the first `len` bytes of file `key`, [`CHUNK`] bytes at a time through `chunk`.
@@ -213,13 +207,16 @@ async fn serve(conn: &TcpStream, files: &Htdocs) -> Result<(), Failure> {
             };
             start += consumed;
             close = response.close;
+            // Where this answer starts: a file that cannot be read after all leaves the
+            // answers before it, then the connection closes.
+            let mark = out.len();
             out.extend_from_slice(&response.head);
             match response.body {
                 http::Body::Bytes(bytes) => out.extend_from_slice(&bytes),
                 http::Body::File { key, len } => match usize::try_from(len) {
                     Ok(small) if small <= CHUNK => {
                         if !append_file(files, &key, small, &mut out).await {
-                            send(conn, &out).await?;
+                            send(conn, &out[..mark]).await?;
                             return Err(Failure::FileChanged(key));
                         }
                     }

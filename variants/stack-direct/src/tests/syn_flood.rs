@@ -20,14 +20,19 @@ impl Rng {
     /// A SYN to B's port 80 from a random address of B's network that is neither A nor B
     /// (nobody answers B's SYN-ACK, not even its neighbour request), from a random port.
     fn spoofed_syn(&mut self, fam: Fam) -> Vec<u8> {
+        self.spoofed(fam).1
+    }
+
+    /// [`Rng::spoofed_syn`], with its source.
+    fn spoofed(&mut self, fam: Fam) -> (SocketAddr, Vec<u8>) {
         let r = self.next();
         let host = 3 + (r % 250) as u8;
         let src = match fam {
             Fam::V4 => IpAddr::V4(Ipv4Addr::new(10, 0, 0, host)),
             Fam::V6 => IpAddr::V6(Ipv6Addr::new(0xfd00, 0, 0, 0, 0, 0, 0, u16::from(host))),
         };
-        let port = 1024 + (r >> 8) as u16 % 60_000;
-        tcp_frame(sa(src, port), sa(fam.b(), 80), &syn((r >> 32) as u32))
+        let src = sa(src, 1024 + (r >> 8) as u16 % 60_000);
+        (src, tcp_frame(src, sa(fam.b(), 80), &syn((r >> 32) as u32)))
     }
 }
 
@@ -124,16 +129,33 @@ fn half_open_connections_are_recycled_oldest_first_and_time_out() {
     let mut w = Wire::new();
     let l = w.b.tcp_listen(sa(fam.any(), 80)).unwrap();
     let mut rng = Rng(7);
-    // More SYNs than the half-open set holds, in one queue: none is refused (no RST), the
-    // set stays full, and B allocated no socket beyond it.
+    // More SYNs than the half-open set holds, a queue at a time: none is refused (no RST),
+    // the set stays full, and B allocated no socket beyond it.
+    let mut sources = Vec::new();
     for _ in 0..3 {
         for _ in 0..crate::device::RX_QUEUE {
-            assert!(w.b.receive(&rng.spoofed_syn(fam)));
+            let (src, frame) = rng.spoofed(fam);
+            assert!(w.b.receive(&frame));
+            sources.push(src);
         }
         w.b.poll(w.now);
+        w.now += Duration::from_millis(1);
     }
     let count = |w: &Wire| w.b.socket_count();
     assert_eq!(count(&w), BACKLOG + MAX_HALF_OPEN);
+    // The half-open connections left are the newest, oldest first.
+    let Some(crate::engine::Entry::Listener(listener)) = w.b.entries.get(&l) else {
+        panic!("the listener");
+    };
+    let peers: Vec<SocketAddr> = listener
+        .half_open
+        .iter()
+        .map(|&(h, _)| {
+            let s = w.b.sockets.get::<smoltcp::socket::tcp::Socket>(h);
+            SocketAddr::from(s.remote_endpoint().expect("a half-open peer"))
+        })
+        .collect();
+    assert_eq!(peers, sources[sources.len() - MAX_HALF_OPEN..]);
     let resets = (0..)
         .map_while(|_| {
             let frame = w.b.next_frame()?.to_vec();

@@ -4,6 +4,12 @@
 //! of them ever answered), while a client connects and fetches `/` every second, during the
 //! flood and after it. Every client must be served.
 //!
+//! Meanwhile a client asks for a 1 MiB file with a 4 KiB receive buffer and stops reading:
+//! static_website must give up on it at its minimum send rate (16 KiB in 16 s), not keep
+//! the connection while the client sits on it. (Over the direct stack, whose buffers are
+//! 32 KiB, the stall shows at once; over host sockets the kernel's autotuned buffers would
+//! absorb megabytes first.)
+//!
 //! The flood and the clients run in threads of this test moved into the namespace
 //! (`setns(2)` changes the network namespace of the calling thread only); nothing leaves the
 //! namespace, which is deleted at the end. Without root, `ip`, /dev/net/tun or curl the test
@@ -27,6 +33,10 @@ const RATE: u32 = 200;
 const AFTER: Duration = Duration::from_secs(7);
 /// The unikernel's address and port.
 const SERVER: SocketAddrV4 = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 2), 8080);
+/// The size of the file the stalled reader asks for.
+const BIG: usize = 1 << 20;
+/// static_website's `SEND_TIMEOUT`: the most time the client may take for 16 KiB.
+const SEND_TIMEOUT: Duration = Duration::from_secs(16);
 
 /// Runs `f` in a thread moved into network namespace `ns`.
 fn in_netns<T: Send + 'static>(
@@ -157,6 +167,56 @@ fn client() -> Result<String, String> {
     }
 }
 
+/// Asks for `/big.bin` on a connection with a 4 KiB receive buffer, reads nothing for
+/// longer than [`SEND_TIMEOUT`], then reads what comes: how many bytes, fewer than the
+/// answer's if the server gave up.
+fn stalled_reader() -> usize {
+    // SAFETY: plain socket calls on a descriptor this function owns; the TcpStream takes it.
+    let stream = unsafe {
+        let fd = libc::socket(libc::AF_INET, libc::SOCK_STREAM, 0);
+        assert!(fd >= 0, "socket: {}", std::io::Error::last_os_error());
+        let size: libc::c_int = 4096;
+        let r = libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&raw const size).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        );
+        assert_eq!(r, 0, "SO_RCVBUF: {}", std::io::Error::last_os_error());
+        let to = libc::sockaddr_in {
+            sin_family: libc::AF_INET as libc::sa_family_t,
+            sin_port: SERVER.port().to_be(),
+            sin_addr: libc::in_addr {
+                s_addr: u32::from_ne_bytes(SERVER.ip().octets()),
+            },
+            sin_zero: [0; 8],
+        };
+        let r = libc::connect(
+            fd,
+            (&raw const to).cast(),
+            size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        );
+        assert_eq!(r, 0, "connect: {}", std::io::Error::last_os_error());
+        <TcpStream as std::os::fd::FromRawFd>::from_raw_fd(fd)
+    };
+    let mut s = stream;
+    s.write_all(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("send");
+    std::thread::sleep(SEND_TIMEOUT + Duration::from_secs(4));
+    s.set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("read timeout");
+    let mut got = 0;
+    let mut buf = vec![0u8; 1 << 16];
+    while let Ok(n) = s.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        got += n;
+    }
+    got
+}
+
 #[test]
 fn unix_direct_stack_serves_clients_during_a_spoofed_syn_flood() {
     const TEST: &str = "unix_direct_stack_serves_clients_during_a_spoofed_syn_flood";
@@ -168,6 +228,8 @@ fn unix_direct_stack_serves_clients_during_a_spoofed_syn_flood() {
     };
     let _lock = build_lock();
     let site = Scratch::example("static_website");
+    // Embedded in the image (crunch), for the stalled reader.
+    std::fs::write(site.dir.join("htdocs/big.bin"), vec![7u8; BIG]).expect("write big.bin");
     expect(
         petrel(&site.dir, "unix").arg("build").args([
             "--target",
@@ -190,6 +252,7 @@ fn unix_direct_stack_serves_clients_during_a_spoofed_syn_flood() {
     });
 
     let flooder = in_netns(ns.name(), flood);
+    let stalled = in_netns(ns.name(), stalled_reader);
     let clients = in_netns(ns.name(), || {
         let start = Instant::now();
         let mut results = Vec::new();
@@ -206,6 +269,7 @@ fn unix_direct_stack_serves_clients_during_a_spoofed_syn_flood() {
     });
     let sent = flooder.join().expect("the flood thread");
     let results = clients.join().expect("the client thread");
+    let got = stalled.join().expect("the stalled reader");
 
     let during: Vec<_> = results.iter().filter(|(at, _)| *at < FLOOD).collect();
     let after: Vec<_> = results.iter().filter(|(at, _)| *at >= FLOOD).collect();
@@ -236,4 +300,12 @@ fn unix_direct_stack_serves_clients_during_a_spoofed_syn_flood() {
         "the flood sent only {sent} SYNs"
     );
     assert!(during.len() >= 15 && after.len() >= 5, "{results:?}");
+    eprintln!("the stalled reader got {got} bytes of a {BIG}-byte file");
+    assert!(
+        got < BIG,
+        "a client that stopped reading for {:?} still got the whole file ({got} bytes): the \
+         server kept the connection\n--- log\n{}",
+        SEND_TIMEOUT + Duration::from_secs(4),
+        running.log()
+    );
 }

@@ -21,8 +21,11 @@
 //!   request: of the connection's opening), however steadily its bytes trickle in; a late
 //!   head is answered `408` and the connection closes;
 //! - between requests, a keep-alive connection waits at most [`IDLE`] for the next one;
-//! - an answer is sent at a minimum rate: the client must take each [`CHUNK`] bytes within
-//!   [`SEND_TIMEOUT`] (at least 1 KiB/s on average), else the connection closes;
+//! - an answer is sent at a minimum rate: the stack must take each [`CHUNK`] bytes within
+//!   [`SEND_TIMEOUT`] (at least 1 KiB/s on average), else the connection closes (the
+//!   direct stack's buffers are 32 KiB, so a client that stops reading is cut within
+//!   [`SEND_TIMEOUT`]; on the socket stack the host's send buffer, autotuned up to
+//!   `net.ipv4.tcp_wmem`'s maximum, absorbs that much first);
 //! - request bodies are never read (a request with one is answered, then the connection
 //!   closes): after an answer that closes the connection, the server closes its sending side
 //!   and reads what the client still sends for at most [`LINGER`] and [`LINGER_BYTES`],

@@ -53,6 +53,18 @@ fn in_netns<T: Send + 'static>(
     })
 }
 
+/// [`SERVER`] as the C library takes it.
+fn server_sockaddr() -> libc::sockaddr_in {
+    libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: SERVER.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from_ne_bytes(SERVER.ip().octets()),
+        },
+        sin_zero: [0; 8],
+    }
+}
+
 /// The Internet checksum of `data`.
 fn checksum(data: &[u8]) -> u16 {
     let mut sum: u32 = data
@@ -102,14 +114,7 @@ fn flood() -> u32 {
     // SAFETY: plain socket call; the descriptor is closed below.
     let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_RAW) };
     assert!(fd >= 0, "raw socket: {}", std::io::Error::last_os_error());
-    let dst = libc::sockaddr_in {
-        sin_family: libc::AF_INET as libc::sa_family_t,
-        sin_port: 0,
-        sin_addr: libc::in_addr {
-            s_addr: u32::from_ne_bytes(SERVER.ip().octets()),
-        },
-        sin_zero: [0; 8],
-    };
+    let dst = server_sockaddr();
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15 ^ u64::from(std::process::id());
     let start = Instant::now();
     let mut sent = 0;
@@ -184,14 +189,7 @@ fn stalled_reader() -> usize {
             size_of::<libc::c_int>() as libc::socklen_t,
         );
         assert_eq!(r, 0, "SO_RCVBUF: {}", std::io::Error::last_os_error());
-        let to = libc::sockaddr_in {
-            sin_family: libc::AF_INET as libc::sa_family_t,
-            sin_port: SERVER.port().to_be(),
-            sin_addr: libc::in_addr {
-                s_addr: u32::from_ne_bytes(SERVER.ip().octets()),
-            },
-            sin_zero: [0; 8],
-        };
+        let to = server_sockaddr();
         let r = libc::connect(
             fd,
             (&raw const to).cast(),

@@ -176,7 +176,9 @@ fn io_error(e: io::Error) -> KvError {
 impl Store for Direct {
     fn get(&self, key: &str) -> Result<Value, KvError> {
         let mut out = Vec::new();
-        self.open_value(key)?.read_to_end(&mut out).map_err(io_error)?;
+        self.open_value(key)?
+            .read_to_end(&mut out)
+            .map_err(io_error)?;
         Ok(Cow::Owned(out))
     }
 

@@ -20,6 +20,10 @@
 //!   body (this server reads none) is answered, then the connection closes;
 //! - limits: a request head of at most [`MAX_HEAD`] bytes and [`MAX_HEADERS`] header lines,
 //!   else `431` and close. Nothing here panics, whatever the bytes.
+//!
+//! A file's answer names the file and its length ([`Body::File`]) instead of holding its
+//! bytes: the server reads and sends it in chunks, so a connection's memory does not grow
+//! with the file.
 
 use alloc::borrow::Cow;
 use alloc::string::String;
@@ -32,14 +36,40 @@ pub const MAX_HEAD: usize = 8 * 1024;
 /// The most header lines a request may have.
 pub const MAX_HEADERS: usize = 32;
 
-/// A response body: borrowed from the image (crunch) or owned.
-pub type Body = Cow<'static, [u8]>;
+/// A response body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// Bytes in memory (error pages; nothing for HEAD).
+    Bytes(Cow<'static, [u8]>),
+    /// The first `len` bytes of the file `key`, to be read as they are sent.
+    File {
+        /// The file's key.
+        key: String,
+        /// Its length when the request was answered (the `Content-Length`).
+        len: u64,
+    },
+}
+
+impl Body {
+    /// The body's length in bytes.
+    pub fn len(&self) -> u64 {
+        match self {
+            Body::Bytes(b) => b.len() as u64,
+            Body::File { len, .. } => *len,
+        }
+    }
+
+    /// Whether the body is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
 
 /// What a key names in the served directory.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Found {
-    /// A file, with its bytes.
-    File(Body),
+    /// A file, with its length in bytes.
+    File(u64),
     /// A directory.
     Directory,
     /// Nothing (or the store could not read it).
@@ -64,6 +94,8 @@ pub enum Status {
     NotFound,
     /// 405: a method other than GET and HEAD.
     MethodNotAllowed,
+    /// 408: the request head did not arrive in time (the server closes the connection).
+    RequestTimeout,
     /// 431: the request head is larger than [`MAX_HEAD`] or has more than [`MAX_HEADERS`]
     /// lines.
     HeadTooLarge,
@@ -77,6 +109,7 @@ impl Status {
             Status::BadRequest => "400 Bad Request",
             Status::NotFound => "404 Not Found",
             Status::MethodNotAllowed => "405 Method Not Allowed",
+            Status::RequestTimeout => "408 Request Timeout",
             Status::HeadTooLarge => "431 Request Header Fields Too Large",
         }
     }
@@ -166,8 +199,8 @@ pub async fn next(buf: &[u8], files: &impl Files) -> Next {
     let Some(key) = key_of(target) else {
         return refuse(consumed, Status::BadRequest, head_only);
     };
-    let (key, body) = match files.find(&key).await {
-        Found::File(body) => (key, body),
+    let (key, len) = match files.find(&key).await {
+        Found::File(len) => (key, len),
         Found::Directory => {
             let index = if key.is_empty() {
                 String::from("index.html")
@@ -175,7 +208,7 @@ pub async fn next(buf: &[u8], files: &impl Files) -> Next {
                 key + "/index.html"
             };
             match files.find(&index).await {
-                Found::File(body) => (index, body),
+                Found::File(len) => (index, len),
                 Found::Directory | Found::Missing => {
                     let response = error(Status::NotFound, head_only, close);
                     return Next::Respond { consumed, response };
@@ -187,8 +220,12 @@ pub async fn next(buf: &[u8], files: &impl Files) -> Next {
             return Next::Respond { consumed, response };
         }
     };
-    let head = head(Status::Ok, content_type(&key), body.len(), close, version);
-    let body = if head_only { Body::Borrowed(&[]) } else { body };
+    let head = head(Status::Ok, content_type(&key), len, close, version);
+    let body = if head_only {
+        Body::Bytes(Cow::Borrowed(&[]))
+    } else {
+        Body::File { key, len }
+    };
     Next::Respond {
         consumed,
         response: Response {
@@ -208,13 +245,19 @@ fn refuse(consumed: usize, status: Status, head_only: bool) -> Next {
     }
 }
 
+/// The answer to a request whose head did not arrive in time: 408, and the connection
+/// closes.
+pub fn timed_out() -> Response {
+    error(Status::RequestTimeout, false, true)
+}
+
 /// An error response with a one-line text body (none for HEAD).
 fn error(status: Status, head_only: bool, close: bool) -> Response {
     let text = status.line();
     let mut head = head(
         status,
         "text/plain; charset=utf-8",
-        text.len() + 1,
+        text.len() as u64 + 1,
         close,
         1,
     );
@@ -234,13 +277,13 @@ fn error(status: Status, head_only: bool, close: bool) -> Response {
     Response {
         status,
         head,
-        body: Body::Owned(body),
+        body: Body::Bytes(Cow::Owned(body)),
         close,
     }
 }
 
 /// A response head. An HTTP/1.0 client that keeps the connection is told so.
-fn head(status: Status, content_type: &str, length: usize, close: bool, version: u8) -> Vec<u8> {
+fn head(status: Status, content_type: &str, length: u64, close: bool, version: u8) -> Vec<u8> {
     let mut h = Vec::with_capacity(160);
     h.extend_from_slice(b"HTTP/1.1 ");
     h.extend_from_slice(status.line().as_bytes());
@@ -258,7 +301,7 @@ fn head(status: Status, content_type: &str, length: usize, close: bool, version:
 }
 
 /// Appends `n` in decimal.
-fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
+fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut i = digits.len();
     loop {
@@ -410,8 +453,8 @@ mod tests {
 
     impl Files for Table {
         async fn find(&self, key: &str) -> Found {
-            if let Some((_, v)) = self.0.iter().find(|(k, _)| *k == key) {
-                return Found::File(Body::Borrowed(v));
+            if let Some(v) = self.file(key) {
+                return Found::File(v.len() as u64);
             }
             let dir = key.is_empty()
                 || self
@@ -422,6 +465,24 @@ mod tests {
                 Found::Directory
             } else {
                 Found::Missing
+            }
+        }
+    }
+
+    impl Table {
+        fn file(&self, key: &str) -> Option<&'static [u8]> {
+            self.0.iter().find(|(k, _)| *k == key).map(|(_, v)| *v)
+        }
+    }
+
+    /// The bytes a response's body stands for (a file's, read from the table).
+    fn bytes(r: &Response) -> Vec<u8> {
+        match &r.body {
+            Body::Bytes(b) => b.to_vec(),
+            Body::File { key, len } => {
+                let v = SITE.file(key).expect("the body names a file of the table");
+                assert_eq!(*len, v.len() as u64, "the body's length is the file's");
+                v.to_vec()
             }
         }
     }
@@ -468,9 +529,13 @@ mod tests {
             "HTTP/1.1 200 OK\r\nServer: petrel\r\nContent-Type: text/html; charset=utf-8\r\n\
              Content-Length: 13\r\n\r\n"
         );
-        assert_eq!(&*r.body, b"<h1>home</h1>");
+        assert_eq!(bytes(&r), b"<h1>home</h1>");
         assert!(!r.close);
-        assert!(matches!(r.body, Body::Borrowed(_)), "no copy of the file");
+        assert!(
+            matches!(&r.body, Body::File { key, len: 13 } if key == "index.html"),
+            "the file is named, not read: {:?}",
+            r.body
+        );
     }
 
     #[test]
@@ -480,7 +545,7 @@ mod tests {
         );
         let png = get("/img/logo.png");
         assert!(head_text(&png).contains("Content-Type: image/png\r\n"));
-        assert_eq!(&*png.body, b"\x89PNG\r\n\x1a\n\0\xff");
+        assert_eq!(bytes(&png), b"\x89PNG\r\n\x1a\n\0\xff");
         assert_eq!(content_type("a/b.JPG"), "image/jpeg");
         assert_eq!(content_type("Makefile"), "application/octet-stream");
         assert_eq!(content_type("dir.d/noext"), "application/octet-stream");
@@ -498,7 +563,7 @@ mod tests {
         ] {
             let r = get(path);
             assert_eq!(r.status, Status::Ok, "{path}");
-            assert_eq!(&*r.body, b"about", "{path}");
+            assert_eq!(bytes(&r), b"about", "{path}");
             assert!(head_text(&r).contains("text/html"), "{path}");
         }
         assert_eq!(
@@ -514,7 +579,7 @@ mod tests {
         assert_eq!(r.status, Status::NotFound);
         assert!(head_text(&r).starts_with("HTTP/1.1 404 Not Found\r\n"));
         assert!(head_text(&r).contains("Content-Length: 14\r\n"));
-        assert_eq!(&*r.body, b"404 Not Found\n");
+        assert_eq!(bytes(&r), b"404 Not Found\n");
         assert!(!r.close, "a 404 keeps the connection");
     }
 
@@ -528,6 +593,49 @@ mod tests {
         assert_eq!(r.status, Status::NotFound);
         assert!(head_text(&r).contains("Content-Length: 14\r\n"));
         assert!(r.body.is_empty());
+    }
+
+    #[test]
+    fn a_late_head_is_408_and_closes() {
+        let r = timed_out();
+        assert_eq!(r.status, Status::RequestTimeout);
+        assert!(head_text(&r).starts_with("HTTP/1.1 408 Request Timeout\r\n"));
+        assert!(head_text(&r).contains("Connection: close\r\n"));
+        assert_eq!(bytes(&r), b"408 Request Timeout\n");
+        assert!(r.close);
+    }
+
+    #[test]
+    fn a_file_body_is_named_with_its_length_not_read() {
+        // Whatever its size: the server streams it.
+        struct Huge;
+        impl Files for Huge {
+            async fn find(&self, key: &str) -> Found {
+                match key {
+                    "" => Found::Directory,
+                    "big.iso" => Found::File(5 << 30),
+                    _ => Found::Missing,
+                }
+            }
+        }
+        let req = b"GET /big.iso HTTP/1.1\r\nHost: x\r\n\r\n";
+        let Next::Respond { response, .. } = now(next(req, &Huge)) else {
+            panic!("complete request");
+        };
+        assert!(head_text(&response).contains("Content-Length: 5368709120\r\n"));
+        assert_eq!(
+            response.body,
+            Body::File {
+                key: "big.iso".into(),
+                len: 5 << 30
+            }
+        );
+        let req = b"HEAD /big.iso HTTP/1.1\r\nHost: x\r\n\r\n";
+        let Next::Respond { response, .. } = now(next(req, &Huge)) else {
+            panic!("complete request");
+        };
+        assert!(head_text(&response).contains("Content-Length: 5368709120\r\n"));
+        assert!(response.body.is_empty());
     }
 
     #[test]
@@ -565,7 +673,7 @@ mod tests {
         let both =
             b"GET /style.css HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\n\r\nGET";
         let (n, r) = answer(both);
-        assert_eq!(&*r.body, b"h1{}");
+        assert_eq!(bytes(&r), b"h1{}");
         let (m, r) = answer(&both[n..]);
         assert_eq!(r.status, Status::NotFound);
         assert_eq!(both.len() - n - m, 3);

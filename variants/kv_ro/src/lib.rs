@@ -31,8 +31,30 @@
 //! [`KvRo::get`] returns a [`Value`], a `Cow<'static, [u8]>`: a crunch store hands out the
 //! bytes embedded in the image without copying them (a web server writes `&*value` straight
 //! to the socket), a direct store hands out a freshly read `Vec`. `into_owned()` gives a
-//! `Vec<u8>` either way. [`KvRo::get_range`] reads part of a value (HTTP range requests,
-//! large files).
+//! `Vec<u8>` either way. [`KvRo::get_range`] reads part of a value into a new buffer.
+//!
+//! # Large values: streaming
+//!
+//! [`KvRo::get`] holds the whole value in memory (for a direct store, a fresh copy per call).
+//! To serve a value of any size in bounded memory, ask its [`KvRo::size`] and read it in
+//! chunks into a buffer of your own with [`KvRo::get_partial`] (mirage's `get_partial`, with
+//! the caller's buffer instead of a new string):
+//!
+//! ```
+//! # async fn f(store: petrel_kv_ro::KvRo) -> Result<(), petrel_kv_ro::KvError> {
+//! let size = store.size("big.iso").await?;
+//! let mut chunk = [0u8; 4096];
+//! let mut offset = 0;
+//! while offset < size {
+//!     let n = store.get_partial("big.iso", offset, &mut chunk).await?;
+//!     if n == 0 {
+//!         break; // the value shrank since `size`
+//!     }
+//!     // ... send &chunk[..n] ...
+//!     offset += n as u64;
+//! }
+//! # Ok(()) }
+//! ```
 //!
 //! # Implementing a store
 //!
@@ -126,6 +148,9 @@ pub trait Store {
     /// At most `len` bytes of the value of `key` from byte `offset` (fewer at the end of the
     /// value; none from an offset at or past its end).
     fn get_range(&self, key: &str, offset: u64, len: usize) -> Result<Value, KvError>;
+    /// Copies the value of `key` from byte `offset` into `buf`: how many bytes. Fewer than
+    /// `buf.len()` only at the end of the value; 0 from an offset at or past its end.
+    fn get_partial(&self, key: &str, offset: u64, buf: &mut [u8]) -> Result<usize, KvError>;
     /// The length in bytes of the value of `key`.
     fn size(&self, key: &str) -> Result<u64, KvError>;
     /// Every value key under the directory `prefix` (all keys for the root), sorted.
@@ -178,6 +203,21 @@ impl KvRo {
         self.store.get_range(&normalize(key)?, offset, len)
     }
 
+    /// Reads the value of `key` from byte `offset` into `buf`, without holding more of it
+    /// in memory than `buf`: returns how many bytes it copied, fewer than `buf.len()` only
+    /// at the end of the value and 0 from an offset at or past its end. Errors as
+    /// [`KvRo::get`]. With [`KvRo::size`], it streams a value of any size (see the crate
+    /// docs); a value that changes between calls (a direct store's file being edited) may
+    /// end sooner or later than `size` said.
+    pub async fn get_partial(
+        &self,
+        key: &str,
+        offset: u64,
+        buf: &mut [u8],
+    ) -> Result<usize, KvError> {
+        self.store.get_partial(&normalize(key)?, offset, buf)
+    }
+
     /// The length in bytes of the value of `key`.
     pub async fn size(&self, key: &str) -> Result<u64, KvError> {
         self.store.size(&normalize(key)?)
@@ -212,6 +252,14 @@ pub fn range(value: &[u8], offset: u64, len: usize) -> &[u8] {
     &value[start..end]
 }
 
+/// Copies `value[offset..]` into `buf`, as much as fits: what [`Store::get_partial`] does,
+/// for stores that hold whole values.
+pub fn copy_range(value: &[u8], offset: u64, buf: &mut [u8]) -> usize {
+    let part = range(value, offset, buf.len());
+    buf[..part.len()].copy_from_slice(part);
+    part.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,6 +290,19 @@ mod tests {
         assert_eq!(range(v, 10, 1), b"");
         assert_eq!(range(v, u64::MAX, usize::MAX), b"");
         assert_eq!(range(v, 2, usize::MAX), b"23456789");
+    }
+
+    #[test]
+    fn copy_range_fills_what_fits() {
+        let v = b"0123456789";
+        let mut buf = [0u8; 4];
+        assert_eq!(copy_range(v, 0, &mut buf), 4);
+        assert_eq!(&buf, b"0123");
+        assert_eq!(copy_range(v, 8, &mut buf), 2);
+        assert_eq!(&buf[..2], b"89");
+        assert_eq!(copy_range(v, 10, &mut buf), 0);
+        assert_eq!(copy_range(v, u64::MAX, &mut buf), 0);
+        assert_eq!(copy_range(v, 0, &mut []), 0);
     }
 
     #[test]

@@ -3,6 +3,34 @@
 //! The engine does no I/O and reads no clock: the driver feeds it frames and the time, and
 //! sends what it queues. Socket calls (`sockets.rs`) go through the same value, so tests and
 //! the fuzzer drive exactly the code a unikernel runs.
+//!
+//! # Listeners under a SYN flood
+//!
+//! smoltcp has no listen queue: a SYN is taken by a socket in the `Listen` state, which
+//! then holds the half-open connection (a whole socket, with its buffers), and a SYN that
+//! finds no such socket is answered with a reset. Each [`Listener`] therefore keeps three
+//! bounded sets of sockets:
+//!
+//! - [`BACKLOG`] sockets listening. Frames are processed in rounds of at most [`BACKLOG`]
+//!   (each frame can take at most one listening socket), and the set is topped up after
+//!   every round, so a burst of SYNs never finds a listener without a listening socket.
+//! - at most [`MAX_HALF_OPEN`] half-open connections (`SynReceived`), oldest first. When a
+//!   new one would exceed that, the oldest is dropped, and any is dropped after
+//!   [`SYN_RECEIVED_TIMEOUT`]. A dropped one is reset to listening on the spot (no segment
+//!   is sent to the possibly spoofed peer, and no memory is allocated), so a flood recycles
+//!   the same sockets. A legitimate client completes its handshake within one round trip,
+//!   so it is only shut out if more than [`MAX_HALF_OPEN`] SYNs arrive during that round
+//!   trip (6,400 SYN/s for a 10 ms round trip).
+//! - at most [`MAX_READY`] established connections waiting for accept; beyond that new
+//!   connections are refused (the application is not keeping up, and nothing a peer does
+//!   makes this set grow without the application).
+//!
+//! Memory is bounded by [`MAX_LISTENER_SOCKETS`] sockets per listener, each with two
+//! [`TCP_BUFFER`]s, whatever arrives. SYN cookies would need no socket per half-open
+//! connection, but they need the stack to pick the initial sequence number from the cookie
+//! and to create an established connection from the final ACK, and smoltcp offers neither
+//! (it draws sequence numbers from its own generator and opens connections only from
+//! `Listen`), so cheap eviction is the defence.
 
 use crate::addressing::{Addressing, link_local};
 use crate::device::Queues;
@@ -10,18 +38,27 @@ use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use core::task::Waker;
 use petrel_stack::StackError;
-use smoltcp::iface::{Config, Interface, PollResult, SocketHandle, SocketSet};
+use smoltcp::iface::{
+    Config, Interface, PollIngressSingleResult, PollResult, SocketHandle, SocketSet,
+};
 use smoltcp::socket::{tcp, udp};
 use smoltcp::time::{Duration, Instant};
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, Ipv4Cidr, Ipv6Cidr};
 
-/// Listening sockets kept ready per listener: connections arriving faster than the
-/// application accepts them wait in these (smoltcp has no backlog of its own).
+/// Listening sockets kept ready per listener, and the most frames processed between two
+/// top-ups of them (see the module docs).
 pub const BACKLOG: usize = 8;
-/// Sockets per listener, listening, in the middle of a handshake, or established and not yet
-/// accepted: neither a SYN flood nor connections the application does not accept can make
-/// the stack allocate more (beyond it, connections are refused).
-pub const MAX_PENDING: usize = 4 * BACKLOG;
+/// Half-open connections (handshake not complete) per listener; beyond that the oldest is
+/// dropped.
+pub const MAX_HALF_OPEN: usize = 64;
+/// A half-open connection is dropped after this long (a real client answers the SYN-ACK
+/// within a round trip; smoltcp would keep it until [`TCP_TIMEOUT`]).
+pub const SYN_RECEIVED_TIMEOUT: Duration = Duration::from_secs(5);
+/// Established connections waiting for accept per listener; beyond that new ones are
+/// refused.
+pub const MAX_READY: usize = 32;
+/// The most sockets a listener ever holds, whatever the network sends.
+pub const MAX_LISTENER_SOCKETS: usize = BACKLOG + MAX_HALF_OPEN + MAX_READY;
 /// Bytes of each TCP socket's receive and send buffers.
 pub const TCP_BUFFER: usize = 32 * 1024;
 /// A connection whose peer stops acknowledging for this long is aborted.
@@ -59,8 +96,11 @@ pub struct Listener {
     pub addr: core::net::IpAddr,
     /// The port (picked if 0 was asked for).
     pub port: u16,
-    /// Sockets listening or completing a handshake.
-    pub pending: Vec<SocketHandle>,
+    /// Sockets listening, at most [`BACKLOG`] after each round of frames.
+    pub listening: Vec<SocketHandle>,
+    /// Half-open connections and when they were seen, oldest first, at most
+    /// [`MAX_HALF_OPEN`].
+    pub half_open: VecDeque<(SocketHandle, Instant)>,
     /// Established connections not yet accepted.
     pub ready: VecDeque<SocketHandle>,
     /// The task waiting in accept.
@@ -213,8 +253,38 @@ impl Engine {
     /// forgets finished connections. `true` if a socket may have changed.
     pub fn poll(&mut self, now: Instant) -> bool {
         self.now = now;
-        let changed = self.iface.poll(now, &mut self.device, &mut self.sockets)
-            == PollResult::SocketStateChanged;
+        self.iface.poll_maintenance(now);
+        let mut changed = false;
+        // Rounds of at most BACKLOG frames, each followed by a top-up of the listening
+        // sockets: a burst of SYNs never finds a listener without one (see the module docs).
+        loop {
+            let mut frames = 0;
+            while frames < BACKLOG {
+                match self
+                    .iface
+                    .poll_ingress_single(now, &mut self.device, &mut self.sockets)
+                {
+                    PollIngressSingleResult::None => break,
+                    PollIngressSingleResult::PacketProcessed => {}
+                    PollIngressSingleResult::SocketStateChanged => changed = true,
+                }
+                frames += 1;
+            }
+            if frames == 0 {
+                break;
+            }
+            self.admit();
+            if frames < BACKLOG {
+                break;
+            }
+        }
+        while self
+            .iface
+            .poll_egress(now, &mut self.device, &mut self.sockets)
+            == PollResult::SocketStateChanged
+        {
+            changed = true;
+        }
         #[cfg(feature = "dhcp")]
         self.poll_dhcp();
         // Whether or not smoltcp saw a change: sockets also change state without a frame in
@@ -233,7 +303,24 @@ impl Engine {
     /// How long until [`Engine::poll`] has timer work (`None`: nothing until a frame or a
     /// socket call).
     pub fn poll_delay(&mut self, now: Instant) -> Option<Duration> {
-        self.iface.poll_delay(now, &self.sockets)
+        let smoltcp = self.iface.poll_delay(now, &self.sockets);
+        // The oldest half-open connection of each listener times out first.
+        let half_open = self
+            .entries
+            .values()
+            .filter_map(|e| match e {
+                Entry::Listener(l) => l.half_open.front().map(|&(_, since)| since),
+                _ => None,
+            })
+            .min()
+            .map(|since| {
+                let end = since + SYN_RECEIVED_TIMEOUT;
+                if end > now { end - now } else { Duration::ZERO }
+            });
+        match (smoltcp, half_open) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Wakes the driver: a socket call queued something to send.
@@ -258,50 +345,23 @@ impl Engine {
         self.device.lens()
     }
 
-    /// Moves each listener's established connections to its ready queue, or to the listener
-    /// of the other family on the same port (smoltcp listens on both families for an
-    /// unspecified address), or resets them if no listener wants them or has room for them;
-    /// frees sockets whose handshake failed; tops the listening sockets up to [`BACKLOG`].
-    /// `true` if it reset connections (their resets are still to be sent).
+    /// Sorts each listener's sockets after smoltcp moved some (see the module docs): new
+    /// half-open connections join the half-open set (the oldest dropped beyond
+    /// [`MAX_HALF_OPEN`] or after [`SYN_RECEIVED_TIMEOUT`]); established connections go to
+    /// the ready queue of the listener of their family on the same port (smoltcp listens on
+    /// both families for an unspecified address), or are reset if no listener wants them or
+    /// has room; sockets whose handshake failed are reset to listening or freed; then the
+    /// listening sockets are topped up to [`BACKLOG`]. `true` if it reset connections (their
+    /// resets are still to be sent).
     fn route_connections(&mut self) -> bool {
-        let mut arrived: Vec<(SocketHandle, core::net::IpAddr, u16)> = Vec::new();
-        for entry in self.entries.values_mut() {
-            let Entry::Listener(l) = entry else { continue };
-            let port = l.port;
-            l.pending.retain(|&h| {
-                let s = self.sockets.get_mut::<tcp::Socket>(h);
-                match s.state() {
-                    tcp::State::Listen | tcp::State::SynReceived => true,
-                    tcp::State::Closed | tcp::State::TimeWait => {
-                        // The handshake failed (timed out): free the socket, and refill
-                        // listens again up to BACKLOG, not up to how many a flood left.
-                        s.abort();
-                        self.closing.push(h);
-                        false
-                    }
-                    _ => {
-                        let local = s.local_endpoint().map(|e| e.addr.into());
-                        if let Some(addr) = local {
-                            arrived.push((h, addr, port));
-                        } else {
-                            s.abort();
-                            arrived.push((h, core::net::Ipv4Addr::UNSPECIFIED.into(), 0));
-                        }
-                        false
-                    }
-                }
-            });
-        }
+        let arrived = self.sort_listener_sockets();
         let mut reset = false;
         for (h, local, port) in arrived {
             let target = self.entries.values_mut().find_map(|e| match e {
                 Entry::Listener(l) if l.port == port && accepts(l, &local) => Some(l),
                 _ => None,
             });
-            // A connection handed over by the other family's listener must fit in this one's
-            // bound too (its own fit: they left its pending sockets).
-            let target = target.filter(|l| l.pending.len() + l.ready.len() < MAX_PENDING);
-            match target {
+            match target.filter(|l| l.ready.len() < MAX_READY) {
                 Some(l) => {
                     l.ready.push_back(h);
                     if let Some(w) = l.waker.take() {
@@ -323,7 +383,93 @@ impl Engine {
         reset
     }
 
-    /// Tops listener `id`'s listening sockets up to [`BACKLOG`], within [`MAX_PENDING`].
+    /// [`Engine::route_connections`] between two rounds of frames: everything but the
+    /// resets, which wait for the end of [`Engine::poll`].
+    fn admit(&mut self) {
+        if self.route_connections() {
+            self.iface
+                .poll_egress(self.now, &mut self.device, &mut self.sockets);
+        }
+    }
+
+    /// Moves each listener's sockets to the set their state says, recycles the half-open
+    /// connections beyond the bounds, and returns the established connections with their
+    /// local address and listener port.
+    fn sort_listener_sockets(&mut self) -> Vec<(SocketHandle, core::net::IpAddr, u16)> {
+        let now = self.now;
+        let sockets = &mut self.sockets;
+        let mut arrived = Vec::new();
+        for entry in self.entries.values_mut() {
+            let Entry::Listener(l) = entry else { continue };
+            let endpoint = listen_endpoint(l);
+            let mut back = Vec::new();
+            l.listening
+                .retain(|&h| match sockets.get::<tcp::Socket>(h).state() {
+                    tcp::State::Listen => true,
+                    tcp::State::SynReceived => {
+                        l.half_open.push_back((h, now));
+                        false
+                    }
+                    _ => {
+                        // A handshake completed (or failed) within one round.
+                        back.push(h);
+                        false
+                    }
+                });
+            let mut keep = VecDeque::with_capacity(l.half_open.len());
+            for (h, since) in l.half_open.drain(..) {
+                match sockets.get::<tcp::Socket>(h).state() {
+                    tcp::State::SynReceived if now - since < SYN_RECEIVED_TIMEOUT => {
+                        keep.push_back((h, since))
+                    }
+                    // Timed out, back to listening (reset by the peer), or done.
+                    _ => back.push(h),
+                }
+            }
+            l.half_open = keep;
+            // The oldest beyond the bound make room for the newest.
+            while l.half_open.len() > MAX_HALF_OPEN {
+                if let Some((h, _)) = l.half_open.pop_front() {
+                    back.push(h);
+                }
+            }
+            for h in back {
+                let s = sockets.get_mut::<tcp::Socket>(h);
+                match s.state() {
+                    // Handshakes that failed, timed out or were dropped: listening again
+                    // without a word to the peer (listen resets the socket), or freed if
+                    // enough are listening.
+                    //
+                    // The socket moves to a fresh handle: smoltcp keeps per-handle state
+                    // (waiting for the old peer's neighbour entry) that would hold back the
+                    // next SYN-ACK for up to a second.
+                    tcp::State::Listen
+                    | tcp::State::SynReceived
+                    | tcp::State::Closed
+                    | tcp::State::TimeWait => {
+                        if let smoltcp::socket::Socket::Tcp(mut s) = sockets.remove(h)
+                            && l.listening.len() < BACKLOG
+                        {
+                            s.abort();
+                            if s.listen(endpoint).is_ok() {
+                                l.listening.push(sockets.add(s));
+                            }
+                        }
+                    }
+                    _ => match s.local_endpoint() {
+                        Some(local) => arrived.push((h, local.addr.into(), l.port)),
+                        None => {
+                            s.abort();
+                            sockets.remove(h);
+                        }
+                    },
+                }
+            }
+        }
+        arrived
+    }
+
+    /// Tops listener `id`'s listening sockets up to [`BACKLOG`].
     pub(crate) fn refill(&mut self, id: u64) {
         if let Some(Entry::Listener(l)) = self.entries.get_mut(&id) {
             refill(l, &mut self.sockets);
@@ -466,36 +612,21 @@ impl Engine {
     }
 }
 
-/// Tops `l`'s listening sockets up to [`BACKLOG`], within [`MAX_PENDING`], or frees those
-/// beyond [`BACKLOG`] (handshakes reset back to listening after a SYN flood).
+/// Tops `l`'s listening sockets up to [`BACKLOG`] while its ready queue has room (a full
+/// one refuses new connections until the application accepts).
 fn refill(l: &mut Listener, sockets: &mut SocketSet<'static>) {
-    let endpoint = listen_endpoint(l);
-    let listening = l
-        .pending
-        .iter()
-        .filter(|&&h| sockets.get::<tcp::Socket>(h).state() == tcp::State::Listen)
-        .count();
-    if listening > BACKLOG {
-        let mut extra = listening - BACKLOG;
-        l.pending.retain(|&h| {
-            if extra > 0 && sockets.get::<tcp::Socket>(h).state() == tcp::State::Listen {
-                sockets.remove(h);
-                extra -= 1;
-                false
-            } else {
-                true
+    if l.ready.len() < MAX_READY {
+        let endpoint = listen_endpoint(l);
+        while l.listening.len() < BACKLOG {
+            let mut s = new_tcp_socket();
+            if s.listen(endpoint).is_err() {
+                break;
             }
-        });
-        return;
-    }
-    let room = MAX_PENDING.saturating_sub(l.pending.len() + l.ready.len());
-    for _ in 0..(BACKLOG - listening).min(room) {
-        let mut s = new_tcp_socket();
-        if s.listen(endpoint).is_err() {
-            return;
+            l.listening.push(sockets.add(s));
         }
-        l.pending.push(sockets.add(s));
     }
+    // The memory bound of the module docs.
+    debug_assert!(l.listening.len() + l.half_open.len() + l.ready.len() <= MAX_LISTENER_SOCKETS);
 }
 
 /// A new TCP socket with Petrel's buffers, timeout and keep-alive.

@@ -24,6 +24,11 @@
 //! the smoltcp interface, its sockets, DHCP; no I/O), `sockets` (the socket calls on an
 //! engine), `driver` (the task moving frames between the device and the engine), and this
 //! file (the boot-time constructor and the backend the `Stack` handle calls).
+//!
+//! Listeners hold out against SYN floods from spoofed sources with bounded memory: a few
+//! sockets always listening, a bounded set of half-open connections from which the oldest
+//! is dropped (after 5 s at most), and no SYN cookies, which smoltcp cannot support. The
+//! choice and its numbers are in `engine.rs`'s module docs and the README.
 #![no_std]
 #![warn(missing_docs)]
 

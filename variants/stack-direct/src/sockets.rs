@@ -148,7 +148,8 @@ impl Engine {
             Entry::Listener(Listener {
                 addr: ip,
                 port,
-                pending: Vec::new(),
+                listening: Vec::new(),
+                half_open: VecDeque::new(),
                 ready: VecDeque::new(),
                 waker: None,
             }),
@@ -486,7 +487,8 @@ impl Engine {
     pub fn close(&mut self, id: u64) {
         match self.entries.remove(&id) {
             Some(Entry::Listener(l)) => {
-                for h in l.pending.into_iter().chain(l.ready) {
+                let half_open = l.half_open.into_iter().map(|(h, _)| h);
+                for h in l.listening.into_iter().chain(half_open).chain(l.ready) {
                     self.sockets.get_mut::<tcp::Socket>(h).abort();
                     self.closing.push(h);
                 }

@@ -21,7 +21,7 @@ use super::tcp::{connect, transfer};
 use super::udp::ping;
 use super::*;
 use crate::device::{RX_QUEUE, TX_QUEUE};
-use crate::engine::MAX_PENDING;
+use crate::engine::{MAX_LISTENER_SOCKETS, MAX_READY};
 use crate::sockets::{UDP_BUFFER, UDP_PACKETS};
 use smoltcp::wire::{
     Icmpv4Packet, IpAddress, TcpControl, TcpSeqNumber, TcpTimestampRepr, UdpPacket,
@@ -496,7 +496,7 @@ fn step(f: &mut Fixture, input: &mut Input<'_>) {
                 }
                 (4, _) => {
                     for l in f.listeners {
-                        for _ in 0..2 * MAX_PENDING {
+                        for _ in 0..2 * MAX_READY {
                             match b.tcp_poll_accept(l, &mut p.cx()) {
                                 Poll::Ready(Ok((s, _))) => {
                                     f.streams.push(s);
@@ -567,7 +567,7 @@ fn check_bounds(f: &Fixture) {
     let b = &f.w.b;
     let (rx, tx) = b.queued();
     assert!(rx <= RX_QUEUE && tx <= TX_QUEUE, "queues {rx} {tx}");
-    let bound = 2 * MAX_PENDING + 2 + f.opened;
+    let bound = 2 * MAX_LISTENER_SOCKETS + 2 + f.opened;
     assert!(b.socket_count() <= bound, "{} > {bound}", b.socket_count());
     for inbox in b.inboxes.values() {
         assert!(inbox.datagrams.len() <= UDP_PACKETS && inbox.bytes <= UDP_BUFFER);

@@ -2,7 +2,9 @@
 //! SYN floods, and the sockets a closed connection leaves (none).
 
 use super::*;
-use crate::engine::{BACKLOG, MAX_PENDING, TCP_BUFFER, TCP_TIMEOUT};
+use crate::engine::{
+    BACKLOG, MAX_HALF_OPEN, MAX_LISTENER_SOCKETS, MAX_READY, TCP_BUFFER, TCP_TIMEOUT,
+};
 use petrel_stack::StackError;
 use std::vec;
 
@@ -488,9 +490,12 @@ fn syn_flood_is_bounded() {
         }
         w.run();
         max = max.max(w.b.socket_count());
-        // The accepted connection, and at most MAX_PENDING for the listener.
-        assert!(max <= MAX_PENDING + 1, "{max} sockets");
-        assert!(max >= MAX_PENDING, "the flood filled the backlog: {max}");
+        // The accepted connection, and the listener's bounded sets.
+        assert!(max <= MAX_LISTENER_SOCKETS + 1, "{max} sockets");
+        assert!(
+            max >= BACKLOG + MAX_HALF_OPEN,
+            "the flood filled the half-open set: {max}"
+        );
         assert!(w.b.tcp_poll_accept(l, &mut p.cx()).is_pending());
         // The half-open connections are reset or time out; the listener works again.
         w.mute_b = !answers;
@@ -511,15 +516,19 @@ fn syn_flood_is_bounded() {
 #[test]
 fn connections_not_accepted_are_bounded() {
     // Complete handshakes the application does not accept yet wait in the listener, within
-    // MAX_PENDING; beyond that connections are refused until it accepts.
+    // MAX_READY; beyond that connections are refused until it accepts.
     let mut w = Wire::new();
     let l = w.b.tcp_listen(sa(Fam::V4.any(), 80)).unwrap();
     let p = Probe::new();
     let mut conns = Vec::new();
-    for _ in 0..3 * MAX_PENDING {
+    for _ in 0..3 * MAX_READY {
         conns.push(w.a.tcp_connect(sa(Fam::V4.b(), 80)).unwrap());
         w.advance(1);
-        assert!(w.b.socket_count() <= MAX_PENDING, "{}", w.b.socket_count());
+        assert!(
+            w.b.socket_count() <= MAX_LISTENER_SOCKETS,
+            "{}",
+            w.b.socket_count()
+        );
     }
     w.settle(Duration::from_secs(1));
     let mut ok = 0;
@@ -532,7 +541,7 @@ fn connections_not_accepted_are_bounded() {
     while let Poll::Ready(r) = w.b.tcp_poll_accept(l, &mut p.cx()) {
         accepted.push(r.unwrap().0);
     }
-    assert!(accepted.len() <= MAX_PENDING && accepted.len() >= BACKLOG);
+    assert!(accepted.len() <= MAX_READY && accepted.len() >= BACKLOG);
     assert_eq!(
         ok,
         accepted.len(),
@@ -568,20 +577,20 @@ fn connections_not_accepted_are_bounded_per_family() {
         };
         let p = Probe::new();
         let mut conns = Vec::new();
-        for i in 0..3 * MAX_PENDING {
+        for i in 0..3 * MAX_READY {
             let v6 = v6_every > 0 && i % v6_every == 0;
             let fam = if v6 { Fam::V6 } else { Fam::V4 };
             conns.push(w.a.tcp_connect(sa(fam.b(), 80)).unwrap());
             w.advance(1);
             assert!(
-                w.b.socket_count() <= 2 * MAX_PENDING,
+                w.b.socket_count() <= 2 * MAX_LISTENER_SOCKETS,
                 "{}",
                 w.b.socket_count()
             );
         }
         w.settle(Duration::from_secs(2));
         assert!(
-            w.b.socket_count() <= 2 * MAX_PENDING,
+            w.b.socket_count() <= 2 * MAX_LISTENER_SOCKETS,
             "{}",
             w.b.socket_count()
         );
@@ -598,7 +607,7 @@ fn connections_not_accepted_are_bounded_per_family() {
                 accepted.push(s);
                 n += 1;
             }
-            assert!(n <= MAX_PENDING, "{fam:?}: {n} waiting for accept");
+            assert!(n <= MAX_READY, "{fam:?}: {n} waiting for accept");
         }
         assert!(accepted.len() >= BACKLOG);
         assert_eq!(ok, accepted.len(), "the others were refused");

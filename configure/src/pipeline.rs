@@ -29,12 +29,16 @@ pub struct Configured {
     pub boot: BootDevices,
 }
 
-/// What `.petrel/state.json` remembers of the last configure.
+/// What `.petrel/state.json` remembers of the last configure: the target and the keys that
+/// were typed on its command line, nothing else. `[keys]` in unikernel.toml and the targets'
+/// defaults are read afresh every time, so an edit to unikernel.toml always applies.
+/// (A state.json written before this field existed has a `keys` table holding every key,
+/// defaults included: it is ignored, since replaying it would hide unikernel.toml.)
 #[derive(Debug, Default, serde::Deserialize)]
 struct State {
     target: Option<Target>,
     #[serde(default)]
-    keys: BTreeMap<String, String>,
+    command_line: BTreeMap<String, String>,
 }
 
 fn previous_state(project: &Project) -> State {
@@ -44,8 +48,9 @@ fn previous_state(project: &Project) -> State {
         .unwrap_or_default()
 }
 
-/// The target and key overrides for `selection`: what the user typed, else what the last
-/// configure used (so `petrel build` after `petrel configure --target spt` builds for spt).
+/// The target and key overrides for `selection`: what the user typed, else what was typed
+/// for the last configure of the same target (so `petrel build` after
+/// `petrel configure --target spt --net=direct` builds the same thing).
 fn effective(project: &Project, selection: &Selection) -> (Target, KeyOverrides) {
     let state = previous_state(project);
     let target = selection.target.or(state.target).unwrap_or(Target::Unix);
@@ -62,13 +67,13 @@ fn effective(project: &Project, selection: &Selection) -> (Target, KeyOverrides)
     };
     let nothing_typed = typed.net.is_none() && typed.dhcp.is_none() && typed.kv.is_none();
     if nothing_typed && state.target == Some(target) {
-        // Keep the keys of the last configure for this target.
+        let typed_before = &state.command_line;
         return (
             target,
             KeyOverrides {
-                net: state.keys.get("net").cloned(),
-                dhcp: state.keys.get("dhcp").map(|v| v == "true"),
-                kv: state.keys.get("kv").cloned(),
+                net: typed_before.get("net").cloned(),
+                dhcp: typed_before.get("dhcp").map(|v| v == "true"),
+                kv: typed_before.get("kv").cloned(),
             },
         );
     }
@@ -361,10 +366,11 @@ fn plan(
         args,
         help,
         bootargs_json: resolved.bootargs_json(),
-        keys: resolved
+        command_line_keys: resolved
             .keys
             .values
             .iter()
+            .filter(|k| k.source == keys::KeySource::CommandLine)
             .map(|k| (k.def.name.to_string(), k.value.clone()))
             .collect(),
     })

@@ -5,6 +5,7 @@ pub mod bootargs;
 pub mod catalogue;
 pub mod cli;
 pub mod commands;
+pub mod crunch;
 pub mod describe;
 pub mod diagnostic;
 pub mod emit;

@@ -5,7 +5,8 @@
 use crate::catalogue;
 use crate::cli::Selection;
 use crate::commands::Error;
-use crate::diagnostic::Diagnostics;
+use crate::crunch;
+use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::emit::{self, ArgSpec, DeviceInit, ImplUse, Plan, user_manifest};
 use crate::graph::{self, MainParam, Resolved};
 use crate::keys::{self, KeyOverrides};
@@ -108,7 +109,7 @@ pub fn resolve(project: &Project, selection: &Selection) -> Result<Configured, E
     if !resolved.warnings.is_empty() {
         eprint!("{}", resolved.warnings.render());
     }
-    let plan = plan(project, &metadata, &resolved)?;
+    let plan = plan(project, &metadata, &resolved, &manifest)?;
     let boot = boot_devices(project, &resolved, &plan);
     Ok(Configured {
         resolved,
@@ -198,6 +199,7 @@ fn plan(
     project: &Project,
     metadata: &cargo_metadata::Metadata,
     resolved: &Resolved,
+    manifest: &manifest::Manifest,
 ) -> Result<Plan, Error> {
     let user = metadata.root_package().ok_or_else(|| {
         Error::msg(format!(
@@ -275,7 +277,14 @@ fn plan(
         ];
         let embedded = match &imp.embed {
             Some(param) => {
-                let e = embed(project, &app_dir, &node.instance, param, &node.params)?;
+                let e = embed(
+                    project,
+                    &app_dir,
+                    manifest,
+                    &node.instance,
+                    param,
+                    &node.params,
+                )?;
                 inputs.push(e.var.clone());
                 Some(e)
             }
@@ -415,10 +424,13 @@ fn manifest_plan(resolved: &Resolved) -> Result<emit::ManifestPlan, Error> {
     })
 }
 
-/// The files of the directory named by device parameter `param`, to embed in the image.
+/// The files of the directory named by device parameter `param`, to embed in the image
+/// (the walk's rules are in [`crunch`]). Its problems point at the parameter in
+/// unikernel.toml.
 fn embed(
     project: &Project,
     app_dir: &Path,
+    manifest: &manifest::Manifest,
     instance: &str,
     param: &str,
     params: &BTreeMap<String, String>,
@@ -428,39 +440,58 @@ fn embed(
             "device `{instance}` embeds a directory: set `{param} = \"DIR\"` in its [devices.{instance}] table"
         ))
     })?;
+    let at_param = |d: Diagnostic, message: &str| match manifest
+        .device(instance)
+        .and_then(|dev| dev.entry(param))
+    {
+        Some(entry) => d.at(Label::new(
+            &manifest.file,
+            entry.value.span.clone(),
+            message,
+        )),
+        None => d,
+    };
     let root = project.dir.join(rel);
+    let refuse = |message: String, label: &str| {
+        let d = Diagnostic::error(format!("device `{instance}`: {message}"));
+        Error::Diagnostics(at_param(d, label).render())
+    };
     if !root.is_dir() {
-        return Err(Error::msg(format!(
-            "device `{instance}`: {param} = {rel:?} is not a directory (looked in {})",
-            root.display()
-        )));
+        return Err(refuse(
+            format!(
+                "{param} = {rel:?} is not a directory (looked in {})",
+                root.display()
+            ),
+            "not a directory",
+        ));
     }
-    let mut files = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(dir) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&dir).map_err(|e| Error::msg(format!("{}: {e}", dir.display())))?;
-        for entry in entries {
-            let path = entry
-                .map_err(|e| Error::msg(format!("{}: {e}", dir.display())))?
-                .path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.is_file() {
-                let key = path
-                    .strip_prefix(&root)
-                    .map(|p| {
-                        p.components()
-                            .map(|c| c.as_os_str().to_string_lossy())
-                            .collect::<Vec<_>>()
-                            .join("/")
-                    })
-                    .unwrap_or_default();
-                files.push((key, relative_path(app_dir, &path)));
-            }
+    // Its path, like every path below it, is written into generated Rust.
+    if root.to_str().is_none() {
+        return Err(refuse(
+            format!("the path {} is not UTF-8", root.display()),
+            "not UTF-8",
+        ));
+    }
+    let walk = crunch::walk(&root).map_err(|e| refuse(e.to_string(), "in this directory"))?;
+    if !walk.skipped.is_empty() {
+        let mut d = Diagnostic::warning(format!(
+            "device `{instance}`: {} entr{} of {rel:?} not embedded",
+            walk.skipped.len(),
+            if walk.skipped.len() == 1 { "y" } else { "ies" }
+        ));
+        for (key, why) in &walk.skipped {
+            d = d.with_note(format!("`{key}`: {why}"));
         }
+        eprint!(
+            "{}",
+            at_param(d, "skipped entries in this directory").render()
+        );
     }
-    files.sort();
+    let files = walk
+        .files
+        .into_iter()
+        .map(|f| (f.key, relative_path(app_dir, &f.path)))
+        .collect();
     Ok(emit::Embedded {
         var: format!("{}_FILES", instance.to_uppercase()),
         files,

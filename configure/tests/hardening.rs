@@ -5,6 +5,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::{Duration, Instant};
 use support::scratch;
 
 /// What a `petrel` run printed and how it ended.
@@ -20,16 +21,38 @@ impl Ran {
     }
 }
 
+/// Runs petrel in `dir`, killing it after a minute (the faults include endless walks).
 fn petrel(dir: &Path, args: &[&str]) -> Ran {
-    let out = Command::new(env!("CARGO_BIN_EXE_petrel"))
+    let out_file = |name: &str| dir.join(format!("petrel-test-{name}.log"));
+    let (out, err) = (out_file("stdout"), out_file("stderr"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_petrel"))
         .args(args)
         .current_dir(dir)
-        .output()
+        .stdout(std::fs::File::create(&out).expect("log file"))
+        .stderr(std::fs::File::create(&err).expect("log file"))
+        .spawn()
         .expect("petrel runs");
+    let start = Instant::now();
+    let code = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status.code();
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let read = |p: &Path| {
+        let text = String::from_utf8_lossy(&std::fs::read(p).unwrap_or_default()).into_owned();
+        let _ = std::fs::remove_file(p);
+        text
+    };
     Ran {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code,
+        stdout: read(&out),
+        stderr: read(&err),
     }
 }
 
@@ -104,5 +127,76 @@ fn keys_table_is_always_validated() {
         );
         assert!(ran.stderr.contains("unikernel.toml:"), "{}", ran.all());
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 14 item 1: symbolic links that loop (`ln -s . s1; ln -s . s2`, which made configure
+/// run forever) or lead out of a crunched directory (`ln -s .. loop`, which embedded the
+/// project about 40 times) are errors at the device's `dir`, and nothing is written.
+#[test]
+fn crunch_refuses_symlink_loops_and_escapes() {
+    for (links, says) in [
+        (&[("s1", "."), ("s2", ".")][..], "leads back to `.`"),
+        (&[("docs/up", "..")], "leads back to `.`"),
+        (&[("loop", "..")], "leads out of the directory"),
+        (&[("passwd", "/etc/passwd")], "leads out of the directory"),
+    ] {
+        let dir = scratch("kv_ro");
+        for (link, to) in links {
+            std::os::unix::fs::symlink(to, dir.join("data").join(link)).expect("symlink");
+        }
+        let ran = expect(&dir, &["configure"], 1);
+        assert!(ran.stderr.contains(says), "{links:?}: {}", ran.all());
+        assert!(
+            ran.stderr.contains("unikernel.toml:10:7"),
+            "{links:?}: {}",
+            ran.all()
+        );
+        assert!(!dir.join(".petrel").exists(), "{links:?}: wrote files");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// Issue 14 item 1: a link inside the directory is followed; hidden files and special files
+/// are left out, with a warning naming them.
+#[test]
+fn crunch_skips_hidden_and_special_files() {
+    let dir = scratch("kv_ro");
+    let data = dir.join("data");
+    std::os::unix::fs::symlink("docs", data.join("latest")).expect("symlink");
+    std::fs::write(data.join(".env"), "SECRET=1").expect("write");
+    std::fs::create_dir(data.join(".git")).expect("mkdir");
+    std::fs::write(data.join(".git/config"), "x").expect("write");
+    let fifo = data.join("pipe");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo");
+    assert!(made.success());
+    let ran = expect(&dir, &["configure"], 0);
+    for name in ["`.env`", "`.git`", "`pipe`"] {
+        assert!(ran.stderr.contains(name), "{name}: {}", ran.all());
+    }
+    let main = std::fs::read_to_string(dir.join(".petrel/app/main.rs")).expect("main.rs");
+    assert!(main.contains("(\"latest/about.txt\""), "{main}");
+    for hidden in [".env", ".git", "pipe"] {
+        assert!(!main.contains(hidden), "{hidden} embedded:\n{main}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 14 item 2: a file name that is not UTF-8 is refused by configure, naming the file,
+/// instead of breaking the generated main.rs.
+#[test]
+fn crunch_refuses_names_that_are_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = scratch("kv_ro");
+    let name = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+    std::fs::write(dir.join("data/docs").join(name), "x").expect("write");
+    let ran = expect(&dir, &["configure"], 1);
+    assert!(
+        ran.stderr.contains("`docs/caf\u{fffd}.txt` is not UTF-8"),
+        "{}",
+        ran.all()
+    );
+    assert!(ran.stderr.contains("unikernel.toml:10:7"), "{}", ran.all());
+    assert!(!dir.join(".petrel").exists(), "wrote files");
     let _ = std::fs::remove_dir_all(&dir);
 }

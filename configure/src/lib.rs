@@ -18,4 +18,5 @@ pub mod run;
 pub mod source;
 pub mod status;
 pub mod target;
+pub mod transaction;
 pub mod workspace;

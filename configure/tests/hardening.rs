@@ -6,7 +6,7 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::scratch;
+use support::{scratch, skip, tree};
 
 /// What a `petrel` run printed and how it ended.
 struct Ran {
@@ -198,5 +198,141 @@ fn crunch_refuses_names_that_are_not_utf8() {
     );
     assert!(ran.stderr.contains("unikernel.toml:10:7"), "{}", ran.all());
     assert!(!dir.join(".petrel").exists(), "wrote files");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Makes a file immutable (`chattr +i`) for as long as it lives: even root cannot replace
+/// it, so a rename onto it fails. `None` (after saying SKIPPED) where chattr is missing or
+/// the filesystem has no such attribute.
+struct Immutable(PathBuf);
+
+impl Immutable {
+    fn set(test: &str, path: PathBuf) -> Option<Immutable> {
+        match Command::new("chattr").arg("+i").arg(&path).output() {
+            Ok(out) if out.status.success() => Some(Immutable(path)),
+            Ok(out) => {
+                let why = String::from_utf8_lossy(&out.stderr).into_owned();
+                skip(test, &format!("chattr +i failed: {why}"));
+                None
+            }
+            Err(e) => {
+                skip(test, &format!("no chattr (e2fsprogs): {e}"));
+                None
+            }
+        }
+    }
+}
+
+impl Drop for Immutable {
+    fn drop(&mut self) {
+        let _ = Command::new("chattr").arg("-i").arg(&self.0).status();
+    }
+}
+
+/// Issue 14 item 4: when Cargo.toml cannot be replaced, configure writes nothing at all: no
+/// `.cargo/config.toml`, no `.petrel/`, no temporary file; and after an earlier configure,
+/// every file keeps its bytes.
+#[test]
+fn a_cargo_toml_that_cannot_be_replaced_leaves_everything_as_it_was() {
+    let test = "a_cargo_toml_that_cannot_be_replaced_leaves_everything_as_it_was";
+    let dir = scratch("hello-key");
+    // First configure: nothing existed before.
+    let before = tree(&dir);
+    let Some(lock) = Immutable::set(test, dir.join("Cargo.toml")) else {
+        return;
+    };
+    let ran = expect(&dir, &["configure"], 1);
+    assert!(ran.stderr.contains("Cargo.toml"), "{}", ran.all());
+    assert_eq!(tree(&dir), before, "a failed configure left files");
+    drop(lock);
+
+    // A later configure with new inputs, when Cargo.toml lost its table (edited by hand):
+    // the previous configuration stays whole.
+    let original = std::fs::read(dir.join("Cargo.toml")).expect("read");
+    expect(&dir, &["configure"], 0);
+    std::fs::write(dir.join("Cargo.toml"), original).expect("write");
+    append(
+        dir.join("unikernel.toml"),
+        "\n[args.extra]\ntype = \"u16\"\ndefault = \"1\"\ndoc = \"More.\"\n",
+    );
+    let before = tree(&dir);
+    let lock = Immutable::set(test, dir.join("Cargo.toml"));
+    let ran = expect(&dir, &["configure"], 1);
+    drop(lock);
+    assert!(ran.stderr.contains("Cargo.toml"), "{}", ran.all());
+    assert_eq!(tree(&dir), before, "a failed configure changed files");
+    // And once Cargo.toml can be written, the same configure goes through.
+    let ran = expect(&dir, &["configure"], 0);
+    assert!(ran.stderr.contains("Updated Cargo.toml"), "{}", ran.all());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 14 item 4: `clean` removes the temporary files a killed configure leaves.
+#[test]
+fn clean_removes_leftover_temporary_files() {
+    let dir = scratch("hello");
+    expect(&dir, &["configure"], 0);
+    for tmp in [".Cargo.toml.petrel-tmp", ".cargo/.config.toml.petrel-tmp"] {
+        std::fs::write(dir.join(tmp), "half").expect("write");
+    }
+    let ran = expect(&dir, &["clean"], 0);
+    for tmp in [".Cargo.toml.petrel-tmp", ".cargo/.config.toml.petrel-tmp"] {
+        assert!(!dir.join(tmp).exists(), "{tmp} left: {}", ran.all());
+    }
+    assert!(!dir.join(".cargo").exists(), "{}", ran.all());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 14 item 5: Cargo.toml keeps its mode through configure and clean, and a symbolic
+/// link stays a link to the file that is edited.
+#[test]
+fn cargo_toml_keeps_its_mode_and_stays_a_link() {
+    use std::os::unix::fs::PermissionsExt;
+    for mode in [0o600, 0o444, 0o640] {
+        let dir = scratch("hello");
+        let cargo = dir.join("Cargo.toml");
+        std::fs::set_permissions(&cargo, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        let mode_of = || {
+            std::fs::metadata(&cargo)
+                .expect("stat")
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        expect(&dir, &["configure"], 0);
+        assert!(
+            std::fs::read_to_string(&cargo)
+                .expect("read")
+                .contains("[workspace]")
+        );
+        assert_eq!(mode_of(), mode, "configure changed {mode:o}");
+        expect(&dir, &["clean"], 0);
+        assert_eq!(mode_of(), mode, "clean changed {mode:o}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    let dir = scratch("hello");
+    std::fs::rename(dir.join("Cargo.toml"), dir.join("Cargo.real.toml")).expect("rename");
+    std::os::unix::fs::symlink("Cargo.real.toml", dir.join("Cargo.toml")).expect("symlink");
+    let original = std::fs::read_to_string(dir.join("Cargo.real.toml")).expect("read");
+    expect(&dir, &["configure"], 0);
+    let is_link = || {
+        std::fs::symlink_metadata(dir.join("Cargo.toml"))
+            .expect("stat")
+            .file_type()
+            .is_symlink()
+    };
+    assert!(is_link(), "configure replaced the link");
+    let edited = std::fs::read_to_string(dir.join("Cargo.real.toml")).expect("read");
+    assert!(
+        edited.starts_with(&original) && edited.contains("[workspace]"),
+        "{edited}"
+    );
+    expect(&dir, &["clean"], 0);
+    assert!(is_link(), "clean replaced the link");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("Cargo.real.toml")).expect("read"),
+        original
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -336,3 +336,15 @@ fn cargo_toml_keeps_its_mode_and_stays_a_link() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 14 item 9: `--dhcp` and `--no-dhcp` together are a usage error, not "the last wins".
+#[test]
+fn dhcp_and_no_dhcp_conflict() {
+    let dir = scratch("hello");
+    for args in [["--dhcp", "--no-dhcp"], ["--no-dhcp", "--dhcp"]] {
+        let ran = expect(&dir, &["configure", args[0], args[1]], 2);
+        assert!(ran.stderr.contains("cannot be used with"), "{}", ran.all());
+    }
+    assert!(!dir.join(".petrel").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

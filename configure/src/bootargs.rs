@@ -278,6 +278,11 @@ impl Registry {
                     )));
                     continue;
                 };
+                if Kind::parse_name(&spec.ty.value).is_none() {
+                    // The declaration's unknown type is the error (reported by
+                    // `check_app_arg`); no Rust type can match it.
+                    continue;
+                }
                 let decl = spec.to_decl();
                 if let Err(why) = field_matches(&field.shape, &decl) {
                     diags.push(

@@ -10,7 +10,6 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Label, SourceFile, did_you_mean
 use crate::manifest::Manifest;
 use crate::target::Target;
 use std::fmt;
-use std::sync::Arc;
 
 /// The definition of one configure key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,13 +249,7 @@ fn place(kv: &KeyValue, message: String) -> Label {
             message,
             ..l.clone()
         },
-        None => Label::file(
-            &Arc::new(SourceFile {
-                name: "<default>".into(),
-                text: String::new(),
-            }),
-            message,
-        ),
+        None => Label::file(&SourceFile::new("<default>", String::new()), message),
     }
 }
 

@@ -115,3 +115,28 @@ doc = "Tags, none by default."
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Paths reach the generated Cargo.toml as TOML strings, whatever characters a checkout's
+/// directories have (issue 14 item 2: no name may break a generated file).
+#[test]
+fn odd_paths_stay_strings_in_the_generated_manifest() {
+    let dir = scratch("hello");
+    let project = Project::open(&dir).expect("a project");
+    let mut configured =
+        pipeline::resolve(&project, &Selection::default()).unwrap_or_else(|e| panic!("{e}"));
+    let odd = r#"../we"ird\dir/é'x"#;
+    configured.plan.petrel_path = odd.into();
+    for i in &mut configured.plan.impls {
+        i.path = odd.into();
+    }
+    let manifest = emit::render(&configured.plan)
+        .expect("renders")
+        .into_iter()
+        .find(|f| f.path.ends_with("app/Cargo.toml"))
+        .expect("the generated Cargo.toml");
+    let parsed: toml::Table =
+        toml::from_str(&manifest.contents).unwrap_or_else(|e| panic!("{e}\n{}", manifest.contents));
+    let deps = parsed["dependencies"].as_table().expect("[dependencies]");
+    assert_eq!(deps["petrel"]["path"].as_str(), Some(odd));
+    let _ = std::fs::remove_dir_all(&dir);
+}

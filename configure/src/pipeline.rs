@@ -179,8 +179,8 @@ fn cargo_metadata(project: &Project) -> Result<cargo_metadata::Metadata, Error> 
             .map_err(|e| Error::msg(format!("{}: {e}", cargo_toml.display())))?;
         if user_manifest::has_petrel_table(&current) {
             let restored = user_manifest::remove(&current).map_err(Error::msg)?;
-            std::fs::write(&cargo_toml, restored)
-                .map_err(|e| Error::msg(format!("{}: {e}", cargo_toml.display())))?;
+            crate::transaction::write_one(&cargo_toml, restored.as_bytes())
+                .map_err(|f| Error::msg(format!("{}: {}", f.path.display(), f.source)))?;
         }
     }
     cargo_metadata::MetadataCommand::new()

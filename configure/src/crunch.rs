@@ -10,12 +10,19 @@
 //!   target is outside it, or a link to a directory that contains the link (a loop, like
 //!   `ln -s . s1`), is an error naming the link; a dangling link is skipped with a warning.
 //!   Loops are caught by keeping the (device, inode) of each directory on the path from the
-//!   root: an endless walk must come back to one of them.
+//!   root: an endless walk must come back to one of them. Links that do not loop can still
+//!   give a directory many names (two links to a directory holding two links to the next...
+//!   doubles at each level), so one directory may be embedded under at most
+//!   [`MAX_NAMES_PER_DIRECTORY`] names.
 //! - A name that is not UTF-8 is an error: the key and the path both go into generated Rust.
 
+use std::collections::HashMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+
+/// How many paths (through symbolic links) may lead to one directory.
+pub const MAX_NAMES_PER_DIRECTORY: usize = 16;
 
 /// A file to embed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +65,14 @@ pub enum WalkError {
         /// The directory it leads to, relative to the directory.
         target: String,
     },
+    /// Symbolic links give one directory too many names.
+    #[error(
+        "`{dir}` is the {MAX_NAMES_PER_DIRECTORY}th name of one directory: symbolic links multiply it; remove some"
+    )]
+    TooManyNames {
+        /// The last name, relative to the directory.
+        dir: String,
+    },
     /// A file name that is not UTF-8.
     #[error(
         "the name of `{path}` is not UTF-8 (shown with U+FFFD for the bytes that are not); rename it"
@@ -94,6 +109,7 @@ pub fn walk(root: &Path) -> Result<Walk, WalkError> {
     let real_root = fs::canonicalize(root).map_err(io(root))?;
     let root_meta = fs::metadata(&real_root).map_err(io(&real_root))?;
     let mut out = Walk::default();
+    let mut names: HashMap<(u64, u64), usize> = HashMap::new();
     let mut pending = vec![Pending {
         dir: root.to_path_buf(),
         prefix: String::new(),
@@ -148,6 +164,11 @@ pub fn walk(root: &Path) -> Result<Walk, WalkError> {
                 entry.metadata().map_err(io(&path))?
             };
             if meta.is_dir() {
+                let seen = names.entry((meta.dev(), meta.ino())).or_default();
+                *seen += 1;
+                if *seen > MAX_NAMES_PER_DIRECTORY {
+                    return Err(WalkError::TooManyNames { dir: key });
+                }
                 let mut ancestors = ancestors.clone();
                 ancestors.push((meta.dev(), meta.ino()));
                 pending.push(Pending {
@@ -207,6 +228,28 @@ mod tests {
         );
         let skipped: Vec<&str> = w.skipped.iter().map(|(k, _)| k.as_str()).collect();
         assert_eq!(skipped, [".env", ".git", "dangling"]);
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn links_cannot_multiply_a_directory_without_end() {
+        // d0/{a,b} -> d1, d1/{a,b} -> d2, ...: 2^k names for d_k, no loop.
+        let dir = scratch("multiply");
+        let data = dir.join("data");
+        for k in 1..=12 {
+            fs::create_dir(data.join(format!("d{k}"))).expect("mkdir");
+            let from = if k == 1 {
+                data.clone()
+            } else {
+                data.join(format!("d{}", k - 1))
+            };
+            for l in ["a", "b"] {
+                symlink(data.join(format!("d{k}")), from.join(l)).expect("link");
+            }
+        }
+        fs::write(data.join("d12/leaf.txt"), "x").expect("write");
+        let e = walk(&data).expect_err("too many names").to_string();
+        assert!(e.contains("symbolic links multiply it"), "{e}");
         let _ = fs::remove_dir_all(&dir);
     }
 

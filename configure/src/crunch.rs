@@ -67,7 +67,7 @@ pub enum WalkError {
     },
     /// Symbolic links give one directory too many names.
     #[error(
-        "`{dir}` is the {MAX_NAMES_PER_DIRECTORY}th name of one directory: symbolic links multiply it; remove some"
+        "`{dir}` gives one directory more than {MAX_NAMES_PER_DIRECTORY} names: symbolic links multiply it; remove some"
     )]
     TooManyNames {
         /// The last name, relative to the directory.

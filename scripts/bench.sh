@@ -4,6 +4,8 @@
 #   configure   median wall time of `petrel configure` on examples/hello, beside the median
 #               of `cargo metadata` on the same project (the floor: configure runs it once),
 #               and their ratio. Target: at most 1.5x.
+#   many args   `petrel configure` with 6,000 and 20,000 boot arguments, and the time per
+#               argument of one over the other (scripts/bench-many-args.sh; 1 = linear).
 #   sizes       on-disk size of hello for each target (target for hvt: at most 64 KiB).
 #   spt boot    median boot-to-exit time of noop on Petrel's spt runner.
 #   virtio first line
@@ -65,6 +67,8 @@ meta=$(median cargo metadata --format-version 1 --manifest-path "$work/hello/Car
 conf=$(median "$petrel" -C "$work/hello" configure)
 echo "configure (hello, $runs runs, median):"
 python3 -c "m,c=$meta,$conf; print(f'  cargo metadata    {m*1000:8.1f} ms   (baseline)'); print(f'  petrel configure  {c*1000:8.1f} ms'); print(f'  ratio             {c/m:8.2f}x   (target <= 1.5x)')"
+
+scripts/bench-many-args.sh "$petrel" 5
 
 echo "image sizes (hello, release):"
 for t in unix hvt spt virtio; do

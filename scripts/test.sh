@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Petrel. On a fresh machine it first installs what the tests need:
 # the x86_64-unknown-none standard library (Solo5 and virtio images), QEMU (virtio boots),
-# and for the direct-stack tests (a tap in a network namespace) iproute2, dnsmasq, ping,
-# curl and OpenBSD's nc.
+# for the direct-stack tests (a tap in a network namespace) iproute2, dnsmasq, ping, curl and
+# OpenBSD's nc, and e2fsprogs (chattr) for configure's all-or-nothing test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,7 +17,8 @@ missing=()
 if ! command -v qemu-system-x86_64 >/dev/null; then
     missing+=(qemu-system-x86)
 fi
-for pkg in iproute2 dnsmasq-base iputils-ping netcat-openbsd curl; do
+# e2fsprogs: chattr, with which a configure test makes Cargo.toml impossible to replace.
+for pkg in iproute2 dnsmasq-base iputils-ping netcat-openbsd curl e2fsprogs; do
     installed "$pkg" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

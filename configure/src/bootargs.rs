@@ -12,7 +12,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Label, SourceFile, did_you_mean
 use crate::manifest::{ArgSpec, DEFAULT_SECTION, Manifest};
 use crate::source::{FieldType, SourceInfo};
 use crate::target::Target;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use petrel_bootvar::{self as bootvar, Kind};
@@ -247,9 +247,15 @@ impl Registry {
     ) {
         let file = &source.file;
         let app: Vec<&ArgSpec> = manifest.args.iter().collect();
+        // By name, so that a struct of n fields is checked in O(n log n), not O(n²).
+        let by_name: BTreeMap<&str, &ArgSpec> = app
+            .iter()
+            .rev() // the first declaration wins, as a linear search would find it
+            .map(|a| (a.name.value.as_str(), *a))
+            .collect();
         for s in &source.bootargs {
             for field in &s.fields {
-                let Some(spec) = app.iter().find(|a| a.name.value == field.arg) else {
+                let Some(spec) = by_name.get(field.arg.as_str()) else {
                     let mut d = Diagnostic::error(format!(
                         "no boot argument `--{}` for the field `{}`",
                         field.arg, field.ident
@@ -278,6 +284,11 @@ impl Registry {
                     )));
                     continue;
                 };
+                if Kind::parse_name(&spec.ty.value).is_none() {
+                    // The declaration's unknown type is the error (reported by
+                    // `check_app_arg`); no Rust type can match it.
+                    continue;
+                }
                 let decl = spec.to_decl();
                 if let Err(why) = field_matches(&field.shape, &decl) {
                     diags.push(
@@ -298,8 +309,9 @@ impl Registry {
                     );
                 }
             }
+            let read: BTreeSet<&str> = s.fields.iter().map(|f| f.arg.as_str()).collect();
             for spec in &app {
-                if !s.fields.iter().any(|f| f.arg == spec.name.value) {
+                if !read.contains(spec.name.value.as_str()) {
                     warnings.push(
                         Diagnostic::warning(format!(
                             "the boot argument `--{}` is not read by `{}`",

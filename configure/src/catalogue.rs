@@ -240,6 +240,9 @@ pub fn from_packages(packages: &[cargo_metadata::Package]) -> Result<Catalogue, 
                     })?;
                     target_features.insert(target, f);
                 }
+                for a in &raw.bootargs {
+                    check_printable(a).map_err(&malformed)?;
+                }
                 catalogue.implementations.push(Implementation {
                     package: package.name.to_string(),
                     version: package.version.to_string(),
@@ -301,6 +304,25 @@ fn parse_targets(names: &[String]) -> Result<Vec<Target>, String> {
 
 /// Checks one entry of an implementation's `features` table: a Cargo feature name, and key
 /// values `petrel configure` knows.
+/// A boot argument's doc, section and default are printed by `--help` as they are: no control
+/// characters (an escape sequence would reach the user's terminal).
+fn check_printable(arg: &RawArg) -> Result<(), String> {
+    let texts = [Some(&arg.doc), arg.section.as_ref(), arg.default.as_ref()];
+    match texts
+        .into_iter()
+        .flatten()
+        .flat_map(|t| t.chars())
+        .find(|c| c.is_control())
+    {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "boot argument `--{}` has the control character U+{:04X} in its doc, section or default",
+            arg.name,
+            u32::from(c)
+        )),
+    }
+}
+
 fn check_key_feature(feature: &str, when: &BTreeMap<String, String>) -> Result<(), String> {
     let valid_name = !feature.is_empty()
         && feature
@@ -401,6 +423,25 @@ mod tests {
         let err = from_packages(&[package("bad", serde_json::json!({"targets": ["unix"]}))])
             .expect_err("neither");
         assert!(err.to_string().contains("needs `interface"), "{err}");
+    }
+
+    #[test]
+    fn rejects_control_characters_in_boot_argument_texts() {
+        for arg in [
+            serde_json::json!({"name": "ipv4", "type": "ipv4", "doc": "A\u{1b}[2Jddress."}),
+            serde_json::json!({"name": "ipv4", "type": "ipv4", "doc": "Address.", "section": "NET\nWORK"}),
+        ] {
+            let err = from_packages(&[package(
+                "bad",
+                serde_json::json!({"implements": "stack", "targets": ["unix"], "bootargs": [arg]}),
+            )])
+            .expect_err("control character");
+            assert!(
+                err.to_string()
+                    .contains("`--ipv4` has the control character U+"),
+                "{err}"
+            );
+        }
     }
 
     #[test]

@@ -137,10 +137,10 @@ pub struct Selection {
     #[arg(long, value_name = "STACK")]
     pub net: Option<String>,
     /// Get the address by DHCP (the default).
-    #[arg(long, overrides_with = "no_dhcp")]
+    #[arg(long, conflicts_with = "no_dhcp")]
     pub dhcp: bool,
     /// Use the static address of the --ipv4 boot argument instead of DHCP.
-    #[arg(long, overrides_with = "dhcp")]
+    #[arg(long)]
     pub no_dhcp: bool,
     /// The read-only key-value store: `crunch` (files embedded in the image) or `direct` (a
     /// host directory, unix only) [default: crunch].

@@ -22,33 +22,54 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A file (or the command line) that diagnostics point into.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct SourceFile {
     /// The name shown after `-->`: the path as the user would type it (`unikernel.toml`).
     pub name: String,
     /// The whole text. Files that are not UTF-8 are kept lossily converted.
     pub text: String,
+    /// Where its lines start, computed on first use.
+    lines: OnceLock<LineIndex>,
 }
+
+impl PartialEq for SourceFile {
+    fn eq(&self, other: &Self) -> bool {
+        (&self.name, &self.text) == (&other.name, &other.text)
+    }
+}
+
+impl Eq for SourceFile {}
 
 impl SourceFile {
     /// A shared source file.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<SourceFile> {
-        Arc::new(SourceFile {
+        Arc::new(SourceFile::unshared(name, text))
+    }
+
+    /// A source file not yet shared.
+    pub fn unshared(name: impl Into<String>, text: impl Into<String>) -> SourceFile {
+        SourceFile {
             name: name.into(),
             text: text.into(),
-        })
+            lines: OnceLock::new(),
+        }
+    }
+
+    fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
     }
 
     /// The 1-based line and 1-based column (in characters) of byte offset `offset`, clamped to
     /// the text.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let offset = floor_char_boundary(&self.text, offset);
-        let before = &self.text[..offset];
-        let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let starts = &self.lines().starts;
+        // The lines that start at or before `offset`; the first starts at 0.
+        let line = starts.partition_point(|&s| s <= offset).max(1);
+        let line_start = starts.get(line - 1).copied().unwrap_or(0);
         let col = self.text[line_start..offset].chars().count() + 1;
         (line, col)
     }
@@ -56,16 +77,36 @@ impl SourceFile {
     /// Byte offset of 1-based `line` and 0-based character `column` (the convention of
     /// `proc_macro2::LineColumn`), clamped to the text.
     pub fn offset_of(&self, line: usize, column: usize) -> usize {
-        let mut start = 0;
-        for _ in 1..line.max(1) {
-            match self.text[start..].find('\n') {
-                Some(i) => start += i + 1,
-                None => return self.text.len(),
-            }
-        }
-        let line_text = &self.text[start..];
-        let line_end = line_text.find('\n').unwrap_or(line_text.len());
-        let line_text = &line_text[..line_end];
+        self.lines().offset_of(&self.text, line, column)
+    }
+}
+
+/// Where each line of a text starts: turns positions into lines and back without scanning
+/// the text again for each one (a file of 20,000 boot-argument fields has 40,000 spans, and
+/// as many warnings may point into unikernel.toml).
+#[derive(Debug, Clone)]
+struct LineIndex {
+    /// Byte offset of the start of each line; the first is 0.
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// The index of `text`.
+    fn new(text: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// Byte offset in `text` (the text this index was built from) of 1-based `line` and
+    /// 0-based character `column`, clamped to the text.
+    fn offset_of(&self, text: &str, line: usize, column: usize) -> usize {
+        let Some(&start) = self.starts.get(line.max(1) - 1) else {
+            return text.len();
+        };
+        let line_text = text.get(start..).unwrap_or("");
+        let line_text = &line_text[..line_text.find('\n').unwrap_or(line_text.len())];
         let within = line_text
             .char_indices()
             .nth(column)

@@ -10,7 +10,6 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Label, SourceFile, did_you_mean
 use crate::manifest::Manifest;
 use crate::target::Target;
 use std::fmt;
-use std::sync::Arc;
 
 /// The definition of one configure key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,14 +202,24 @@ pub fn resolve(
     let mut diags = Diagnostics::new();
     let mut values = Vec::new();
     for def in KEYS {
+        // `[keys]` is checked even where the command line overrides it: a value that is
+        // wrong in the file is wrong whatever was typed today.
+        let written = manifest.key(def.name).map(|k| KeyValue {
+            def,
+            value: k.value.value.clone(),
+            source: KeySource::Manifest,
+            origin: Some(Label::new(&manifest.file, k.value.span.clone(), "")),
+        });
         let (value, source, origin) = if let Some(v) = overrides.get(def.name) {
+            if let Some(Err(d)) = written.as_ref().map(check_allowed) {
+                diags.push(*d);
+            }
             let text = format!("--{}={v}", def.name);
             let file = SourceFile::new("<command line>", text.clone());
             let span = def.name.len() + 3..text.len();
             (v, KeySource::CommandLine, Some(Label::new(&file, span, "")))
-        } else if let Some(k) = manifest.key(def.name) {
-            let label = Label::new(&manifest.file, k.value.span.clone(), "");
-            (k.value.value.clone(), KeySource::Manifest, Some(label))
+        } else if let Some(k) = written {
+            (k.value, k.source, k.origin)
         } else {
             (
                 def.default_for(target).to_string(),
@@ -233,39 +242,23 @@ pub fn resolve(
     diags.into_result(Keys { values })
 }
 
-/// Checks one key's value: allowed at all, and allowed on `target`.
-fn check_value(kv: &KeyValue, target: Target) -> Result<(), Box<Diagnostic>> {
-    let def = &kv.def;
-    let on_cli = kv.source == KeySource::CommandLine;
-    let place = |message: String| match &kv.origin {
+/// Where `kv` was written, carrying `message`.
+fn place(kv: &KeyValue, message: String) -> Label {
+    match &kv.origin {
         Some(l) => Label {
             message,
             ..l.clone()
         },
-        None => Label::file(
-            &Arc::new(SourceFile {
-                name: "<default>".into(),
-                text: String::new(),
-            }),
-            message,
-        ),
-    };
-    if !def.values.contains(&kv.value.as_str()) {
-        let mut d = Diagnostic::error(format!(
-            "invalid value `{}` for the key `{}`",
-            kv.value, def.name
-        ))
-        .at(place(format!("expected one of: {}", list(def.values))))
-        .with_note(def.doc);
-        if let Some(s) = did_you_mean(&kv.value, def.values.iter().copied()) {
-            d = d.with_help(if on_cli {
-                format!("did you mean `--{}={s}`?", def.name)
-            } else {
-                format!("did you mean `{} = \"{s}\"`?", def.name)
-            });
-        }
-        return Err(Box::new(d));
+        None => Label::file(&SourceFile::new("<default>", String::new()), message),
     }
+}
+
+/// Checks one key's value: allowed at all, and allowed on `target`.
+fn check_value(kv: &KeyValue, target: Target) -> Result<(), Box<Diagnostic>> {
+    check_allowed(kv)?;
+    let def = &kv.def;
+    let on_cli = kv.source == KeySource::CommandLine;
+    let place = |message: String| place(kv, message);
     if let Some(c) = CONSTRAINTS
         .iter()
         .find(|c| c.key == def.name && c.value == kv.value && c.allowed_on != target)
@@ -283,6 +276,29 @@ fn check_value(kv: &KeyValue, target: Target) -> Result<(), Box<Diagnostic>> {
         ));
     }
     Ok(())
+}
+
+/// Checks that `kv`'s value is one of its key's values.
+fn check_allowed(kv: &KeyValue) -> Result<(), Box<Diagnostic>> {
+    let def = &kv.def;
+    if def.values.contains(&kv.value.as_str()) {
+        return Ok(());
+    }
+    let on_cli = kv.source == KeySource::CommandLine;
+    let mut d = Diagnostic::error(format!(
+        "invalid value `{}` for the key `{}`",
+        kv.value, def.name
+    ))
+    .at(place(kv, format!("expected one of: {}", list(def.values))))
+    .with_note(def.doc);
+    if let Some(s) = did_you_mean(&kv.value, def.values.iter().copied()) {
+        d = d.with_help(if on_cli {
+            format!("did you mean `--{}={s}`?", def.name)
+        } else {
+            format!("did you mean `{} = \"{s}\"`?", def.name)
+        });
+    }
+    Err(Box::new(d))
 }
 
 #[cfg(test)]
@@ -338,5 +354,18 @@ mod tests {
         assert!(e.contains("<command line>:1:7"), "{e}");
         assert!(e.contains("did you mean `--net=socket`?"), "{e}");
         assert!(e.contains("use `--kv=crunch`"), "{e}");
+    }
+
+    #[test]
+    fn keys_table_is_checked_even_when_overridden() {
+        let o = KeyOverrides {
+            net: Some("socket".into()),
+            ..Default::default()
+        };
+        let e = resolve(&manifest("net = \"bogus\""), Target::Unix, &o)
+            .unwrap_err()
+            .render();
+        assert!(e.contains("invalid value `bogus` for the key `net`"), "{e}");
+        assert!(e.contains("unikernel.toml:4:7"), "{e}");
     }
 }

@@ -661,7 +661,7 @@ impl Cx {
                         );
                         None
                     } else {
-                        Some(d)
+                        self.one_line(d, &format!("`doc` in {what}"))
                     }
                 }),
                 None => {
@@ -681,10 +681,12 @@ impl Cx {
             };
             let default = arg
                 .get("default")
-                .and_then(|v| self.default_value(v, &what));
-            let section = arg
-                .get("section")
-                .and_then(|v| self.string(v, &format!("`section` in {what}")));
+                .and_then(|v| self.default_value(v, &what))
+                .and_then(|d| self.one_line(d, &format!("`default` in {what}")));
+            let section = arg.get("section").and_then(|v| {
+                let what = format!("`section` in {what}");
+                self.string(v, &what).and_then(|s| self.one_line(s, &what))
+            });
             let required = arg
                 .get("required")
                 .and_then(|v| self.boolean(v, &format!("`required` in {what}")));
@@ -705,6 +707,23 @@ impl Cx {
         }
         out.sort_by_key(|a| a.name.span.start);
         out
+    }
+
+    /// `text` if it has no control characters (it is printed by `--help`, where an escape
+    /// sequence would reach the user's terminal), else an error at it.
+    fn one_line(&mut self, text: Sp<String>, what: &str) -> Option<Sp<String>> {
+        let Some(c) = text.value.chars().find(|c| c.is_control()) else {
+            return Some(text);
+        };
+        self.error(
+            Diagnostic::error(format!(
+                "{what} contains the control character U+{:04X}",
+                u32::from(c)
+            ))
+            .at_span(&self.file, text.span, "expected one line of printable text")
+            .with_note("`--help` prints it as it is: control characters would reach the terminal"),
+        );
+        None
     }
 
     /// A default value: a string, or a boolean or integer written bare (kept as written).

@@ -5,7 +5,8 @@
 use crate::catalogue;
 use crate::cli::Selection;
 use crate::commands::Error;
-use crate::diagnostic::Diagnostics;
+use crate::crunch;
+use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::emit::{self, ArgSpec, DeviceInit, ImplUse, Plan, user_manifest};
 use crate::graph::{self, MainParam, Resolved};
 use crate::keys::{self, KeyOverrides};
@@ -29,12 +30,16 @@ pub struct Configured {
     pub boot: BootDevices,
 }
 
-/// What `.petrel/state.json` remembers of the last configure.
+/// What `.petrel/state.json` remembers of the last configure: the target and the keys that
+/// were typed on its command line, nothing else. `[keys]` in unikernel.toml and the targets'
+/// defaults are read afresh every time, so an edit to unikernel.toml always applies.
+/// (A state.json written before this field existed has a `keys` table holding every key,
+/// defaults included: it is ignored, since replaying it would hide unikernel.toml.)
 #[derive(Debug, Default, serde::Deserialize)]
 struct State {
     target: Option<Target>,
     #[serde(default)]
-    keys: BTreeMap<String, String>,
+    command_line: BTreeMap<String, String>,
 }
 
 fn previous_state(project: &Project) -> State {
@@ -44,8 +49,9 @@ fn previous_state(project: &Project) -> State {
         .unwrap_or_default()
 }
 
-/// The target and key overrides for `selection`: what the user typed, else what the last
-/// configure used (so `petrel build` after `petrel configure --target spt` builds for spt).
+/// The target and key overrides for `selection`: what the user typed, else what was typed
+/// for the last configure of the same target (so `petrel build` after
+/// `petrel configure --target spt --net=direct` builds the same thing).
 fn effective(project: &Project, selection: &Selection) -> (Target, KeyOverrides) {
     let state = previous_state(project);
     let target = selection.target.or(state.target).unwrap_or(Target::Unix);
@@ -62,13 +68,13 @@ fn effective(project: &Project, selection: &Selection) -> (Target, KeyOverrides)
     };
     let nothing_typed = typed.net.is_none() && typed.dhcp.is_none() && typed.kv.is_none();
     if nothing_typed && state.target == Some(target) {
-        // Keep the keys of the last configure for this target.
+        let typed_before = &state.command_line;
         return (
             target,
             KeyOverrides {
-                net: state.keys.get("net").cloned(),
-                dhcp: state.keys.get("dhcp").map(|v| v == "true"),
-                kv: state.keys.get("kv").cloned(),
+                net: typed_before.get("net").cloned(),
+                dhcp: typed_before.get("dhcp").map(|v| v == "true"),
+                kv: typed_before.get("kv").cloned(),
             },
         );
     }
@@ -103,7 +109,7 @@ pub fn resolve(project: &Project, selection: &Selection) -> Result<Configured, E
     if !resolved.warnings.is_empty() {
         eprint!("{}", resolved.warnings.render());
     }
-    let plan = plan(project, &metadata, &resolved)?;
+    let plan = plan(project, &metadata, &resolved, &manifest)?;
     let boot = boot_devices(project, &resolved, &plan);
     Ok(Configured {
         resolved,
@@ -173,8 +179,8 @@ fn cargo_metadata(project: &Project) -> Result<cargo_metadata::Metadata, Error> 
             .map_err(|e| Error::msg(format!("{}: {e}", cargo_toml.display())))?;
         if user_manifest::has_petrel_table(&current) {
             let restored = user_manifest::remove(&current).map_err(Error::msg)?;
-            std::fs::write(&cargo_toml, restored)
-                .map_err(|e| Error::msg(format!("{}: {e}", cargo_toml.display())))?;
+            crate::transaction::write_one(&cargo_toml, restored.as_bytes())
+                .map_err(|f| Error::msg(format!("{}: {}", f.path.display(), f.source)))?;
         }
     }
     cargo_metadata::MetadataCommand::new()
@@ -193,6 +199,7 @@ fn plan(
     project: &Project,
     metadata: &cargo_metadata::Metadata,
     resolved: &Resolved,
+    manifest: &manifest::Manifest,
 ) -> Result<Plan, Error> {
     let user = metadata.root_package().ok_or_else(|| {
         Error::msg(format!(
@@ -270,7 +277,14 @@ fn plan(
         ];
         let embedded = match &imp.embed {
             Some(param) => {
-                let e = embed(project, &app_dir, &node.instance, param, &node.params)?;
+                let e = embed(
+                    project,
+                    &app_dir,
+                    manifest,
+                    &node.instance,
+                    param,
+                    &node.params,
+                )?;
                 inputs.push(e.var.clone());
                 Some(e)
             }
@@ -361,10 +375,11 @@ fn plan(
         args,
         help,
         bootargs_json: resolved.bootargs_json(),
-        keys: resolved
+        command_line_keys: resolved
             .keys
             .values
             .iter()
+            .filter(|k| k.source == keys::KeySource::CommandLine)
             .map(|k| (k.def.name.to_string(), k.value.clone()))
             .collect(),
     })
@@ -409,10 +424,13 @@ fn manifest_plan(resolved: &Resolved) -> Result<emit::ManifestPlan, Error> {
     })
 }
 
-/// The files of the directory named by device parameter `param`, to embed in the image.
+/// The files of the directory named by device parameter `param`, to embed in the image
+/// (the walk's rules are in [`crunch`]). Its problems point at the parameter in
+/// unikernel.toml.
 fn embed(
     project: &Project,
     app_dir: &Path,
+    manifest: &manifest::Manifest,
     instance: &str,
     param: &str,
     params: &BTreeMap<String, String>,
@@ -422,39 +440,58 @@ fn embed(
             "device `{instance}` embeds a directory: set `{param} = \"DIR\"` in its [devices.{instance}] table"
         ))
     })?;
+    let at_param = |d: Diagnostic, message: &str| match manifest
+        .device(instance)
+        .and_then(|dev| dev.entry(param))
+    {
+        Some(entry) => d.at(Label::new(
+            &manifest.file,
+            entry.value.span.clone(),
+            message,
+        )),
+        None => d,
+    };
     let root = project.dir.join(rel);
+    let refuse = |message: String, label: &str| {
+        let d = Diagnostic::error(format!("device `{instance}`: {message}"));
+        Error::Diagnostics(at_param(d, label).render())
+    };
     if !root.is_dir() {
-        return Err(Error::msg(format!(
-            "device `{instance}`: {param} = {rel:?} is not a directory (looked in {})",
-            root.display()
-        )));
+        return Err(refuse(
+            format!(
+                "{param} = {rel:?} is not a directory (looked in {})",
+                root.display()
+            ),
+            "not a directory",
+        ));
     }
-    let mut files = Vec::new();
-    let mut stack = vec![root.clone()];
-    while let Some(dir) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&dir).map_err(|e| Error::msg(format!("{}: {e}", dir.display())))?;
-        for entry in entries {
-            let path = entry
-                .map_err(|e| Error::msg(format!("{}: {e}", dir.display())))?
-                .path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.is_file() {
-                let key = path
-                    .strip_prefix(&root)
-                    .map(|p| {
-                        p.components()
-                            .map(|c| c.as_os_str().to_string_lossy())
-                            .collect::<Vec<_>>()
-                            .join("/")
-                    })
-                    .unwrap_or_default();
-                files.push((key, relative_path(app_dir, &path)));
-            }
+    // Its path, like every path below it, is written into generated Rust.
+    if root.to_str().is_none() {
+        return Err(refuse(
+            format!("the path {} is not UTF-8", root.display()),
+            "not UTF-8",
+        ));
+    }
+    let walk = crunch::walk(&root).map_err(|e| refuse(e.to_string(), "in this directory"))?;
+    if !walk.skipped.is_empty() {
+        let mut d = Diagnostic::warning(format!(
+            "device `{instance}`: {} entr{} of {rel:?} not embedded",
+            walk.skipped.len(),
+            if walk.skipped.len() == 1 { "y" } else { "ies" }
+        ));
+        for (key, why) in &walk.skipped {
+            d = d.with_note(format!("`{key}`: {why}"));
         }
+        eprint!(
+            "{}",
+            at_param(d, "skipped entries in this directory").render()
+        );
     }
-    files.sort();
+    let files = walk
+        .files
+        .into_iter()
+        .map(|f| (f.key, relative_path(app_dir, &f.path)))
+        .collect();
     Ok(emit::Embedded {
         var: format!("{}_FILES", instance.to_uppercase()),
         files,

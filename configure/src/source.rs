@@ -177,10 +177,7 @@ fn scan_inner(file: Arc<SourceFile>) -> Result<SourceInfo, Diagnostics> {
     };
     let spans = Spans {
         file: file.clone(),
-        parsed: SourceFile {
-            name: file.name.clone(),
-            text: parsed_text,
-        },
+        parsed: SourceFile::unshared(file.name.clone(), parsed_text),
         shift,
     };
     let ast = match syn::parse_file(&spans.parsed.text) {

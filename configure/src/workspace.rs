@@ -2,6 +2,7 @@
 //! (`petrel clean`). Also `configure --check`: compare what would be written with the disk.
 
 use crate::emit::{GeneratedFile, user_manifest};
+use crate::transaction::{self, Transaction};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -42,6 +43,15 @@ pub enum WorkspaceError {
         /// The file.
         path: PathBuf,
     },
+}
+
+impl From<transaction::Failure> for WorkspaceError {
+    fn from(f: transaction::Failure) -> Self {
+        WorkspaceError::Io {
+            path: f.path,
+            source: f.source,
+        }
+    }
 }
 
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> WorkspaceError + '_ {
@@ -95,18 +105,21 @@ pub enum Change {
     Removed(PathBuf),
 }
 
-/// Writes `config` into `project`. Files whose bytes are already right are not touched (so
-/// cargo rebuilds nothing); each written file goes through a temporary file and a rename, so
-/// a file is never half-written. Generated files of an older configuration that this one no
-/// longer has are removed. Everything that can fail for a reason other than the disk (the
+/// Writes `config` into `project`, all or nothing (see [`transaction`]): files whose bytes
+/// are already right are not touched (so cargo rebuilds nothing); the others are staged in
+/// full and renamed into place only when every one could be staged, and put back if a rename
+/// fails. Generated files of an older configuration that this one no longer has are removed
+/// in the same transaction. Everything that can fail for a reason other than the disk (the
 /// graph, templates, the user's Cargo.toml) has failed before this is called, so a failed
-/// configure leaves the previous configuration as it was.
+/// configure leaves the previous configuration as it was. The user's Cargo.toml keeps its
+/// permissions and owner, and stays a symbolic link if it is one.
 pub fn write(project: &Path, config: &Configuration) -> Result<Vec<Change>, WorkspaceError> {
     let cargo_config = project.join(CARGO_CONFIG);
     if cargo_config.exists() && !is_generated(&cargo_config) {
         return Err(WorkspaceError::NotOurs { path: cargo_config });
     }
     let mut changes = Vec::new();
+    let mut tx = Transaction::new();
     for (rel, contents) in config.all() {
         let path = project.join(&rel);
         match fs::read(&path) {
@@ -117,16 +130,16 @@ pub fn write(project: &Path, config: &Configuration) -> Result<Vec<Change>, Work
             }
             Err(e) => return Err(WorkspaceError::Io { path, source: e }),
         }
-        write_atomic(&path, contents.as_bytes())?;
+        tx.write(&path, contents.as_bytes())?;
     }
     let wanted: Vec<PathBuf> = config.files.iter().map(|f| f.path.clone()).collect();
     for stale in generated_files(project)? {
         if !wanted.contains(&stale) {
-            let path = project.join(&stale);
-            fs::remove_file(&path).map_err(io_err(&path))?;
+            tx.remove(&project.join(&stale))?;
             changes.push(Change::Removed(stale));
         }
     }
+    tx.commit(&transaction::Real)?;
     Ok(changes)
 }
 
@@ -213,7 +226,7 @@ pub fn clean(project: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
                 path: cargo_toml.clone(),
                 source,
             })?;
-        write_atomic(&cargo_toml, restored.as_bytes())?;
+        transaction::write_one(&cargo_toml, restored.as_bytes())?;
         removed.push(PathBuf::from("Cargo.toml [workspace]"));
     }
     let cargo_config = project.join(CARGO_CONFIG);
@@ -236,6 +249,14 @@ pub fn clean(project: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
             removed.push(dir);
         }
     }
+    // Temporary files a killed configure left (`.petrel/` went with its directory).
+    for dir in [project.to_path_buf(), project.join(".cargo")] {
+        for tmp in stale_tmp_files(&dir) {
+            fs::remove_file(&tmp).map_err(io_err(&tmp))?;
+            removed.push(tmp.strip_prefix(project).unwrap_or(&tmp).to_path_buf());
+        }
+    }
+    let _ = fs::remove_dir(project.join(".cargo"));
     // `target/` itself only if Petrel's directories were all it held.
     let _ = fs::remove_dir(project.join("target"));
     Ok(removed)
@@ -265,8 +286,15 @@ fn generated_files(project: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
         for entry in entries {
             let entry = entry.map_err(io_err(&dir))?;
             let path = entry.path();
+            // Temporary files are the transaction's own, not generated files.
+            let tmp = entry
+                .file_name()
+                .to_str()
+                .is_some_and(transaction::is_tmp_name);
             if path.is_dir() {
                 stack.push(path);
+            } else if tmp {
+                continue;
             } else if let Ok(rel) = path.strip_prefix(project) {
                 out.push(rel.to_path_buf());
             }
@@ -276,16 +304,16 @@ fn generated_files(project: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
     Ok(out)
 }
 
-/// Writes `bytes` to `path` through a sibling temporary file and a rename.
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WorkspaceError> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(io_err(parent))?;
-    }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.petrel-tmp"));
-    fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
-    fs::rename(&tmp, path).map_err(io_err(path))
+/// Temporary files of a [`Transaction`] directly in `dir`.
+fn stale_tmp_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_str().is_some_and(transaction::is_tmp_name))
+        .map(|e| e.path())
+        .collect();
+    out.sort();
+    out
 }

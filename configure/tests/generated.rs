@@ -6,39 +6,10 @@ use petrel_cli::cli::Selection;
 use petrel_cli::project::Project;
 use petrel_cli::target::Target;
 use petrel_cli::{emit, pipeline};
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("configure/ is in the repository")
-        .to_path_buf()
-}
-
-/// A copy of an example outside the repository (so it is not taken for a member of
-/// Petrel's workspace), depending on this checkout's facade. One directory per call: tests
-/// run in parallel.
-fn scratch(example: &str) -> PathBuf {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let dir =
-        std::env::temp_dir().join(format!("petrel-snap-{example}-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("src")).expect("scratch dir");
-    let src = repo().join("examples").join(example);
-    for f in ["unikernel.toml", "src/lib.rs"] {
-        std::fs::copy(src.join(f), dir.join(f)).expect("copy");
-    }
-    let cargo = std::fs::read_to_string(src.join("Cargo.toml"))
-        .expect("Cargo.toml")
-        .replace(
-            "\"../../petrel\"",
-            &format!("{:?}", repo().join("petrel").display().to_string()),
-        );
-    std::fs::write(dir.join("Cargo.toml"), cargo).expect("write");
-    dir
-}
+mod support;
+use support::scratch;
 
 #[test]
 fn generated_files_per_target() {
@@ -142,5 +113,30 @@ doc = "Tags, none by default."
         "{}",
         main.contents
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Paths reach the generated Cargo.toml as TOML strings, whatever characters a checkout's
+/// directories have (issue 14 item 2: no name may break a generated file).
+#[test]
+fn odd_paths_stay_strings_in_the_generated_manifest() {
+    let dir = scratch("hello");
+    let project = Project::open(&dir).expect("a project");
+    let mut configured =
+        pipeline::resolve(&project, &Selection::default()).unwrap_or_else(|e| panic!("{e}"));
+    let odd = r#"../we"ird\dir/é'x"#;
+    configured.plan.petrel_path = odd.into();
+    for i in &mut configured.plan.impls {
+        i.path = odd.into();
+    }
+    let manifest = emit::render(&configured.plan)
+        .expect("renders")
+        .into_iter()
+        .find(|f| f.path.ends_with("app/Cargo.toml"))
+        .expect("the generated Cargo.toml");
+    let parsed: toml::Table =
+        toml::from_str(&manifest.contents).unwrap_or_else(|e| panic!("{e}\n{}", manifest.contents));
+    let deps = parsed["dependencies"].as_table().expect("[dependencies]");
+    assert_eq!(deps["petrel"]["path"].as_str(), Some(odd));
     let _ = std::fs::remove_dir_all(&dir);
 }

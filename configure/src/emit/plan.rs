@@ -114,9 +114,10 @@ pub struct Plan {
     pub manifest: Option<ManifestPlan>,
     /// The `bootargs.json` document.
     pub bootargs_json: String,
-    /// Configure keys given on the command line, recorded in `state.json` so that `build`
-    /// and `run` keep them.
-    pub keys: BTreeMap<String, String>,
+    /// The configure keys typed on the command line (only those: `[keys]` and the defaults
+    /// are read afresh each time), recorded in `state.json` so that `build` and `run` keep
+    /// them.
+    pub command_line_keys: BTreeMap<String, String>,
 }
 
 impl Plan {
@@ -132,7 +133,7 @@ impl Plan {
             generator: "petrel",
             version: env!("CARGO_PKG_VERSION"),
             target: self.target,
-            keys: &self.keys,
+            command_line: &self.command_line_keys,
         };
         // Serializing plain data to a String cannot fail.
         let mut s = serde_json::to_string_pretty(&state).expect("state serializes");
@@ -147,5 +148,5 @@ struct State<'a> {
     generator: &'static str,
     version: &'static str,
     target: Target,
-    keys: &'a BTreeMap<String, String>,
+    command_line: &'a BTreeMap<String, String>,
 }

@@ -11,7 +11,7 @@
 
 use petrel_e2e::netns::{Http, Netns, curl, have_tools};
 use petrel_e2e::{Background, Scratch, build_lock, expect, have_qemu, petrel, wait_for};
-use petrel_spt::elf::{AbiTarget, DeviceType, check};
+use petrel_solo5_abi::elf::{AbiTarget, DeviceType, check};
 use std::net::Ipv4Addr;
 use std::sync::MutexGuard;
 use std::time::Duration;

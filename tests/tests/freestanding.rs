@@ -3,7 +3,7 @@
 //! tender needs KVM, which these machines do not offer usably).
 
 use petrel_e2e::{Scratch, build_lock, expect, have_qemu, petrel, repo, run};
-use petrel_spt::elf::{AbiTarget, check};
+use petrel_solo5_abi::elf::{AbiTarget, check};
 use std::time::Duration;
 
 /// Boots `example` on `target` with `args` through `petrel run`, expecting `code`.

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use petrel_spt::elf::{self, AbiTarget};
+use petrel_solo5_abi::elf::{self, AbiTarget};
 
 const RUNNER: &str = env!("CARGO_BIN_EXE_petrel-spt");
 

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 pub mod boot;
 pub mod cli;
 pub mod devices;
+pub mod seccomp;
 
 /// Exit status of a runner error.
 pub const EXIT_ERROR: u8 = 1;

@@ -1,0 +1,146 @@
+//! The whole run: check the image and the command line, attach the devices, build the VM,
+//! install the filter, then run the vCPU and answer its hypercalls until it halts.
+
+use std::process::ExitCode;
+
+use kvm_ioctls::VcpuExit;
+use petrel_solo5_abi::elf::{self, AbiTarget};
+use petrel_solo5_abi::hvt::DEFAULT_MEM_MIB;
+use petrel_tender::cli::Options;
+use petrel_tender::{boot, devices};
+
+use crate::Error;
+use crate::host::RealHost;
+use crate::hypercall::{self, GuestMem, Stop};
+use crate::memory::{self, BootInfo, GuestRam};
+use crate::{seccomp, vcpu};
+
+/// Exit status of a guest fault (a triple fault, an access outside guest memory, an exit
+/// the tender does not handle): the abort status.
+pub const EXIT_GUEST_FAULT: i32 = 255;
+
+/// The `--help` text.
+pub fn usage() -> String {
+    petrel_tender::cli::usage(
+        "petrel-hvt",
+        "Runs the Solo5 hvt unikernel KERNEL in a KVM virtual machine (/dev/kvm).",
+        "255 for a guest fault\n(with one line: the KVM exit, RIP and the fault address).",
+    )
+}
+
+/// Runs an image. Returns only on an error before the guest starts; a running guest ends
+/// the process with its exit status.
+pub fn run(o: Options) -> Result<ExitCode, Error> {
+    let path = o.kernel.display().to_string();
+    let file =
+        std::fs::read(&o.kernel).map_err(|e| Error::new(format!("{path}: Could not open: {e}")))?;
+    let image =
+        elf::check(&file, AbiTarget::Hvt).map_err(|e| Error::new(format!("{path}: {e}")))?;
+    devices::check_names(&image.manifest, &o)?;
+    let (mem_size, adjusted) = boot::mem_size(o.mem_mib.unwrap_or(DEFAULT_MEM_MIB))?;
+    if adjusted {
+        eprintln!("petrel-hvt: warning: adjusting memory to {mem_size} bytes");
+    }
+    image
+        .check_memory(mem_size)
+        .map_err(|e| Error::new(format!("{path}: {e}")))?;
+    let cmdline = boot::cmdline(&o.args)?;
+    let attached = devices::attach(&image.manifest, &o)?;
+    devices::check_all_attached(&image.manifest, &attached)?;
+    let mft = devices::patched_manifest(&image.manifest, &attached);
+
+    let kvm = vcpu::open_kvm()?;
+    let mut ram = GuestRam::new(mem_size)?;
+    memory::load(ram.bytes(), &image, &file)?;
+    memory::write_page_tables(ram.bytes())?;
+    let mut machine = vcpu::create(&kvm, &ram, image.entry)?;
+    let bi = BootInfo {
+        mem_size,
+        kernel_end: image.kernel_end,
+        tsc_hz: machine.tsc_hz,
+    };
+    memory::write_boot_info(ram.bytes(), bi, &mft, &cmdline)?;
+    let mut host = RealHost::new(&attached);
+    let filter = seccomp::build(&machine.vcpu, &attached)?;
+    drop(file);
+    petrel_tender::seccomp::install(&filter)?;
+
+    loop {
+        // A hypercall is a 4-byte `out`; anything else is refused by `handle` as a bad
+        // port access, so only the 4-byte case is copied out of the vCPU's run area.
+        let mut data = [0u8; 4];
+        let (port, len) = match machine.vcpu.run() {
+            Ok(VcpuExit::IoOut(port, bytes)) => {
+                if let Ok(word) = <[u8; 4]>::try_from(bytes) {
+                    data = word;
+                }
+                (port, bytes.len())
+            }
+            Ok(exit) => {
+                let what = describe(&exit);
+                guest_fault(&machine.vcpu, &what)
+            }
+            Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => continue,
+            Err(e) => fatal(&format!(
+                "KVM_RUN: {}",
+                std::io::Error::from_raw_os_error(e.errno())
+            )),
+        };
+        let bytes: &[u8] = if len == 4 { &data } else { &[] };
+        match hypercall::handle(port, bytes, &mut GuestMem::new(ram.bytes()), &mut host) {
+            Ok(()) => {}
+            Err(Stop::Halt(status)) => exit_now(status),
+            Err(Stop::Fatal(msg)) => fatal(&msg),
+        }
+    }
+}
+
+/// One line naming a vCPU exit the tender does not handle.
+fn describe(exit: &VcpuExit<'_>) -> String {
+    match exit {
+        VcpuExit::Shutdown => "triple fault (KVM exit SHUTDOWN)".to_string(),
+        VcpuExit::Hlt => "hlt with interrupts off (KVM exit HLT)".to_string(),
+        VcpuExit::MmioRead(addr, d) => format!(
+            "read of {} bytes outside guest memory at gpa={addr:#x} (KVM exit MMIO)",
+            d.len()
+        ),
+        VcpuExit::MmioWrite(addr, d) => format!(
+            "write of {} bytes outside guest memory at gpa={addr:#x} (KVM exit MMIO)",
+            d.len()
+        ),
+        VcpuExit::IoIn(port, _) => format!("read of I/O port {port:#x} (KVM exit IO)"),
+        VcpuExit::FailEntry(reason, _) => {
+            format!("VM entry failed, hardware reason {reason:#x} (KVM exit FAIL_ENTRY)")
+        }
+        VcpuExit::InternalError => "KVM internal error (KVM exit INTERNAL_ERROR)".to_string(),
+        other => format!("unhandled KVM exit {other:?}"),
+    }
+}
+
+/// Reports a guest fault in one line (what, RIP, CR2 where it is a page fault's address)
+/// and ends the process with 255.
+fn guest_fault(vcpu: &kvm_ioctls::VcpuFd, what: &str) -> ! {
+    let rip = vcpu
+        .get_regs()
+        .map(|r| format!("{:#x}", r.rip))
+        .unwrap_or_else(|_| "?".into());
+    let cr2 = vcpu
+        .get_sregs()
+        .map(|s| format!("{:#x}", s.cr2))
+        .unwrap_or_else(|_| "?".into());
+    eprintln!("petrel-hvt: guest fault: {what}, rip={rip}, cr2={cr2}");
+    exit_now(EXIT_GUEST_FAULT)
+}
+
+/// Reports a tender error and ends the process with 1.
+fn fatal(msg: &str) -> ! {
+    eprintln!("petrel-hvt: error: {msg}");
+    exit_now(1)
+}
+
+/// Ends the process with `status` (as a shell sees it: the low 8 bits) at once: after the
+/// filter is installed nothing is dropped or closed.
+fn exit_now(status: i32) -> ! {
+    // SAFETY: _exit ends the process; nothing of ours runs after it.
+    unsafe { libc::_exit(status) }
+}

@@ -83,6 +83,10 @@ pub enum Command {
         /// virtio user networking: forward 127.0.0.1:HOST to the guest's port GUEST (TCP).
         #[arg(long, value_name = "HOST:GUEST")]
         publish: Vec<String>,
+        /// spt and hvt: boot with this Solo5 tender instead of Petrel's own (petrel-spt,
+        /// petrel-hvt), e.g. the upstream solo5-hvt.
+        #[arg(long, value_name = "PATH")]
+        runner: Option<PathBuf>,
         /// Boot arguments, after `--` (try `petrel run -- --help`).
         #[arg(last = true, value_name = "ARGS")]
         args: Vec<String>,

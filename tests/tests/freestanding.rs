@@ -1,8 +1,8 @@
-//! hvt, spt and virtio images end to end: spt on Petrel's own runner, virtio under QEMU
-//! (TCG), hvt checked structurally with the same ELF checker the spt runner uses (the hvt
-//! tender needs KVM, which these machines do not offer usably).
+//! hvt, spt and virtio images end to end: hvt and spt on Petrel's own runners (hvt on
+//! KVM), virtio under QEMU (TCG), and the Solo5 images checked structurally with the ELF
+//! checker both runners use.
 
-use petrel_e2e::{Scratch, build_lock, expect, have_qemu, petrel, repo, run};
+use petrel_e2e::{Scratch, build_lock, can_boot, expect, have_qemu, petrel, repo, run};
 use petrel_solo5_abi::elf::{AbiTarget, check};
 use std::time::Duration;
 
@@ -48,6 +48,13 @@ fn behaves_like_every_target(target: &str) {
 #[test]
 fn spt_images_run_on_petrels_runner() {
     behaves_like_every_target("spt");
+}
+
+#[test]
+fn hvt_images_run_on_petrels_runner() {
+    if can_boot("hvt_images_run_on_petrels_runner", "hvt") {
+        behaves_like_every_target("hvt");
+    }
 }
 
 #[test]
@@ -113,6 +120,13 @@ fn block_passes_on_a_fresh_disk(target: &str) {
 #[test]
 fn block_on_spt() {
     block_passes_on_a_fresh_disk("spt");
+}
+
+#[test]
+fn block_on_hvt() {
+    if can_boot("block_on_hvt", "hvt") {
+        block_passes_on_a_fresh_disk("hvt");
+    }
 }
 
 #[test]

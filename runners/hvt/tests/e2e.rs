@@ -237,7 +237,11 @@ fn malformed_images_are_refused() {
     );
     let mut dyn_ = bytes.clone();
     dyn_[16] = 3;
-    refused("dyn", &dyn_, "invalid or unsupported executable (not ET_EXEC");
+    refused(
+        "dyn",
+        &dyn_,
+        "invalid or unsupported executable (not ET_EXEC",
+    );
     // The ABI note says spt: the target is the word after "Solo5\0\0\0" in the ABI1 note.
     let note = bytes
         .windows(12)

@@ -124,6 +124,28 @@ fn guest_output_exit_status_and_boot_info() {
 }
 
 #[test]
+fn the_run_loop_is_under_seccomp() {
+    if !kvm("the_run_loop_is_under_seccomp") {
+        return;
+    }
+    let mut child = Command::new(RUNNER)
+        .args(["--mem=2", &guest("plain"), "sleep"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start petrel-hvt");
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id()))
+        .expect("the tender is still running");
+    let out = child.wait_with_output().expect("wait");
+    assert_eq!(out.status.code(), Some(0));
+    // 2: SECCOMP_MODE_FILTER.
+    assert!(
+        status.lines().any(|l| l == "Seccomp:\t2"),
+        "no filter while the guest runs:\n{status}"
+    );
+}
+
+#[test]
 fn guest_panic_exits_255_with_its_message() {
     if !kvm("guest_panic_exits_255_with_its_message") {
         return;

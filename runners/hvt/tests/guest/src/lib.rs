@@ -250,6 +250,11 @@ pub fn main(bi: &BootInfo) -> ! {
             unsafe { asm!("hlt") };
         }
         b"exit-3" => halt(3),
+        b"sleep" => {
+            // POLL for 1 s, so the test can look at the running tender.
+            let mut poll = [1_000_000_000u64, 0, 0];
+            hypercall(3, &mut poll);
+        }
         _ => {
             puts(b"hvt-ok\n");
             halt(7)

@@ -260,14 +260,10 @@ pub fn have_qemu(test: &str) -> bool {
 /// `/dev/kvm` can be opened read-write, so hvt guests can run. Otherwise the test prints a
 /// loud SKIPPED line, or fails under CI (`CI` set), which has KVM.
 pub fn have_kvm(test: &str) -> bool {
-    match std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-    {
-        Ok(_) => true,
-        Err(e) => {
-            skip(test, &format!("/dev/kvm cannot be used ({e})"));
+    match petrel_tender::testing::kvm_usable() {
+        Ok(()) => true,
+        Err(why) => {
+            skip(test, &why);
             false
         }
     }

@@ -4,10 +4,9 @@
 use std::process::ExitCode;
 
 use kvm_ioctls::VcpuExit;
-use petrel_solo5_abi::elf::{self, AbiTarget};
-use petrel_solo5_abi::hvt::DEFAULT_MEM_MIB;
+use petrel_solo5_abi::AbiTarget;
+use petrel_tender::boot::{self, Prepared};
 use petrel_tender::cli::Options;
-use petrel_tender::{boot, devices};
 
 use crate::Error;
 use crate::host::RealHost;
@@ -31,23 +30,14 @@ pub fn usage() -> String {
 /// Runs an image. Returns only on an error before the guest starts; a running guest ends
 /// the process with its exit status.
 pub fn run(o: Options) -> Result<ExitCode, Error> {
-    let path = o.kernel.display().to_string();
-    let file =
-        std::fs::read(&o.kernel).map_err(|e| Error::new(format!("{path}: Could not open: {e}")))?;
-    let image =
-        elf::check(&file, AbiTarget::Hvt).map_err(|e| Error::new(format!("{path}: {e}")))?;
-    devices::check_names(&image.manifest, &o)?;
-    let (mem_size, adjusted) = boot::mem_size(o.mem_mib.unwrap_or(DEFAULT_MEM_MIB))?;
-    if adjusted {
-        eprintln!("petrel-hvt: warning: adjusting memory to {mem_size} bytes");
-    }
-    image
-        .check_memory(mem_size)
-        .map_err(|e| Error::new(format!("{path}: {e}")))?;
-    let cmdline = boot::cmdline(&o.args)?;
-    let attached = devices::attach(&image.manifest, &o)?;
-    devices::check_all_attached(&image.manifest, &attached)?;
-    let mft = devices::patched_manifest(&image.manifest, &attached);
+    let Prepared {
+        file,
+        image,
+        mem_size,
+        cmdline,
+        attached,
+        manifest: mft,
+    } = boot::prepare(&o, AbiTarget::Hvt, "petrel-hvt")?;
 
     let kvm = vcpu::open_kvm()?;
     let mut ram = GuestRam::new(mem_size)?;

@@ -17,25 +17,12 @@ const RUNNER: &str = env!("CARGO_BIN_EXE_petrel-hvt");
 fn guest_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guest");
-        let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hvt-guest");
-        let out = Command::new(env!("CARGO"))
-            .args(["build", "--release", "--bins"])
-            .current_dir(&src)
-            .env("CARGO_TARGET_DIR", &target)
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_TARGET")
-            .env_remove("CARGO_BUILD_RUSTFLAGS")
-            .output()
-            .expect("run cargo");
-        assert!(
-            out.status.success(),
-            "building the test guest failed (is the x86_64-unknown-none target installed? \
-             `rustup target add x86_64-unknown-none`):\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        target.join("x86_64-unknown-none/release")
+        petrel_tender::testing::build_guest(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guest"),
+            &Path::new(env!("CARGO_TARGET_TMPDIR")).join("hvt-guest"),
+            &[],
+            "the test guest",
+        )
     })
 }
 
@@ -43,24 +30,7 @@ fn guest(bin: &str) -> String {
     guest_dir().join(bin).display().to_string()
 }
 
-/// `/dev/kvm` is usable; otherwise a loud SKIPPED line (a failure under CI).
-fn kvm(test: &str) -> bool {
-    match std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/kvm")
-    {
-        Ok(_) => true,
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: /dev/kvm cannot be used ({e}), and CI must be able to run it"
-            );
-            eprintln!("\n*** SKIPPED {test}: /dev/kvm cannot be used ({e}) ***\n");
-            false
-        }
-    }
-}
+use petrel_tender::testing::kvm_or_skip as kvm;
 
 fn run(args: &[&str]) -> Output {
     Command::new(RUNNER)
@@ -128,7 +98,7 @@ fn the_run_loop_is_under_seccomp() {
     if !kvm("the_run_loop_is_under_seccomp") {
         return;
     }
-    let mut child = Command::new(RUNNER)
+    let child = Command::new(RUNNER)
         .args(["--mem=2", &guest("plain"), "sleep"])
         .stdout(std::process::Stdio::piped())
         .spawn()

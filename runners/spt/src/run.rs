@@ -6,15 +6,14 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::ExitCode;
 
-use petrel_solo5_abi::elf::{self, AbiTarget};
-use petrel_tender::boot;
+use petrel_solo5_abi::AbiTarget;
+use petrel_tender::boot::{self, Prepared};
 use petrel_tender::cli::Options;
-use petrel_tender::devices::{self, Backend};
+use petrel_tender::devices::Backend;
 
 use crate::Error;
 use crate::guest::{BootInfo, GuestMemory};
 use crate::seccomp::{self, BlockPolicy, Policy};
-use petrel_solo5_abi::hvt::DEFAULT_MEM_MIB;
 
 /// epoll data of the timer descriptor (`~1U`); a NIC's is its manifest index.
 pub const TIMERFD_EPOLL_DATA: u64 = 0xFFFF_FFFE;
@@ -112,24 +111,14 @@ unsafe fn enter(entry: u64, stack: u64, boot_info: u64) -> ! {
 
 /// Runs an image. Returns only on error, before the guest starts.
 pub fn run(o: Options) -> Result<ExitCode, Error> {
-    let path = o.kernel.display().to_string();
-    let file =
-        std::fs::read(&o.kernel).map_err(|e| Error::new(format!("{path}: Could not open: {e}")))?;
-    let image =
-        elf::check(&file, AbiTarget::Spt).map_err(|e| Error::new(format!("{path}: {e}")))?;
-    devices::check_names(&image.manifest, &o)?;
-
-    let (mem_size, adjusted) = boot::mem_size(o.mem_mib.unwrap_or(DEFAULT_MEM_MIB))?;
-    if adjusted {
-        eprintln!("petrel-spt: warning: adjusting memory to {mem_size} bytes");
-    }
-    image
-        .check_memory(mem_size)
-        .map_err(|e| Error::new(format!("{path}: {e}")))?;
-    let cmdline = boot::cmdline(&o.args)?;
-
-    let attached = devices::attach(&image.manifest, &o)?;
-    devices::check_all_attached(&image.manifest, &attached)?;
+    let Prepared {
+        file,
+        image,
+        mem_size,
+        cmdline,
+        attached,
+        manifest: mft,
+    } = boot::prepare(&o, AbiTarget::Spt, "petrel-spt")?;
 
     // SAFETY: plain system calls; results are checked by `owned`.
     let epoll = owned(
@@ -169,7 +158,6 @@ pub fn run(o: Options) -> Result<ExitCode, Error> {
             }),
         }
     }
-    let mft = devices::patched_manifest(&image.manifest, &attached);
     let prog = seccomp::build(&policy)?;
 
     let mut mem = GuestMemory::map(mem_size)?;

@@ -15,25 +15,12 @@ const RUNNER: &str = env!("CARGO_BIN_EXE_petrel-spt");
 fn guest_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guest");
-        let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("guest");
-        let out = Command::new(env!("CARGO"))
-            .args(["build", "--release", "--bins"])
-            .current_dir(&src)
-            .env("CARGO_TARGET_DIR", &target)
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_TARGET")
-            .env_remove("CARGO_BUILD_RUSTFLAGS")
-            .output()
-            .expect("run cargo");
-        assert!(
-            out.status.success(),
-            "building the test guest failed (is the x86_64-unknown-none target installed? \
-             `rustup target add x86_64-unknown-none`):\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        target.join("x86_64-unknown-none/release")
+        petrel_tender::testing::build_guest(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guest"),
+            &Path::new(env!("CARGO_TARGET_TMPDIR")).join("guest"),
+            &[],
+            "the test guest",
+        )
     })
 }
 

@@ -5,9 +5,60 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 
-use petrel_solo5_abi::hvt::{CMDLINE_SIZE, MEM_ALIGN, MEM_MAX, MEM_MIN};
+use petrel_solo5_abi::AbiTarget;
+use petrel_solo5_abi::elf::{self, Image};
+use petrel_solo5_abi::hvt::{CMDLINE_SIZE, DEFAULT_MEM_MIB, MEM_ALIGN, MEM_MAX, MEM_MIN};
 
 use crate::Error;
+use crate::cli::Options;
+use crate::devices::{self, Attached};
+
+/// Everything a tender checks and opens before it builds the guest, in the upstream
+/// tender's order: the image, the device names, the memory size, the command line, the
+/// devices.
+pub struct Prepared {
+    /// The image file.
+    pub file: Vec<u8>,
+    /// The checked image (also against `mem_size`).
+    pub image: Image,
+    /// Guest memory size in bytes.
+    pub mem_size: u64,
+    /// The guest command line, NUL-terminated.
+    pub cmdline: Vec<u8>,
+    /// The attached devices (every declared one).
+    pub attached: Vec<Attached>,
+    /// The guest's copy of the manifest, patched.
+    pub manifest: Vec<u8>,
+}
+
+/// Checks the image of `o` for `target` and opens its devices; `program` names the tender
+/// in the `adjusting memory` warning.
+pub fn prepare(o: &Options, target: AbiTarget, program: &str) -> Result<Prepared, Error> {
+    let path = o.kernel.display().to_string();
+    let file =
+        std::fs::read(&o.kernel).map_err(|e| Error::new(format!("{path}: Could not open: {e}")))?;
+    let image = elf::check(&file, target).map_err(|e| Error::new(format!("{path}: {e}")))?;
+    devices::check_names(&image.manifest, o)?;
+    let (mem_size, adjusted) = mem_size(o.mem_mib.unwrap_or(DEFAULT_MEM_MIB))?;
+    if adjusted {
+        eprintln!("{program}: warning: adjusting memory to {mem_size} bytes");
+    }
+    image
+        .check_memory(mem_size)
+        .map_err(|e| Error::new(format!("{path}: {e}")))?;
+    let cmdline = cmdline(&o.args)?;
+    let attached = devices::attach(&image.manifest, o)?;
+    devices::check_all_attached(&image.manifest, &attached)?;
+    let manifest = devices::patched_manifest(&image.manifest, &attached);
+    Ok(Prepared {
+        file,
+        image,
+        mem_size,
+        cmdline,
+        attached,
+        manifest,
+    })
+}
 
 /// The guest memory size for `--mem=mib`, and whether it was rounded down (the tender's
 /// `adjusting memory` warning). Between 2 MiB and 4 GiB, a multiple of 2 MiB.

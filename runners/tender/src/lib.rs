@@ -10,6 +10,8 @@ pub mod boot;
 pub mod cli;
 pub mod devices;
 pub mod seccomp;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 /// Exit status of a runner error.
 pub const EXIT_ERROR: u8 = 1;

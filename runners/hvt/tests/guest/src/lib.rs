@@ -3,6 +3,7 @@
 #![no_std]
 
 use core::arch::asm;
+use core::fmt;
 
 /// `struct hvt_boot_info` (solo5-abi.md §1.4).
 #[repr(C)]
@@ -120,22 +121,21 @@ pub fn puts(s: &[u8]) {
     puts_raw(s.as_ptr() as u64, s.len() as u64);
 }
 
-/// Writes `v` in hexadecimal.
-pub fn put_hex(v: u64) {
-    let mut buf = [0u8; 18];
-    buf[0] = b'0';
-    buf[1] = b'x';
-    let mut n = 2;
-    let mut started = false;
-    for i in (0..16).rev() {
-        let d = ((v >> (i * 4)) & 0xf) as u8;
-        if d != 0 || started || i == 0 {
-            started = true;
-            buf[n] = if d < 10 { b'0' + d } else { b'a' + d - 10 };
-            n += 1;
-        }
+/// The console as a `fmt::Write`, for `out!`.
+pub struct Console;
+
+impl fmt::Write for Console {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        puts(s.as_bytes());
+        Ok(())
     }
-    puts(&buf[..n]);
+}
+
+/// `print!` to the console.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        let _ = fmt::Write::write_fmt(&mut Console, format_args!($($arg)*));
+    }};
 }
 
 /// HALT with `status`.
@@ -163,34 +163,28 @@ fn block(nr: u16, handle: u64, offset: u64, data: u64, len: u64) -> u64 {
 }
 
 fn info(bi: &BootInfo) {
-    puts(b"mem=");
-    put_hex(bi.mem_size);
-    puts(b" kernel_end=");
-    put_hex(bi.kernel_end);
-    puts(b" tsc=");
-    put_hex(u64::from(bi.cpu_cycle_freq > 0));
     // SAFETY: the tender wrote struct mft at bi.mft.
     let entries = unsafe { (bi.mft.add(4) as *const u32).read_unaligned() };
-    puts(b" entries=");
-    put_hex(u64::from(entries));
-    puts(b" ring=");
-    put_hex(bi.net_ring);
-    puts(b" cmdline=[");
+    out!(
+        "mem={:#x} kernel_end={:#x} tsc={:#x} entries={:#x} ring={:#x} cmdline=[",
+        bi.mem_size,
+        bi.kernel_end,
+        u8::from(bi.cpu_cycle_freq > 0),
+        entries,
+        bi.net_ring
+    );
     puts(cstr(bi.cmdline));
     puts(b"]\n");
     let mut now = [0u64];
     hypercall(1, &mut now);
-    puts(b"walltime after 2020: ");
-    put_hex(u64::from(now[0] > 1_577_836_800_000_000_000));
-    puts(b"\n");
+    out!(
+        "walltime after 2020: {:#x}\n",
+        u8::from(now[0] > 1_577_836_800_000_000_000)
+    );
     // POLL for 10 ms: no NIC, so nothing is ready.
     let mut poll = [10_000_000u64, u64::MAX, u64::MAX];
     hypercall(3, &mut poll);
-    puts(b"poll ready=");
-    put_hex(poll[1]);
-    puts(b" ret=");
-    put_hex(poll[2] & 0xFFFF_FFFF);
-    puts(b"\n");
+    out!("poll ready={:#x} ret={:#x}\n", poll[1], poll[2] & 0xFFFF_FFFF);
 }
 
 fn block_test(bi: &BootInfo) {
@@ -201,22 +195,18 @@ fn block_test(bi: &BootInfo) {
         *b = i as u8 ^ 0x5a;
     }
     let p = buf.as_mut_ptr() as u64;
-    puts(b"write=");
-    put_hex(block(4, 1, 512, p, 512));
+    let write = block(4, 1, 512, p, 512);
     let mut back = [0u8; 512];
-    puts(b" read=");
-    put_hex(block(5, 1, 512, back.as_mut_ptr() as u64, 512));
-    puts(b" same=");
-    put_hex(u64::from(back == buf));
-    puts(b" past-end=");
-    put_hex(block(5, 1, capacity, p, 512));
-    puts(b" straddle=");
-    put_hex(block(5, 1, capacity - 256, p, 512));
-    puts(b" bad-handle=");
-    put_hex(block(5, 7, 0, p, 512));
-    puts(b" reserved-handle=");
-    put_hex(block(5, 0, 0, p, 512));
-    puts(b"\n");
+    let read = block(5, 1, 512, back.as_mut_ptr() as u64, 512);
+    out!(
+        "write={write:#x} read={read:#x} same={:#x} past-end={:#x} straddle={:#x} \
+         bad-handle={:#x} reserved-handle={:#x}\n",
+        u8::from(back == buf),
+        block(5, 1, capacity, p, 512),
+        block(5, 1, capacity - 256, p, 512),
+        block(5, 7, 0, p, 512),
+        block(5, 0, 0, p, 512)
+    );
 }
 
 /// Runs the scenario named by the command line.
@@ -243,7 +233,7 @@ pub fn main(bi: &BootInfo) -> ! {
         b"fault" => {
             // SAFETY: none: page 0 is not mapped, which is the point.
             let v = unsafe { core::ptr::read_volatile(8 as *const u64) };
-            put_hex(v);
+            out!("{v}");
         }
         b"hlt" => {
             // SAFETY: hlt with interrupts off: the tender must end the guest.

@@ -1,0 +1,63 @@
+//! For the tenders' tests (feature `testing`): building a test guest project and knowing
+//! whether KVM can run one.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Builds the standalone guest project `src` (release, all binaries, with `features`, for
+/// the target its `.cargo/config.toml` or build names) into `target_dir`, and returns the
+/// directory of its x86_64-unknown-none binaries; `what` names it in messages. The environment of the calling cargo (rustflags, build target) is removed so
+/// the project's own configuration applies. Panics with cargo's output if it fails.
+pub fn build_guest(src: &Path, target_dir: &Path, features: &[&str], what: &str) -> PathBuf {
+    assert!(
+        src.join("Cargo.toml").is_file(),
+        "{what} {} is missing",
+        src.display()
+    );
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let out = Command::new(cargo)
+        .args(["build", "--release", "--bins"])
+        .args(features.iter().flat_map(|f| ["--features", f]))
+        .current_dir(src)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_BUILD_TARGET")
+        .env_remove("CARGO_BUILD_RUSTFLAGS")
+        .output()
+        .expect("run cargo");
+    assert!(
+        out.status.success(),
+        "building {what} {} failed (is the x86_64-unknown-none target installed? \
+         `rustup target add x86_64-unknown-none`):\n{}",
+        src.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    target_dir.join("x86_64-unknown-none/release")
+}
+
+/// Whether `/dev/kvm` can be opened read-write; why not otherwise.
+pub fn kvm_usable() -> Result<(), String> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/kvm")
+        .map(drop)
+        .map_err(|e| format!("/dev/kvm cannot be used ({e})"))
+}
+
+/// [`kvm_usable`], or a loud SKIPPED line for `test` — a failure under CI (`CI` set),
+/// which must be able to run every test.
+pub fn kvm_or_skip(test: &str) -> bool {
+    match kvm_usable() {
+        Ok(()) => true,
+        Err(why) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{test}: {why}, and CI must be able to run it"
+            );
+            eprintln!("\n*** SKIPPED {test}: {why} ***\n");
+            false
+        }
+    }
+}

@@ -61,6 +61,10 @@ pub enum Command {
     ///
     /// The guest sees exactly the ARGS you typed, on every target: petrel escapes them for
     /// targets that receive one command-line string.
+    ///
+    /// How it boots: unix as a process; spt on Petrel's tender petrel-spt; hvt on Petrel's
+    /// tender petrel-hvt, in a KVM virtual machine (/dev/kvm); virtio under QEMU. --runner
+    /// picks another Solo5 tender (e.g. the upstream solo5-spt or solo5-hvt).
     Run {
         /// What to run.
         #[command(flatten)]

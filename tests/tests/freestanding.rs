@@ -57,6 +57,33 @@ fn hvt_images_run_on_petrels_runner() {
     }
 }
 
+/// `cargo run` after `petrel configure --target T` boots through the generated runner
+/// (`petrel run-image`), on Petrel's tender for T, with the arguments as typed.
+fn cargo_run_boots(target: &str) {
+    let _lock = build_lock();
+    let key = Scratch::example("hello-key");
+    expect(
+        petrel(&key.dir, target).args(["configure", "--target", target]),
+        0,
+    );
+    // cargo itself, in the environment `petrel` gets (runners, build cache).
+    let petrel_env = petrel(&key.dir, target);
+    let mut cmd = std::process::Command::new(env!("CARGO"));
+    cmd.current_dir(&key.dir)
+        .args(["run", "--release", "--", "--hello=a b"])
+        .envs(petrel_env.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    let ran = expect(&mut cmd, 0);
+    assert_eq!(ran.count("[INFO] [hello_key] a b"), 4, "{}", ran.all());
+}
+
+#[test]
+fn cargo_run_boots_spt_and_hvt() {
+    cargo_run_boots("spt");
+    if can_boot("cargo_run_boots_spt_and_hvt", "hvt") {
+        cargo_run_boots("hvt");
+    }
+}
+
 #[test]
 fn virtio_images_boot_in_qemu() {
     if have_qemu("virtio_images_boot_in_qemu") {

@@ -53,9 +53,11 @@ pub trait Host {
     fn net_read(&mut self, handle: u64, buf: &mut [u8]) -> Result<Option<usize>, String>;
 }
 
-/// Guest memory as the handler sees it: `[0, len)` of guest-physical addresses.
+/// Guest memory as the handler sees it: `[0, len)` of guest-physical addresses, some
+/// ranges of which (the image's read-only segments) the host must not write.
 pub struct GuestMem<'a> {
     bytes: &'a mut [u8],
+    read_only: &'a [Range<u64>],
 }
 
 fn invalid_access(gpa: u64, len: u64) -> Stop {
@@ -65,9 +67,17 @@ fn invalid_access(gpa: u64, len: u64) -> Stop {
 }
 
 impl<'a> GuestMem<'a> {
-    /// Guest memory backed by `bytes`.
+    /// Guest memory backed by `bytes`, all of it writable.
     pub fn new(bytes: &'a mut [u8]) -> GuestMem<'a> {
-        GuestMem { bytes }
+        GuestMem {
+            bytes,
+            read_only: &[],
+        }
+    }
+
+    /// Guest memory backed by `bytes`, where the host may not write to `read_only`.
+    pub fn with_read_only(bytes: &'a mut [u8], read_only: &'a [Range<u64>]) -> GuestMem<'a> {
+        GuestMem { bytes, read_only }
     }
 
     /// The host range of `[gpa, gpa + len)`, if it lies inside guest memory.
@@ -86,9 +96,27 @@ impl<'a> GuestMem<'a> {
         Ok(&self.bytes[r])
     }
 
+    /// The host range of `[gpa, gpa + len)`, if it lies inside guest memory and outside
+    /// every read-only range.
+    fn writable(&self, gpa: u64, len: u64) -> Result<Range<usize>, Stop> {
+        let r = self.range(gpa, len)?;
+        let (start, end) = (r.start as u64, r.end as u64);
+        if len > 0
+            && self
+                .read_only
+                .iter()
+                .any(|ro| start < ro.end && ro.start < end)
+        {
+            return Err(Stop::Fatal(format!(
+                "Invalid guest access: gpa={gpa:#x}, len={len} (read-only memory)"
+            )));
+        }
+        Ok(r)
+    }
+
     /// The bytes `[gpa, gpa + len)`, writable.
     pub fn slice_mut(&mut self, gpa: u64, len: u64) -> Result<&mut [u8], Stop> {
-        let r = self.range(gpa, len)?;
+        let r = self.writable(gpa, len)?;
         Ok(&mut self.bytes[r])
     }
 }
@@ -157,7 +185,11 @@ pub fn handle(
         gpa,
         size: call.struct_size(),
     };
-    mem.range(args.gpa, args.size)?;
+    // The structure must be readable, and writable when the call has results.
+    match call {
+        Hypercall::Puts | Hypercall::Halt => mem.range(args.gpa, args.size)?,
+        _ => mem.writable(args.gpa, args.size)?,
+    };
     match call {
         Hypercall::Walltime => {
             let now = host.walltime();
@@ -175,7 +207,11 @@ pub fn handle(
         Hypercall::BlockWrite | Hypercall::BlockRead => {
             let (handle, offset) = (args.u64(mem, 0), args.u64(mem, 8));
             let (data, len) = (args.u64(mem, 16), args.u64(mem, 24));
-            mem.range(data, len)?;
+            if call == Hypercall::BlockRead {
+                mem.writable(data, len)?;
+            } else {
+                mem.range(data, len)?;
+            }
             let inside = host.block_capacity(handle).is_some_and(|cap| {
                 offset < cap && offset.checked_add(len).is_some_and(|e| e <= cap)
             });
@@ -206,7 +242,7 @@ pub fn handle(
         }
         Hypercall::NetRead => {
             let (handle, data, len) = (args.u64(mem, 0), args.u64(mem, 8), args.u64(mem, 16));
-            mem.range(data, len)?;
+            mem.writable(data, len)?;
             let (ret, got) = if host.is_net(handle) {
                 match host
                     .net_read(handle, mem.slice_mut(data, len)?)

@@ -6,8 +6,9 @@
 //! KVM.
 
 use std::io;
+use std::ops::Range;
 
-use petrel_solo5_abi::elf::Image;
+use petrel_solo5_abi::elf::{Image, PF_W};
 use petrel_solo5_abi::hvt::{
     BOOT_INFO_ADDR, CMDLINE_SIZE, GDT, GDT_ADDR, LOW_UNMAPPED_END, MFT_ADDR, PD_ADDR, PDE_HUGE,
     PDPT_ADDR, PML4_ADDR, PT0_ADDR, PTE_PRESENT, PTE_WRITABLE, boot_info,
@@ -64,8 +65,40 @@ impl GuestRam {
         self.len == 0
     }
 
+    /// Makes the image's segments without PF_W read-only in the host mapping, as the
+    /// upstream tender does: KVM then refuses guest writes to them (its text and read-only
+    /// data). Returns those ranges, which the host must not write either.
+    pub fn protect(&mut self, image: &Image) -> Result<Vec<Range<u64>>, Error> {
+        let mut read_only = Vec::new();
+        for s in image.segments.iter().filter(|s| s.flags & PF_W == 0) {
+            let (start, end) = (s.protect_start(), s.protect_end());
+            if end > self.len as u64 || start >= end {
+                return Err(Error::new("segment outside guest memory"));
+            }
+            // SAFETY: [start, end) is page-aligned (checked by `elf::check`) and inside this
+            // mapping (checked just above); only its protection changes.
+            let rc = unsafe {
+                libc::mprotect(
+                    self.ptr.add(start as usize).cast(),
+                    (end - start) as usize,
+                    libc::PROT_READ,
+                )
+            };
+            if rc != 0 {
+                return Err(Error::new(format!(
+                    "mprotect {start:#x}..{end:#x}: {}",
+                    io::Error::last_os_error()
+                )));
+            }
+            read_only.push(start..end);
+        }
+        Ok(read_only)
+    }
+
     /// The memory as bytes. The guest changes it only inside `KVM_RUN` on this same
-    /// thread, which cannot happen while this borrow lives.
+    /// thread, which cannot happen while this borrow lives. After [`GuestRam::protect`],
+    /// writing to a read-only range faults: go through `hypercall::GuestMem`, which
+    /// refuses it.
     pub fn bytes(&mut self) -> &mut [u8] {
         // SAFETY: `ptr` is a live read-write mapping of `len` bytes owned by `self`; the
         // `&mut self` borrow makes this the only Rust reference to it.

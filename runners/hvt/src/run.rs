@@ -50,6 +50,7 @@ pub fn run(o: Options) -> Result<ExitCode, Error> {
         tsc_hz: machine.tsc_hz,
     };
     memory::write_boot_info(ram.bytes(), bi, &mft, &cmdline)?;
+    let read_only = ram.protect(&image)?;
     let mut host = RealHost::new(&attached);
     let filter = seccomp::build(&machine.vcpu, &attached)?;
     drop(file);
@@ -67,17 +68,23 @@ pub fn run(o: Options) -> Result<ExitCode, Error> {
                 (port, bytes.len())
             }
             Ok(exit) => {
-                let what = describe(&exit);
+                let what = describe(&exit, mem_size);
                 guest_fault(&machine.vcpu, &what)
             }
             Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => continue,
+            // KVM could not map the page the guest touched for it: a write to a read-only
+            // segment (the host mapping is read-only there).
+            Err(e) if e.errno() == libc::EFAULT => {
+                guest_fault(&machine.vcpu, "write to read-only memory (KVM_RUN: EFAULT)")
+            }
             Err(e) => fatal(&format!(
                 "KVM_RUN: {}",
                 std::io::Error::from_raw_os_error(e.errno())
             )),
         };
         let bytes: &[u8] = if len == 4 { &data } else { &[] };
-        match hypercall::handle(port, bytes, &mut GuestMem::new(ram.bytes()), &mut host) {
+        let mut mem = GuestMem::with_read_only(ram.bytes(), &read_only);
+        match hypercall::handle(port, bytes, &mut mem, &mut host) {
             Ok(()) => {}
             Err(Stop::Halt(status)) => exit_now(status),
             Err(Stop::Fatal(msg)) => fatal(&msg),
@@ -85,18 +92,29 @@ pub fn run(o: Options) -> Result<ExitCode, Error> {
     }
 }
 
-/// One line naming a vCPU exit the tender does not handle.
-fn describe(exit: &VcpuExit<'_>) -> String {
+/// One line naming a vCPU exit the tender does not handle, in a guest of `mem_size` bytes.
+fn describe(exit: &VcpuExit<'_>, mem_size: u64) -> String {
+    // Below mem_size, an MMIO exit is an access KVM could not do on the host mapping: a
+    // write to a read-only segment.
+    let place = |addr: u64| {
+        if addr < mem_size {
+            "to read-only memory"
+        } else {
+            "outside guest memory"
+        }
+    };
     match exit {
         VcpuExit::Shutdown => "triple fault (KVM exit SHUTDOWN)".to_string(),
         VcpuExit::Hlt => "hlt with interrupts off (KVM exit HLT)".to_string(),
         VcpuExit::MmioRead(addr, d) => format!(
-            "read of {} bytes outside guest memory at gpa={addr:#x} (KVM exit MMIO)",
-            d.len()
+            "read of {} bytes {} at gpa={addr:#x} (KVM exit MMIO)",
+            d.len(),
+            place(*addr)
         ),
         VcpuExit::MmioWrite(addr, d) => format!(
-            "write of {} bytes outside guest memory at gpa={addr:#x} (KVM exit MMIO)",
-            d.len()
+            "write of {} bytes {} at gpa={addr:#x} (KVM exit MMIO)",
+            d.len(),
+            place(*addr)
         ),
         VcpuExit::IoIn(port, _) => format!("read of I/O port {port:#x} (KVM exit IO)"),
         VcpuExit::FailEntry(reason, _) => {

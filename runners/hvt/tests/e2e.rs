@@ -152,6 +152,10 @@ fn bad_guest_values_end_the_guest_with_1() {
             "petrel-hvt: error: Invalid guest port access: port=0x502",
         ),
         (
+            "walltime-in-text",
+            "petrel-hvt: error: Invalid guest access: gpa=0x100",
+        ),
+        (
             "no-block",
             "petrel-hvt: error: Invalid guest hypercall: num=5",
         ),
@@ -175,6 +179,11 @@ fn guest_faults_end_with_255_and_one_line() {
     );
     assert!(stderr(&o).trim_end().ends_with("cr2=0x8"), "{}", stderr(&o));
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    // Text is read-only, as upstream: a write to it is a fault (how KVM reports it
+    // depends on the host: an MMIO exit or EFAULT).
+    let o = run(&["--mem=2", &guest("plain"), "write-text"]);
+    assert_stderr(&o, 255, "petrel-hvt: guest fault: write");
+    assert!(stderr(&o).contains("to read-only memory"), "{}", stderr(&o));
     let o = run(&["--mem=2", &guest("plain"), "hlt"]);
     assert_stderr(
         &o,

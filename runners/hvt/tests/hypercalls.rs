@@ -189,6 +189,42 @@ fn pointers_and_lengths_outside_memory_are_fatal() {
 }
 
 #[test]
+fn read_only_memory_is_never_written() {
+    let mut host = FakeHost::with_block(1024);
+    let ro = [0x1000..0x2000];
+    // WALLTIME's result structure in read-only memory.
+    let mut m = memory(0x3000, 0, &[]);
+    let msg = fatal(handle(
+        0x501,
+        &0x1800u32.to_le_bytes(),
+        &mut GuestMem::with_read_only(&mut m, &ro),
+        &mut host,
+    ));
+    assert_eq!(
+        msg,
+        "Invalid guest access: gpa=0x1800, len=8 (read-only memory)"
+    );
+    // BLOCK_READ into a buffer that ends in it.
+    let mut m = memory(0x3000, 0x100, &[BLOCK, 0, 0xF00, 512, 99]);
+    let msg = fatal(handle(
+        0x505,
+        &0x100u32.to_le_bytes(),
+        &mut GuestMem::with_read_only(&mut m, &ro),
+        &mut host,
+    ));
+    assert!(msg.ends_with("(read-only memory)"), "{msg}");
+    // PUTS only reads: fine from read-only memory, and BLOCK_WRITE from it too.
+    let mut m = memory(0x3000, 0x100, &[0x1000, 4]);
+    handle(
+        0x502,
+        &0x100u32.to_le_bytes(),
+        &mut GuestMem::with_read_only(&mut m, &ro),
+        &mut host,
+    )
+    .expect("puts from read-only memory");
+}
+
+#[test]
 fn ports_and_registration() {
     let mut host = FakeHost::default();
     let mut m = memory(4096, 0, &[]);
@@ -326,6 +362,13 @@ fn fuzz_one(data: &[u8]) {
             }
         }
     }
+    // Sometimes a read-only range (an image's text), which the handler must never write.
+    let read_only: Vec<std::ops::Range<u64>> = if shape >> 31 & 1 == 1 {
+        let start = (shape >> 44) % mem_len as u64;
+        vec![start..start + 1 + (shape >> 56) * 16]
+    } else {
+        Vec::new()
+    };
     let before = mem.clone();
     let written = [
         gpa as u8,
@@ -340,7 +383,7 @@ fn fuzz_one(data: &[u8]) {
     let result = handle(
         port,
         &written[..out_len],
-        &mut GuestMem::new(&mut mem),
+        &mut GuestMem::with_read_only(&mut mem, &read_only),
         &mut host,
     );
     let outcome = match &result {
@@ -371,6 +414,10 @@ fn fuzz_one(data: &[u8]) {
             assert!(
                 in_struct || in_buffer,
                 "byte {i:#x} changed outside the call's memory"
+            );
+            assert!(
+                !read_only.iter().any(|r| r.contains(&(i as u64))),
+                "byte {i:#x} changed in read-only memory"
             );
         }
     }

@@ -235,6 +235,11 @@ pub fn main(bi: &BootInfo) -> ! {
             let v = unsafe { core::ptr::read_volatile(8 as *const u64) };
             out!("{v}");
         }
+        b"write-text" => {
+            // SAFETY: none: text is read-only, which is the point.
+            unsafe { core::ptr::write_volatile(main as *const () as *mut u8, 0xCC) };
+        }
+        b"walltime-in-text" => raw_out(1, main as *const () as u64),
         b"hlt" => {
             // SAFETY: hlt with interrupts off: the tender must end the guest.
             unsafe { asm!("hlt") };

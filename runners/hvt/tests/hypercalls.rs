@@ -191,7 +191,10 @@ fn pointers_and_lengths_outside_memory_are_fatal() {
 #[test]
 fn read_only_memory_is_never_written() {
     let mut host = FakeHost::with_block(1024);
-    let ro = [0x1000..0x2000];
+    let ro = [std::ops::Range {
+        start: 0x1000,
+        end: 0x2000,
+    }];
     // WALLTIME's result structure in read-only memory.
     let mut m = memory(0x3000, 0, &[]);
     let msg = fatal(handle(

@@ -366,12 +366,11 @@ fn fuzz_one(data: &[u8]) {
         }
     }
     // Sometimes a read-only range (an image's text), which the handler must never write.
-    let read_only: Vec<std::ops::Range<u64>> = if shape >> 31 & 1 == 1 {
-        let start = (shape >> 44) % mem_len as u64;
-        vec![start..start + 1 + (shape >> 56) * 16]
-    } else {
-        Vec::new()
-    };
+    let start = (shape >> 44) % mem_len as u64;
+    let read_only: Vec<std::ops::Range<u64>> = (shape >> 31 & 1 == 1)
+        .then_some(start..start + 1 + (shape >> 56) * 16)
+        .into_iter()
+        .collect();
     let before = mem.clone();
     let written = [
         gpa as u8,

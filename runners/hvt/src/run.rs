@@ -7,6 +7,8 @@ use kvm_ioctls::VcpuExit;
 use petrel_solo5_abi::AbiTarget;
 use petrel_tender::boot::{self, Prepared};
 use petrel_tender::cli::Options;
+use petrel_tender::devices::Backend;
+use std::os::fd::AsRawFd;
 
 use crate::Error;
 use crate::host::RealHost;
@@ -52,7 +54,17 @@ pub fn run(o: Options) -> Result<ExitCode, Error> {
     memory::write_boot_info(ram.bytes(), bi, &mft, &cmdline)?;
     let read_only = ram.protect(&image)?;
     let mut host = RealHost::new(&attached);
-    let filter = seccomp::build(&machine.vcpu, &attached)?;
+    let mut policy = seccomp::Policy {
+        vcpu: machine.vcpu.as_raw_fd(),
+        ..Default::default()
+    };
+    for a in &attached {
+        match &a.backend {
+            Backend::Net { fd, .. } => policy.taps.push(fd.as_raw_fd()),
+            Backend::Block { fd, .. } => policy.disks.push(fd.as_raw_fd()),
+        }
+    }
+    let filter = seccomp::build(&policy)?;
     drop(file);
     petrel_tender::seccomp::install(&filter)?;
 

@@ -130,40 +130,9 @@ mod tests {
         }
     }
 
-    /// Runs one system call in a forked child under the filter; returns the child's wait
-    /// status: exit 0 if the call was allowed (whatever it returned), SIGSYS if not.
-    fn run(nr: libc::c_long, args: [u64; 4]) -> i32 {
-        let prog = build(&policy()).expect("filter");
-        // SAFETY: the child only calls async-signal-safe functions (prctl, syscall, _exit)
-        // and touches memory prepared before the fork.
-        let pid = unsafe { libc::fork() };
-        assert!(pid >= 0);
-        if pid == 0 {
-            // SAFETY: in the child: install the filter, make the call, leave with _exit.
-            unsafe {
-                if seccompiler::apply_filter(&prog).is_err() {
-                    libc::_exit(99);
-                }
-                libc::syscall(nr, args[0], args[1], args[2], args[3]);
-                libc::_exit(0);
-            }
-        }
-        let mut status = 0;
-        // SAFETY: waits for our own child.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-        status
-    }
-
     fn allowed(nr: libc::c_long, args: [u64; 4]) -> bool {
-        let st = run(nr, args);
-        if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
-            return true;
-        }
-        assert!(
-            libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGSYS,
-            "unexpected status {st:#x}"
-        );
-        false
+        let prog = build(&policy()).expect("filter");
+        petrel_tender::testing::allowed_in_child(&prog, nr, args)
     }
 
     #[test]
@@ -240,7 +209,8 @@ mod tests {
 
     #[test]
     fn exit_group_status_passes_through() {
-        let st = run(libc::SYS_exit_group, [7, 0, 0, 0]);
+        let prog = build(&policy()).expect("filter");
+        let st = petrel_tender::testing::run_in_child(&prog, libc::SYS_exit_group, [7, 0, 0, 0]);
         assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 7);
     }
 }

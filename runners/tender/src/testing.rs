@@ -61,3 +61,40 @@ pub fn kvm_or_skip(test: &str) -> bool {
         }
     }
 }
+
+/// Makes system call `nr` with `args` in a forked child under seccomp filter `prog`, and
+/// returns the child's wait status: exit 0 if the call was let through and returned, the
+/// call's own effect otherwise (e.g. `exit_group`), SIGSYS if the filter refused it.
+pub fn run_in_child(prog: &seccompiler::BpfProgram, nr: libc::c_long, args: [u64; 4]) -> i32 {
+    // SAFETY: the child only calls async-signal-safe functions (prctl, seccomp, syscall,
+    // _exit) and touches memory prepared before the fork.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        // SAFETY: in the child: install the filter, make the call, leave with _exit.
+        unsafe {
+            if seccompiler::apply_filter(prog).is_err() {
+                libc::_exit(99);
+            }
+            libc::syscall(nr, args[0], args[1], args[2], args[3]);
+            libc::_exit(0);
+        }
+    }
+    let mut status = 0;
+    // SAFETY: waits for our own child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    status
+}
+
+/// Whether seccomp filter `prog` allows system call `nr` with `args` (see [`run_in_child`]).
+pub fn allowed_in_child(prog: &seccompiler::BpfProgram, nr: libc::c_long, args: [u64; 4]) -> bool {
+    let status = run_in_child(prog, nr, args);
+    if libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0 {
+        return true;
+    }
+    assert!(
+        libc::WIFSIGNALED(status) && libc::WTERMSIG(status) == libc::SIGSYS,
+        "unexpected child status {status:#x}"
+    );
+    false
+}

@@ -8,6 +8,7 @@ use petrel_solo5_abi::AbiTarget;
 use petrel_tender::boot::{self, Prepared};
 use petrel_tender::cli::Options;
 use petrel_tender::devices::Backend;
+use std::ops::Range;
 use std::os::fd::AsRawFd;
 
 use crate::Error;
@@ -67,12 +68,24 @@ pub fn run(o: Options) -> Result<ExitCode, Error> {
     let filter = seccomp::build(&policy)?;
     drop(file);
     petrel_tender::seccomp::install(&filter)?;
+    // `attached` keeps the descriptors open: the loop never returns.
+    run_loop(&mut machine.vcpu, &mut ram, &read_only, &mut host)
+}
 
+/// Runs the vCPU and answers its hypercalls until the guest halts or faults, then ends the
+/// process.
+fn run_loop(
+    vcpu: &mut kvm_ioctls::VcpuFd,
+    ram: &mut GuestRam,
+    read_only: &[Range<u64>],
+    host: &mut RealHost,
+) -> ! {
+    let mem_size = ram.len() as u64;
     loop {
         // A hypercall is a 4-byte `out`; anything else is refused by `handle` as a bad
         // port access, so only the 4-byte case is copied out of the vCPU's run area.
         let mut data = [0u8; 4];
-        let (port, len) = match machine.vcpu.run() {
+        let (port, len) = match vcpu.run() {
             Ok(VcpuExit::IoOut(port, bytes)) => {
                 if let Ok(word) = <[u8; 4]>::try_from(bytes) {
                     data = word;
@@ -81,13 +94,13 @@ pub fn run(o: Options) -> Result<ExitCode, Error> {
             }
             Ok(exit) => {
                 let what = describe(&exit, mem_size);
-                guest_fault(&machine.vcpu, &what)
+                guest_fault(vcpu, &what)
             }
             Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => continue,
             // KVM could not map the page the guest touched for it: a write to a read-only
             // segment (the host mapping is read-only there).
             Err(e) if e.errno() == libc::EFAULT => {
-                guest_fault(&machine.vcpu, "write to read-only memory (KVM_RUN: EFAULT)")
+                guest_fault(vcpu, "write to read-only memory (KVM_RUN: EFAULT)")
             }
             Err(e) => fatal(&format!(
                 "KVM_RUN: {}",
@@ -95,8 +108,8 @@ pub fn run(o: Options) -> Result<ExitCode, Error> {
             )),
         };
         let bytes: &[u8] = if len == 4 { &data } else { &[] };
-        let mut mem = GuestMem::with_read_only(ram.bytes(), &read_only);
-        match hypercall::handle(port, bytes, &mut mem, &mut host) {
+        let mut mem = GuestMem::with_read_only(ram.bytes(), read_only);
+        match hypercall::handle(port, bytes, &mut mem, host) {
             Ok(()) => {}
             Err(Stop::Halt(status)) => exit_now(status),
             Err(Stop::Fatal(msg)) => fatal(&msg),

@@ -26,7 +26,7 @@ pub fn usage() -> String {
     petrel_tender::cli::usage(
         "petrel-hvt",
         "Runs the Solo5 hvt unikernel KERNEL in a KVM virtual machine (/dev/kvm).",
-        "255 for a guest fault\n(with one line: the KVM exit, RIP and the fault address).",
+        "A guest fault gives 255 and one line: the KVM exit, RIP and fault address.",
     )
 }
 

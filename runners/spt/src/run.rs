@@ -23,7 +23,7 @@ pub fn usage() -> String {
     petrel_tender::cli::usage(
         "petrel-spt",
         "Runs the Solo5 spt unikernel KERNEL in this process under a seccomp filter.",
-        "a guest killed by the seccomp\nfilter dies of SIGSYS (shells report 159).",
+        "A guest killed by the seccomp filter dies of SIGSYS (shells report 159).",
     )
 }
 

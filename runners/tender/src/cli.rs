@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use crate::{Error, lossy};
 
 /// The `--help` text of tender `program` (`petrel-spt`, `petrel-hvt`): `summary` says how
-/// it runs the guest, `exit` what its exit statuses are beyond the common ones.
+/// it runs the guest, `exit` (a sentence that fits on one line) its other exit status.
 pub fn usage(program: &str, summary: &str, exit: &str) -> String {
     format!(
         "\
@@ -35,7 +35,8 @@ NAME is the device's name in the image's manifest. Every device the manifest dec
 must be attached.
 
 Exit status: the guest's own; 1 for a runner error; 64 for a command line the guest
-cannot be given; {exit}"
+cannot be given.
+{exit}"
     )
 }
 

@@ -283,14 +283,19 @@ fn petrel_runner(target: Target) -> Result<PathBuf, Error> {
 /// hvt guests run in a KVM virtual machine: says so in one line when `/dev/kvm` is missing
 /// or not accessible, before a tender fails less clearly.
 fn check_kvm() -> Result<(), Error> {
+    check_kvm_at(Path::new("/dev/kvm"))
+}
+
+fn check_kvm_at(kvm: &Path) -> Result<(), Error> {
     std::fs::OpenOptions::new()
         .read(true)
         .write(true)
-        .open("/dev/kvm")
+        .open(kvm)
         .map(drop)
         .map_err(|e| {
             Error::msg(format!(
-                "hvt images run under KVM, and /dev/kvm cannot be used here ({e}); try --target spt"
+                "hvt images run under KVM, and {} cannot be used here ({e}); try --target spt",
+                kvm.display()
             ))
         })
 }
@@ -476,5 +481,16 @@ mod tests {
         )
         .expect_err("virtio has no tender");
         assert!(err.to_string().contains("--runner"), "{err}");
+    }
+
+    #[test]
+    fn no_kvm_is_one_line() {
+        let err = check_kvm_at(Path::new("/nonexistent/kvm")).expect_err("no such device");
+        let msg = err.to_string();
+        assert_eq!(msg.lines().count(), 1, "{msg}");
+        assert!(
+            msg.starts_with("hvt images run under KVM, and /nonexistent/kvm cannot be used here"),
+            "{msg}"
+        );
     }
 }

@@ -295,6 +295,30 @@ fn command_line_and_device_errors() {
 }
 
 #[test]
+fn without_kvm_the_error_says_so_in_one_line() {
+    const TEST: &str = "without_kvm_the_error_says_so_in_one_line";
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        petrel_tender::testing::skip(TEST, "not root (hiding /dev/kvm takes a mount namespace)");
+        return;
+    }
+    // An empty /dev in a private mount namespace: no /dev/kvm.
+    let o = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c"])
+        .arg(r#"mount -t tmpfs none /dev && exec "$0" "$1""#)
+        .args([RUNNER, &guest("plain")])
+        .output()
+        .expect("run unshare");
+    assert_stderr(
+        &o,
+        1,
+        "petrel-hvt: error: cannot use KVM (/dev/kvm: No such file or directory (os error 2)): \
+         hvt guests need KVM",
+    );
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+}
+
+#[test]
 fn help_and_version() {
     let o = run(&["--help"]);
     assert_eq!(o.status.code(), Some(0));

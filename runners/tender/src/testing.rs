@@ -52,14 +52,20 @@ pub fn kvm_or_skip(test: &str) -> bool {
     match kvm_usable() {
         Ok(()) => true,
         Err(why) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test}: {why}, and CI must be able to run it"
-            );
-            eprintln!("\n*** SKIPPED {test}: {why} ***\n");
+            skip(test, &why);
             false
         }
     }
+}
+
+/// Says loudly that `test` is skipped because of `why` (something this machine lacks), or
+/// fails under CI (`CI` set), where everything the tests need must be there.
+pub fn skip(test: &str, why: &str) {
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{test}: {why}, and CI must be able to run it"
+    );
+    eprintln!("\n*** SKIPPED {test}: {why} ***\n");
 }
 
 /// Makes system call `nr` with `args` in a forked child under seccomp filter `prog`, and

@@ -62,6 +62,10 @@ pub enum Command {
     ///
     /// The guest sees exactly the ARGS you typed, on every target: petrel escapes them for
     /// targets that receive one command-line string.
+    ///
+    /// How it boots: unix as a process; spt on Petrel's tender petrel-spt; hvt on Petrel's
+    /// tender petrel-hvt, in a KVM virtual machine (/dev/kvm); virtio under QEMU. --runner
+    /// picks another Solo5 tender (e.g. the upstream solo5-spt or solo5-hvt).
     Run {
         /// What to run.
         #[command(flatten)]
@@ -84,6 +88,10 @@ pub enum Command {
         /// virtio user networking: forward 127.0.0.1:HOST to the guest's port GUEST (TCP).
         #[arg(long, value_name = "HOST:GUEST")]
         publish: Vec<String>,
+        /// spt and hvt: boot with this Solo5 tender instead of Petrel's own (petrel-spt,
+        /// petrel-hvt), e.g. the upstream solo5-hvt.
+        #[arg(long, value_name = "PATH")]
+        runner: Option<PathBuf>,
         /// Boot arguments, after `--` (try `petrel run -- --help`).
         #[arg(last = true, value_name = "ARGS")]
         args: Vec<String>,

@@ -64,6 +64,7 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             disk,
             tap,
             publish,
+            runner,
             args,
         } => {
             let project = Project::open(dir).map_err(Error::msg)?;
@@ -72,7 +73,14 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             attach(&mut devices, &disk, &tap, &publish)?;
             let image = build(&project, &configured, !debug)?;
             create_missing_disks(&devices)?;
-            run::boot(&configured.plan.target, &image, &args, &devices, verbose)
+            run::boot(
+                &configured.plan.target,
+                &image,
+                &args,
+                &devices,
+                runner.as_deref(),
+                verbose,
+            )
         }
         Command::Describe {
             selection,
@@ -134,7 +142,7 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
                 }
                 None => run::BootDevices::default(),
             };
-            run::boot(&target, &image, &args, &boot, false)
+            run::boot(&target, &image, &args, &boot, None, false)
         }
     }
 }

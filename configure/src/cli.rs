@@ -1,5 +1,6 @@
 //! The command line: what each command and option means. Behaviour lives in `commands`.
 
+use crate::report::{Color, MessageFormat};
 use crate::target::Target;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -25,6 +26,23 @@ pub struct Cli {
     /// Run as if petrel was started in DIR instead of the current directory.
     #[arg(short = 'C', value_name = "DIR", global = true)]
     pub directory: Option<PathBuf>,
+
+    /// How errors and warnings are printed: `human` (rendered on stderr) or `json` (one
+    /// object per line on stdout, rustc's diagnostic format, as cargo's
+    /// `--message-format=json`).
+    #[arg(
+        long,
+        value_name = "FMT",
+        value_enum,
+        default_value_t = MessageFormat::Human,
+        global = true
+    )]
+    pub message_format: MessageFormat,
+
+    /// Colour in human diagnostics: `auto` (on a terminal, unless NO_COLOR is set),
+    /// `always` or `never`.
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = Color::Auto, global = true)]
+    pub color: Color,
 
     /// The command.
     #[command(subcommand)]

@@ -3,7 +3,7 @@
 //! targets that receive one command-line string get each argument quoted with the
 //! mirage-bootvar rules, which the guest's splitter undoes.
 
-use crate::commands::Error;
+use crate::error::Error;
 use crate::target::Target;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -489,7 +489,9 @@ mod tests {
         let msg = err.to_string();
         assert_eq!(msg.lines().count(), 1, "{msg}");
         assert!(
-            msg.starts_with("hvt images run under KVM, and /nonexistent/kvm cannot be used here"),
+            msg.starts_with(
+                "error: hvt images run under KVM, and /nonexistent/kvm cannot be used here"
+            ),
             "{msg}"
         );
     }

@@ -452,9 +452,20 @@ fn embed(
     warnings: &mut Diagnostics,
 ) -> Result<emit::Embedded, Error> {
     let rel = params.get(param).ok_or_else(|| {
-        Error::msg(format!(
-            "device `{instance}` embeds a directory: set `{param} = \"DIR\"` in its [devices.{instance}] table"
+        let mut d = Diagnostic::error(format!(
+            "device `{instance}` embeds a directory, but none is named"
         ))
+        .with_help(format!(
+            "set `{param} = \"DIR\"` in its [devices.{instance}] table"
+        ));
+        if let Some(decl) = manifest.device(instance) {
+            d = d.at_span(
+                &manifest.file,
+                decl.name.span.clone(),
+                format!("no `{param}` in this table"),
+            );
+        }
+        Error::from(d)
     })?;
     let at_param = |d: Diagnostic, message: &str| match manifest
         .device(instance)

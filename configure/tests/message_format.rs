@@ -118,38 +118,62 @@ fn every_bad_fixture_gives_one_json_diagnostic_per_problem() {
     let _ = std::fs::remove_dir_all(&project);
 }
 
-#[test]
-fn a_name_the_solo5_manifest_cannot_hold_points_at_its_table() {
+/// The first diagnostic of configuring `toml` and `lib` for `target`, which must fail.
+fn first_json_diagnostic(toml: &str, lib: &str, target: &str) -> Value {
     let project = support::scratch("hello");
-    std::fs::write(
-        project.join("unikernel.toml"),
-        "[unikernel]\nname = \"x\"\n\n[devices.my_disk]\ntype = \"block\"\n",
-    )
-    .expect("write unikernel.toml");
-    std::fs::write(
-        project.join("src/lib.rs"),
-        "#[petrel::main]\npub async fn start(my_disk: petrel::Block) { let _ = my_disk; }\n",
-    )
-    .expect("write lib.rs");
-    let (code, json, _) = configure(&project, "spt", &["--message-format=json"]);
+    std::fs::write(project.join("unikernel.toml"), toml).expect("write unikernel.toml");
+    std::fs::write(project.join("src/lib.rs"), lib).expect("write lib.rs");
+    let (code, json, _) = configure(&project, target, &["--message-format=json"]);
+    let _ = std::fs::remove_dir_all(&project);
     assert_eq!(code, 1, "{json}");
     let o: Value = serde_json::from_str(json.lines().next().unwrap_or_default())
         .unwrap_or_else(|e| panic!("{e}: {json}"));
-    let m = &o["message"];
+    o["message"].clone()
+}
+
+/// Asserts that `m`'s primary span is at `line`:`column` of unikernel.toml.
+fn assert_at(m: &Value, line: u64, column: u64) {
+    let span = &m["spans"][0];
+    assert_eq!(
+        span["file_name"]
+            .as_str()
+            .map(|f| f.ends_with("unikernel.toml")),
+        Some(true),
+        "{m}"
+    );
+    assert_eq!(
+        (&span["line_start"], &span["column_start"]),
+        (&line.into(), &column.into()),
+        "{m}"
+    );
+}
+
+#[test]
+fn plan_errors_point_at_the_device_table() {
+    // A name the Solo5 manifest cannot hold.
+    let m = first_json_diagnostic(
+        "[unikernel]\nname = \"x\"\n\n[devices.my_disk]\ntype = \"block\"\n",
+        "#[petrel::main]\npub async fn start(my_disk: petrel::Block) { let _ = my_disk; }\n",
+        "spt",
+    );
     assert!(
         m["message"]
             .as_str()
             .is_some_and(|s| s.contains("Solo5 manifest")),
         "{m}"
     );
-    assert_eq!(
-        m["spans"][0]["file_name"]
+    assert_at(&m, 4, 10);
+    // A crunched store without its directory.
+    let m = first_json_diagnostic(
+        "[unikernel]\nname = \"x\"\n\n[devices.htdocs]\ntype = \"kv_ro\"\n",
+        "#[petrel::main]\npub async fn start(htdocs: petrel::KvRo) { let _ = htdocs; }\n",
+        "unix",
+    );
+    assert!(
+        m["message"]
             .as_str()
-            .map(|f| f.ends_with("unikernel.toml")),
-        Some(true),
+            .is_some_and(|s| s.contains("embeds a directory")),
         "{m}"
     );
-    assert_eq!(m["spans"][0]["line_start"], 4, "{m}");
-    assert_eq!(m["spans"][0]["column_start"], 10, "{m}");
-    let _ = std::fs::remove_dir_all(&project);
+    assert_at(&m, 4, 10);
 }

@@ -28,6 +28,10 @@ pub struct Interface {
     pub handle: Option<String>,
     /// Devices: the instance used when a need is not wired explicitly (`service` for net).
     pub default_instance: Option<String>,
+    /// Devices the host attaches: the kind of their Solo5 manifest entry (`NET_BASIC`,
+    /// `BLOCK_BASIC`) on targets whose image carries a manifest. `None` for devices built on
+    /// others (a stack, a key-value store), which have no entry.
+    pub solo5_device: Option<String>,
 }
 
 /// A boot argument as declared in metadata or in `unikernel.toml`.
@@ -137,6 +141,7 @@ struct RawMetadata {
     kind: Option<String>,
     handle: Option<String>,
     default_instance: Option<String>,
+    solo5_device: Option<String>,
     implements: Option<String>,
     #[serde(default)]
     targets: Vec<String>,
@@ -214,6 +219,15 @@ pub fn from_packages(packages: &[cargo_metadata::Package]) -> Result<Catalogue, 
                 if kind == InterfaceKind::Device && raw.handle.is_none() {
                     return Err(malformed("a device interface needs `handle`".into()));
                 }
+                if let Some(dev) = &raw.solo5_device {
+                    let kinds = petrel_solo5_abi::MFT_DEVICE_KINDS.map(|(k, _)| k);
+                    if kind != InterfaceKind::Device || !kinds.contains(&dev.as_str()) {
+                        return Err(malformed(format!(
+                            "`solo5-device = {dev:?}`: a device interface's Solo5 manifest kind is one of {}",
+                            kinds.join(", ")
+                        )));
+                    }
+                }
                 catalogue.interfaces.insert(
                     name.clone(),
                     Interface {
@@ -222,6 +236,7 @@ pub fn from_packages(packages: &[cargo_metadata::Package]) -> Result<Catalogue, 
                         kind,
                         handle: raw.handle,
                         default_instance: raw.default_instance,
+                        solo5_device: raw.solo5_device,
                     },
                 );
             }
@@ -295,7 +310,8 @@ fn parse_targets(names: &[String]) -> Result<Vec<Target>, String> {
         .map(|n| {
             Target::from_name(n).ok_or_else(|| {
                 format!(
-                    "unknown target `{n}` in `targets` (expected unix, hvt, spt, virtio or xen)"
+                    "unknown target `{n}` in `targets` (expected {})",
+                    Target::names_listed()
                 )
             })
         })

@@ -352,7 +352,7 @@ fn plan(
     // carries the finished text.
     let help = petrel_bootvar::help(&resolved.name, &version, &help_args);
 
-    let manifest = if resolved.target.is_freestanding() {
+    let manifest = if resolved.target.spec().manifest {
         Some(manifest_plan(resolved, manifest)?)
     } else {
         None
@@ -400,15 +400,15 @@ fn manifest_plan(
         .ok_or_else(|| Error::msg("the device graph has no platform implementation"))?;
     let mut devices = Vec::new();
     for node in &resolved.nodes {
-        let kind = match node.interface.as_str() {
-            "net" => "NET_BASIC",
-            "block" => "BLOCK_BASIC",
-            _ => continue,
+        let Some(kind) = node.solo5_device.clone() else {
+            continue;
         };
-        if !node.instance.chars().all(|c| c.is_ascii_alphanumeric()) || node.instance.len() > 67 {
+        if !node.instance.chars().all(|c| c.is_ascii_alphanumeric())
+            || node.instance.len() > petrel_solo5_abi::MFT_NAME_MAX
+        {
             let mut d = Diagnostic::error(format!(
-                "device `{}`: on {} the name goes into the Solo5 manifest, which allows only letters and digits (at most 67)",
-                node.instance, resolved.target
+                "device `{}`: on {} the name goes into the Solo5 manifest, which allows only letters and digits (at most {})",
+                node.instance, resolved.target, petrel_solo5_abi::MFT_NAME_MAX
             ))
             .with_help("rename it in unikernel.toml (and the main function's parameter)");
             // An implicit instance has no table of its own; a declared one is pointed at.
@@ -426,10 +426,11 @@ fn manifest_plan(
             kind,
         });
     }
-    if devices.len() > 63 {
+    if devices.len() > petrel_solo5_abi::MFT_MAX_DEVICES {
         return Err(Error::msg(format!(
-            "{} network and block devices: a Solo5 manifest holds at most 63",
-            devices.len()
+            "{} network and block devices: a Solo5 manifest holds at most {}",
+            devices.len(),
+            petrel_solo5_abi::MFT_MAX_DEVICES
         )));
     }
     devices.sort_by(|a, b| a.name.cmp(&b.name));

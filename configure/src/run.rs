@@ -4,7 +4,7 @@
 //! mirage-bootvar rules, which the guest's splitter undoes.
 
 use crate::error::Error;
-use crate::target::Target;
+use crate::target::{Boot, Target};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -59,23 +59,27 @@ pub fn command(
     devices: &BootDevices,
     runner: Option<&Path>,
 ) -> Result<Command, Error> {
-    if runner.is_some() && !matches!(target, Target::Spt | Target::Hvt) {
+    let tender = match target.spec().boot {
+        Boot::Tender { program, env, kvm } => Some((program, env, kvm)),
+        _ => None,
+    };
+    if runner.is_some() && tender.is_none() {
         return Err(Error::msg(format!(
             "--runner picks the Solo5 tender of spt and hvt images; {target} images do not use one"
         )));
     }
-    match target {
-        Target::Unix => {
+    match target.spec().boot {
+        Boot::Process => {
             let mut c = Command::new(image);
             c.args(unix_args(args, devices)?);
             Ok(c)
         }
-        Target::Spt | Target::Hvt => {
+        Boot::Tender { program, env, kvm } => {
             let tender = match runner {
                 Some(r) => r.to_path_buf(),
-                None => petrel_runner(target)?,
+                None => petrel_runner(target, program, env)?,
             };
-            if target == Target::Hvt {
+            if kvm {
                 check_kvm()?;
             }
             let mut c = Command::new(tender);
@@ -83,7 +87,7 @@ pub fn command(
             c.arg("--").arg(image).args(quoted(args)?);
             Ok(c)
         }
-        Target::Virtio => {
+        Boot::Qemu => {
             let qemu = which("qemu-system-x86_64").ok_or_else(|| {
                 Error::msg(
                     "qemu-system-x86_64 is not installed (Debian: apt-get install qemu-system-x86)",
@@ -91,7 +95,7 @@ pub fn command(
             })?;
             virtio_command(qemu, image, args, devices)
         }
-        Target::Xen => Err(Error::msg(
+        Boot::Xen => Err(Error::msg(
             "xen images boot under a Xen hypervisor (`xl create` with type = \"pvh\"); none can run here",
         )),
     }
@@ -230,8 +234,8 @@ fn quoted(args: &[String]) -> Result<Vec<String>, Error> {
 /// The guest's own exit status from the host command's status.
 fn guest_exit_code(target: Target, status: std::process::ExitStatus) -> u8 {
     use std::os::unix::process::ExitStatusExt;
-    match (target, status.code()) {
-        (Target::Virtio, Some(c)) => match virtio_guest_code(c) {
+    match (target.spec().boot, status.code()) {
+        (Boot::Qemu, Some(c)) => match virtio_guest_code(c) {
             Some(code) => code,
             None => {
                 crate::status::warning(format!(
@@ -257,13 +261,9 @@ fn virtio_guest_code(status: i32) -> Option<u8> {
     }
 }
 
-/// Petrel's own tender for `target` (spt or hvt): `$PETREL_SPT` / `$PETREL_HVT`, else
-/// `petrel-spt` / `petrel-hvt` beside this executable, else on PATH.
-fn petrel_runner(target: Target) -> Result<PathBuf, Error> {
-    let (program, var) = match target {
-        Target::Hvt => ("petrel-hvt", "PETREL_HVT"),
-        _ => ("petrel-spt", "PETREL_SPT"),
-    };
+/// Petrel's own tender for `target` (spt or hvt): `$PETREL_SPT` / `$PETREL_HVT` (`var`), else
+/// `petrel-spt` / `petrel-hvt` (`program`) beside this executable, else on PATH.
+fn petrel_runner(target: Target, program: &str, var: &str) -> Result<PathBuf, Error> {
     if let Some(p) = std::env::var_os(var) {
         return Ok(PathBuf::from(p));
     }

@@ -29,6 +29,11 @@ fn interface(
         kind,
         handle: handle.map(String::from),
         default_instance: default.map(String::from),
+        solo5_device: match name {
+            "net" => Some("NET_BASIC".into()),
+            "block" => Some("BLOCK_BASIC".into()),
+            _ => None,
+        },
     }
 }
 

@@ -138,3 +138,32 @@ fn a_pinned_third_party_implementation_wins_over_the_built_in_one() {
     assert!(main.contains("use fixed_random as _;"), "{main}");
     assert!(!main.contains("petrel_random_unix"), "{main}");
 }
+
+#[test]
+fn a_device_kind_from_metadata_goes_into_the_solo5_manifest() {
+    // `nvram` is a third-party device interface declaring `solo5-device = "BLOCK_BASIC"`:
+    // configure knows nothing of it, and still puts its instance in the manifest.
+    let p = petrel_e2e::Scratch::fixture("solo5-kind");
+    expect(
+        petrel(&p.dir, "solo5-kind").args(["configure", "--target", "spt"]),
+        0,
+    );
+    let main = p.read(".petrel/app/main.rs");
+    assert!(
+        main.contains("solo5_manifest!((\"settings\", BLOCK_BASIC));"),
+        "{main}"
+    );
+    // A kind the Solo5 ABI does not have is refused when the catalogue is read.
+    let meta = p.dir.join("nvram/Cargo.toml");
+    let text = std::fs::read_to_string(&meta).expect("nvram/Cargo.toml");
+    std::fs::write(&meta, text.replace("BLOCK_BASIC", "NVRAM_BASIC")).expect("write");
+    let ran = expect(
+        petrel(&p.dir, "solo5-kind").args(["configure", "--target", "spt"]),
+        1,
+    );
+    assert!(
+        ran.stderr.contains("NVRAM_BASIC") && ran.stderr.contains("BLOCK_BASIC, NET_BASIC"),
+        "{}",
+        ran.stderr
+    );
+}

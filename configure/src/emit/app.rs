@@ -1,11 +1,8 @@
 //! The generated crate `.petrel/app`: its `Cargo.toml`, `main.rs` and, on freestanding
 //! targets, `build.rs` and the linker script.
 
-use super::templates::{
-    self, APP_BUILD_RS, APP_CARGO_TOML, APP_MAIN_RS, SOLO5_LINK_LD, VIRTIO_LINK_LD,
-};
+use super::templates::{self, APP_BUILD_RS, APP_CARGO_TOML, APP_MAIN_RS};
 use super::{EmitError, GeneratedFile, Plan};
-use crate::target::Target;
 use minijinja::{Environment, context};
 use std::path::PathBuf;
 
@@ -21,12 +18,8 @@ pub fn render(env: &Environment<'static>, plan: &Plan) -> Result<Vec<GeneratedFi
         file(env, APP_CARGO_TOML, "Cargo.toml", &ctx)?,
         file(env, APP_MAIN_RS, "main.rs", &ctx)?,
     ];
-    if plan.target.is_freestanding() {
+    if let Some(script) = plan.target.spec().link_script {
         files.push(file(env, APP_BUILD_RS, "build.rs", &ctx)?);
-        let script = match plan.target {
-            Target::Hvt | Target::Spt => SOLO5_LINK_LD,
-            _ => VIRTIO_LINK_LD,
-        };
         files.push(file(
             env,
             script,

@@ -14,6 +14,7 @@ pub fn render(env: &Environment<'static>, plan: &Plan) -> Result<GeneratedFile, 
     let ctx = context! {
         target => plan.target.name(),
         freestanding => plan.target.is_freestanding(),
+        triple => plan.target.spec().triple,
         petrel_exe => plan.petrel_exe.clone(),
     };
     Ok(GeneratedFile {

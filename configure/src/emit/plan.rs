@@ -66,7 +66,7 @@ pub struct ManifestDevice {
     /// The manifest name (the instance name; alphanumeric).
     pub name: String,
     /// `NET_BASIC` or `BLOCK_BASIC`.
-    pub kind: &'static str,
+    pub kind: String,
 }
 
 /// The Solo5 manifest note of a freestanding image.

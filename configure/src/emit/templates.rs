@@ -125,6 +125,19 @@ mod tests {
     }
 
     #[test]
+    fn every_targets_linker_script_is_embedded() {
+        let env = environment();
+        for t in crate::target::Target::ALL {
+            let spec = t.spec();
+            assert_eq!(spec.link_script.is_some(), spec.triple.is_some(), "{t}");
+            if let Some(script) = spec.link_script {
+                env.get_template(script)
+                    .unwrap_or_else(|e| panic!("{t}: {script}: {e}"));
+            }
+        }
+    }
+
+    #[test]
     fn escapes_strings_for_generated_code() {
         assert_eq!(rust_str(r#"a"b\c"#), r#""a\"b\\c""#);
         assert_eq!(rust_str("x\n\"); panic!(\""), r#""x\n\"); panic!(\"""#);

@@ -74,6 +74,8 @@ pub struct Node {
     pub kind: InterfaceKind,
     /// Devices: the handle type (`Stack`).
     pub handle: Option<String>,
+    /// Devices the host attaches: their Solo5 manifest kind (the interface's `solo5-device`).
+    pub solo5_device: Option<String>,
     /// Why it exists.
     pub origin: Origin,
     /// The chosen implementation.
@@ -246,6 +248,7 @@ pub fn resolve(
             interface: draft.interface.name.clone(),
             kind: draft.interface.kind,
             handle: draft.interface.handle.clone(),
+            solo5_device: draft.interface.solo5_device.clone(),
             origin: draft.origin,
             implementation: imp.clone(),
             pinned,

@@ -44,6 +44,16 @@ pub const MFT_NAME_SIZE: usize = 68;
 pub const MFT_DEV_BLOCK_BASIC: u32 = 1;
 /// Manifest entry type `MFT_DEV_NET_BASIC`.
 pub const MFT_DEV_NET_BASIC: u32 = 2;
+/// The device kinds a manifest entry can have, by the name Solo5 gives them (an interface
+/// crate names its kind with `solo5-device = "NET_BASIC"` in its metadata).
+pub const MFT_DEVICE_KINDS: [(&str, u32); 2] = [
+    ("BLOCK_BASIC", MFT_DEV_BLOCK_BASIC),
+    ("NET_BASIC", MFT_DEV_NET_BASIC),
+];
+/// Longest device name (`MFT_NAME_SIZE` less the NUL).
+pub const MFT_NAME_MAX: usize = MFT_NAME_SIZE - 1;
+/// Most devices in a manifest (its entries less the reserved entry 0).
+pub const MFT_MAX_DEVICES: usize = MFT_MAX_ENTRIES as usize - 1;
 /// Manifest entry type `MFT_RESERVED_FIRST`.
 pub const MFT_RESERVED_FIRST: u32 = 1 << 30;
 
@@ -73,7 +83,7 @@ pub enum AbiTarget {
 
 impl AbiTarget {
     /// The `abi_target` number of the ABI note.
-    pub fn number(self) -> u32 {
+    pub const fn number(self) -> u32 {
         match self {
             AbiTarget::Hvt => 1,
             AbiTarget::Spt => 2,
@@ -98,7 +108,7 @@ impl AbiTarget {
     }
 
     /// The ABI version Solo5 v0.12.1 uses for this target (`None`: not checked).
-    pub fn abi_version(self) -> Option<u32> {
+    pub const fn abi_version(self) -> Option<u32> {
         match self {
             AbiTarget::Hvt | AbiTarget::Spt => Some(2),
             AbiTarget::Virtio | AbiTarget::Xen => Some(1),

@@ -17,31 +17,36 @@ use core::mem::size_of;
 pub const NOTE_NAMESZ: u32 = 6;
 /// The note name, padded to 8 bytes.
 pub const NOTE_NAME: [u8; 8] = *b"Solo5\0\0\0";
-/// `n_type` of the ABI note: "ABI1" as little-endian bytes.
-pub const NOTE_TYPE_ABI1: u32 = 0x3149_4241;
-/// `n_type` of the manifest note: "MFT1" as little-endian bytes.
-pub const NOTE_TYPE_MFT1: u32 = 0x3154_464D;
+use petrel_solo5_abi::AbiTarget;
+pub use petrel_solo5_abi::{NOTE_TYPE_ABI1, NOTE_TYPE_MFT1};
 
 /// `abi_target` of hvt (loaded by `solo5-hvt`).
-pub const ABI_TARGET_HVT: u32 = 1;
+pub const ABI_TARGET_HVT: u32 = AbiTarget::Hvt.number();
 /// `abi_target` of spt (loaded by `solo5-spt`).
-pub const ABI_TARGET_SPT: u32 = 2;
+pub const ABI_TARGET_SPT: u32 = AbiTarget::Spt.number();
 /// `abi_target` of virtio (multiboot).
-pub const ABI_TARGET_VIRTIO: u32 = 3;
+pub const ABI_TARGET_VIRTIO: u32 = AbiTarget::Virtio.number();
 /// `abi_target` of muen.
-pub const ABI_TARGET_MUEN: u32 = 4;
+pub const ABI_TARGET_MUEN: u32 = AbiTarget::Muen.number();
 /// `abi_target` of genode.
-pub const ABI_TARGET_GENODE: u32 = 5;
+pub const ABI_TARGET_GENODE: u32 = AbiTarget::Genode.number();
 /// `abi_target` of xen (PVH).
-pub const ABI_TARGET_XEN: u32 = 6;
+pub const ABI_TARGET_XEN: u32 = AbiTarget::Xen.number();
+/// `abi_version` of an ABI target (all but genode have one).
+const fn version(t: AbiTarget) -> u32 {
+    match t.abi_version() {
+        Some(v) => v,
+        None => 0,
+    }
+}
 /// `abi_version` hvt tenders of Solo5 v0.12.1 accept.
-pub const HVT_ABI_VERSION: u32 = 2;
+pub const HVT_ABI_VERSION: u32 = version(AbiTarget::Hvt);
 /// `abi_version` spt tenders of Solo5 v0.12.1 accept.
-pub const SPT_ABI_VERSION: u32 = 2;
+pub const SPT_ABI_VERSION: u32 = version(AbiTarget::Spt);
 /// `abi_version` of virtio images.
-pub const VIRTIO_ABI_VERSION: u32 = 1;
+pub const VIRTIO_ABI_VERSION: u32 = version(AbiTarget::Virtio);
 /// `abi_version` of xen images.
-pub const XEN_ABI_VERSION: u32 = 1;
+pub const XEN_ABI_VERSION: u32 = version(AbiTarget::Xen);
 
 /// Section of the ABI note.
 pub const ABI_SECTION: &str = ".note.solo5.abi";
@@ -53,23 +58,12 @@ pub const ABI_SYMBOL: &str = "__PETREL_SOLO5_ABI_NOTE";
 /// validates the built-in manifest in place (virtio, xen) finds it through this name.
 pub const MANIFEST_SYMBOL: &str = "__PETREL_SOLO5_MANIFEST";
 
-/// `struct mft.version`.
-pub const MFT_VERSION: u32 = 1;
+pub use petrel_solo5_abi::{
+    MFT_DEV_BLOCK_BASIC, MFT_DEV_NET_BASIC, MFT_MAX_DEVICES, MFT_NAME_MAX, MFT_NAME_SIZE,
+    MFT_RESERVED_FIRST, MFT_VERSION,
+};
 /// Most entries in a manifest, the reserved entry 0 included.
-pub const MFT_MAX_ENTRIES: usize = 64;
-/// Most devices in a manifest (entries less the reserved one).
-pub const MFT_MAX_DEVICES: usize = MFT_MAX_ENTRIES - 1;
-/// Size of `mft_entry.name`, NUL included: names have at most 67 bytes.
-pub const MFT_NAME_SIZE: usize = 68;
-/// Longest device name.
-pub const MFT_NAME_MAX: usize = MFT_NAME_SIZE - 1;
-
-/// `mft_entry.type` of a block device.
-pub const MFT_DEV_BLOCK_BASIC: u32 = 1;
-/// `mft_entry.type` of a network device.
-pub const MFT_DEV_NET_BASIC: u32 = 2;
-/// `mft_entry.type` of entry 0.
-pub const MFT_RESERVED_FIRST: u32 = 1 << 30;
+pub const MFT_MAX_ENTRIES: usize = petrel_solo5_abi::MFT_MAX_ENTRIES as usize;
 
 /// The `ABI1` note (36 bytes). Build it with [`AbiNote::new`].
 #[repr(C, align(4))]

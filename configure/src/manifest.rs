@@ -11,9 +11,13 @@
 //! name = "hello-key"        # required; [a-z][a-z0-9-]*, at most 40 characters
 //!
 //! [keys]                    # optional configure-time keys; the command line overrides them
-//! net = "direct"            # socket | direct  (default: socket on unix, direct elsewhere)
-//! dhcp = false              # bool (default true)
-//! kv = "crunch"             # crunch | direct (default crunch)
+//! net = "direct"            # a key an interface declares (here `stack`): a string...
+//! dhcp = false              # ...or a boolean, as the key's declaration says
+//!
+//! [keys.flavour]            # a key the unikernel declares for its own use
+//! doc = "The greeting's flavour."  # required, one line
+//! values = ["plain", "fancy"]      # omit for a boolean key
+//! default = "plain"         # required: a string among `values`, or `true`/`false`
 //!
 //! [devices.stack]           # a device instance named `stack`
 //! type = "stack"            # an interface of kind "device" in the catalogue
@@ -42,11 +46,13 @@
 //! - every device table has a string `type`; its other keys are strings (wiring or
 //!   parameters: which ones are allowed depends on the implementation chosen, so the device
 //!   graph checks them, see [`crate::graph`]);
-//! - key names and value types (the allowed values are checked by [`crate::keys`]);
-//! - the shape of `[args.NAME]` (names, types and defaults are checked by
-//!   [`crate::bootargs`]).
+//! - the shape of `[keys]`: each entry is a string or boolean setting, or a table declaring
+//!   a key (which keys exist and which values they take is checked by the `keys` module);
+//! - the shape of `[args.NAME]` (names, types and defaults are checked by the `bootargs`
+//!   module).
+//!
+//! This module is the syntax layer: it imports nothing of the crate but `diagnostic`.
 
-use crate::catalogue::ArgDecl;
 use crate::diagnostic::{Diagnostic, Diagnostics, Label, SourceFile, did_you_mean, list};
 use std::ops::Range;
 use std::path::Path;
@@ -77,8 +83,8 @@ pub struct Manifest {
     pub file: Arc<SourceFile>,
     /// `[unikernel] name`.
     pub name: Sp<String>,
-    /// `[keys]`, in file order. Values are strings (`"true"`/`"false"` for booleans).
-    pub keys: Vec<KeySetting>,
+    /// `[keys]`: the settings and the unikernel's own key declarations.
+    pub keys: KeyTable,
     /// `[devices.*]`, in file order.
     pub devices: Vec<DeviceDecl>,
     /// `[args.*]`, in file order.
@@ -97,13 +103,64 @@ pub struct Pin {
     pub package: Sp<String>,
 }
 
-/// One `[keys]` entry.
+/// The `[keys]` table as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyTable {
+    /// The file, for diagnostics.
+    pub file: Arc<SourceFile>,
+    /// `name = value` entries, in file order.
+    pub settings: Vec<KeySetting>,
+    /// `[keys.NAME]` tables: keys the unikernel declares, in file order.
+    pub decls: Vec<KeySpec>,
+}
+
+impl KeyTable {
+    /// The setting of key `name`, if any.
+    pub fn setting(&self, name: &str) -> Option<&KeySetting> {
+        self.settings.iter().find(|k| k.name.value == name)
+    }
+}
+
+/// One `name = value` entry of `[keys]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeySetting {
     /// The key's name.
     pub name: Sp<String>,
-    /// Its value as a string (`"true"`/`"false"` for booleans).
-    pub value: Sp<String>,
+    /// Its value as written.
+    pub value: Sp<Literal>,
+}
+
+/// A key's value as written: a string or a boolean (which one the key wants is the key
+/// registry's business).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Literal {
+    /// `"socket"`.
+    Str(String),
+    /// `false`.
+    Bool(bool),
+}
+
+impl Literal {
+    /// The value as text (`"true"`/`"false"` for booleans).
+    pub fn text(&self) -> String {
+        match self {
+            Literal::Str(s) => s.clone(),
+            Literal::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+/// One `[keys.NAME]` table: a key the unikernel declares for its own use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeySpec {
+    /// The key's name (the table's key).
+    pub name: Sp<String>,
+    /// `doc`.
+    pub doc: Sp<String>,
+    /// `values` (empty for a boolean key).
+    pub values: Vec<Sp<String>>,
+    /// `default`: a boolean default makes a boolean key.
+    pub default: Sp<Literal>,
 }
 
 /// One `[devices.NAME]` table.
@@ -158,24 +215,6 @@ pub struct ArgSpec {
 /// The `--help` section of arguments that do not name one.
 pub const DEFAULT_SECTION: &str = "APPLICATION OPTIONS";
 
-impl ArgSpec {
-    /// The declaration as the catalogue spells it.
-    pub fn to_decl(&self) -> ArgDecl {
-        ArgDecl {
-            name: self.name.value.clone(),
-            ty: self.ty.value.clone(),
-            default: self.default.as_ref().map(|d| d.value.clone()),
-            doc: self.doc.value.clone(),
-            section: self
-                .section
-                .as_ref()
-                .map_or_else(|| DEFAULT_SECTION.to_string(), |s| s.value.clone()),
-            required: self.required.as_ref().is_some_and(|r| r.value),
-            repeated: self.repeated.as_ref().is_some_and(|r| r.value),
-        }
-    }
-}
-
 impl Manifest {
     /// The device declared as `name`, if any.
     pub fn device(&self, name: &str) -> Option<&DeviceDecl> {
@@ -190,10 +229,21 @@ impl Manifest {
             .map(|p| &p.package)
     }
 
-    /// The `[keys]` entry `name`, if any.
+    /// The `[keys]` setting `name`, if any.
     pub fn key(&self, name: &str) -> Option<&KeySetting> {
-        self.keys.iter().find(|k| k.name.value == name)
+        self.keys.setting(name)
     }
+}
+
+/// What [`read`] found: the manifest if the file is valid, and in any case its `[keys]`
+/// table as far as it could be read, so that the keys can be checked against the key
+/// registry in the same report as the file's other problems.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    /// The manifest, or every problem found.
+    pub manifest: Result<Manifest, Diagnostics>,
+    /// `[keys]`, unless the file could not be read or is not TOML.
+    pub keys: Option<KeyTable>,
 }
 
 /// Reads and checks the file at `path` (shown in diagnostics as given).
@@ -203,6 +253,11 @@ pub fn load(path: &Path) -> Result<Manifest, Diagnostics> {
 
 /// Reads and checks the file at `path`, shown in diagnostics as `display_name`.
 pub fn load_as(path: &Path, display_name: &str) -> Result<Manifest, Diagnostics> {
+    read_path(path, display_name).manifest
+}
+
+/// [`load_as`], keeping `[keys]` even when the file has problems.
+pub fn read_path(path: &Path, display_name: &str) -> Reading {
     let bytes = std::fs::read(path).map_err(|e| {
         let file = SourceFile::new(display_name, "");
         Diagnostics::from(
@@ -210,23 +265,37 @@ pub fn load_as(path: &Path, display_name: &str) -> Result<Manifest, Diagnostics>
                 .at(Label::file(&file, ""))
                 .with_help("`petrel configure` runs in the directory of the unikernel's Cargo.toml and unikernel.toml"),
         )
-    })?;
-    parse_bytes(display_name, &bytes)
+    });
+    match bytes {
+        Ok(bytes) => read_bytes(display_name, &bytes),
+        Err(d) => Reading {
+            manifest: Err(d),
+            keys: None,
+        },
+    }
 }
 
 /// Checks `bytes` read from a file shown as `display_name`. Text that is not UTF-8 is an
 /// error at the first invalid byte.
 pub fn parse_bytes(display_name: &str, bytes: &[u8]) -> Result<Manifest, Diagnostics> {
+    read_bytes(display_name, bytes).manifest
+}
+
+/// [`parse_bytes`], keeping `[keys]` even when the file has problems.
+pub fn read_bytes(display_name: &str, bytes: &[u8]) -> Reading {
     match std::str::from_utf8(bytes) {
-        Ok(text) => parse(SourceFile::new(display_name, text)),
+        Ok(text) => read(SourceFile::new(display_name, text)),
         Err(e) => {
             let at = e.valid_up_to();
             let file = SourceFile::new(display_name, String::from_utf8_lossy(bytes).into_owned());
             // The lossy text has the same prefix, so `at` is a valid offset in it.
-            Err(Diagnostic::error("the file is not valid UTF-8")
-                .at_span(&file, at..at + 1, "this byte is not UTF-8")
-                .with_help("unikernel.toml is a TOML file, which must be UTF-8 text")
-                .into())
+            Reading {
+                manifest: Err(Diagnostic::error("the file is not valid UTF-8")
+                    .at_span(&file, at..at + 1, "this byte is not UTF-8")
+                    .with_help("unikernel.toml is a TOML file, which must be UTF-8 text")
+                    .into()),
+                keys: None,
+            }
         }
     }
 }
@@ -240,6 +309,11 @@ const ARG_KEYS: [&str; 6] = ["type", "default", "doc", "section", "required", "r
 
 /// Checks the text of `file`.
 pub fn parse(file: Arc<SourceFile>) -> Result<Manifest, Diagnostics> {
+    read(file).manifest
+}
+
+/// [`parse`], keeping `[keys]` even when the file has problems.
+pub fn read(file: Arc<SourceFile>) -> Reading {
     let text = file.text.clone();
     let (doc, errors) = DeTable::parse_recoverable(&text);
     if !errors.is_empty() {
@@ -248,7 +322,10 @@ pub fn parse(file: Arc<SourceFile>) -> Result<Manifest, Diagnostics> {
             diags.push(toml_error(&file, &e));
         }
         diags.sort();
-        return Err(diags);
+        return Reading {
+            manifest: Err(diags),
+            keys: None,
+        };
     }
     let mut cx = Cx {
         file: file.clone(),
@@ -268,7 +345,11 @@ pub fn parse(file: Arc<SourceFile>) -> Result<Manifest, Diagnostics> {
     let name = cx.unikernel(doc);
     let keys = match doc.get("keys") {
         Some(v) => cx.keys(v),
-        None => Vec::new(),
+        None => KeyTable {
+            file: file.clone(),
+            settings: Vec::new(),
+            decls: Vec::new(),
+        },
     };
     let devices = match doc.get("devices") {
         Some(v) => cx.devices(v),
@@ -284,16 +365,20 @@ pub fn parse(file: Arc<SourceFile>) -> Result<Manifest, Diagnostics> {
     };
     let Cx { mut diags, .. } = cx;
     diags.sort();
-    match name {
+    let manifest = match name {
         Some(name) if !diags.has_errors() => Ok(Manifest {
             file,
             name,
-            keys,
+            keys: keys.clone(),
             devices,
             args,
             pins,
         }),
         _ => Err(diags),
+    };
+    Reading {
+        manifest,
+        keys: Some(keys),
     }
 }
 
@@ -490,34 +575,124 @@ impl Cx {
         Some(name)
     }
 
-    fn keys(&mut self, value: &Val<'_>) -> Vec<KeySetting> {
-        let Some(table) = self.table(value, "`keys`") else {
-            return Vec::new();
+    /// `[keys]`: `name = value` settings and `[keys.NAME]` declarations.
+    fn keys(&mut self, value: &Val<'_>) -> KeyTable {
+        let mut out = KeyTable {
+            file: self.file.clone(),
+            settings: Vec::new(),
+            decls: Vec::new(),
         };
-        let names: Vec<&str> = crate::keys::KEYS.iter().map(|k| k.name).collect();
-        let mut out = Vec::new();
+        let Some(table) = self.table(value, "`keys`") else {
+            return out;
+        };
         for (key, value) in table.iter() {
-            let name = key.get_ref().as_ref();
-            let Some(def) = crate::keys::KEYS.iter().find(|k| k.name == name) else {
-                self.unknown_key(key, "key", "`[keys]`", &names);
-                continue;
-            };
-            let what = format!("the key `{name}`");
-            let v = if def.is_bool() {
-                self.boolean(value, &what)
-                    .map(|b| Sp::new(b.value.to_string(), b.span))
-            } else {
-                self.string(value, &what)
-            };
-            if let Some(v) = v {
-                out.push(KeySetting {
-                    name: Sp::new(name.to_string(), key.span()),
-                    value: v,
-                });
+            let name = Sp::new(key.get_ref().to_string(), key.span());
+            let what = format!("the key `{}`", truncate(&name.value, 40));
+            match value.get_ref() {
+                DeValue::Table(t) => {
+                    if let Some(spec) = self.key_spec(name, value, t) {
+                        out.decls.push(spec);
+                    }
+                }
+                _ => {
+                    if let Some(v) = self.literal(value, &what) {
+                        out.settings.push(KeySetting { name, value: v });
+                    }
+                }
             }
         }
-        out.sort_by_key(|k| k.name.span.start);
+        out.settings.sort_by_key(|k| k.name.span.start);
+        out.decls.sort_by_key(|k| k.name.span.start);
         out
+    }
+
+    /// A key's value: a string or a boolean.
+    fn literal(&mut self, value: &Val<'_>, what: &str) -> Option<Sp<Literal>> {
+        match value.get_ref() {
+            DeValue::String(s) => Some(Sp::new(Literal::Str(s.to_string()), value.span())),
+            DeValue::Boolean(b) => Some(Sp::new(Literal::Bool(*b), value.span())),
+            other => {
+                self.error(
+                    Diagnostic::error(format!("{what} must be a string or a boolean")).at_span(
+                        &self.file,
+                        value.span(),
+                        format!(
+                            "expected a string or `true`/`false`, found {}",
+                            article(other.type_str())
+                        ),
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// `[keys.NAME]`: `doc`, `values`, `default`.
+    fn key_spec(&mut self, name: Sp<String>, value: &Val<'_>, t: &DeTable<'_>) -> Option<KeySpec> {
+        const SPEC_KEYS: [&str; 3] = ["doc", "values", "default"];
+        let what = format!("`[keys.{}]`", truncate(&name.value, 40));
+        for (k, _) in t.iter() {
+            if !SPEC_KEYS.contains(&k.get_ref().as_ref()) {
+                self.unknown_key(k, "key", &what, &SPEC_KEYS);
+            }
+        }
+        let missing = |cx: &mut Cx, field: &str, help: &str| {
+            cx.error(
+                Diagnostic::error(format!("missing `{field}` in {what}"))
+                    .at_span(
+                        &cx.file,
+                        header_span(value),
+                        format!("this key needs a `{field}`"),
+                    )
+                    .with_help(help.to_string()),
+            );
+        };
+        let doc = match t.get("doc") {
+            Some(v) => self
+                .string(v, &format!("`doc` in {what}"))
+                .and_then(|d| self.one_line(d, &format!("`doc` in {what}"))),
+            None => {
+                missing(self, "doc", "add `doc = \"...\"`: `describe` shows it");
+                None
+            }
+        };
+        let default = match t.get("default") {
+            Some(v) => self.literal(v, &format!("`default` in {what}")),
+            None => {
+                missing(
+                    self,
+                    "default",
+                    "add `default = \"...\"` (one of `values`), or `default = false` for a boolean key",
+                );
+                None
+            }
+        };
+        let mut values = Vec::new();
+        if let Some(v) = t.get("values") {
+            match v.get_ref() {
+                DeValue::Array(items) => {
+                    for item in items.iter() {
+                        if let Some(s) = self.string(item, &format!("a value in {what}")) {
+                            values.push(s);
+                        }
+                    }
+                }
+                other => self.error(
+                    Diagnostic::error(format!("`values` in {what} must be an array of strings"))
+                        .at_span(
+                            &self.file,
+                            v.span(),
+                            format!("expected an array, found {}", article(other.type_str())),
+                        ),
+                ),
+            }
+        }
+        Some(KeySpec {
+            name,
+            doc: doc?,
+            values,
+            default: default?,
+        })
     }
 
     /// `[implementations]`: `interface = "package"`. Which interfaces exist is the
@@ -641,7 +816,7 @@ impl Cx {
                             )
                             .with_help(format!(
                                 "add `type = \"string\"` (or one of: {})",
-                                list(crate::bootargs::KIND_NAMES)
+                                list(petrel_bootvar::Kind::NAMES)
                             )),
                     );
                     None
@@ -898,8 +1073,8 @@ doc = "Port."
 required = false
 "#);
         assert_eq!(m.name.value, "hello-key");
-        assert_eq!(m.keys.len(), 2);
-        assert_eq!(m.key("dhcp").unwrap().value.value, "false");
+        assert_eq!(m.keys.settings.len(), 2);
+        assert_eq!(m.key("dhcp").unwrap().value.value, Literal::Bool(false));
         assert_eq!(
             m.devices
                 .iter()
@@ -911,7 +1086,6 @@ required = false
             m.device("stack").unwrap().entry("net").unwrap().value.value,
             "service"
         );
-        assert_eq!(m.args[0].to_decl().section, DEFAULT_SECTION);
         assert_eq!(m.args[1].default.as_ref().unwrap().value, "8080");
     }
 

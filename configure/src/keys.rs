@@ -468,7 +468,7 @@ pub fn resolve(
                 Label::new(&table.file, s.name.span.clone(), ""),
                 "`[keys]`",
                 &names,
-                false,
+                None,
             ));
         }
     }
@@ -477,7 +477,8 @@ pub fn resolve(
             let file = SourceFile::new("<command line>", typed.written.clone());
             let start = typed.written.len() - typed.value.len() - 1 - name.len();
             let label = Label::new(&file, start..start + name.len(), "");
-            diags.push(unknown_key(name, label, "the command line", &names, true));
+            let cli = Some(typed.value.as_str());
+            diags.push(unknown_key(name, label, "the command line", &names, cli));
         }
     }
     let mut values = Vec::new();
@@ -554,18 +555,24 @@ pub fn resolve_reading(
     }
 }
 
-/// "unknown key" at `label`, listing the keys that exist.
-fn unknown_key(name: &str, label: Label, place: &str, names: &[&str], cli: bool) -> Diagnostic {
+/// "unknown key" at `label`, listing the keys that exist; `cli` is the value typed with it on
+/// the command line.
+fn unknown_key(
+    name: &str,
+    label: Label,
+    place: &str,
+    names: &[&str],
+    cli: Option<&str>,
+) -> Diagnostic {
     let shown: String = name.chars().take(40).collect();
     let mut d = Diagnostic::error(format!("unknown key `{shown}` in {place}")).at(Label {
         message: format!("expected one of: {}", list(names)),
         ..label
     });
     if let Some(s) = did_you_mean(name, names.iter().copied()) {
-        d = d.with_help(if cli {
-            format!("did you mean `--key {s}=...`?")
-        } else {
-            format!("did you mean `{s}`?")
+        d = d.with_help(match cli {
+            Some(value) => format!("did you mean `--key={s}={value}`?"),
+            None => format!("did you mean `{s}`?"),
         });
     } else if names.is_empty() {
         d = d.with_note("no interface in the catalogue and no `[keys.NAME]` table declares a key");
@@ -771,7 +778,7 @@ mod tests {
         o.key_flag("dhcpp=true").unwrap();
         let e = resolve_err("", Target::Unix, &o);
         assert!(e.contains("<command line>:1:7"), "{e}");
-        assert!(e.contains("did you mean `--key dhcp=...`?"), "{e}");
+        assert!(e.contains("did you mean `--key=dhcp=true`?"), "{e}");
         assert!(o.key_flag("net").is_err());
         // A key remembered from an older configure that no longer exists is dropped.
         let mut o = KeyOverrides::new();

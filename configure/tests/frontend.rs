@@ -574,6 +574,63 @@ fn unused_device_is_a_warning_and_left_out() {
     insta::assert_snapshot!(r.warnings.render());
 }
 
+/// Issue 13 item 3: a third-party interface declares its own key and two implementations
+/// choose by it; `[keys]` and `--key` set it like the built-in keys.
+#[test]
+fn third_party_key() {
+    let mut c = catalogue();
+    let mut tls = interface("tls", InterfaceKind::Service, None, None);
+    tls.keys.insert(
+        "tls".into(),
+        key("The TLS library.", &["rustls", "none"], "rustls", &[], &[]),
+    );
+    c.interfaces.insert("tls".into(), tls);
+    for v in ["rustls", "none"] {
+        let package = format!("tls-{v}");
+        c.implementations
+            .push(imp(&package, "tls", &[Target::Unix], &[("tls", v)], &[]));
+    }
+    let resolve = |toml: &str, o: &KeyOverrides| {
+        graph::check_files(
+            SourceFile::new("unikernel.toml", toml),
+            SourceFile::new("src/lib.rs", DEFAULT_LIB),
+            &c,
+            Target::Unix,
+            o,
+        )
+        .map_err(|d| d.render())
+    };
+    let chosen = |r: &Resolved| {
+        r.node("tls")
+            .expect("tls node")
+            .implementation
+            .package
+            .clone()
+    };
+    let toml = "[unikernel]\nname = \"t\"\n[keys]\ntls = \"none\"\n";
+    let r = resolve(toml, &KeyOverrides::new()).expect("configures");
+    assert_eq!(chosen(&r), "tls-none");
+    assert_eq!(r.keys.get("tls").unwrap().source, KeySource::Manifest);
+    let mut o = KeyOverrides::new();
+    o.key_flag("tls=rustls").expect("NAME=VALUE");
+    let r = resolve(toml, &o).expect("configures");
+    assert_eq!(chosen(&r), "tls-rustls");
+    assert_eq!(r.keys.get("tls").unwrap().source, KeySource::CommandLine);
+    let e = resolve("[unikernel]\nname = \"t\"\n[keys]\ntls = \"openssl\"\n", &o).unwrap_err();
+    assert!(e.contains("expected one of: rustls, none"), "{e}");
+    // Without the interface, the key does not exist.
+    let e = graph::check_files(
+        SourceFile::new("unikernel.toml", toml),
+        SourceFile::new("src/lib.rs", DEFAULT_LIB),
+        &catalogue(),
+        Target::Unix,
+        &KeyOverrides::new(),
+    )
+    .unwrap_err()
+    .render();
+    assert!(e.contains("unknown key `tls` in `[keys]`"), "{e}");
+}
+
 #[test]
 fn command_line_overrides_and_sources() {
     let mut o = KeyOverrides::new();

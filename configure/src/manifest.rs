@@ -45,7 +45,7 @@
 //!   identifiers and main-function parameter names);
 //! - every device table has a string `type`; its other keys are strings (wiring or
 //!   parameters: which ones are allowed depends on the implementation chosen, so the device
-//!   graph checks them, see [`crate::graph`]);
+//!   graph checks them, see the `graph` module);
 //! - the shape of `[keys]`: each entry is a string or boolean setting, or a table declaring
 //!   a key (which keys exist and which values they take is checked by the `keys` module);
 //! - the shape of `[args.NAME]` (names, types and defaults are checked by the `bootargs`

@@ -297,17 +297,18 @@ impl KeyOverrides {
         KeyOverrides::default()
     }
 
-    /// Key `name` given by its own flag (`--net=socket`; `--dhcp` is `dhcp` = `true`).
-    pub fn alias(&mut self, name: &str, value: &str) {
-        self.insert(name, value, format!("--{name}={value}"), false);
+    /// Key `name` given by its own flag (`--net=socket`; `--dhcp` is `dhcp` = `true`);
+    /// `Err` when the command line already gave it another value.
+    pub fn alias(&mut self, name: &str, value: &str) -> Result<(), String> {
+        self.insert(name, value, format!("--{name}={value}"), false)
     }
 
-    /// `--key NAME=VALUE`; `Err` with a one-line reason when it is not `NAME=VALUE`.
+    /// `--key NAME=VALUE`; `Err` with a one-line reason when it is not `NAME=VALUE` or the
+    /// key was already given another value.
     pub fn key_flag(&mut self, arg: &str) -> Result<(), String> {
         match arg.split_once('=') {
             Some((name, value)) if !name.is_empty() => {
-                self.insert(name, value, format!("--key={name}={value}"), false);
-                Ok(())
+                self.insert(name, value, format!("--key={name}={value}"), false)
             }
             _ => Err(format!(
                 "invalid `--key {arg}`: expected NAME=VALUE, e.g. `--key net=direct`"
@@ -317,10 +318,25 @@ impl KeyOverrides {
 
     /// Key `name` remembered from the last configure's command line.
     pub fn replay(&mut self, name: &str, value: &str) {
-        self.insert(name, value, format!("--key={name}={value}"), true);
+        // Replayed keys come from a map: each name once, so this cannot conflict.
+        let _ = self.insert(name, value, format!("--key={name}={value}"), true);
     }
 
-    fn insert(&mut self, name: &str, value: &str, written: String, replayed: bool) {
+    fn insert(
+        &mut self,
+        name: &str,
+        value: &str,
+        written: String,
+        replayed: bool,
+    ) -> Result<(), String> {
+        if let Some(first) = self.values.get(name)
+            && first.value != value
+        {
+            return Err(format!(
+                "the key `{name}` is given twice on the command line: `{}` and `{written}`",
+                first.written
+            ));
+        }
         self.values.insert(
             name.to_string(),
             Typed {
@@ -329,6 +345,7 @@ impl KeyOverrides {
                 replayed,
             },
         );
+        Ok(())
     }
 
     /// True when no key was given.
@@ -721,7 +738,7 @@ mod tests {
     #[test]
     fn command_line_wins() {
         let mut o = KeyOverrides::new();
-        o.alias("net", "socket");
+        o.alias("net", "socket").unwrap();
         let k = resolve(
             &catalogue(),
             &table("net = \"direct\"\ndhcp = false"),
@@ -746,8 +763,8 @@ mod tests {
         assert!(e.contains("unikernel.toml:4:7"), "{e}");
         assert!(e.contains("use `net = \"direct\"`"), "{e}");
         let mut o = KeyOverrides::new();
-        o.alias("kv", "direct");
-        o.alias("net", "sockt");
+        o.alias("kv", "direct").unwrap();
+        o.alias("net", "sockt").unwrap();
         let e = resolve_err("", Target::Xen, &o);
         assert!(e.contains("<command line>:1:7"), "{e}");
         assert!(e.contains("did you mean `--net=socket`?"), "{e}");
@@ -762,7 +779,7 @@ mod tests {
     #[test]
     fn keys_table_is_checked_even_when_overridden() {
         let mut o = KeyOverrides::new();
-        o.alias("net", "socket");
+        o.alias("net", "socket").unwrap();
         let e = resolve_err("net = \"bogus\"", Target::Unix, &o);
         assert!(e.contains("invalid value `bogus` for the key `net`"), "{e}");
         assert!(e.contains("unikernel.toml:4:7"), "{e}");
@@ -780,6 +797,15 @@ mod tests {
         assert!(e.contains("<command line>:1:7"), "{e}");
         assert!(e.contains("did you mean `--key=dhcp=true`?"), "{e}");
         assert!(o.key_flag("net").is_err());
+        assert!(
+            o.key_flag("dhcpp=true").is_ok(),
+            "the same value twice is fine"
+        );
+        let e = o.key_flag("dhcpp=false").unwrap_err();
+        assert!(
+            e.contains("`--key=dhcpp=true` and `--key=dhcpp=false`"),
+            "{e}"
+        );
         // A key remembered from an older configure that no longer exists is dropped.
         let mut o = KeyOverrides::new();
         o.replay("colour", "red");
@@ -829,6 +855,24 @@ mod tests {
     }
 
     #[test]
+    fn a_key_belongs_to_one_interface() {
+        let mut c = catalogue();
+        let other = crate::catalogue::from_packages(&[package(
+            "petrel-other",
+            json!({"interface": "other", "kind": "service", "keys": {"net": {"doc": "Mine.", "default": false}}}),
+        )])
+        .unwrap();
+        c.interfaces.extend(other.interfaces);
+        let e = resolve(&c, &table(""), Target::Unix, &KeyOverrides::new())
+            .unwrap_err()
+            .render();
+        assert!(
+            e.contains("the key `net` is declared by two interfaces: `other` and `stack`"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn features_follow_the_keys() {
         let c = catalogue();
         let imp = c
@@ -838,7 +882,7 @@ mod tests {
             .unwrap();
         let keys = |dhcp: &str| {
             let mut o = KeyOverrides::new();
-            o.alias("dhcp", dhcp);
+            o.alias("dhcp", dhcp).unwrap();
             resolve(&c, &table(""), Target::Spt, &o).expect("valid keys")
         };
         assert_eq!(keys("true").features_for(imp, Target::Spt), ["spt", "dhcp"]);

@@ -59,15 +59,15 @@ fn effective(project: &Project, selection: &Selection) -> Result<(Target, KeyOve
     for arg in &selection.keys {
         typed.key_flag(arg).map_err(Error::msg)?;
     }
-    // The aliases win over `--key` for the same key: they are the more specific spelling.
     if let Some(net) = &selection.net {
-        typed.alias("net", net);
+        typed.alias("net", net).map_err(Error::msg)?;
     }
     if selection.dhcp || selection.no_dhcp {
-        typed.alias("dhcp", if selection.dhcp { "true" } else { "false" });
+        let dhcp = if selection.dhcp { "true" } else { "false" };
+        typed.alias("dhcp", dhcp).map_err(Error::msg)?;
     }
     if let Some(kv) = &selection.kv {
-        typed.alias("kv", kv);
+        typed.alias("kv", kv).map_err(Error::msg)?;
     }
     if typed.is_empty() && state.target == Some(target) {
         for (name, value) in &state.command_line {

@@ -267,11 +267,12 @@ fn header(text: &str) -> (Target, KeyOverrides) {
                 match a.split_once('=') {
                     Some(("--net", v)) => o.alias("net", v),
                     Some(("--kv", v)) => o.alias("kv", v),
-                    Some(("--key", v)) => o.key_flag(v).expect("fixture --key NAME=VALUE"),
+                    Some(("--key", v)) => o.key_flag(v),
                     _ if a == "--dhcp" => o.alias("dhcp", "true"),
                     _ if a == "--no-dhcp" => o.alias("dhcp", "false"),
                     _ => panic!("unknown fixture argument {a}"),
                 }
+                .expect("fixture arguments are valid");
             }
         }
     }
@@ -634,8 +635,8 @@ fn third_party_key() {
 #[test]
 fn command_line_overrides_and_sources() {
     let mut o = KeyOverrides::new();
-    o.alias("net", "direct");
-    o.alias("dhcp", "false");
+    o.alias("net", "direct").unwrap();
+    o.alias("dhcp", "false").unwrap();
     let r = check(HELLO_KEY, HELLO_KEY_LIB, Target::Unix, &o).unwrap();
     assert_eq!(
         r.node("stack").unwrap().implementation.package,

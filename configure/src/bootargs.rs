@@ -20,6 +20,22 @@ use petrel_bootvar::{self as bootvar, Kind};
 /// The type names of boot arguments.
 pub const KIND_NAMES: &[&str] = Kind::NAMES;
 
+/// An `[args.NAME]` table as the catalogue spells a boot argument.
+pub fn decl_of(spec: &ArgSpec) -> ArgDecl {
+    ArgDecl {
+        name: spec.name.value.clone(),
+        ty: spec.ty.value.clone(),
+        default: spec.default.as_ref().map(|d| d.value.clone()),
+        doc: spec.doc.value.clone(),
+        section: spec
+            .section
+            .as_ref()
+            .map_or_else(|| DEFAULT_SECTION.to_string(), |s| s.value.clone()),
+        required: spec.required.as_ref().is_some_and(|r| r.value),
+        repeated: spec.repeated.as_ref().is_some_and(|r| r.value),
+    }
+}
+
 /// Where a boot argument was declared.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ArgOrigin {
@@ -134,7 +150,7 @@ impl Registry {
         for spec in &manifest.args {
             if check_app_arg(manifest, spec, &mut diags) {
                 args.push(BootArg {
-                    decl: spec.to_decl(),
+                    decl: decl_of(spec),
                     device: String::new(),
                     origin: ArgOrigin::Manifest(spec.clone()),
                 });
@@ -289,7 +305,7 @@ impl Registry {
                     // `check_app_arg`); no Rust type can match it.
                     continue;
                 }
-                let decl = spec.to_decl();
+                let decl = decl_of(spec);
                 if let Err(why) = field_matches(&field.shape, &decl) {
                     diags.push(
                         Diagnostic::error(format!(

@@ -32,6 +32,44 @@ pub struct Interface {
     /// `BLOCK_BASIC`) on targets whose image carries a manifest. `None` for devices built on
     /// others (a stack, a key-value store), which have no entry.
     pub solo5_device: Option<String>,
+    /// The configure keys this interface owns (`net` and `dhcp` for `stack`), by name.
+    pub keys: BTreeMap<String, KeyDecl>,
+}
+
+/// A configure key as an interface crate declares it in `[package.metadata.petrel.keys.NAME]`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct KeyDecl {
+    /// One line for `--help` and `describe`.
+    pub doc: String,
+    /// The allowed values; `["true", "false"]` for a boolean key (one whose default is a
+    /// boolean).
+    pub values: Vec<String>,
+    /// True when the default is written `true` or `false`.
+    pub boolean: bool,
+    /// The value on targets without their own default.
+    pub default: String,
+    /// Per-target defaults (`defaults = { unix = "socket" }`).
+    pub defaults: BTreeMap<Target, String>,
+    /// Per-value wording for "exists only on ..." errors: value → (what it is, why it is
+    /// limited), e.g. `socket` → ("the socket stack", "it uses the host's sockets").
+    pub limits: BTreeMap<String, ValueLimit>,
+}
+
+/// How to explain that a key's value exists on few targets.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValueLimit {
+    /// What the value chooses ("the socket stack").
+    pub what: String,
+    /// Why it exists only where it does ("it uses the host's sockets").
+    pub why: String,
+}
+
+impl KeyDecl {
+    /// The default for `target`.
+    pub fn default_for(&self, target: Target) -> &str {
+        self.defaults.get(&target).unwrap_or(&self.default)
+    }
 }
 
 /// A boot argument as declared in metadata or in `unikernel.toml`.
@@ -159,6 +197,39 @@ struct RawMetadata {
     embed: Option<String>,
     #[serde(default)]
     bootargs: Vec<RawArg>,
+    #[serde(default)]
+    keys: BTreeMap<String, RawKey>,
+}
+
+/// `[package.metadata.petrel.keys.NAME]`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawKey {
+    doc: String,
+    #[serde(default)]
+    values: Vec<String>,
+    default: RawLiteral,
+    #[serde(default)]
+    defaults: BTreeMap<String, RawLiteral>,
+    #[serde(default)]
+    limits: BTreeMap<String, ValueLimit>,
+}
+
+/// A key's value in metadata: a string, or a boolean for boolean keys.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum RawLiteral {
+    Bool(bool),
+    Str(String),
+}
+
+impl RawLiteral {
+    fn text(&self) -> String {
+        match self {
+            RawLiteral::Bool(b) => b.to_string(),
+            RawLiteral::Str(s) => s.clone(),
+        }
+    }
 }
 
 #[derive(serde::Deserialize)]
@@ -228,6 +299,10 @@ pub fn from_packages(packages: &[cargo_metadata::Package]) -> Result<Catalogue, 
                         )));
                     }
                 }
+                let mut keys = BTreeMap::new();
+                for (key, decl) in raw.keys {
+                    keys.insert(key.clone(), key_decl(&key, decl).map_err(&malformed)?);
+                }
                 catalogue.interfaces.insert(
                     name.clone(),
                     Interface {
@@ -237,16 +312,22 @@ pub fn from_packages(packages: &[cargo_metadata::Package]) -> Result<Catalogue, 
                         handle: raw.handle,
                         default_instance: raw.default_instance,
                         solo5_device: raw.solo5_device,
+                        keys,
                     },
                 );
             }
             (None, Some(implements)) => {
+                if !raw.keys.is_empty() {
+                    return Err(malformed(
+                        "`keys` belong to the interface crate, not to an implementation".into(),
+                    ));
+                }
                 let targets = parse_targets(&raw.targets).map_err(&malformed)?;
                 if targets.is_empty() {
                     return Err(malformed("`targets` must list at least one target".into()));
                 }
-                for (feature, when) in &raw.features {
-                    check_key_feature(feature, when).map_err(&malformed)?;
+                for feature in raw.features.keys() {
+                    check_feature_name(feature).map_err(&malformed)?;
                 }
                 let mut target_features = BTreeMap::new();
                 for (t, f) in raw.target_features {
@@ -318,8 +399,6 @@ fn parse_targets(names: &[String]) -> Result<Vec<Target>, String> {
         .collect()
 }
 
-/// Checks one entry of an implementation's `features` table: a Cargo feature name, and key
-/// values `petrel configure` knows.
 /// A boot argument's doc, section and default are printed by `--help` as they are: no control
 /// characters (an escape sequence would reach the user's terminal).
 fn check_printable(arg: &RawArg) -> Result<(), String> {
@@ -339,67 +418,101 @@ fn check_printable(arg: &RawArg) -> Result<(), String> {
     }
 }
 
-fn check_key_feature(feature: &str, when: &BTreeMap<String, String>) -> Result<(), String> {
+/// Checks the name of one entry of an implementation's `features` table (the keys it names
+/// are checked against the key registry, see `keys`).
+fn check_feature_name(feature: &str) -> Result<(), String> {
     let valid_name = !feature.is_empty()
         && feature
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_+.".contains(c));
-    if !valid_name {
-        return Err(format!("features: {feature:?} is not a Cargo feature name"));
+    if valid_name {
+        Ok(())
+    } else {
+        Err(format!("features: {feature:?} is not a Cargo feature name"))
     }
-    for (key, value) in when {
-        let Some(def) = crate::keys::KEYS.iter().find(|k| k.name == key) else {
-            return Err(format!(
-                "features: {feature:?} depends on the key `{key}`, which petrel does not have"
-            ));
-        };
-        if !def.values.contains(&value.as_str()) {
-            return Err(format!(
-                "features: {feature:?} wants `{key} = {value}`, but `{key}` is one of {}",
-                def.values.join(", ")
-            ));
-        }
-    }
-    Ok(())
 }
 
-impl Implementation {
-    /// The Cargo features configure enables on this implementation for `target` and `keys`:
-    /// its `target-features` for the target, then each `features` entry whose key values
-    /// all hold.
-    pub fn features_for(&self, target: Target, keys: &crate::keys::Keys) -> Vec<String> {
-        let mut features = self
-            .target_features
-            .get(&target)
-            .cloned()
-            .unwrap_or_default();
-        for (feature, when) in &self.features {
-            if when.iter().all(|(k, v)| keys.value(k) == Some(v.as_str())) {
-                features.push(feature.clone());
-            }
+/// Checks one key declaration: a boolean default, or a default among `values`, and every
+/// per-target default and limit naming a value and a target that exist.
+fn key_decl(name: &str, raw: RawKey) -> Result<KeyDecl, String> {
+    let boolean = matches!(raw.default, RawLiteral::Bool(_));
+    let values = if boolean {
+        if !raw.values.is_empty() {
+            return Err(format!(
+                "keys.{name}: a boolean key (its default is `true` or `false`) has no `values`"
+            ));
         }
-        features
+        vec!["true".to_string(), "false".to_string()]
+    } else if raw.values.is_empty() {
+        return Err(format!(
+            "keys.{name}: needs `values = [...]` (or a boolean `default`)"
+        ));
+    } else {
+        raw.values
+    };
+    let known = |what: &str, v: &str| {
+        if values.iter().any(|x| x == v) {
+            Ok(())
+        } else {
+            Err(format!(
+                "keys.{name}: {what} `{v}` is not one of its values ({})",
+                values.join(", ")
+            ))
+        }
+    };
+    let default = raw.default.text();
+    known("the default", &default)?;
+    let mut defaults = BTreeMap::new();
+    for (t, v) in raw.defaults {
+        let target = Target::from_name(&t)
+            .ok_or_else(|| format!("keys.{name}.defaults: unknown target `{t}`"))?;
+        known("the default", &v.text())?;
+        defaults.insert(target, v.text());
     }
+    for v in raw.limits.keys() {
+        known("the limit", v)?;
+    }
+    Ok(KeyDecl {
+        doc: raw.doc,
+        values,
+        boolean,
+        default,
+        defaults,
+        limits: raw.limits,
+    })
+}
+
+impl Catalogue {
+    /// Every key the interfaces declare: (name, owning interface, declaration), by name.
+    pub fn keys(&self) -> impl Iterator<Item = (&str, &Interface, &KeyDecl)> {
+        self.interfaces
+            .values()
+            .flat_map(|i| i.keys.iter().map(move |(k, d)| (k.as_str(), i, d)))
+    }
+}
+
+/// A package as `cargo metadata` lists it, with `petrel` as its `[package.metadata.petrel]`
+/// (for tests here and in `keys`).
+#[cfg(test)]
+pub(crate) fn test_package(name: &str, petrel: serde_json::Value) -> cargo_metadata::Package {
+    let json = serde_json::json!({
+        "name": name, "version": "0.1.0", "id": format!("path+file:///x/{name}#0.1.0"),
+        "license": null, "license_file": null, "description": null, "source": null,
+        "dependencies": [], "targets": [], "features": {},
+        "manifest_path": format!("/x/{name}/Cargo.toml"),
+        "categories": [], "keywords": [], "readme": null, "repository": null,
+        "homepage": null, "documentation": null, "edition": "2024",
+        "links": null, "default_run": null, "rust_version": null, "authors": [],
+        "publish": null,
+        "metadata": { "petrel": petrel },
+    });
+    serde_json::from_value(json).expect("test package JSON matches cargo_metadata's schema")
 }
 
 #[cfg(test)]
 mod tests {
+    use super::test_package as package;
     use super::*;
-
-    fn package(name: &str, petrel: serde_json::Value) -> cargo_metadata::Package {
-        let json = serde_json::json!({
-            "name": name, "version": "0.1.0", "id": format!("path+file:///x/{name}#0.1.0"),
-            "license": null, "license_file": null, "description": null, "source": null,
-            "dependencies": [], "targets": [], "features": {},
-            "manifest_path": format!("/x/{name}/Cargo.toml"),
-            "categories": [], "keywords": [], "readme": null, "repository": null,
-            "homepage": null, "documentation": null, "edition": "2024",
-            "links": null, "default_run": null, "rust_version": null, "authors": [],
-            "publish": null,
-            "metadata": { "petrel": petrel },
-        });
-        serde_json::from_value(json).expect("test package JSON matches cargo_metadata's schema")
-    }
 
     #[test]
     fn reads_interfaces_and_implementations() {
@@ -457,53 +570,6 @@ mod tests {
                     .contains("`--ipv4` has the control character U+"),
                 "{err}"
             );
-        }
-    }
-
-    #[test]
-    fn features_follow_the_keys() {
-        let c = from_packages(&[package(
-            "petrel-stack-direct",
-            serde_json::json!({"implements": "stack", "targets": ["unix", "spt"], "features": {"dhcp": {"dhcp": "true"}}, "target-features": {"spt": ["spt"]}}),
-        )])
-        .expect("valid metadata");
-        let imp = &c.implementations[0];
-        let manifest = crate::manifest::parse(crate::diagnostic::SourceFile::new(
-            "unikernel.toml",
-            "[unikernel]\nname = \"k\"\n".to_string(),
-        ))
-        .expect("valid manifest");
-        let keys = |dhcp: bool| {
-            let typed = crate::keys::KeyOverrides {
-                dhcp: Some(dhcp),
-                ..Default::default()
-            };
-            crate::keys::resolve(&manifest, Target::Spt, &typed).expect("valid keys")
-        };
-        assert_eq!(imp.features_for(Target::Spt, &keys(true)), ["spt", "dhcp"]);
-        assert_eq!(imp.features_for(Target::Spt, &keys(false)), ["spt"]);
-        assert!(imp.features_for(Target::Unix, &keys(false)).is_empty());
-
-        for (features, wanted) in [
-            (
-                serde_json::json!({"dhcp": {"colour": "red"}}),
-                "depends on the key `colour`, which petrel does not have",
-            ),
-            (
-                serde_json::json!({"dhcp": {"dhcp": "yes"}}),
-                "wants `dhcp = yes`, but `dhcp` is one of true, false",
-            ),
-            (
-                serde_json::json!({"a b": {}}),
-                "\"a b\" is not a Cargo feature name",
-            ),
-        ] {
-            let err = from_packages(&[package(
-                "bad",
-                serde_json::json!({"implements": "stack", "targets": ["unix"], "features": features}),
-            )])
-            .expect_err("bad features");
-            assert!(err.to_string().contains(wanted), "{err}");
         }
     }
 }

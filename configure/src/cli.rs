@@ -172,6 +172,10 @@ pub struct Selection {
     /// host directory, unix only) [default: crunch].
     #[arg(long, value_name = "KV")]
     pub kv: Option<String>,
+    /// Set any configure key (repeatable): one an interface declares, or one of the
+    /// unikernel's `[keys.NAME]` (see `petrel describe`).
+    #[arg(long = "key", value_name = "NAME=VALUE")]
+    pub keys: Vec<String>,
 }
 
 /// `describe` output formats.

@@ -215,7 +215,7 @@ pub fn json(r: &Resolved) -> String {
             .values
             .iter()
             .map(|k| JsonKey {
-                name: k.def.name,
+                name: &k.def.name,
                 value: &k.value,
                 source: k.source,
             })

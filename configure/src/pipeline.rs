@@ -54,57 +54,68 @@ fn previous_state(project: &Project) -> State {
 /// The target and key overrides for `selection`: what the user typed, else what was typed
 /// for the last configure of the same target (so `petrel build` after
 /// `petrel configure --target spt --net=direct` builds the same thing).
-fn effective(project: &Project, selection: &Selection) -> (Target, KeyOverrides) {
+fn effective(project: &Project, selection: &Selection) -> Result<(Target, KeyOverrides), Error> {
     let state = previous_state(project);
     let target = selection.target.or(state.target).unwrap_or(Target::Unix);
-    let typed = KeyOverrides {
-        net: selection.net.clone(),
-        dhcp: if selection.dhcp {
-            Some(true)
-        } else if selection.no_dhcp {
-            Some(false)
-        } else {
-            None
-        },
-        kv: selection.kv.clone(),
-    };
-    let nothing_typed = typed.net.is_none() && typed.dhcp.is_none() && typed.kv.is_none();
-    if nothing_typed && state.target == Some(target) {
-        let typed_before = &state.command_line;
-        return (
-            target,
-            KeyOverrides {
-                net: typed_before.get("net").cloned(),
-                dhcp: typed_before.get("dhcp").map(|v| v == "true"),
-                kv: typed_before.get("kv").cloned(),
-            },
-        );
+    let mut typed = KeyOverrides::new();
+    for arg in &selection.keys {
+        typed.key_flag(arg).map_err(Error::msg)?;
     }
-    (target, typed)
+    if let Some(net) = &selection.net {
+        typed.alias("net", net).map_err(Error::msg)?;
+    }
+    if selection.dhcp || selection.no_dhcp {
+        let dhcp = if selection.dhcp { "true" } else { "false" };
+        typed.alias("dhcp", dhcp).map_err(Error::msg)?;
+    }
+    if let Some(kv) = &selection.kv {
+        typed.alias("kv", kv).map_err(Error::msg)?;
+    }
+    if typed.is_empty() && state.target == Some(target) {
+        for (name, value) in &state.command_line {
+            typed.replay(name, value);
+        }
+    }
+    Ok((target, typed))
 }
 
 /// Resolves the project's configuration for `selection`, reporting every problem in the
 /// user's files at once.
 pub fn resolve(project: &Project, selection: &Selection) -> Result<Configured, Error> {
-    let (target, overrides) = effective(project, selection);
-    let manifest = manifest::load(&project.unikernel_toml());
+    let (target, overrides) = effective(project, selection)?;
+    let path = project.unikernel_toml();
+    let reading = manifest::read_path(&path, &path.display().to_string());
     let source = source::scan(&project.lib_rs());
-    let (manifest, source) = match (manifest, source) {
-        (Ok(m), Ok(s)) => (m, s),
-        (m, s) => {
-            let mut all = Diagnostics::new();
-            if let Err(d) = m {
+    // The keys are declared in the catalogue: read it unless the files alone are already
+    // wrong and it cannot be read (then their problems are reported without the keys').
+    let catalogue = if reading.manifest.is_ok() && source.is_ok() {
+        let metadata = cargo_metadata(project)?;
+        let catalogue = catalogue::from_packages(&metadata.packages).map_err(Error::msg)?;
+        Some((metadata, catalogue))
+    } else {
+        cargo_metadata(project).ok().and_then(|m| {
+            let c = catalogue::from_packages(&m.packages).ok()?;
+            Some((m, c))
+        })
+    };
+    let mut all = Diagnostics::new();
+    let read = match &catalogue {
+        Some((_, c)) => keys::resolve_reading(reading, c, target, &overrides)
+            .map_err(|d| all.extend(d))
+            .ok(),
+        None => {
+            if let Err(d) = reading.manifest {
                 all.extend(d);
             }
-            if let Err(d) = s {
-                all.extend(d);
-            }
-            return Err(Error::from(all));
+            None
         }
     };
-    let keys = keys::resolve(&manifest, target, &overrides).map_err(Error::from)?;
-    let metadata = cargo_metadata(project)?;
-    let catalogue = catalogue::from_packages(&metadata.packages).map_err(Error::msg)?;
+    let source = source.map_err(|d| all.extend(d)).ok();
+    let (Some((manifest, keys)), Some(source), Some((metadata, catalogue))) =
+        (read, source, catalogue)
+    else {
+        return Err(Error::from(all));
+    };
     let resolved =
         graph::resolve(&manifest, &catalogue, target, &keys, &source).map_err(Error::from)?;
     let mut warnings = resolved.warnings.clone();
@@ -382,7 +393,7 @@ fn plan(
             .values
             .iter()
             .filter(|k| k.source == keys::KeySource::CommandLine)
-            .map(|k| (k.def.name.to_string(), k.value.clone()))
+            .map(|k| (k.def.name.clone(), k.value.clone()))
             .collect(),
     })
 }

@@ -5,7 +5,7 @@
 //!
 //! - the one top-level function marked `#[petrel::main]` (or `#[main]` after
 //!   `use petrel::main`), which must be `pub async fn`; its parameters become device handles
-//!   or boot-argument structs ([`crate::graph`] checks them against `unikernel.toml`);
+//!   or boot-argument structs (the `graph` module checks them against `unikernel.toml`);
 //! - the top-level structs with `#[derive(BootArgs)]` (any path ending in `BootArgs`), their
 //!   fields and the boot-argument name of each (`my_field` → `my-field`, or
 //!   `#[arg(name = "...")]`).

@@ -6,10 +6,12 @@
 //! used is `fixtures/bad/NAME.rs` if it exists, else [`DEFAULT_LIB`]. Header comments choose
 //! the target (`# target: hvt`, default unix) and command-line keys (`# args: --net=socket`).
 
-use petrel_cli::catalogue::{ArgDecl, Catalogue, Implementation, Interface, InterfaceKind};
+use petrel_cli::catalogue::{
+    ArgDecl, Catalogue, Implementation, Interface, InterfaceKind, KeyDecl, ValueLimit,
+};
 use petrel_cli::diagnostic::SourceFile;
 use petrel_cli::graph::{self, MainParam, Origin, Resolved};
-use petrel_cli::keys::{KeyOverrides, KeySource};
+use petrel_cli::keys::{self, KeyOverrides, KeySource};
 use petrel_cli::target::Target;
 use petrel_cli::{bootargs, describe};
 use std::collections::BTreeMap;
@@ -34,6 +36,39 @@ fn interface(
             "block" => Some("BLOCK_BASIC".into()),
             _ => None,
         },
+        keys: BTreeMap::new(),
+    }
+}
+
+/// A key declaration, as an interface's `[package.metadata.petrel.keys.NAME]` says it.
+/// `values` empty: a boolean key.
+fn key(
+    doc: &str,
+    values: &[&str],
+    default: &str,
+    defaults: &[(Target, &str)],
+    limits: &[(&str, &str, &str)],
+) -> KeyDecl {
+    KeyDecl {
+        doc: doc.into(),
+        boolean: values.is_empty(),
+        values: if values.is_empty() {
+            vec!["true".into(), "false".into()]
+        } else {
+            values.iter().map(|v| v.to_string()).collect()
+        },
+        default: default.into(),
+        defaults: defaults.iter().map(|(t, v)| (*t, v.to_string())).collect(),
+        limits: limits
+            .iter()
+            .map(|(v, what, why)| {
+                let limit = ValueLimit {
+                    what: what.to_string(),
+                    why: why.to_string(),
+                };
+                (v.to_string(), limit)
+            })
+            .collect(),
     }
 }
 
@@ -98,6 +133,32 @@ fn catalogue() -> Catalogue {
     ] {
         interfaces.insert(i.name.clone(), i);
     }
+    // The keys, owned by their interfaces as in the real catalogue.
+    let stack_keys = &mut interfaces.get_mut("stack").expect("declared above").keys;
+    stack_keys.insert(
+        "net".into(),
+        key(
+            "The network stack: `socket` uses the host's sockets (unix only), `direct` is the unikernel's own TCP/IP stack on a network device.",
+            &["socket", "direct"],
+            "direct",
+            &[(Unix, "socket")],
+            &[("socket", "the socket stack", "it uses the host's sockets")],
+        ),
+    );
+    stack_keys.insert(
+        "dhcp".into(),
+        key("With the direct stack, get the IPv4 configuration by DHCP instead of the --ipv4 boot arguments.", &[], "true", &[], &[]),
+    );
+    interfaces.get_mut("kv_ro").expect("declared above").keys.insert(
+        "kv".into(),
+        key(
+            "Read-only key-value stores: `crunch` embeds the files in the image, `direct` reads the host's directory at run time (unix only).",
+            &["crunch", "direct"],
+            "crunch",
+            &[],
+            &[("direct", "the direct key-value store", "it reads the host's files at run time")],
+        ),
+    );
     let mut implementations = Vec::new();
     for s in ["time", "clock", "random", "console", "platform"] {
         implementations.push(imp(&format!("petrel-{s}-unix"), s, &[Unix], &[], &[]));
@@ -209,12 +270,14 @@ fn header(text: &str) -> (Target, KeyOverrides) {
         if let Some(args) = line.strip_prefix("# args: ") {
             for a in args.split_whitespace() {
                 match a.split_once('=') {
-                    Some(("--net", v)) => o.net = Some(v.into()),
-                    Some(("--kv", v)) => o.kv = Some(v.into()),
-                    _ if a == "--dhcp" => o.dhcp = Some(true),
-                    _ if a == "--no-dhcp" => o.dhcp = Some(false),
+                    Some(("--net", v)) => o.alias("net", v),
+                    Some(("--kv", v)) => o.alias("kv", v),
+                    Some(("--key", v)) => o.key_flag(v),
+                    _ if a == "--dhcp" => o.alias("dhcp", "true"),
+                    _ if a == "--no-dhcp" => o.alias("dhcp", "false"),
                     _ => panic!("unknown fixture argument {a}"),
                 }
+                .expect("fixture arguments are valid");
             }
         }
     }
@@ -227,9 +290,8 @@ fn run_fixture(path: &Path) -> Result<Resolved, String> {
     let (target, overrides) = header(&text);
     let lib = std::fs::read_to_string(path.with_extension("rs"))
         .unwrap_or_else(|_| DEFAULT_LIB.to_string());
-    let manifest = petrel_cli::manifest::parse_bytes("unikernel.toml", &bytes);
-    match manifest {
-        Err(d) => Err(d.render()),
+    let reading = petrel_cli::manifest::read_bytes("unikernel.toml", &bytes);
+    match &reading.manifest {
         Ok(m) => graph::check_files(
             m.file.clone(),
             SourceFile::new("src/lib.rs", lib),
@@ -238,6 +300,12 @@ fn run_fixture(path: &Path) -> Result<Resolved, String> {
             &overrides,
         )
         .map_err(|d| d.render()),
+        // The file has problems: its keys are still checked, as `petrel configure` does.
+        Err(_) => Err(
+            keys::resolve_reading(reading, &catalogue(), target, &overrides)
+                .expect_err("a manifest with problems stays an error")
+                .render(),
+        ),
     }
 }
 
@@ -512,13 +580,68 @@ fn unused_device_is_a_warning_and_left_out() {
     insta::assert_snapshot!(r.warnings.render());
 }
 
+/// Issue 13 item 3: a third-party interface declares its own key and two implementations
+/// choose by it; `[keys]` and `--key` set it like the built-in keys.
+#[test]
+fn third_party_key() {
+    let mut c = catalogue();
+    let mut tls = interface("tls", InterfaceKind::Service, None, None);
+    tls.keys.insert(
+        "tls".into(),
+        key("The TLS library.", &["rustls", "none"], "rustls", &[], &[]),
+    );
+    c.interfaces.insert("tls".into(), tls);
+    for v in ["rustls", "none"] {
+        let package = format!("tls-{v}");
+        c.implementations
+            .push(imp(&package, "tls", &[Target::Unix], &[("tls", v)], &[]));
+    }
+    let resolve = |toml: &str, o: &KeyOverrides| {
+        graph::check_files(
+            SourceFile::new("unikernel.toml", toml),
+            SourceFile::new("src/lib.rs", DEFAULT_LIB),
+            &c,
+            Target::Unix,
+            o,
+        )
+        .map_err(|d| d.render())
+    };
+    let chosen = |r: &Resolved| {
+        r.node("tls")
+            .expect("tls node")
+            .implementation
+            .package
+            .clone()
+    };
+    let toml = "[unikernel]\nname = \"t\"\n[keys]\ntls = \"none\"\n";
+    let r = resolve(toml, &KeyOverrides::new()).expect("configures");
+    assert_eq!(chosen(&r), "tls-none");
+    assert_eq!(r.keys.get("tls").unwrap().source, KeySource::Manifest);
+    let mut o = KeyOverrides::new();
+    o.key_flag("tls=rustls").expect("NAME=VALUE");
+    let r = resolve(toml, &o).expect("configures");
+    assert_eq!(chosen(&r), "tls-rustls");
+    assert_eq!(r.keys.get("tls").unwrap().source, KeySource::CommandLine);
+    let e = resolve("[unikernel]\nname = \"t\"\n[keys]\ntls = \"openssl\"\n", &o).unwrap_err();
+    assert!(e.contains("expected one of: rustls, none"), "{e}");
+    // Without the interface, the key does not exist.
+    let e = graph::check_files(
+        SourceFile::new("unikernel.toml", toml),
+        SourceFile::new("src/lib.rs", DEFAULT_LIB),
+        &catalogue(),
+        Target::Unix,
+        &KeyOverrides::new(),
+    )
+    .unwrap_err()
+    .render();
+    assert!(e.contains("unknown key `tls` in `[keys]`"), "{e}");
+}
+
 #[test]
 fn command_line_overrides_and_sources() {
-    let o = KeyOverrides {
-        net: Some("direct".into()),
-        dhcp: Some(false),
-        ..Default::default()
-    };
+    let mut o = KeyOverrides::new();
+    o.alias("net", "direct").unwrap();
+    o.alias("dhcp", "false").unwrap();
     let r = check(HELLO_KEY, HELLO_KEY_LIB, Target::Unix, &o).unwrap();
     assert_eq!(
         r.node("stack").unwrap().implementation.package,

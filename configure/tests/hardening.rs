@@ -106,6 +106,32 @@ fn keys_table_applies_after_the_first_configure() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// Issue 13 item 3: any key is typed with `--key NAME=VALUE` and remembered by name in
+/// state.json; a state.json from an older petrel (every key under `keys`) or naming a key
+/// that no longer exists is read safely.
+#[test]
+fn typed_keys_are_remembered_by_name_and_old_state_is_safe() {
+    let dir = scratch("kv_ro");
+    expect(&dir, &["configure", "--key", "kv=direct"], 0);
+    assert_eq!(kv_line(&dir), "kv = direct (command line)");
+    let state = std::fs::read_to_string(dir.join(".petrel/state.json")).expect("state.json");
+    assert!(
+        state.contains("\"command_line\": {\n    \"kv\": \"direct\"\n  }"),
+        "{state}"
+    );
+    std::fs::write(
+        dir.join(".petrel/state.json"),
+        r#"{"target": "unix", "keys": {"net": "socket", "dhcp": "true", "kv": "crunch"},
+            "command_line": {"kv": "direct", "colour": "red"}}"#,
+    )
+    .expect("write state.json");
+    assert_eq!(kv_line(&dir), "kv = direct (command line)");
+    // Typed today, an unknown key is an error at the command line.
+    let ran = expect(&dir, &["describe", "--key", "colour=red"], 1);
+    assert!(ran.stderr.contains("unknown key `colour`"), "{}", ran.all());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Issue 14 item 3: a bad value in `[keys]` is refused, with its place, after a first
 /// configure and even where the command line overrides it.
 #[test]

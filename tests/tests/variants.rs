@@ -35,6 +35,46 @@ fn a_missing_implementation_is_a_configure_error_naming_the_candidates() {
     assert!(ran.stdout.contains("greet-hvt"), "{}", ran.stdout);
 }
 
+/// Issue 13 item 3: a third-party interface crate declares its own key (`tls = rustls|none`)
+/// and two implementations choose by it; `[keys]` and `--key` set it, with no change to
+/// configure.
+#[test]
+fn a_third_party_key_chooses_between_third_party_implementations() {
+    let dir = fixture("tls-app");
+    // unikernel.toml says `tls = "none"`.
+    let ran = run(petrel(&dir, "unix").args(["describe", "--target", "unix"]));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.stdout.contains("tls  = none   (unikernel.toml)"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("tls-none 0.1.0"), "{}", ran.stdout);
+    assert!(!ran.stdout.contains("tls-rustls"), "{}", ran.stdout);
+    // The command line overrides it.
+    let ran =
+        run(petrel(&dir, "unix").args(["describe", "--target", "hvt", "--key", "tls=rustls"]));
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    assert!(
+        ran.stdout.contains("tls  = rustls (command line)"),
+        "{}",
+        ran.stdout
+    );
+    assert!(ran.stdout.contains("tls-rustls 0.1.0"), "{}", ran.stdout);
+    // The key's values come from the interface's metadata.
+    let ran = expect(
+        petrel(&dir, "unix").args(["describe", "--key", "tls=rustsl"]),
+        1,
+    );
+    for wanted in [
+        "expected one of: rustls, none",
+        "did you mean `--key=tls=rustls`?",
+    ] {
+        assert!(ran.stderr.contains(wanted), "{}", ran.stderr);
+    }
+    assert!(!dir.join(".petrel").exists(), "describe writes nothing");
+}
+
 #[test]
 fn two_implementations_are_a_configure_error_naming_both() {
     let dir = fixture("two-impls");

@@ -1,7 +1,7 @@
 //! Emitters: turn a [`Plan`] into the files of the generated workspace. Each file has one
 //! module here and one template in `templates/` (embedded at build time).
 //!
-//! Everything is rendered in memory first; [`crate::workspace`] writes the result atomically.
+//! Everything is rendered in memory first; the `workspace` module writes the result atomically.
 
 mod app;
 mod cargo_config;

@@ -11,7 +11,8 @@ pub fn check(
     target: Target,
     overrides: &crate::keys::KeyOverrides,
 ) -> Result<Resolved, Diagnostics> {
-    let manifest = crate::manifest::load_as(&project_dir.join("unikernel.toml"), "unikernel.toml");
+    let manifest =
+        crate::manifest::read_path(&project_dir.join("unikernel.toml"), "unikernel.toml");
     let source = crate::source::scan_as(&project_dir.join("src").join("lib.rs"), "src/lib.rs");
     check_parsed(manifest, source, catalogue, target, overrides)
 }
@@ -24,31 +25,25 @@ pub fn check_files(
     target: Target,
     overrides: &crate::keys::KeyOverrides,
 ) -> Result<Resolved, Diagnostics> {
-    let manifest = crate::manifest::parse(manifest);
+    let manifest = crate::manifest::read(manifest);
     let source = crate::source::scan_str(lib_rs);
     check_parsed(manifest, source, catalogue, target, overrides)
 }
 
 fn check_parsed(
-    manifest: Result<Manifest, Diagnostics>,
+    reading: crate::manifest::Reading,
     source: Result<SourceInfo, Diagnostics>,
     catalogue: &Catalogue,
     target: Target,
     overrides: &crate::keys::KeyOverrides,
 ) -> Result<Resolved, Diagnostics> {
     let mut diags = Diagnostics::new();
-    let keys = match &manifest {
-        Ok(m) => crate::keys::resolve(m, target, overrides)
-            .map_err(|d| diags.extend(d))
-            .ok(),
-        Err(d) => {
-            diags.extend(d.clone());
-            None
-        }
-    };
+    let read = crate::keys::resolve_reading(reading, catalogue, target, overrides)
+        .map_err(|d| diags.extend(d))
+        .ok();
     let source = source.map_err(|d| diags.extend(d)).ok();
-    match (manifest, keys, source) {
-        (Ok(m), Some(k), Some(s)) if !diags.has_errors() => resolve(&m, catalogue, target, &k, &s),
+    match (read, source) {
+        (Some((m, k)), Some(s)) if !diags.has_errors() => resolve(&m, catalogue, target, &k, &s),
         _ => Err(diags),
     }
 }

@@ -18,7 +18,7 @@ impl<'a> Cx<'a> {
                 Some(k) if k.value == *want => {}
                 Some(k) => why.push(format!("needs {key} = {want}, but {}", k.describe())),
                 None => why.push(format!(
-                    "needs {key} = {want}, but petrel has no key `{key}`"
+                    "needs {key} = {want}, but no key `{key}` is declared"
                 )),
             }
         }
@@ -83,7 +83,7 @@ impl<'a> Cx<'a> {
                     .keys
                     .values
                     .iter()
-                    .filter(|k| relevant.contains(k.def.name))
+                    .filter(|k| relevant.contains(k.def.name.as_str()))
                     .map(|k| k.describe())
                     .collect();
                 let with = if keys.is_empty() {

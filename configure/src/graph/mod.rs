@@ -261,7 +261,7 @@ pub fn resolve(
                     node: index_of[*w],
                 })
                 .collect(),
-            features: imp.features_for(target, keys),
+            features: keys.features_for(imp, target),
             params: draft.params.clone(),
         });
     }

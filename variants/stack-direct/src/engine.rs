@@ -110,6 +110,8 @@ pub struct Engine {
     pub(crate) driver: Option<Waker>,
     /// Tasks waiting for an IPv4 address (the DHCP lease).
     lease_waiters: Vec<Waker>,
+    /// The DNS servers of the DHCP lease (none without DHCP).
+    pub(crate) lease_dns_servers: Vec<core::net::Ipv4Addr>,
     /// State for picking ephemeral ports.
     pub(crate) port_cursor: u16,
     /// The time of the last [`Engine::poll`].
@@ -183,6 +185,7 @@ impl Engine {
             dhcp,
             driver: None,
             lease_waiters: Vec::new(),
+            lease_dns_servers: Vec::new(),
             port_cursor: (seed >> 48) as u16,
             now,
             connecting: BTreeMap::new(),
@@ -423,6 +426,7 @@ impl Engine {
                 if let Some(router) = lease.router {
                     let _ = routes.add_default_ipv4_route(router);
                 }
+                self.lease_dns_servers = lease.dns_servers.iter().copied().collect();
                 for w in self.lease_waiters.drain(..) {
                     w.wake();
                 }
@@ -443,6 +447,7 @@ impl Engine {
                 self.iface
                     .update_ip_addrs(|addrs| addrs.retain(|a| !matches!(a, IpCidr::Ipv4(_))));
                 self.iface.routes_mut().remove_default_ipv4_route();
+                self.lease_dns_servers.clear();
             }
         }
     }

@@ -238,6 +238,7 @@ async fn answers(
     let mut buf = [0u8; MAX_MESSAGE];
     let mut pending = ids.map(Some);
     let mut addrs = Vec::new();
+    let (mut nx, mut failed) = (false, false);
     while pending.iter().any(Option::is_some) {
         let (n, from) = socket.recv_from(&mut buf).await.map_err(Asked::Network)?;
         if from != server {
@@ -260,8 +261,8 @@ async fn answers(
         *slot = None;
         match reply.rcode() {
             RCODE::NoError => {}
-            RCODE::NameError => return Ok(Answer::NxDomain),
-            _ => return Ok(Answer::Failed),
+            RCODE::NameError => nx = true,
+            _ => failed = true,
         }
         for record in &reply.answers {
             match &record.rdata {
@@ -270,6 +271,13 @@ async fn answers(
                 _ => {}
             }
         }
+    }
+    // Addresses of either answer count, even if the other failed.
+    if addrs.is_empty() && nx {
+        return Ok(Answer::NxDomain);
+    }
+    if addrs.is_empty() && failed {
+        return Ok(Answer::Failed);
     }
     // IPv4 first: it is the family every Petrel stack is sure to route.
     addrs.sort_by_key(|a| a.is_ipv6());

@@ -1,5 +1,6 @@
 //! The embedded Rust ecosystem's crates over Petrel's stack handles, on the socket stack and
-//! 127.0.0.1, on Petrel's executor: edge-http's server (edge-nal `TcpBind`/`TcpAccept`,
+//! 127.0.0.1, on Petrel's executor: picoserve's server (petrel-stack's `picoserve` feature),
+//! edge-http's server (edge-nal `TcpBind`/`TcpAccept`,
 //! `TcpSplit`, `Readable`, and embassy-time through Petrel's time driver for its keep-alive
 //! timeout), reqwless's client (embedded-nal-async `TcpConnect` and `Dns`), DNS against a
 //! local UDP responder, split halves in two tasks, readiness, abort and UDP.
@@ -131,6 +132,45 @@ async fn http_over_edge_http_and_reqwless(dns: SocketAddr) {
     petrel_stack::dns::set_servers(&[dns]);
     let (status, body) = fetch(&stack, &format!("http://petrel.test:{port}/hello")).await;
     assert_eq!((status, body.as_slice()), (200, HELLO));
+}
+
+/// picoserve's server (its `Socket` and `Timer` from petrel-stack's `picoserve` feature),
+/// one task per connection as in picoserve's README, and reqwless's client.
+async fn http_over_picoserve() {
+    use petrel_stack::picoserve::Timer;
+    use picoserve::routing::get;
+    let stack = Stack::acquire("stack").expect("the socket stack");
+    let listener = stack
+        .listen("127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("listen");
+    let port = listener.local_addr().expect("local address").port();
+    let app = Rc::new(picoserve::Router::new().route("/", get(|| async { "Hello World" })));
+    petrel_executor::spawn(async move {
+        loop {
+            let Ok((conn, _peer)) = listener.accept().await else {
+                return;
+            };
+            let app = app.clone();
+            petrel_executor::spawn(async move {
+                static CONFIG: picoserve::Config =
+                    picoserve::Config::const_default().keep_connection_alive();
+                let mut buf = [0u8; 2048];
+                let served = picoserve::Server::custom(&app, Timer, &CONFIG, &mut buf)
+                    .serve(conn)
+                    .await;
+                if let Err(e) = served {
+                    panic!("picoserve: {e:?}");
+                }
+            });
+        }
+    });
+    for _ in 0..2 {
+        let (status, body) = fetch(&stack, &format!("http://127.0.0.1:{port}/")).await;
+        assert_eq!((status, body.as_slice()), (200, b"Hello World".as_slice()));
+    }
+    let (status, _) = fetch(&stack, &format!("http://127.0.0.1:{port}/nothing")).await;
+    assert_eq!(status, 404);
 }
 
 async fn dns_answers_and_errors(dns: SocketAddr) {
@@ -284,6 +324,7 @@ fn ecosystem_crates_run_over_the_socket_stack() {
     let dns = responder.addr();
     petrel_executor::block_on(async move {
         http_over_edge_http_and_reqwless(dns).await;
+        http_over_picoserve().await;
         dns_answers_and_errors(dns).await;
         halves_in_two_tasks_readiness_and_abort().await;
         udp_through_edge_nal().await;

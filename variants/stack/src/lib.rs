@@ -35,6 +35,8 @@ extern crate alloc;
 pub mod dns;
 mod io;
 mod nal;
+#[cfg(feature = "picoserve")]
+pub mod picoserve;
 
 pub use dns::DnsError;
 pub use io::{OwnedTcpReader, OwnedTcpWriter, TcpReader, TcpWriter};

@@ -6,13 +6,15 @@
 //!   address and by name (dnsmasq on 127.0.0.1 as the DNS server), and its failures;
 //! - unix, direct stack in a network namespace: dnsmasq gives the lease, the DNS server and
 //!   the server's name; nc serves the page on the tap's host side;
-//! - spt, direct stack in a namespace: dns_lookup asks dnsmasq (from the lease).
+//! - spt, direct stack in a namespace: dns_lookup asks dnsmasq (from the lease);
+//! - virtio under QEMU (TCG) with user networking: dns_lookup asks dnsmasq on the host's
+//!   127.0.0.1 through QEMU's gateway (`--dns-servers=10.0.2.2:PORT`).
 //!
 //! Without root, /dev/net/tun, spt's needs or the host tools a test prints a loud SKIPPED
 //! line, except under CI (`CI` set), where that is a failure.
 
 use petrel_e2e::netns::{Netns, have_tools};
-use petrel_e2e::{Background, Scratch, build_lock, expect, free_port, petrel};
+use petrel_e2e::{Background, Scratch, build_lock, expect, free_port, have_qemu, petrel};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::path::Path;
@@ -20,8 +22,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// How long a one-shot unikernel may take to finish: `petrel run` checks the build first,
-/// and a direct stack asks for its lease.
-const FINISH: Duration = Duration::from_secs(120);
+/// a direct stack asks for its lease, and a virtio guest boots under TCG.
+const FINISH: Duration = Duration::from_secs(180);
 
 /// The body the test's HTTP servers send.
 fn page() -> Vec<u8> {
@@ -278,6 +280,29 @@ fn spt_dns_lookup_asks_the_lease_dns_server() {
     assert_eq!(code, 1, "{log}");
     assert!(
         log.contains("dns-lookup: nowhere.petrel.test: no such name (NXDOMAIN)"),
+        "{log}"
+    );
+}
+
+#[test]
+fn virtio_dns_lookup_asks_a_server_on_the_host_through_user_networking() {
+    const TEST: &str = "virtio_dns_lookup_asks_a_server_on_the_host_through_user_networking";
+    if !have_qemu(TEST) || !have_tools(TEST, &["dnsmasq"]) {
+        return;
+    }
+    let _lock = build_lock();
+    let lookup = Scratch::example("dns_lookup");
+    build(&lookup, "virtio", &["--target", "virtio"]);
+    let dns_port = free_port();
+    let _dns = local_dns(&lookup.dir, dns_port, "www.petrel.test");
+    let mut cmd = petrel(&lookup.dir, "virtio");
+    // QEMU's gateway 10.0.2.2 is the host's 127.0.0.1.
+    cmd.args(["run", "--target", "virtio", "--", "--name=www.petrel.test"])
+        .arg(format!("--dns-servers=10.0.2.2:{dns_port}"));
+    let (code, log) = finish(&mut cmd, &lookup.dir.join("run.log"));
+    assert_eq!(code, 0, "{log}");
+    assert!(
+        log.contains("www.petrel.test has address 127.0.0.1 ("),
         "{log}"
     );
 }

@@ -5,7 +5,8 @@
 //! - unix, socket stack: http_fetch against an HTTP server of this test on 127.0.0.1, by
 //!   address and by name (dnsmasq on 127.0.0.1 as the DNS server), and its failures;
 //! - unix, direct stack in a network namespace: dnsmasq gives the lease, the DNS server and
-//!   the server's name; nc serves the page on the tap's host side;
+//!   the server's name; nc serves the page on the tap's host side; without DHCP, dns_lookup
+//!   says there is no server, and that a silent one timed out;
 //! - spt, direct stack in a namespace: dns_lookup asks dnsmasq (from the lease);
 //! - virtio under QEMU (TCG) with user networking: dns_lookup asks dnsmasq on the host's
 //!   127.0.0.1 through QEMU's gateway (`--dns-servers=10.0.2.2:PORT`).
@@ -303,6 +304,40 @@ fn virtio_dns_lookup_asks_a_server_on_the_host_through_user_networking() {
     assert_eq!(code, 0, "{log}");
     assert!(
         log.contains("www.petrel.test has address 127.0.0.1 ("),
+        "{log}"
+    );
+}
+
+#[test]
+fn unix_direct_stack_dns_lookup_says_no_server_and_timed_out() {
+    let Some((ns, _lock, lookup)) = tap_test(
+        "unix_direct_stack_dns_lookup_says_no_server_and_timed_out",
+        &[],
+        "dns_lookup",
+        "unix",
+        &["--target", "unix", "--net=direct", "--no-dhcp"],
+    ) else {
+        return;
+    };
+    let run = |extra: &[&str], log: &str| {
+        let mut cmd = petrel(&lookup.dir, "unix");
+        cmd.args(["run", "--target", "unix", "--", "--ipv4=10.0.0.2/24"])
+            .arg("--name=www.petrel.test")
+            .args(extra);
+        finish(&mut ns.wrap(&cmd), &lookup.dir.join(log))
+    };
+    // No DHCP lease and no --dns-servers: nobody to ask.
+    let (code, log) = run(&[], "none.log");
+    assert_eq!(code, 1, "{log}");
+    assert!(
+        log.contains("dns-lookup: www.petrel.test: no DNS server (give --dns-servers=IP"),
+        "{log}"
+    );
+    // A server that does not answer (nothing listens on the host side's port 5999).
+    let (code, log) = run(&["--dns-servers=10.0.0.1:5999"], "silent.log");
+    assert_eq!(code, 1, "{log}");
+    assert!(
+        log.contains("dns-lookup: www.petrel.test: no DNS server answered in time"),
         "{log}"
     );
 }

@@ -1,10 +1,12 @@
 //! [`petrel_dns`] over UDP: the device constructor of a `type = "dns"` instance. It reads
-//! `--dns-servers` and hands the servers to [`petrel_stack::dns::set_servers`]; the lookups
-//! are [`petrel_stack::Stack::resolve`], on whichever stack the device needs.
+//! `--dns-servers` and installs the [`resolver`] that `Stack::resolve` calls, on whichever
+//! stack a lookup is made.
 #![no_std]
 #![warn(missing_docs)]
 
 extern crate alloc;
+
+pub mod resolver;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -25,7 +27,7 @@ pub async fn connect(
     let given: Vec<String> = args.get("dns-servers");
     let mut servers: Vec<SocketAddr> = Vec::with_capacity(given.len());
     for text in &given {
-        match petrel_stack::dns::parse_server(text) {
+        match resolver::parse_server(text) {
             Ok(server) => servers.push(server),
             Err(why) => {
                 // The console cannot fail; there is nothing else to report to.
@@ -37,6 +39,7 @@ pub async fn connect(
             }
         }
     }
-    petrel_stack::dns::set_servers(&servers);
+    resolver::set_servers(&servers);
+    petrel_stack::dns::set_resolver(resolver::lookup);
     Resolver::new(Stack::acquire_or_exit(stack.name()))
 }

@@ -12,11 +12,13 @@
 //! }
 //! ```
 //!
-//! Declaring the device gives the unikernel mirage's `--dns-servers` boot argument
-//! (repeatable: `--dns-servers=10.0.0.1 --dns-servers=udp:[fd00::1]:53`); without it the
-//! stack's own servers are asked (the DHCP lease's on the direct stack, `/etc/resolv.conf`'s
-//! on the socket stack). The lookups themselves are [`petrel_stack::Stack::resolve`], which
-//! a unikernel without this device can call too, with the stack's own servers.
+//! Declaring the device installs Petrel's resolver (`petrel-dns-udp`: A and AAAA over UDP)
+//! and gives the unikernel mirage's `--dns-servers` boot argument (repeatable:
+//! `--dns-servers=10.0.0.1 --dns-servers=udp:[fd00::1]:53`); without it the stack's own
+//! servers are asked (the DHCP lease's on the direct stack, `/etc/resolv.conf`'s on the
+//! socket stack). Lookups also work as [`petrel_stack::Stack::resolve`] and through the
+//! stack's edge-nal and embedded-nal-async `Dns`. A unikernel without the device carries no
+//! DNS code: its lookups fail with `DnsError::NotConfigured`.
 #![no_std]
 #![warn(missing_docs)]
 

@@ -99,9 +99,11 @@ impl Engine {
 
     /// See [`petrel_stack::StackBackend::dns_servers`]: the DHCP lease's.
     pub fn dns_servers(&self, out: &mut [IpAddr]) -> usize {
-        let n = self.lease_dns_servers.len().min(out.len());
-        for (slot, server) in out.iter_mut().zip(&self.lease_dns_servers) {
+        let servers = self.lease_dns_servers.iter().flatten();
+        let mut n = 0;
+        for (slot, server) in out.iter_mut().zip(servers) {
             *slot = IpAddr::V4(*server);
+            n += 1;
         }
         n
     }

@@ -14,6 +14,7 @@ use edge_http::Method as EdgeMethod;
 use edge_http::io::server::{Connection, DefaultServer, Handler};
 use edge_nal::{TcpAccept, TcpBind, TcpShutdown, UdpBind, UdpReceive, UdpSend};
 use embedded_io_async::{ErrorKind, Read, ReadReady, Write, WriteReady};
+use petrel_dns_udp::resolver;
 use petrel_stack::{DnsError, Stack, StackError};
 use reqwless::client::HttpClient;
 use reqwless::request::Method;
@@ -129,7 +130,7 @@ async fn http_over_edge_http_and_reqwless(dns: SocketAddr) {
     assert_eq!(status, 404);
 
     // By name: reqwless asks the stack's Dns, which asks the local responder.
-    petrel_stack::dns::set_servers(&[dns]);
+    resolver::set_servers(&[dns]);
     let (status, body) = fetch(&stack, &format!("http://petrel.test:{port}/hello")).await;
     assert_eq!((status, body.as_slice()), (200, HELLO));
 }
@@ -175,7 +176,7 @@ async fn http_over_picoserve() {
 
 async fn dns_answers_and_errors(dns: SocketAddr) {
     let stack = Stack::acquire("stack").expect("the socket stack");
-    petrel_stack::dns::set_servers(&[dns]);
+    resolver::set_servers(&[dns]);
     assert_eq!(
         stack.resolve("petrel.test").await,
         Ok(vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()])
@@ -200,7 +201,7 @@ async fn dns_answers_and_errors(dns: SocketAddr) {
     // A server that never answers: every try times out.
     let started = std::time::Instant::now();
     assert_eq!(stack.resolve("silent.test").await, Err(DnsError::TimedOut));
-    let tries = petrel_stack::dns::TRY_TIMEOUT * petrel_stack::dns::TRIES as u32;
+    let tries = resolver::TRY_TIMEOUT * resolver::TRIES as u32;
     assert!(
         started.elapsed() >= tries,
         "gave up after {:?}",
@@ -212,7 +213,7 @@ async fn dns_answers_and_errors(dns: SocketAddr) {
     assert_eq!(v6, Ok("::1".parse().unwrap()));
     let gone = Dns::get_host_by_name(&stack, "missing.test", AddrType::Either).await;
     assert_eq!(gone, Err(StackError::NotFound));
-    petrel_stack::dns::set_servers(&[]);
+    resolver::set_servers(&[]);
 }
 
 async fn halves_in_two_tasks_readiness_and_abort() {
@@ -323,6 +324,15 @@ fn ecosystem_crates_run_over_the_socket_stack() {
     let responder = Responder::start();
     let dns = responder.addr();
     petrel_executor::block_on(async move {
+        // Without a resolver (no `dns` device), names cannot be looked up; addresses can.
+        let stack = Stack::acquire("stack").expect("the socket stack");
+        assert_eq!(
+            stack.resolve("petrel.test").await,
+            Err(DnsError::NotConfigured)
+        );
+        assert_eq!(stack.resolve("::1").await, Ok(vec!["::1".parse().unwrap()]));
+        // What a `dns` device's constructor does.
+        petrel_stack::dns::set_resolver(resolver::lookup);
         http_over_edge_http_and_reqwless(dns).await;
         http_over_picoserve().await;
         dns_answers_and_errors(dns).await;

@@ -1,40 +1,22 @@
-//! DNS: [`Stack::resolve`] asks a DNS server for a name's IPv4 and IPv6 addresses (A and
-//! AAAA records) over UDP, through the stack it is called on, so it works the same on every
-//! stack and target.
-//!
-//! Servers, first found wins:
-//! 1. `--dns-servers` (mirage's name; repeatable), given at boot to a unikernel that
-//!    declares a `type = "dns"` device (its implementation calls [`set_servers`]);
-//! 2. the stack's own: the direct stack's DHCP lease, the socket stack's host
-//!    (`/etc/resolv.conf`).
-//!
-//! Each server is asked twice, [`TRY_TIMEOUT`] apart, before the next one; a name that does
-//! not exist (NXDOMAIN) ends the search. Messages are built and parsed by `simple-dns`.
+//! DNS in the stack interface: [`Stack::resolve`] and its errors. The lookups themselves are
+//! done by the resolver a `type = "dns"` device installs ([`set_resolver`]; Petrel's is
+//! `petrel-dns-udp`: A and AAAA over UDP, `--dns-servers` or the stack's own servers). A
+//! unikernel without such a device carries no DNS code, and `resolve` says how to get one.
 
-use crate::{Stack, StackError, UdpSocket};
+use crate::{Stack, StackError};
+use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::Cell;
 use core::fmt;
-use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use core::time::Duration;
-use simple_dns::rdata::RData;
-use simple_dns::{CLASS, Name, Packet, PacketFlag, QTYPE, Question, RCODE, TYPE};
-
-/// How long one query waits for its answer before it is sent again (or the next server is
-/// asked).
-pub const TRY_TIMEOUT: Duration = Duration::from_secs(2);
-/// How often each server is asked.
-pub const TRIES: usize = 2;
-/// The DNS port.
-pub const PORT: u16 = 53;
-/// At most this many servers are taken from a stack's own configuration.
-const MAX_STACK_SERVERS: usize = 4;
-/// The largest DNS message over UDP without EDNS (RFC 1035 §4.2.1).
-const MAX_MESSAGE: usize = 512;
+use core::future::Future;
+use core::net::IpAddr;
+use core::pin::Pin;
 
 /// Why [`Stack::resolve`] found no address.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DnsError {
+    /// The unikernel has no resolver: it declares no `type = "dns"` device.
+    NotConfigured,
     /// No DNS server is known: no `--dns-servers`, and none from the stack (no DHCP lease
     /// with DNS servers, no host configuration).
     NoServer,
@@ -55,6 +37,9 @@ pub enum DnsError {
 impl fmt::Display for DnsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            DnsError::NotConfigured => {
+                f.write_str("no DNS resolver (declare a `type = \"dns\"` device in unikernel.toml)")
+            }
             DnsError::NoServer => {
                 f.write_str("no DNS server (give --dns-servers=IP, or get one from DHCP)")
             }
@@ -75,7 +60,10 @@ impl DnsError {
     /// embedded-nal-async's `Dns`).
     pub fn into_stack_error(self) -> StackError {
         match self {
-            DnsError::NoServer | DnsError::NxDomain | DnsError::NoAddress => StackError::NotFound,
+            DnsError::NotConfigured
+            | DnsError::NoServer
+            | DnsError::NxDomain
+            | DnsError::NoAddress => StackError::NotFound,
             DnsError::TimedOut => StackError::TimedOut,
             DnsError::InvalidName => StackError::InvalidInput,
             DnsError::ServerFailure => StackError::Io,
@@ -84,254 +72,56 @@ impl DnsError {
     }
 }
 
-/// Servers given at boot, for every stack.
-struct Configured(RefCell<Vec<SocketAddr>>);
+/// What a resolver returns for one lookup.
+pub type Lookup<'a> = Pin<Box<dyn Future<Output = Result<Vec<IpAddr>, DnsError>> + 'a>>;
+
+/// A resolver: looks `name` up through `stack`.
+pub type Resolve = for<'a> fn(stack: &'a Stack, name: &'a str) -> Lookup<'a>;
+
+/// The installed resolver.
+struct Installed(Cell<Option<Resolve>>);
 // SAFETY: the executor and every task run on one thread (as for petrel-time's queue).
-unsafe impl Sync for Configured {}
-static CONFIGURED: Configured = Configured(RefCell::new(Vec::new()));
+unsafe impl Sync for Installed {}
+static RESOLVER: Installed = Installed(Cell::new(None));
 
-/// Sets the DNS servers every [`Stack::resolve`] asks, instead of the stacks' own: what the
-/// `dns` device does with `--dns-servers`. An empty list goes back to the stacks' own.
-pub fn set_servers(servers: &[SocketAddr]) {
-    *CONFIGURED.0.borrow_mut() = servers.to_vec();
-}
-
-/// Parses one `--dns-servers` value: `IP`, `IP:PORT`, `[IPv6]:PORT`, each optionally after
-/// `udp:` (mirage's form).
-pub fn parse_server(text: &str) -> Result<SocketAddr, &'static str> {
-    let text = text.strip_prefix("udp:").unwrap_or(text);
-    if text.starts_with("tcp:") || text.starts_with("tls:") {
-        return Err("only UDP DNS servers are supported (udp:IP[:PORT] or IP[:PORT])");
-    }
-    if let Ok(ip) = text.parse::<IpAddr>() {
-        return Ok(SocketAddr::new(ip, PORT));
-    }
-    text.parse::<SocketAddr>()
-        .map_err(|_| "expected IP, IP:PORT or [IPv6]:PORT, optionally after udp:")
+/// Installs the resolver every [`Stack::resolve`] calls: what a `dns` device's constructor
+/// does.
+pub fn set_resolver(resolve: Resolve) {
+    RESOLVER.0.set(Some(resolve));
 }
 
 impl Stack {
-    /// The IPv4 and IPv6 addresses of `name` (IPv4 first), asked of the DNS servers (see the
-    /// `dns` module). An IP address is its own answer.
+    /// The IPv4 and IPv6 addresses of `name`, IPv4 first, from the unikernel's resolver (a
+    /// `type = "dns"` device). An IP address is its own answer, resolver or not.
     pub async fn resolve(&self, name: &str) -> Result<Vec<IpAddr>, DnsError> {
         if let Ok(ip) = name.parse::<IpAddr>() {
             return Ok(alloc::vec![ip]);
         }
-        let name = name.strip_suffix('.').unwrap_or(name);
-        if !valid_name(name) || Name::new(name).is_err() {
-            return Err(DnsError::InvalidName);
-        }
-        let servers = self.dns_servers();
-        if servers.is_empty() {
-            return Err(DnsError::NoServer);
-        }
-        // The most telling failure wins if no server gives an answer.
-        let mut failure = DnsError::TimedOut;
-        for server in servers {
-            for _ in 0..TRIES {
-                match self.ask(name, server).await {
-                    Ok(Answer::Addresses(addrs)) if addrs.is_empty() => {
-                        return Err(DnsError::NoAddress);
-                    }
-                    Ok(Answer::Addresses(addrs)) => return Ok(addrs),
-                    Ok(Answer::NxDomain) => return Err(DnsError::NxDomain),
-                    Ok(Answer::Failed) => {
-                        failure = DnsError::ServerFailure;
-                        break;
-                    }
-                    Err(Asked::TimedOut) => {}
-                    Err(Asked::Network(e)) => {
-                        if failure == DnsError::TimedOut {
-                            failure = DnsError::Network(e);
-                        }
-                        break;
-                    }
-                }
-            }
-        }
-        Err(failure)
-    }
-
-    /// The servers to ask: the configured ones, else the stack's own.
-    fn dns_servers(&self) -> Vec<SocketAddr> {
-        let configured = CONFIGURED.0.borrow().clone();
-        if !configured.is_empty() {
-            return configured;
-        }
-        let mut own = [IpAddr::V4(Ipv4Addr::UNSPECIFIED); MAX_STACK_SERVERS];
-        let n = crate::dns_servers(self.handle, &mut own).min(MAX_STACK_SERVERS);
-        own[..n]
-            .iter()
-            .map(|&ip| SocketAddr::new(ip, PORT))
-            .collect()
-    }
-
-    /// Sends the A and AAAA queries for `name` to `server` once and waits for both answers.
-    async fn ask(&self, name: &str, server: SocketAddr) -> Result<Answer, Asked> {
-        let local = match server {
-            SocketAddr::V4(_) => SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0),
-            SocketAddr::V6(_) => SocketAddr::new(Ipv6Addr::UNSPECIFIED.into(), 0),
-        };
-        let socket = self.bind_udp(local).await.map_err(Asked::Network)?;
-        // Random IDs (and the stack's random port) make forged answers hard to land.
-        let ids = [petrel_random::u64() as u16, petrel_random::u64() as u16];
-        for (id, ty) in ids.into_iter().zip([TYPE::A, TYPE::AAAA]) {
-            let query =
-                query(id, name, ty).map_err(|_| Asked::Network(StackError::InvalidInput))?;
-            socket
-                .send_to(&query, server)
-                .await
-                .map_err(Asked::Network)?;
-        }
-        match petrel_time::timeout(TRY_TIMEOUT, answers(&socket, server, name, ids)).await {
-            Ok(result) => result,
-            Err(petrel_time::Elapsed) => Err(Asked::TimedOut),
+        match RESOLVER.0.get() {
+            Some(resolve) => resolve(self, name).await,
+            None => Err(DnsError::NotConfigured),
         }
     }
-}
 
-/// Whether `name` (without its final dot) can be asked: 1 to 253 bytes of visible ASCII in
-/// dot-separated labels of 1 to 63 bytes (RFC 1035 §2.3.4).
-fn valid_name(name: &str) -> bool {
-    name.len() <= 253
-        && name.bytes().all(|b| b.is_ascii_graphic())
-        && name.split('.').all(|label| (1..=63).contains(&label.len()))
-}
-
-/// What one server said.
-enum Answer {
-    /// The addresses of both answers (maybe none).
-    Addresses(Vec<IpAddr>),
-    /// The name does not exist.
-    NxDomain,
-    /// The server failed (SERVFAIL, REFUSED, a malformed reply...).
-    Failed,
-}
-
-/// Why a server said nothing.
-enum Asked {
-    TimedOut,
-    Network(StackError),
-}
-
-/// The query message for `name`'s records of type `ty`.
-fn query(id: u16, name: &str, ty: TYPE) -> Result<Vec<u8>, simple_dns::SimpleDnsError> {
-    let mut packet = Packet::new_query(id);
-    packet.set_flags(PacketFlag::RECURSION_DESIRED);
-    packet.questions.push(Question::new(
-        Name::new(name)?,
-        QTYPE::TYPE(ty),
-        CLASS::IN.into(),
-        false,
-    ));
-    packet.build_bytes_vec()
-}
-
-/// Reads datagrams from `socket` until `server` has answered both queries `ids` about
-/// `name`; anything else (other senders, other IDs, other questions) is ignored.
-async fn answers(
-    socket: &UdpSocket,
-    server: SocketAddr,
-    name: &str,
-    ids: [u16; 2],
-) -> Result<Answer, Asked> {
-    let mut buf = [0u8; MAX_MESSAGE];
-    let mut pending = ids.map(Some);
-    let mut addrs = Vec::new();
-    let (mut nx, mut failed) = (false, false);
-    while pending.iter().any(Option::is_some) {
-        let (n, from) = socket.recv_from(&mut buf).await.map_err(Asked::Network)?;
-        if from != server {
-            continue;
-        }
-        let Ok(reply) = Packet::parse(&buf[..n]) else {
-            continue;
-        };
-        let Some(slot) = pending.iter_mut().find(|id| **id == Some(reply.id())) else {
-            continue;
-        };
-        if !reply.has_flags(PacketFlag::RESPONSE)
-            || !reply
-                .questions
-                .iter()
-                .any(|q| q.qname == Name::new_unchecked(name))
-        {
-            continue;
-        }
-        *slot = None;
-        match reply.rcode() {
-            RCODE::NoError => {}
-            RCODE::NameError => nx = true,
-            _ => failed = true,
-        }
-        for record in &reply.answers {
-            match &record.rdata {
-                RData::A(a) => addrs.push(IpAddr::V4(Ipv4Addr::from(a.address))),
-                RData::AAAA(a) => addrs.push(IpAddr::V6(Ipv6Addr::from(a.address))),
-                _ => {}
-            }
-        }
+    /// The DNS servers this stack knows by itself (the DHCP lease's on the direct stack, the
+    /// host's on the socket stack), written into `out`: how many.
+    pub fn own_dns_servers(&self, out: &mut [IpAddr]) -> usize {
+        crate::dns_servers(self.handle, out).min(out.len())
     }
-    // Addresses of either answer count, even if the other failed.
-    if addrs.is_empty() && nx {
-        return Ok(Answer::NxDomain);
-    }
-    if addrs.is_empty() && failed {
-        return Ok(Answer::Failed);
-    }
-    // IPv4 first: it is the family every Petrel stack is sure to route.
-    addrs.sort_by_key(|a| a.is_ipv6());
-    addrs.dedup();
-    Ok(Answer::Addresses(addrs))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloc::string::ToString;
 
     #[test]
-    fn server_arguments_parse_in_mirage_and_socket_forms() {
-        let v4: SocketAddr = "10.0.0.1:53".parse().unwrap();
-        assert_eq!(parse_server("10.0.0.1"), Ok(v4));
-        assert_eq!(parse_server("udp:10.0.0.1"), Ok(v4));
+    fn errors_say_what_to_do() {
+        use alloc::string::ToString;
         assert_eq!(
-            parse_server("127.0.0.1:5353"),
-            Ok("127.0.0.1:5353".parse().unwrap())
+            DnsError::NotConfigured.to_string(),
+            "no DNS resolver (declare a `type = \"dns\"` device in unikernel.toml)"
         );
-        assert_eq!(parse_server("fd00::1"), Ok("[fd00::1]:53".parse().unwrap()));
-        assert_eq!(
-            parse_server("udp:[fd00::1]:54"),
-            Ok("[fd00::1]:54".parse().unwrap())
-        );
-        assert!(
-            parse_server("tls:1.1.1.1")
-                .unwrap_err()
-                .contains("only UDP")
-        );
-        assert!(parse_server("example.com").is_err());
-    }
-
-    #[test]
-    fn names_are_checked_before_asking() {
-        assert!(valid_name("example.com"));
-        assert!(valid_name("a-b_c.example"));
-        assert!(!valid_name(""));
-        assert!(!valid_name("a..b"));
-        assert!(!valid_name(".a"));
-        assert!(!valid_name("has space.example"));
-        assert!(!valid_name(&"x".repeat(64)));
-        assert!(!valid_name(&["abc"; 70].join(".")));
-    }
-
-    #[test]
-    fn queries_ask_one_question_with_recursion() {
-        let bytes = query(0x1234, "example.com", TYPE::AAAA).unwrap();
-        let packet = Packet::parse(&bytes).unwrap();
-        assert_eq!(packet.id(), 0x1234);
-        assert!(packet.has_flags(PacketFlag::RECURSION_DESIRED));
-        assert_eq!(packet.questions.len(), 1);
-        assert_eq!(packet.questions[0].qname.to_string(), "example.com");
-        assert_eq!(packet.questions[0].qtype, QTYPE::TYPE(TYPE::AAAA));
+        assert_eq!(DnsError::NxDomain.into_stack_error(), StackError::NotFound);
+        assert_eq!(DnsError::TimedOut.into_stack_error(), StackError::TimedOut);
     }
 }

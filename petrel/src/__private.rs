@@ -20,6 +20,7 @@ pub trait StartParam {}
 impl StartParam for petrel_block::Block {}
 impl StartParam for petrel_kv_ro::KvRo {}
 impl StartParam for petrel_stack::Stack {}
+impl StartParam for petrel_dns::Resolver {}
 impl StartParam for petrel_net::Net {}
 
 /// The generated entry point's body: reads and checks the boot arguments, installs the

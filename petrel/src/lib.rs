@@ -14,6 +14,8 @@ pub use petrel_bootvar as bootargs;
 pub use petrel_clock as clock;
 /// The console.
 pub use petrel_console as console;
+/// DNS: the `Resolver` handle of a `type = "dns"` device (`Stack::resolve` does the lookups).
+pub use petrel_dns as dns;
 /// Read-only key-value stores (a directory of files): the `KvRo` handle.
 pub use petrel_kv_ro as kv_ro;
 /// Network devices (Ethernet frames): the `Net` handle.
@@ -24,6 +26,12 @@ pub use petrel_random as random;
 pub use petrel_stack as stack;
 /// Monotonic time, timers and `sleep`.
 pub use petrel_time as time;
+
+/// Ends the unikernel now with `code`: 0 for success, anything else for failure (mirage's
+/// codes: 63 help, 64 bad argument, 255 abort). Returning from the main function exits 0.
+pub fn exit(code: i32) -> ! {
+    petrel_platform::exit(code)
+}
 
 /// Runs a task in the background, beside the main function (see `petrel_executor::spawn`).
 pub use petrel_executor::spawn;

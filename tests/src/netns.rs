@@ -150,13 +150,31 @@ impl Netns {
     /// `dnsmasq` serving DHCP on the tap from `first` to `last` (in 10.0.0.0/24), in the
     /// background, its log and lease file in `dir`. Returns once it is ready to answer.
     pub fn dnsmasq(&self, dir: &Path, first: &str, last: &str) -> crate::Background {
+        self.dnsmasq_with_names(dir, first, last, &[])
+    }
+
+    /// [`Netns::dnsmasq`] that also serves DNS on the tap's host side ([`HOST_V4`], port 53,
+    /// given to DHCP clients as their DNS server) with the `(name, address)` records of
+    /// `names`, which must end in `.test`: other `.test` names are NXDOMAIN (it forwards
+    /// nowhere). No DNS when `names` is empty.
+    pub fn dnsmasq_with_names(
+        &self,
+        dir: &Path,
+        first: &str,
+        last: &str,
+        names: &[(&str, &str)],
+    ) -> crate::Background {
         let mut cmd = self.tool("dnsmasq");
         cmd.args([
             "--no-daemon",
             "--conf-file=/dev/null",
             "--no-resolv",
             "--no-hosts",
-            "--port=0",
+            if names.is_empty() {
+                "--port=0"
+            } else {
+                "--port=53"
+            },
             "--bind-interfaces",
             "--log-facility=-",
             "--log-dhcp",
@@ -168,7 +186,14 @@ impl Netns {
             "--dhcp-leasefile={}",
             dir.join("dnsmasq.leases").display()
         ))
-        .arg(format!("--pid-file={}", dir.join("dnsmasq.pid").display()));
+        .arg(format!("--pid-file={}", dir.join("dnsmasq.pid").display()))
+        .args(
+            names
+                .iter()
+                .map(|(name, addr)| format!("--host-record={name},{addr}")),
+        )
+        // Answered here, NXDOMAIN included (without it, unknown names are REFUSED).
+        .args((!names.is_empty()).then_some("--local=/test/"));
         let mut server = crate::Background::spawn(&mut cmd, dir.join("dnsmasq.log"));
         crate::wait_for(
             "dnsmasq to start",

@@ -68,6 +68,8 @@ pub const TCP_TIMEOUT: Duration = Duration::from_secs(60);
 /// an idle connection would be aborted after [`TCP_TIMEOUT`]. With them it lives as long as
 /// its peer answers, and a peer gone while the connection is idle is still given up.
 pub const TCP_KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// How many DNS servers of a DHCP lease are kept (smoltcp's lease holds at most 3).
+pub const LEASE_DNS_SERVERS: usize = 3;
 
 /// The address family of a listener or UDP socket bound to an unspecified address.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,6 +152,9 @@ pub struct Engine {
     pub(crate) driver: Option<Waker>,
     /// Tasks waiting for an IPv4 address (the DHCP lease).
     lease_waiters: Vec<Waker>,
+    /// The DNS servers of the DHCP lease (none without DHCP), in order. An array, not a Vec:
+    /// images that never ask for them keep no allocation code for it.
+    pub(crate) lease_dns_servers: [Option<core::net::Ipv4Addr>; LEASE_DNS_SERVERS],
     /// State for picking ephemeral ports.
     pub(crate) port_cursor: u16,
     /// The time of the last [`Engine::poll`].
@@ -223,6 +228,7 @@ impl Engine {
             dhcp,
             driver: None,
             lease_waiters: Vec::new(),
+            lease_dns_servers: [None; LEASE_DNS_SERVERS],
             port_cursor: (seed >> 48) as u16,
             now,
             connecting: BTreeMap::new(),
@@ -569,6 +575,10 @@ impl Engine {
                 if let Some(router) = lease.router {
                     let _ = routes.add_default_ipv4_route(router);
                 }
+                self.lease_dns_servers = [None; LEASE_DNS_SERVERS];
+                for (slot, server) in self.lease_dns_servers.iter_mut().zip(&lease.dns_servers) {
+                    *slot = Some(*server);
+                }
                 for w in self.lease_waiters.drain(..) {
                     w.wake();
                 }
@@ -589,6 +599,7 @@ impl Engine {
                 self.iface
                     .update_ip_addrs(|addrs| addrs.retain(|a| !matches!(a, IpCidr::Ipv4(_))));
                 self.iface.routes_mut().remove_default_ipv4_route();
+                self.lease_dns_servers = [None; LEASE_DNS_SERVERS];
             }
         }
     }

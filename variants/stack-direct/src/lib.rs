@@ -38,6 +38,7 @@ mod addressing;
 mod device;
 mod driver;
 mod engine;
+mod readiness;
 mod sockets;
 #[cfg(test)]
 mod tests;
@@ -265,5 +266,17 @@ impl petrel_stack::StackBackend for DirectStack {
     }
     fn close(sock: u64) {
         with_engine(sockets::stack_of(sock), |e| e.close(sock));
+    }
+    fn poll_readable(sock: u64, cx: &mut Context<'_>) -> Poll<Result<(), StackError>> {
+        poll_socket(sock, |e| e.poll_readable(sock, cx))
+    }
+    fn readiness(sock: u64) -> Result<petrel_stack::Readiness, StackError> {
+        on_socket(sock, |e| e.readiness(sock))
+    }
+    fn tcp_abort(sock: u64) -> Result<(), StackError> {
+        on_socket(sock, |e| e.tcp_abort(sock))
+    }
+    fn dns_servers(stack: u64, out: &mut [core::net::IpAddr]) -> usize {
+        with_engine(stack, |e| e.dns_servers(out)).unwrap_or(0)
     }
 }

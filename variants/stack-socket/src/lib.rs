@@ -8,7 +8,9 @@
 //! IPv6 sockets are `IPV6_V6ONLY`, as in Petrel's other stacks: a socket bound to `[::]`
 //! carries IPv6 only, and `0.0.0.0` can be bound beside it on the same port.
 
-use petrel_stack::{Stack, StackError};
+mod resolv_conf;
+
+use petrel_stack::{Readiness, Stack, StackError};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::io::{self, ErrorKind, Read, Write};
@@ -456,6 +458,71 @@ impl petrel_stack::StackBackend for SocketStack {
             }
             .map_err(|e| error(&e))
         })
+    }
+
+    fn poll_readable(
+        sock: u64,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<Result<(), StackError>> {
+        poll_with(sock, cx, libc::POLLIN, |socket| match socket {
+            Socket::Stream { stream, .. } => {
+                Ok(ready_now(stream.as_raw_fd(), libc::POLLIN)?.then_some(()))
+            }
+            Socket::Udp(u) => Ok(ready_now(u.as_raw_fd(), libc::POLLIN)?.then_some(())),
+            Socket::Listener(_) => Err(StackError::WrongKind),
+        })
+    }
+
+    fn readiness(sock: u64) -> Result<Readiness, StackError> {
+        with(sock, |socket| match socket {
+            Socket::Listener(_) => Err(StackError::WrongKind),
+            // Still connecting: neither (poll(2) would say writable once connected).
+            Socket::Stream {
+                connecting: true, ..
+            } => Ok(Readiness::default()),
+            _ => Ok(Readiness {
+                readable: ready_now(socket.fd(), libc::POLLIN)?,
+                writable: ready_now(socket.fd(), libc::POLLOUT)?,
+            }),
+        })
+    }
+
+    fn tcp_abort(sock: u64) -> Result<(), StackError> {
+        with(sock, |socket| match socket {
+            Socket::Stream { stream, .. } => {
+                let linger = libc::linger {
+                    l_onoff: 1,
+                    l_linger: 0,
+                };
+                // SAFETY: `linger` is live and the length given is its size; the fd is open.
+                let r = unsafe {
+                    libc::setsockopt(
+                        stream.as_raw_fd(),
+                        libc::SOL_SOCKET,
+                        libc::SO_LINGER,
+                        (&raw const linger).cast(),
+                        size_of::<libc::linger>() as libc::socklen_t,
+                    )
+                };
+                if r < 0 { Err(last_error()) } else { Ok(()) }
+            }
+            _ => Err(StackError::WrongKind),
+        })?;
+        // With a zero linger time, closing the descriptor resets the connection. The handle
+        // is then unknown: later calls fail with BadHandle, and close ignores it.
+        let socket = SOCKETS.with(|s| s.borrow_mut().remove(&sock));
+        drop(socket);
+        Ok(())
+    }
+
+    fn dns_servers(stack: u64, out: &mut [std::net::IpAddr]) -> usize {
+        if check_stack(stack).is_err() {
+            return 0;
+        }
+        let servers = resolv_conf::host_dns_servers();
+        let n = servers.len().min(out.len());
+        out[..n].copy_from_slice(&servers[..n]);
+        n
     }
 
     fn close(sock: u64) {

@@ -30,6 +30,18 @@
 #![no_std]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
+pub mod dns;
+mod io;
+mod nal;
+#[cfg(feature = "picoserve")]
+pub mod picoserve;
+
+pub use dns::DnsError;
+pub use io::{OwnedTcpReader, OwnedTcpWriter, TcpReader, TcpWriter};
+pub use nal::UdpHalf;
+
 use core::fmt;
 use core::future::poll_fn;
 use core::net::SocketAddr;
@@ -102,6 +114,15 @@ impl fmt::Display for StackError {
 
 impl core::error::Error for StackError {}
 
+/// Whether a socket can be read or written without waiting: [`StackBackend::readiness`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Readiness {
+    /// A read would not wait (bytes or a datagram, end of stream, or an error are there).
+    pub readable: bool,
+    /// A write would not wait (there is room in the send buffer, or an error is there).
+    pub writable: bool,
+}
+
 /// The per-target stack backend: one implementation per build, keyed by handle numbers.
 ///
 /// User code does not call it: it receives a [`Stack`]. Implementation crates implement it
@@ -171,6 +192,21 @@ pub trait StackBackend {
     ) -> core::task::Poll<Result<(usize, SocketAddr), StackError>>;
     /// The local address of socket `sock` (of any kind).
     fn local_addr(sock: u64) -> Result<SocketAddr, StackError>;
+    /// Ready once reading socket `sock` (a TCP connection or a UDP socket) would not wait:
+    /// bytes or a datagram are there, the peer closed its side, or the socket failed (the read
+    /// then says how).
+    fn poll_readable(
+        sock: u64,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<Result<(), StackError>>;
+    /// Whether reading and writing socket `sock` would not wait now. Arranges no wake-up.
+    fn readiness(sock: u64) -> Result<Readiness, StackError>;
+    /// Resets connection `sock`: the peer sees a reset and queued bytes are dropped. Later
+    /// calls on the handle fail; [`close`] still frees it.
+    fn tcp_abort(sock: u64) -> Result<(), StackError>;
+    /// The DNS servers stack `stack` knows of by itself (the DHCP lease's, or the host's),
+    /// written into `out`: how many (at most `out.len()`).
+    fn dns_servers(stack: u64, out: &mut [core::net::IpAddr]) -> usize;
     /// Closes socket `sock` (of any kind) and frees its handle; an unknown handle is ignored.
     /// A connection is closed in both directions; bytes still queued are sent if possible.
     fn close(sock: u64);

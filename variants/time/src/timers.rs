@@ -132,3 +132,55 @@ pub fn sleep(duration: Duration) -> Timer {
 pub fn sleep_until(deadline_ns: u64) -> Timer {
     Timer::at(deadline_ns)
 }
+
+/// Wakes `waker` at `deadline` (monotonic nanoseconds), once: what `embassy-time-driver`'s
+/// `schedule_wake` asks. A waker already waiting for that deadline is not added twice, since
+/// embassy's timers ask again each time they are polled.
+pub(crate) fn wake_at(deadline: u64, waker: &Waker) {
+    let known = QUEUE
+        .0
+        .borrow()
+        .wakers
+        .range((deadline, 0)..=(deadline, u64::MAX))
+        .any(|(_, w)| w.will_wake(waker));
+    if !known {
+        register(deadline, waker);
+    }
+}
+
+/// Why [`timeout`] gave up: the duration passed before the future completed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed;
+
+impl core::fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("timed out")
+    }
+}
+
+impl core::error::Error for Elapsed {}
+
+/// Runs `future` for at most `duration`: its output, or [`Elapsed`] (and `future` is
+/// dropped) if the time ran out first.
+///
+/// ```no_run
+/// # async fn f(read: impl core::future::Future<Output = usize>) {
+/// use core::time::Duration;
+/// match petrel_time::timeout(Duration::from_secs(5), read).await {
+///     Ok(n) => { /* read n bytes */ }
+///     Err(petrel_time::Elapsed) => { /* the peer was too slow */ }
+/// }
+/// # }
+/// ```
+pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Output, Elapsed> {
+    let mut future = core::pin::pin!(future);
+    let mut timer = Timer::after(duration);
+    core::future::poll_fn(|cx| {
+        // The future first: one that is ready at the deadline still counts.
+        if let Poll::Ready(out) = future.as_mut().poll(cx) {
+            return Poll::Ready(Ok(out));
+        }
+        Pin::new(&mut timer).poll(cx).map(|()| Err(Elapsed))
+    })
+    .await
+}

@@ -7,6 +7,7 @@
 extern crate std;
 
 mod fuzz;
+mod readiness;
 mod syn_flood;
 mod tcp;
 mod udp;

@@ -7,7 +7,8 @@
 #   many args   `petrel configure` with 6,000 and 20,000 boot arguments, and the time per
 #               argument of one over the other (scripts/bench-many-args.sh; 1 = linear).
 #   sizes       on-disk size of hello for each target (target for hvt: at most 64 KiB).
-#   spt boot    median boot-to-exit time of noop on Petrel's spt runner.
+#   Solo5 boot  median boot-to-exit time of noop on petrel-spt and petrel-hvt (and the
+#               upstream solo5-hvt when installed), and the hvt image sizes: scripts/bench-solo5.sh.
 #   virtio first line
 #               median time from QEMU's start to the first byte of the first console line of
 #               hello (virtio), beside the same for tests/fixtures/multiboot-minimal (a
@@ -43,7 +44,7 @@ petrel=$tgt/release/petrel
 export PETREL_SPT=$tgt/release/petrel-spt
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-for ex in hello noop; do
+for ex in hello; do
     cp -r "examples/$ex" "$work/$ex"
     sed -i "s|\"../../petrel\"|\"$PWD/petrel\"|" "$work/$ex/Cargo.toml"
 done
@@ -77,9 +78,7 @@ for t in unix hvt spt virtio; do
     printf '  %-7s %8d bytes\n' "$t" "$(stat -c %s "$f")"
 done
 
-"$petrel" -C "$work/noop" build --target spt >/dev/null 2>&1
-boot=$(median "$PETREL_SPT" --mem=64 -- "$work/noop/dist/noop.spt")
-python3 -c "print(f'spt boot-to-exit (noop, $runs runs, median): {$boot*1000:.1f} ms')"
+scripts/bench-solo5.sh "$runs"
 
 # virtio: hello (built by the sizes loop above) and the minimal multiboot kernel, under QEMU
 # (TCG only; every run under `timeout`).

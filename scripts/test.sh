@@ -2,7 +2,8 @@
 # Runs every test of Petrel. On a fresh machine it first installs what the tests need:
 # the x86_64-unknown-none standard library (Solo5 and virtio images), QEMU (virtio boots),
 # for the direct-stack tests (a tap in a network namespace) iproute2, dnsmasq, ping, curl and
-# OpenBSD's nc, and e2fsprogs (chattr) for configure's all-or-nothing test.
+# OpenBSD's nc, and e2fsprogs (chattr) for configure's all-or-nothing test. The hvt tests boot
+# on KVM: they need read-write /dev/kvm (CI has it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,5 +1,6 @@
 //! The command line: what each command and option means. Behaviour lives in `commands`.
 
+use crate::report::{Color, MessageFormat};
 use crate::target::Target;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -25,6 +26,23 @@ pub struct Cli {
     /// Run as if petrel was started in DIR instead of the current directory.
     #[arg(short = 'C', value_name = "DIR", global = true)]
     pub directory: Option<PathBuf>,
+
+    /// How errors and warnings are printed: `human` (rendered on stderr) or `json` (one
+    /// object per line on stdout, rustc's diagnostic format, as cargo's
+    /// `--message-format=json`).
+    #[arg(
+        long,
+        value_name = "FMT",
+        value_enum,
+        default_value_t = MessageFormat::Human,
+        global = true
+    )]
+    pub message_format: MessageFormat,
+
+    /// Colour in human diagnostics: `auto` (on a terminal, unless NO_COLOR is set),
+    /// `always` or `never`.
+    #[arg(long, value_name = "WHEN", value_enum, default_value_t = Color::Auto, global = true)]
+    pub color: Color,
 
     /// The command.
     #[command(subcommand)]
@@ -62,6 +80,10 @@ pub enum Command {
     ///
     /// The guest sees exactly the ARGS you typed, on every target: petrel escapes them for
     /// targets that receive one command-line string.
+    ///
+    /// How it boots: unix as a process; spt on Petrel's tender petrel-spt; hvt on Petrel's
+    /// tender petrel-hvt, in a KVM virtual machine (/dev/kvm); virtio under QEMU. --runner
+    /// picks another Solo5 tender (e.g. the upstream solo5-spt or solo5-hvt).
     Run {
         /// What to run.
         #[command(flatten)]
@@ -84,6 +106,10 @@ pub enum Command {
         /// virtio user networking: forward 127.0.0.1:HOST to the guest's port GUEST (TCP).
         #[arg(long, value_name = "HOST:GUEST")]
         publish: Vec<String>,
+        /// spt and hvt: boot with this Solo5 tender instead of Petrel's own (petrel-spt,
+        /// petrel-hvt), e.g. the upstream solo5-hvt.
+        #[arg(long, value_name = "PATH")]
+        runner: Option<PathBuf>,
         /// Boot arguments, after `--` (try `petrel run -- --help`).
         #[arg(last = true, value_name = "ARGS")]
         args: Vec<String>,

@@ -3,8 +3,10 @@
 
 use crate::cli::{Command, Format, Selection};
 use crate::emit::templates_new;
+pub use crate::error::Error;
 use crate::pipeline::{self, Configured};
 use crate::project::{self, Project};
+use crate::report;
 use crate::run;
 use crate::status::status;
 use crate::target::Target;
@@ -12,33 +14,6 @@ use crate::workspace::{self, Change};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-
-/// Everything that can stop a command. Each variant's message is complete: it is printed as
-/// `error: <message>` and the command exits 1.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The user's files have errors (already rendered with file, line and column).
-    #[error("{0}")]
-    Diagnostics(String),
-    /// Anything else, with its message.
-    #[error("{0}")]
-    Message(String),
-    /// A command petrel ran failed and already said why on its own stderr.
-    #[error("{what} failed ({status})")]
-    Subprocess {
-        /// What was run.
-        what: String,
-        /// How it ended.
-        status: std::process::ExitStatus,
-    },
-}
-
-impl Error {
-    /// An error with a message.
-    pub fn msg(m: impl std::fmt::Display) -> Error {
-        Error::Message(m.to_string())
-    }
-}
 
 /// Runs `command` in `dir`.
 pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
@@ -64,6 +39,7 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             disk,
             tap,
             publish,
+            runner,
             args,
         } => {
             let project = Project::open(dir).map_err(Error::msg)?;
@@ -72,7 +48,14 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             attach(&mut devices, &disk, &tap, &publish)?;
             let image = build(&project, &configured, !debug)?;
             create_missing_disks(&devices)?;
-            run::boot(&configured.plan.target, &image, &args, &devices, verbose)
+            run::boot(
+                &configured.plan.target,
+                &image,
+                &args,
+                &devices,
+                runner.as_deref(),
+                verbose,
+            )
         }
         Command::Describe {
             selection,
@@ -81,7 +64,7 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             json,
         } => {
             let project = Project::open(dir).map_err(Error::msg)?;
-            let configured = pipeline::resolve(&project, &selection)?;
+            let configured = resolve(&project, &selection)?;
             let format = if dot {
                 Format::Dot
             } else if json {
@@ -123,7 +106,7 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             let project = find_project_of(&image);
             let boot = match project {
                 Some(p) => {
-                    pipeline::resolve(
+                    resolve(
                         &p,
                         &Selection {
                             target: Some(target),
@@ -134,9 +117,16 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
                 }
                 None => run::BootDevices::default(),
             };
-            run::boot(&target, &image, &args, &boot, false)
+            run::boot(&target, &image, &args, &boot, None, false)
         }
     }
+}
+
+/// Resolves the configuration and reports its warnings.
+fn resolve(project: &Project, selection: &Selection) -> Result<Configured, Error> {
+    let configured = pipeline::resolve(project, selection)?;
+    report::emit(&configured.warnings);
+    Ok(configured)
 }
 
 /// Applies `run`'s `--disk`, `--tap` and `--publish` to the devices of the image.
@@ -228,7 +218,7 @@ fn create_missing_disks(devices: &run::BootDevices) -> Result<(), Error> {
 
 /// Resolves and writes the configuration, printing what changed.
 pub fn configure(project: &Project, selection: &Selection) -> Result<Configured, Error> {
-    let configured = pipeline::resolve(project, selection)?;
+    let configured = resolve(project, selection)?;
     let config = pipeline::render(project, &configured)?;
     let changes = workspace::write(&project.dir, &config).map_err(Error::msg)?;
     let plan = &configured.plan;
@@ -253,7 +243,7 @@ pub fn configure(project: &Project, selection: &Selection) -> Result<Configured,
 /// `configure --check`: exit 0 if the generated files are up to date, 1 if not, naming each
 /// stale file and printing its unified diff (disk → what configure would write).
 fn check_configuration(project: &Project, selection: &Selection) -> Result<ExitCode, Error> {
-    let configured = pipeline::resolve(project, selection)?;
+    let configured = resolve(project, selection)?;
     let config = pipeline::render(project, &configured)?;
     let stale = workspace::stale(&project.dir, &config).map_err(Error::msg)?;
     if stale.is_empty() {

@@ -20,6 +20,7 @@
 //! are clamped to the text and to character boundaries, and very long lines are shown as a
 //! window around the span.
 
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 use std::fmt;
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
@@ -263,122 +264,140 @@ impl Diagnostic {
 
     /// The rustc-style plain-text rendering, ending with a newline.
     pub fn render(&self) -> String {
-        let mut out = format!("{}: {}\n", self.severity.name(), self.message);
-        let labels: Vec<&Label> = self.primary.iter().chain(self.secondary.iter()).collect();
-        let width = labels
+        self.render_with(&Renderer::plain())
+    }
+
+    /// The rendering with ANSI colours, as a terminal shows it.
+    pub fn render_styled(&self) -> String {
+        self.render_with(&Renderer::styled())
+    }
+
+    /// Renders with annotate-snippets (cargo's and rustc's renderer). Never panics: spans are
+    /// clamped to the text and to character boundaries, and control characters are shown as
+    /// placeholders of the same length, so offsets stay right.
+    fn render_with(&self, renderer: &Renderer) -> String {
+        let level = match self.severity {
+            Severity::Error => Level::ERROR,
+            Severity::Warning => Level::WARNING,
+        };
+        // One snippet per file, the primary place's file first.
+        let labels: Vec<(&Label, bool)> = self
+            .primary
             .iter()
-            .filter_map(|l| {
-                l.span
-                    .as_ref()
-                    .map(|s| l.file.line_col(s.start).0.to_string().len())
-            })
-            .max()
-            .unwrap_or(1);
-        let pad = " ".repeat(width);
-        for (i, label) in labels.iter().enumerate() {
-            let primary = i == 0 && self.primary.is_some();
-            // Like rustc: `-->` for the primary place, `:::` for the others.
-            let arrow = if primary { "-->" } else { ":::" };
-            if i > 0 {
-                out.push_str(&format!("{pad} |\n"));
+            .map(|l| (l, true))
+            .chain(self.secondary.iter().map(|l| (l, false)))
+            .collect();
+        let mut files: Vec<(&Arc<SourceFile>, String)> = Vec::new();
+        for (label, _) in &labels {
+            if label.span.is_some() && !files.iter().any(|(f, _)| Arc::ptr_eq(f, &label.file)) {
+                files.push((&label.file, shown_text(&label.file.text)));
             }
-            out.push_str(&format!("{pad}{arrow} {}\n", label.location()));
-            match &label.span {
-                Some(span) => render_snippet(
-                    &mut out,
-                    label,
-                    span,
-                    width,
-                    if primary { '^' } else { '-' },
-                ),
-                None if !label.message.is_empty() => {
-                    out.push_str(&format!("{pad} = {}\n", label.message));
-                }
-                None => {}
+        }
+        let mut group = Group::with_title(level.primary_title(self.message.as_str()));
+        for (file, text) in &files {
+            let mut snippet = Snippet::source(text.as_str()).path(file.name.as_str());
+            for (label, primary) in labels.iter().filter(|(l, _)| Arc::ptr_eq(&l.file, file)) {
+                let Some(span) = &label.span else { continue };
+                let start = floor_char_boundary(text, span.start);
+                let end = floor_char_boundary(text, span.end.max(start));
+                let kind = if *primary {
+                    AnnotationKind::Primary
+                } else {
+                    AnnotationKind::Context
+                };
+                snippet = snippet.annotation(kind.span(start..end).label(label.message.as_str()));
+            }
+            group = group.element(snippet);
+        }
+        // A place that is a whole file: its name, and its message as a note.
+        for (label, _) in labels.iter().filter(|(l, _)| l.span.is_none()) {
+            group = group.element(Origin::path(label.file.name.as_str()));
+            if !label.message.is_empty() {
+                group = group.element(Level::NOTE.message(label.message.as_str()));
             }
         }
         for note in &self.notes {
-            out.push_str(&format!(
-                "{pad} = note: {}\n",
-                indent_continuation(note, width)
-            ));
+            group = group.element(Level::NOTE.message(note.as_str()));
         }
         for help in &self.help {
-            out.push_str(&format!(
-                "{pad} = help: {}\n",
-                indent_continuation(help, width)
-            ));
+            group = group.element(Level::HELP.message(help.as_str()));
         }
+        let mut out = renderer.render(&[group]);
+        out.push('\n');
         out
     }
-}
 
-/// Indents the continuation lines of a multi-line note so they line up after `= note: `.
-fn indent_continuation(text: &str, width: usize) -> String {
-    text.replace('\n', &format!("\n{}   ", " ".repeat(width)))
-}
-
-/// The longest source line shown; longer ones are cut to a window around the span.
-const MAX_LINE: usize = 100;
-
-/// Writes the `|`, source line and underline of `label`.
-fn render_snippet(out: &mut String, label: &Label, span: &Range<usize>, width: usize, mark: char) {
-    let text = &label.file.text;
-    let start = floor_char_boundary(text, span.start);
-    let end = floor_char_boundary(text, span.end.max(start));
-    let (line_no, _) = label.file.line_col(start);
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-    let line = text[line_start..line_end].trim_end_matches('\r');
-    // Characters (tabs as 4 columns, control characters as one) before and within the span.
-    let chars: Vec<char> = line.chars().map(displayable).collect();
-    let before = text[line_start..start.min(line_start + line.len())]
-        .chars()
-        .count();
-    let underline_end = end.min(line_start + line.len()).max(start);
-    let mut len = text[start.min(line_start + line.len())..underline_end]
-        .chars()
-        .count();
-    if len == 0 {
-        len = 1;
-    }
-    // A window around the span when the line is too long.
-    let (from, prefix) = if chars.len() > MAX_LINE && before > MAX_LINE / 2 {
-        (before - MAX_LINE / 2, "...")
-    } else {
-        (0, "")
-    };
-    let to = (from + MAX_LINE).min(chars.len());
-    let suffix = if to < chars.len() { "..." } else { "" };
-    let shown: String = chars[from..to]
-        .iter()
-        .collect::<String>()
-        .replace('\t', "    ");
-    let lead: usize = prefix.len()
-        + chars[from..before.min(to)]
+    /// The diagnostic as one JSON object in rustc's diagnostic format (what
+    /// `cargo --message-format=json` carries in `message`): `level`, `message`, `spans` with
+    /// file name, byte offsets, 1-based lines and columns, `is_primary` and `label`,
+    /// `children` for notes and help, and `rendered`.
+    pub fn to_json(&self) -> serde_json::Value {
+        let span = |label: &Label, primary: bool| {
+            let text = &label.file.text;
+            let (start, end) = label.span.clone().map_or((0, 0), |s| {
+                let start = floor_char_boundary(text, s.start);
+                (start, floor_char_boundary(text, s.end.max(start)))
+            });
+            let (line_start, column_start) = label.file.line_col(start);
+            let (line_end, column_end) = label.file.line_col(end);
+            serde_json::json!({
+                "file_name": label.file.name,
+                "byte_start": start,
+                "byte_end": end,
+                "line_start": line_start,
+                "line_end": line_end,
+                "column_start": column_start,
+                "column_end": column_end,
+                "is_primary": primary,
+                "label": (!label.message.is_empty()).then_some(&label.message),
+            })
+        };
+        let spans: Vec<serde_json::Value> = self
+            .primary
             .iter()
-            .map(|&c| if c == '\t' { 4 } else { 1 })
-            .sum::<usize>();
-    let len = len.min((to + 1).saturating_sub(before).max(1));
-    let pad = " ".repeat(width);
-    out.push_str(&format!("{pad} |\n"));
-    out.push_str(&format!("{line_no:>width$} | {prefix}{shown}{suffix}\n"));
-    let marks: String = std::iter::repeat_n(mark, len).collect();
-    let message = if label.message.is_empty() {
-        String::new()
-    } else {
-        format!(" {}", label.message)
-    };
-    out.push_str(&format!("{pad} | {}{marks}{message}\n", " ".repeat(lead)));
+            .map(|l| span(l, true))
+            .chain(self.secondary.iter().map(|l| span(l, false)))
+            .collect();
+        let children: Vec<serde_json::Value> = self
+            .notes
+            .iter()
+            .map(|n| ("note", n))
+            .chain(self.help.iter().map(|h| ("help", h)))
+            .map(|(level, message)| {
+                serde_json::json!({"level": level, "message": message, "spans": [], "children": []})
+            })
+            .collect();
+        serde_json::json!({
+            "$message_type": "diagnostic",
+            "level": self.severity.name(),
+            "message": self.message,
+            "spans": spans,
+            "children": children,
+            "rendered": self.render(),
+        })
+    }
 }
 
-/// Replaces characters that would break the layout (control characters) by `?`.
-fn displayable(c: char) -> char {
-    if c == '\t' || !c.is_control() {
-        c
-    } else {
-        '\u{fffd}'
+/// `text` with every control character but `\n` and `\t` (and `\r` before `\n`) replaced by a
+/// visible placeholder of the same UTF-8 length, so that spans into `text` stay valid and
+/// nothing the file holds can move the terminal's cursor.
+fn shown_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        let keep = match c {
+            '\n' | '\t' => true,
+            '\r' => chars.peek() == Some(&'\n'),
+            c => !c.is_control(),
+        };
+        if keep {
+            out.push(c);
+        } else {
+            // Control characters are 1 byte (C0, DEL) or 2 bytes (C1) long.
+            out.push_str(if c.len_utf8() == 1 { "?" } else { "\u{bf}" });
+        }
     }
+    out
 }
 
 impl fmt::Display for Diagnostic {
@@ -555,8 +574,47 @@ mod tests {
             .with_help("did you mean `block`?");
         assert_eq!(
             d.render(),
-            "error: unknown device type `blok`\n --> unikernel.toml:5:8\n  |\n5 | type = \"blok\"\n  |        ^^^^^^ expected one of: block, kv_ro, net, stack\n  = help: did you mean `block`?\n"
+            "error: unknown device type `blok`\n --> unikernel.toml:5:8\n  |\n5 | type = \"blok\"\n  |        ^^^^^^ expected one of: block, kv_ro, net, stack\n  |\n  = help: did you mean `block`?\n"
         );
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let f = SourceFile::new("f", "a = \"\u{1b}[2J\u{9b}x\r\"\n");
+        let at = f.text.find('x').unwrap();
+        let r = Diagnostic::error("m")
+            .at_span(&f, at..at + 1, "here")
+            .render();
+        assert!(!r.chars().any(|c| c.is_control() && c != '\n'), "{r:?}");
+        assert!(r.contains("^ here"), "{r}");
+    }
+
+    #[test]
+    fn json_has_file_line_column_and_message() {
+        let f = SourceFile::new("unikernel.toml", "[devices.b]\ntype = \"blok\"\n");
+        let other = SourceFile::new("src/lib.rs", "fn x() {}\n");
+        let at = f.text.find("\"blok").unwrap();
+        let d = Diagnostic::error("unknown device type `blok`")
+            .at_span(&f, at..at + 6, "here")
+            .with_label(Label::new(&other, 3..4, "used here"))
+            .with_note("a note")
+            .with_help("did you mean `block`?");
+        let j = d.to_json();
+        assert_eq!(j["level"], "error");
+        assert_eq!(j["message"], "unknown device type `blok`");
+        let primary = &j["spans"][0];
+        assert_eq!(primary["file_name"], "unikernel.toml");
+        assert_eq!(primary["line_start"], 2);
+        assert_eq!(primary["column_start"], 8);
+        assert_eq!(primary["column_end"], 14);
+        assert_eq!(primary["is_primary"], true);
+        assert_eq!(j["spans"][1]["file_name"], "src/lib.rs");
+        assert_eq!(j["spans"][1]["is_primary"], false);
+        assert_eq!(j["children"][0]["level"], "note");
+        assert_eq!(j["children"][1]["message"], "did you mean `block`?");
+        assert_eq!(j["rendered"], d.render());
+        // The secondary place in another file is rendered too.
+        assert!(d.render().contains("src/lib.rs:1:4"), "{}", d.render());
     }
 
     #[test]

@@ -4,10 +4,10 @@
 
 use crate::catalogue;
 use crate::cli::Selection;
-use crate::commands::Error;
 use crate::crunch;
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::emit::{self, ArgSpec, DeviceInit, ImplUse, Plan, user_manifest};
+use crate::error::Error;
 use crate::graph::{self, MainParam, Resolved};
 use crate::keys::{self, KeyOverrides};
 use crate::project::{Project, relative_path};
@@ -28,6 +28,8 @@ pub struct Configured {
     pub plan: Plan,
     /// What `petrel run` attaches to the devices.
     pub boot: BootDevices,
+    /// Warnings found on the way (unused devices, skipped files), for the caller to report.
+    pub warnings: Diagnostics,
 }
 
 /// What `.petrel/state.json` remembers of the last configure: the target and the keys that
@@ -112,19 +114,18 @@ pub fn resolve(project: &Project, selection: &Selection) -> Result<Configured, E
     let (Some((manifest, keys)), Some(source), Some((metadata, catalogue))) =
         (read, source, catalogue)
     else {
-        return Err(Error::Diagnostics(all.render()));
+        return Err(Error::from(all));
     };
-    let resolved = graph::resolve(&manifest, &catalogue, target, &keys, &source)
-        .map_err(|d| Error::Diagnostics(d.render()))?;
-    if !resolved.warnings.is_empty() {
-        eprint!("{}", resolved.warnings.render());
-    }
-    let plan = plan(project, &metadata, &resolved, &manifest)?;
+    let resolved =
+        graph::resolve(&manifest, &catalogue, target, &keys, &source).map_err(Error::from)?;
+    let mut warnings = resolved.warnings.clone();
+    let plan = plan(project, &metadata, &resolved, &manifest, &mut warnings)?;
     let boot = boot_devices(project, &resolved, &plan);
     Ok(Configured {
         resolved,
         plan,
         boot,
+        warnings,
     })
 }
 
@@ -210,6 +211,7 @@ fn plan(
     metadata: &cargo_metadata::Metadata,
     resolved: &Resolved,
     manifest: &manifest::Manifest,
+    warnings: &mut Diagnostics,
 ) -> Result<Plan, Error> {
     let user = metadata.root_package().ok_or_else(|| {
         Error::msg(format!(
@@ -294,6 +296,7 @@ fn plan(
                     &node.instance,
                     param,
                     &node.params,
+                    warnings,
                 )?;
                 inputs.push(e.var.clone());
                 Some(e)
@@ -361,7 +364,7 @@ fn plan(
     let help = petrel_bootvar::help(&resolved.name, &version, &help_args);
 
     let manifest = if resolved.target.is_freestanding() {
-        Some(manifest_plan(resolved)?)
+        Some(manifest_plan(resolved, manifest)?)
     } else {
         None
     };
@@ -397,7 +400,10 @@ fn plan(
 
 /// The Solo5 manifest of a freestanding image: its net and block instances, sorted by name
 /// (handles follow that order; on virtio, so does the PCI order `petrel run` uses).
-fn manifest_plan(resolved: &Resolved) -> Result<emit::ManifestPlan, Error> {
+fn manifest_plan(
+    resolved: &Resolved,
+    manifest: &manifest::Manifest,
+) -> Result<emit::ManifestPlan, Error> {
     let platform = resolved
         .nodes
         .iter()
@@ -411,10 +417,20 @@ fn manifest_plan(resolved: &Resolved) -> Result<emit::ManifestPlan, Error> {
             _ => continue,
         };
         if !node.instance.chars().all(|c| c.is_ascii_alphanumeric()) || node.instance.len() > 67 {
-            return Err(Error::msg(format!(
-                "device `{}`: on {} the name goes into the Solo5 manifest, which allows only letters and digits (at most 67); rename it in unikernel.toml",
+            let mut d = Diagnostic::error(format!(
+                "device `{}`: on {} the name goes into the Solo5 manifest, which allows only letters and digits (at most 67)",
                 node.instance, resolved.target
-            )));
+            ))
+            .with_help("rename it in unikernel.toml (and the main function's parameter)");
+            // An implicit instance has no table of its own; a declared one is pointed at.
+            if let Some(decl) = manifest.device(&node.instance) {
+                d = d.at_span(
+                    &manifest.file,
+                    decl.name.span.clone(),
+                    "not a Solo5 device name",
+                );
+            }
+            return Err(d.into());
         }
         devices.push(emit::ManifestDevice {
             name: node.instance.clone(),
@@ -444,11 +460,23 @@ fn embed(
     instance: &str,
     param: &str,
     params: &BTreeMap<String, String>,
+    warnings: &mut Diagnostics,
 ) -> Result<emit::Embedded, Error> {
     let rel = params.get(param).ok_or_else(|| {
-        Error::msg(format!(
-            "device `{instance}` embeds a directory: set `{param} = \"DIR\"` in its [devices.{instance}] table"
+        let mut d = Diagnostic::error(format!(
+            "device `{instance}` embeds a directory, but none is named"
         ))
+        .with_help(format!(
+            "set `{param} = \"DIR\"` in its [devices.{instance}] table"
+        ));
+        if let Some(decl) = manifest.device(instance) {
+            d = d.at_span(
+                &manifest.file,
+                decl.name.span.clone(),
+                format!("no `{param}` in this table"),
+            );
+        }
+        Error::from(d)
     })?;
     let at_param = |d: Diagnostic, message: &str| match manifest
         .device(instance)
@@ -464,7 +492,7 @@ fn embed(
     let root = project.dir.join(rel);
     let refuse = |message: String, label: &str| {
         let d = Diagnostic::error(format!("device `{instance}`: {message}"));
-        Error::Diagnostics(at_param(d, label).render())
+        Error::from(at_param(d, label))
     };
     if !root.is_dir() {
         return Err(refuse(
@@ -492,10 +520,7 @@ fn embed(
         for (key, why) in &walk.skipped {
             d = d.with_note(format!("`{key}`: {why}"));
         }
-        eprint!(
-            "{}",
-            at_param(d, "skipped entries in this directory").render()
-        );
+        warnings.push(at_param(d, "skipped entries in this directory"));
     }
     let files = walk
         .files

@@ -1,9 +1,9 @@
-//! Booting a built image: a process on unix, Petrel's spt runner, QEMU for virtio, the
-//! upstream tender for hvt. The guest always sees exactly the arguments the user typed:
+//! Booting a built image: a process on unix, Petrel's spt and hvt runners (or another
+//! Solo5 tender given with `--runner`), QEMU for virtio. The guest always sees exactly the arguments the user typed:
 //! targets that receive one command-line string get each argument quoted with the
 //! mirage-bootvar rules, which the guest's splitter undoes.
 
-use crate::commands::Error;
+use crate::error::Error;
 use crate::target::Target;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -27,15 +27,17 @@ pub struct BootDevices {
     pub publish: Vec<(u16, u16)>,
 }
 
-/// Boots `image` for `target` with `args`, and returns the guest's exit status.
+/// Boots `image` for `target` with `args`, and returns the guest's exit status. `runner`
+/// replaces Petrel's own tender on spt and hvt.
 pub fn boot(
     target: &Target,
     image: &Path,
     args: &[String],
     devices: &BootDevices,
+    runner: Option<&Path>,
     verbose: bool,
 ) -> Result<ExitCode, Error> {
-    let mut cmd = command(*target, image, args, devices)?;
+    let mut cmd = command(*target, image, args, devices, runner)?;
     if verbose {
         crate::status::status("Running", shell_words(&cmd));
     }
@@ -49,30 +51,33 @@ pub fn boot(
     Ok(ExitCode::from(code))
 }
 
-/// The host command that boots `image`.
+/// The host command that boots `image` (on spt and hvt with `runner` if given).
 pub fn command(
     target: Target,
     image: &Path,
     args: &[String],
     devices: &BootDevices,
+    runner: Option<&Path>,
 ) -> Result<Command, Error> {
+    if runner.is_some() && !matches!(target, Target::Spt | Target::Hvt) {
+        return Err(Error::msg(format!(
+            "--runner picks the Solo5 tender of spt and hvt images; {target} images do not use one"
+        )));
+    }
     match target {
         Target::Unix => {
             let mut c = Command::new(image);
             c.args(unix_args(args, devices)?);
             Ok(c)
         }
-        Target::Spt => {
-            let mut c = Command::new(spt_runner()?);
-            solo5_device_args(&mut c, devices)?;
-            c.arg("--").arg(image).args(quoted(args)?);
-            Ok(c)
-        }
-        Target::Hvt => {
-            let tender = which("solo5-hvt").ok_or_else(|| {
-                Error::msg("solo5-hvt is not installed: hvt images run on the upstream Solo5 tender (v0.12.1); \
-                            try `--target spt` to run the same unikernel on Petrel's own runner")
-            })?;
+        Target::Spt | Target::Hvt => {
+            let tender = match runner {
+                Some(r) => r.to_path_buf(),
+                None => petrel_runner(target)?,
+            };
+            if target == Target::Hvt {
+                check_kvm()?;
+            }
             let mut c = Command::new(tender);
             solo5_device_args(&mut c, devices)?;
             c.arg("--").arg(image).args(quoted(args)?);
@@ -252,18 +257,47 @@ fn virtio_guest_code(status: i32) -> Option<u8> {
     }
 }
 
-/// Petrel's spt runner: `$PETREL_SPT`, else `petrel-spt` beside this executable, else on PATH.
-fn spt_runner() -> Result<PathBuf, Error> {
-    if let Some(p) = std::env::var_os("PETREL_SPT") {
+/// Petrel's own tender for `target` (spt or hvt): `$PETREL_SPT` / `$PETREL_HVT`, else
+/// `petrel-spt` / `petrel-hvt` beside this executable, else on PATH.
+fn petrel_runner(target: Target) -> Result<PathBuf, Error> {
+    let (program, var) = match target {
+        Target::Hvt => ("petrel-hvt", "PETREL_HVT"),
+        _ => ("petrel-spt", "PETREL_SPT"),
+    };
+    if let Some(p) = std::env::var_os(var) {
         return Ok(PathBuf::from(p));
     }
     let beside = std::env::current_exe()
         .ok()
-        .and_then(|e| e.parent().map(|d| d.join("petrel-spt")));
+        .and_then(|e| e.parent().map(|d| d.join(program)));
     beside
         .filter(|p| p.is_file())
-        .or_else(|| which("petrel-spt"))
-        .ok_or_else(|| Error::msg("petrel-spt (Petrel's spt runner) not found; `cargo install --path runners/spt` from the Petrel repository, or set PETREL_SPT"))
+        .or_else(|| which(program))
+        .ok_or_else(|| {
+            Error::msg(format!(
+                "{program} (Petrel's {target} runner) not found; `cargo install --path runners/{target}` from the Petrel repository, or set {var}"
+            ))
+        })
+}
+
+/// hvt guests run in a KVM virtual machine: says so in one line when `/dev/kvm` is missing
+/// or not accessible, before a tender fails less clearly.
+fn check_kvm() -> Result<(), Error> {
+    check_kvm_at(Path::new("/dev/kvm"))
+}
+
+fn check_kvm_at(kvm: &Path) -> Result<(), Error> {
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(kvm)
+        .map(drop)
+        .map_err(|e| {
+            Error::msg(format!(
+                "hvt images run under KVM, and {} cannot be used here ({e}); try --target spt",
+                kvm.display()
+            ))
+        })
 }
 
 fn which(program: &str) -> Option<PathBuf> {
@@ -357,10 +391,10 @@ mod tests {
             publish: vec![],
         };
         // No --tap: the unikernel's own default (tap0), nothing added.
-        let c = command(Target::Unix, Path::new("img"), &user, &devices).expect("builds");
+        let c = command(Target::Unix, Path::new("img"), &user, &devices, None).expect("builds");
         assert_eq!(words(&c), user);
         devices.devices[0].1 = Backing::Net(Some("tap7".into()));
-        let c = command(Target::Unix, Path::new("img"), &user, &devices).expect("builds");
+        let c = command(Target::Unix, Path::new("img"), &user, &devices, None).expect("builds");
         assert_eq!(
             words(&c),
             ["--interface=tap7", "--port=80", "--ipv4=10.0.0.2/24"]
@@ -368,7 +402,8 @@ mod tests {
         assert_eq!(c.get_program(), "img");
         // Leading --solo5:LEVEL arguments stay first.
         let with_level = vec!["--solo5:debug".to_string(), "--port=80".to_string()];
-        let c = command(Target::Unix, Path::new("img"), &with_level, &devices).expect("builds");
+        let c =
+            command(Target::Unix, Path::new("img"), &with_level, &devices, None).expect("builds");
         assert_eq!(
             words(&c),
             ["--solo5:debug", "--interface=tap7", "--port=80"]
@@ -380,6 +415,7 @@ mod tests {
                 Path::new("img"),
                 &[twice.to_string()],
                 &devices,
+                None,
             )
             .expect_err("two tap names");
             assert!(err.to_string().contains("--tap service=tap7"), "{err}");
@@ -418,6 +454,45 @@ mod tests {
         assert!(
             quoted(&[String::new()]).is_err(),
             "an empty argument would be dropped by the split"
+        );
+    }
+
+    #[test]
+    fn runner_replaces_petrels_tender_on_solo5_targets_only() {
+        let devices = BootDevices::default();
+        let args = ["--hello=a b".to_string()];
+        let c = command(
+            Target::Spt,
+            Path::new("k.spt"),
+            &args,
+            &devices,
+            Some(Path::new("/opt/solo5-spt")),
+        )
+        .expect("builds");
+        assert_eq!(c.get_program(), "/opt/solo5-spt");
+        let words: Vec<_> = c.get_args().collect();
+        assert_eq!(words, ["--", "k.spt", r#""--hello=a b""#]);
+        let err = command(
+            Target::Virtio,
+            Path::new("k"),
+            &[],
+            &devices,
+            Some(Path::new("/opt/x")),
+        )
+        .expect_err("virtio has no tender");
+        assert!(err.to_string().contains("--runner"), "{err}");
+    }
+
+    #[test]
+    fn no_kvm_is_one_line() {
+        let err = check_kvm_at(Path::new("/nonexistent/kvm")).expect_err("no such device");
+        let msg = err.to_string();
+        assert_eq!(msg.lines().count(), 1, "{msg}");
+        assert!(
+            msg.starts_with(
+                "error: hvt images run under KVM, and /nonexistent/kvm cannot be used here"
+            ),
+            "{msg}"
         );
     }
 }

@@ -2,7 +2,7 @@
 //! the real `petrel` binary, and commands with their output.
 //!
 //! Every test runs real `cargo` builds of generated workspaces and real boots (a process,
-//! Petrel's spt runner, QEMU under TCG). Builds share one cache per target
+//! Petrel's spt and hvt runners, QEMU under TCG). Builds share one cache per target
 //! (`<target-dir>/e2e-cache/<target>`) so each dependency compiles once; tests that build
 //! take a process-wide lock, because two builds of the same example would race for the same
 //! output file.
@@ -33,7 +33,8 @@ fn target_dir() -> PathBuf {
         .to_path_buf()
 }
 
-/// Builds `petrel` and `petrel-spt` once and returns the directory holding them.
+/// Builds `petrel`, `petrel-spt` and `petrel-hvt` once and returns the directory holding
+/// them.
 pub fn bin_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
@@ -46,12 +47,14 @@ pub fn bin_dir() -> &'static Path {
                 "petrel-cli",
                 "-p",
                 "petrel-spt",
+                "-p",
+                "petrel-hvt",
                 "--target-dir",
             ])
             .arg(target_dir())
             .status()
             .expect("run cargo build");
-        assert!(status.success(), "building petrel and petrel-spt failed");
+        assert!(status.success(), "building petrel and its runners failed");
         target_dir().join("debug")
     })
 }
@@ -65,6 +68,7 @@ pub fn petrel(dir: &Path, cache: &str) -> Command {
             target_dir().join("e2e-cache").join(cache),
         )
         .env("PETREL_SPT", bin_dir().join("petrel-spt"))
+        .env("PETREL_HVT", bin_dir().join("petrel-hvt"))
         .env("PETREL_HOME", repo());
     cmd
 }
@@ -251,6 +255,28 @@ pub fn have_qemu(test: &str) -> bool {
         );
     }
     found
+}
+
+/// `/dev/kvm` can be opened read-write, so hvt guests can run. Otherwise the test prints a
+/// loud SKIPPED line, or fails under CI (`CI` set), which has KVM.
+pub fn have_kvm(test: &str) -> bool {
+    match petrel_tender::testing::kvm_usable() {
+        Ok(()) => true,
+        Err(why) => {
+            skip(test, &why);
+            false
+        }
+    }
+}
+
+/// Whether `target`'s guests can run on this machine: hvt needs KVM, virtio QEMU (see
+/// [`have_kvm`], [`have_qemu`]); the others always can.
+pub fn can_boot(test: &str, target: &str) -> bool {
+    match target {
+        "hvt" => have_kvm(test),
+        "virtio" => have_qemu(test),
+        _ => true,
+    }
 }
 
 /// Says loudly that `test` is skipped because of `reason` (something this machine lacks),

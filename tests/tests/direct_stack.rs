@@ -2,7 +2,8 @@
 //! clients: examples/static_website and examples/network on unix over a tap in a fresh
 //! network namespace (static addresses, DHCP from dnsmasq, and DHCP with no server),
 //! static_website on virtio under QEMU (TCG) with user networking and `--publish`, on spt
-//! with a tap, and the hvt image checked structurally (no hvt tender here).
+//! and hvt (Petrel's runners) with a tap (static addresses and DHCP), and the hvt image
+//! checked structurally.
 //!
 //! Each test makes its own namespace `petrel-<pid>-<n>` (deleted on drop, also after a
 //! panic) and kills what it started (dnsmasq, `petrel run` and the unikernel) on drop.
@@ -10,8 +11,8 @@
 //! except under CI (`CI` set), where that is a failure.
 
 use petrel_e2e::netns::{Http, Netns, curl, have_tools};
-use petrel_e2e::{Background, Scratch, build_lock, expect, have_qemu, petrel, wait_for};
-use petrel_spt::elf::{AbiTarget, DeviceType, check};
+use petrel_e2e::{Background, Scratch, build_lock, can_boot, expect, have_qemu, petrel, wait_for};
+use petrel_solo5_abi::elf::{AbiTarget, DeviceType, check};
 use std::net::Ipv4Addr;
 use std::sync::MutexGuard;
 use std::time::Duration;
@@ -323,33 +324,76 @@ fn virtio_serves_the_website_through_qemu_user_networking() {
     assert!(log.contains("DHCP lease: 10.0.2.15/24"), "{log}");
 }
 
-#[test]
-fn spt_serves_the_website_over_a_tap() {
-    let Some((ns, _lock, site)) = tap_test(
-        "spt_serves_the_website_over_a_tap",
-        &["ping", "curl"],
-        "tap0",
-        "static_website",
-        "spt",
-        &["--target", "spt", "--no-dhcp"],
-    ) else {
+/// static_website on a Solo5 `target` over a tap: static addresses (both families, a few
+/// GETs and pings), or with `dhcp` a lease from dnsmasq (GETs and a ping at that address).
+fn solo5_serves_the_website_over_a_tap(test: &str, target: &str, dhcp: bool) {
+    if !can_boot(test, target) {
+        return;
+    }
+    let tools: &[&str] = if dhcp {
+        &["dnsmasq", "ping", "curl"]
+    } else {
+        &["ping", "curl"]
+    };
+    let keys = [
+        "--target",
+        target,
+        if dhcp { "--dhcp" } else { "--no-dhcp" },
+    ];
+    let Some((ns, _lock, site)) = tap_test(test, tools, "tap0", "static_website", target, &keys)
+    else {
         return;
     };
-    let mut cmd = petrel(&site.dir, "spt");
-    cmd.args(["run", "--target", "spt", "--tap", "service=tap0", "--"])
-        .args(["--ipv4=10.0.0.2/24", "--ipv6=fd00::2/64"]);
+    let _dnsmasq = dhcp.then(|| ns.dnsmasq(&site.dir, "10.0.0.50", "10.0.0.60"));
+    let mut cmd = petrel(&site.dir, target);
+    cmd.args(["run", "--target", target, "--tap", "service=tap0", "--"]);
+    if !dhcp {
+        cmd.args(["--ipv4=10.0.0.2/24", "--ipv6=fd00::2/64"]);
+    }
     let mut running = Background::spawn(&mut ns.wrap(&cmd), site.dir.join("run.log"));
 
+    let addrs: Vec<String> = if dhcp {
+        let addr = wait_for("a DHCP lease", STARTUP, &mut running, |r| {
+            leased(&r.log())
+                .map(|(a, _, _)| a)
+                .ok_or_else(|| "no `DHCP lease:` line yet".to_string())
+        });
+        vec![addr.to_string()]
+    } else {
+        vec!["10.0.0.2".to_string(), "fd00::2".to_string()]
+    };
+    let v4 = format!("http://{}:8080", addrs[0]);
     wait_for("GET / over IPv4", STARTUP, &mut running, |_| {
-        get_200(Some(&ns), "http://10.0.0.2:8080/")
+        get_200(Some(&ns), &format!("{v4}/"))
     });
-    check_site(Some(&ns), "http://10.0.0.2:8080", &running);
-    check_site(Some(&ns), "http://[fd00::2]:8080", &running);
-    for addr in ["10.0.0.2", "fd00::2"] {
+    check_site(Some(&ns), &v4, &running);
+    if !dhcp {
+        check_site(Some(&ns), "http://[fd00::2]:8080", &running);
+    }
+    for addr in &addrs {
         if let Err(e) = ns.ping(addr, PING) {
             panic!("{e}\n--- log\n{}", running.log());
         }
     }
+}
+
+#[test]
+fn spt_serves_the_website_over_a_tap() {
+    solo5_serves_the_website_over_a_tap("spt_serves_the_website_over_a_tap", "spt", false);
+}
+
+#[test]
+fn hvt_serves_the_website_over_a_tap() {
+    solo5_serves_the_website_over_a_tap("hvt_serves_the_website_over_a_tap", "hvt", false);
+}
+
+#[test]
+fn hvt_dhcp_lease_from_dnsmasq_serves_the_website() {
+    solo5_serves_the_website_over_a_tap(
+        "hvt_dhcp_lease_from_dnsmasq_serves_the_website",
+        "hvt",
+        true,
+    );
 }
 
 #[test]

@@ -1,9 +1,9 @@
-//! hvt, spt and virtio images end to end: spt on Petrel's own runner, virtio under QEMU
-//! (TCG), hvt checked structurally with the same ELF checker the spt runner uses (the hvt
-//! tender needs KVM, which these machines do not offer usably).
+//! hvt, spt and virtio images end to end: hvt and spt on Petrel's own runners (hvt on
+//! KVM), virtio under QEMU (TCG), and the Solo5 images checked structurally with the ELF
+//! checker both runners use.
 
-use petrel_e2e::{Scratch, build_lock, expect, have_qemu, petrel, repo, run};
-use petrel_spt::elf::{AbiTarget, check};
+use petrel_e2e::{Scratch, build_lock, can_boot, expect, have_qemu, petrel, repo, run};
+use petrel_solo5_abi::elf::{AbiTarget, check};
 use std::time::Duration;
 
 /// Boots `example` on `target` with `args` through `petrel run`, expecting `code`.
@@ -48,6 +48,40 @@ fn behaves_like_every_target(target: &str) {
 #[test]
 fn spt_images_run_on_petrels_runner() {
     behaves_like_every_target("spt");
+}
+
+#[test]
+fn hvt_images_run_on_petrels_runner() {
+    if can_boot("hvt_images_run_on_petrels_runner", "hvt") {
+        behaves_like_every_target("hvt");
+    }
+}
+
+/// `cargo run` after `petrel configure --target T` boots through the generated runner
+/// (`petrel run-image`), on Petrel's tender for T, with the arguments as typed.
+fn cargo_run_boots(target: &str) {
+    let _lock = build_lock();
+    let key = Scratch::example("hello-key");
+    expect(
+        petrel(&key.dir, target).args(["configure", "--target", target]),
+        0,
+    );
+    // cargo itself, in the environment `petrel` gets (runners, build cache).
+    let petrel_env = petrel(&key.dir, target);
+    let mut cmd = std::process::Command::new(env!("CARGO"));
+    cmd.current_dir(&key.dir)
+        .args(["run", "--release", "--", "--hello=a b"])
+        .envs(petrel_env.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    let ran = expect(&mut cmd, 0);
+    assert_eq!(ran.count("[INFO] [hello_key] a b"), 4, "{}", ran.all());
+}
+
+#[test]
+fn cargo_run_boots_spt_and_hvt() {
+    cargo_run_boots("spt");
+    if can_boot("cargo_run_boots_spt_and_hvt", "hvt") {
+        cargo_run_boots("hvt");
+    }
 }
 
 #[test]
@@ -113,6 +147,13 @@ fn block_passes_on_a_fresh_disk(target: &str) {
 #[test]
 fn block_on_spt() {
     block_passes_on_a_fresh_disk("spt");
+}
+
+#[test]
+fn block_on_hvt() {
+    if can_boot("block_on_hvt", "hvt") {
+        block_passes_on_a_fresh_disk("hvt");
+    }
 }
 
 #[test]

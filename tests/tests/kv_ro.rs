@@ -1,9 +1,9 @@
 //! Read-only key-value stores end to end with `examples/kv_ro`: `--kv=crunch` (the files
-//! embedded in the image) on unix and spt, `--kv=direct` (the host directory read at run
+//! embedded in the image) on unix, spt and hvt, `--kv=direct` (the host directory read at run
 //! time) on unix, crunch on virtio (under QEMU, when installed), and configure refusing
 //! `direct` where it cannot exist.
 
-use petrel_e2e::{Scratch, build_lock, expect, have_qemu, petrel, run};
+use petrel_e2e::{Scratch, build_lock, can_boot, expect, have_qemu, petrel, run};
 use std::process::Command;
 
 const HELLO: &str = "Hello from the kv_ro store!";
@@ -109,12 +109,12 @@ fn direct_on_unix_reads_the_directory_at_run_time() {
     );
 }
 
-#[test]
-fn crunch_on_spt() {
+/// crunch on a Solo5 target: a key, the listing, and a key the store refuses.
+fn crunch_on(target: &str) {
     let _lock = build_lock();
     let p = Scratch::example("kv_ro");
     let ran = expect(
-        petrel(&p.dir, "spt").args(["run", "--target", "spt", "--", "--key=docs/about.txt"]),
+        petrel(&p.dir, target).args(["run", "--target", target, "--", "--key=docs/about.txt"]),
         0,
     );
     assert!(ran.stdout.contains(ABOUT), "{}", ran.all());
@@ -124,10 +124,22 @@ fn crunch_on_spt() {
         ran.all()
     );
     let ran = expect(
-        petrel(&p.dir, "spt").args(["run", "--target", "spt", "--", "--key=../x"]),
+        petrel(&p.dir, target).args(["run", "--target", target, "--", "--key=../x"]),
         0,
     );
     assert!(ran.stdout.contains("invalid key"), "{}", ran.all());
+}
+
+#[test]
+fn crunch_on_spt() {
+    crunch_on("spt");
+}
+
+#[test]
+fn crunch_on_hvt() {
+    if can_boot("crunch_on_hvt", "hvt") {
+        crunch_on("hvt");
+    }
 }
 
 #[test]

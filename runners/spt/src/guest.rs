@@ -5,7 +5,7 @@
 use std::io;
 
 use crate::Error;
-use crate::elf::{GUEST_MIN_BASE, Image, PF_R, PF_W, PF_X};
+use petrel_solo5_abi::elf::{GUEST_MIN_BASE, Image, PF_R, PF_W, PF_X};
 
 /// Lowest address of guest memory (page 0 is never mappable).
 pub const MEM_BASE: u64 = 0x10000;
@@ -13,52 +13,6 @@ pub const MEM_BASE: u64 = 0x10000;
 pub const BOOT_INFO_ADDR: u64 = 0x11000;
 /// Size of `struct spt_boot_info`.
 pub const BOOT_INFO_SIZE: u64 = 40;
-/// Size of the command-line buffer, NUL included.
-pub const CMDLINE_SIZE: usize = 8192;
-/// Default `--mem` in MiB.
-pub const DEFAULT_MEM_MIB: u64 = 512;
-/// Guest memory granularity: 2 MiB, as on hvt.
-const MEM_ALIGN: u64 = 2 << 20;
-/// Largest guest memory: 4 GiB.
-const MEM_MAX: u64 = 1 << 32;
-
-/// The guest memory size for `--mem=mib`, and whether it was rounded down (the tender's
-/// `adjusting memory` warning). Between 2 MiB and 4 GiB, a multiple of 2 MiB.
-pub fn mem_size(mib: u64) -> Result<(u64, bool), Error> {
-    let bytes = mib
-        .checked_mul(1 << 20)
-        .filter(|&b| b <= MEM_MAX)
-        .ok_or_else(|| Error::new(format!("--mem={mib}: more than the maximum of 4096 MiB")))?;
-    let rounded = bytes & !(MEM_ALIGN - 1);
-    if rounded < MEM_ALIGN {
-        return Err(Error::new(format!(
-            "--mem={mib}: less than the minimum of 2 MiB"
-        )));
-    }
-    Ok((rounded, rounded != bytes))
-}
-
-/// The guest command line: `args` joined by single spaces, NUL-terminated, checked
-/// against the 8192-byte buffer.
-pub fn cmdline(args: &[std::ffi::OsString]) -> Result<Vec<u8>, Error> {
-    use std::os::unix::ffi::OsStrExt;
-    let mut out = Vec::new();
-    for (i, a) in args.iter().enumerate() {
-        if i > 0 {
-            out.push(b' ');
-        }
-        out.extend_from_slice(a.as_bytes());
-    }
-    if out.len() >= CMDLINE_SIZE {
-        return Err(Error::new(format!(
-            "Guest command line too long (max={} characters)",
-            CMDLINE_SIZE - 1
-        )));
-    }
-    out.push(0);
-    Ok(out)
-}
-
 /// The values written into `struct spt_boot_info`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BootInfo {
@@ -202,41 +156,5 @@ impl GuestMemory {
         self.write(mft_addr, mft);
         self.write(cmdline_addr, cmdline);
         BOOT_INFO_ADDR
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::ffi::OsString;
-
-    #[test]
-    fn mem_sizes() {
-        assert_eq!(mem_size(512).ok(), Some((512 << 20, false)));
-        assert_eq!(mem_size(3).ok(), Some((2 << 20, true)));
-        assert_eq!(mem_size(4096).ok(), Some((4 << 30, false)));
-        assert_eq!(
-            mem_size(1).unwrap_err().to_string(),
-            "--mem=1: less than the minimum of 2 MiB"
-        );
-        assert_eq!(
-            mem_size(4097).unwrap_err().to_string(),
-            "--mem=4097: more than the maximum of 4096 MiB"
-        );
-        assert!(mem_size(u64::MAX).is_err());
-    }
-
-    #[test]
-    fn cmdline_join_and_limit() {
-        let a: Vec<OsString> = ["a", "b c", ""].iter().map(OsString::from).collect();
-        assert_eq!(cmdline(&a).ok(), Some(b"a b c \0".to_vec()));
-        assert_eq!(cmdline(&[]).ok(), Some(b"\0".to_vec()));
-        assert!(cmdline(&[OsString::from("x".repeat(8191))]).is_ok());
-        assert_eq!(
-            cmdline(&[OsString::from("x".repeat(8192))])
-                .unwrap_err()
-                .to_string(),
-            "Guest command line too long (max=8191 characters)"
-        );
     }
 }

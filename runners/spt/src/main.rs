@@ -3,13 +3,9 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    match petrel_spt::run::main(std::env::args_os().skip(1)) {
-        Ok(code) => code,
-        Err(e) => {
-            for line in e.message().lines() {
-                eprintln!("petrel-spt: error: {line}");
-            }
-            ExitCode::from(1)
-        }
-    }
+    petrel_tender::main(
+        "petrel-spt",
+        &petrel_spt::run::usage(),
+        petrel_spt::run::run,
+    )
 }

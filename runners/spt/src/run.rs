@@ -2,40 +2,29 @@
 //! jump to the entry point. The guest then owns the process: its `exit_group` status is
 //! the process's exit status.
 
-use std::convert::Infallible;
-use std::ffi::OsString;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::process::ExitCode;
 
+use petrel_solo5_abi::AbiTarget;
+use petrel_tender::boot::{self, Prepared};
+use petrel_tender::cli::Options;
+use petrel_tender::devices::Backend;
+
 use crate::Error;
-use crate::cli::{self, Command, Options};
-use crate::devices::{self, Backend};
-use crate::elf::{self, AbiTarget};
-use crate::guest::{self, BootInfo, GuestMemory};
+use crate::guest::{BootInfo, GuestMemory};
 use crate::seccomp::{self, BlockPolicy, Policy};
 
 /// epoll data of the timer descriptor (`~1U`); a NIC's is its manifest index.
 pub const TIMERFD_EPOLL_DATA: u64 = 0xFFFF_FFFE;
 
-/// Runs the command line `args` (without the program name). Returns only for `--help`,
-/// `--version` and errors; a guest run ends the process.
-pub fn main(args: impl IntoIterator<Item = OsString>) -> Result<ExitCode, Error> {
-    match cli::parse(args)? {
-        Command::Help => {
-            println!("{}", cli::USAGE);
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Version => {
-            println!(
-                "petrel-spt (Petrel's Solo5 spt runner), version {}",
-                env!("CARGO_PKG_VERSION")
-            );
-            println!("ABI version 2");
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Run(o) => match run(o)? {},
-    }
+/// The `--help` text.
+pub fn usage() -> String {
+    petrel_tender::cli::usage(
+        "petrel-spt",
+        "Runs the Solo5 spt unikernel KERNEL in this process under a seccomp filter.",
+        "A guest killed by the seccomp filter dies of SIGSYS (shells report 159).",
+    )
 }
 
 fn errno(what: &str) -> Error {
@@ -121,25 +110,15 @@ unsafe fn enter(entry: u64, stack: u64, boot_info: u64) -> ! {
 }
 
 /// Runs an image. Returns only on error, before the guest starts.
-pub fn run(o: Options) -> Result<Infallible, Error> {
-    let path = o.kernel.display().to_string();
-    let file =
-        std::fs::read(&o.kernel).map_err(|e| Error::new(format!("{path}: Could not open: {e}")))?;
-    let image =
-        elf::check(&file, AbiTarget::Spt).map_err(|e| Error::new(format!("{path}: {e}")))?;
-    devices::check_names(&image.manifest, &o)?;
-
-    let (mem_size, adjusted) = guest::mem_size(o.mem_mib.unwrap_or(guest::DEFAULT_MEM_MIB))?;
-    if adjusted {
-        eprintln!("petrel-spt: warning: adjusting memory to {mem_size} bytes");
-    }
-    image
-        .check_memory(mem_size)
-        .map_err(|e| Error::new(format!("{path}: {e}")))?;
-    let cmdline = guest::cmdline(&o.args)?;
-
-    let attached = devices::attach(&image.manifest, &o)?;
-    devices::check_all_attached(&image.manifest, &attached)?;
+pub fn run(o: Options) -> Result<ExitCode, Error> {
+    let Prepared {
+        file,
+        image,
+        mem_size,
+        cmdline,
+        attached,
+        manifest: mft,
+    } = boot::prepare(&o, AbiTarget::Spt, "petrel-spt")?;
 
     // SAFETY: plain system calls; results are checked by `owned`.
     let epoll = owned(
@@ -179,7 +158,6 @@ pub fn run(o: Options) -> Result<Infallible, Error> {
             }),
         }
     }
-    let mft = devices::patched_manifest(&image.manifest, &attached);
     let prog = seccomp::build(&policy)?;
 
     let mut mem = GuestMemory::map(mem_size)?;

@@ -6,12 +6,8 @@
 //! are compared as full 64-bit values, so garbage in the upper half of a register is
 //! refused too.
 
-use std::collections::BTreeMap;
-
-use seccompiler::{
-    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
-    SeccompRule, TargetArch,
-};
+use petrel_tender::seccomp::{Op, Rules, arg_is, compile, cond, fd_value, rule};
+use seccompiler::{BpfProgram, SeccompRule};
 
 use crate::Error;
 
@@ -42,25 +38,6 @@ pub struct BlockPolicy {
     pub block_size: u64,
 }
 
-fn cond(arg: u8, op: SeccompCmpOp, value: u64) -> Result<SeccompCondition, Error> {
-    SeccompCondition::new(arg, SeccompCmpArgLen::Qword, op, value)
-        .map_err(|e| Error::new(format!("seccomp: {e}")))
-}
-
-fn rule(conds: Vec<SeccompCondition>) -> Result<SeccompRule, Error> {
-    SeccompRule::new(conds).map_err(|e| Error::new(format!("seccomp: {e}")))
-}
-
-/// `arg == value`.
-fn arg_is(arg: u8, value: u64) -> Result<SeccompRule, Error> {
-    rule(vec![cond(arg, SeccompCmpOp::Eq, value)?])
-}
-
-/// A file descriptor as the 64-bit value the guest must pass.
-fn fd_value(fd: i32) -> u64 {
-    u64::from(fd as u32)
-}
-
 /// Builds the filter for `policy`. The rule table, one line per allowed call
 /// (a call with several rules is allowed when any rule matches; a rule matches when all
 /// its conditions hold):
@@ -79,7 +56,7 @@ fn fd_value(fd: i32) -> u64 {
 /// Anything else, or a call with another architecture's ABI, kills the process
 /// (`SECCOMP_RET_KILL_PROCESS`: it dies of SIGSYS, status 159 in a shell).
 pub fn build(policy: &Policy) -> Result<BpfProgram, Error> {
-    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    let mut rules = Rules::new();
     let mut add = |nr: libc::c_long, r: SeccompRule| rules.entry(nr).or_default().push(r);
 
     add(libc::SYS_write, arg_is(0, 1)?);
@@ -95,9 +72,9 @@ pub fn build(policy: &Policy) -> Result<BpfProgram, Error> {
             add(
                 nr,
                 rule(vec![
-                    cond(0, SeccompCmpOp::Eq, fd_value(b.fd))?,
-                    cond(2, SeccompCmpOp::Eq, b.block_size)?,
-                    cond(3, SeccompCmpOp::Le, last)?,
+                    cond(0, Op::Eq, fd_value(b.fd))?,
+                    cond(2, Op::Eq, b.block_size)?,
+                    cond(3, Op::Le, last)?,
                 ])?,
             );
         }
@@ -119,21 +96,14 @@ pub fn build(policy: &Policy) -> Result<BpfProgram, Error> {
     // An empty rule list allows the call unconditionally; only exit_group gets one.
     rules.insert(libc::SYS_exit_group, Vec::new());
 
-    let filter = SeccompFilter::new(
-        rules,
-        SeccompAction::KillProcess,
-        SeccompAction::Allow,
-        TargetArch::x86_64,
-    )
-    .map_err(|e| Error::new(format!("seccomp: {e}")))?;
-    BpfProgram::try_from(filter).map_err(|e| Error::new(format!("seccomp: {e}")))
+    compile(rules)
 }
 
 /// Installs `prog` on this thread (after `PR_SET_NO_NEW_PRIVS`). From here on, every
 /// system call this thread makes is filtered: the caller must not return to code that
 /// allocates, frees or prints.
 pub fn install(prog: &BpfProgram) -> Result<(), Error> {
-    seccompiler::apply_filter(prog).map_err(|e| Error::new(format!("seccomp: {e}")))
+    petrel_tender::seccomp::install(prog)
 }
 
 #[cfg(test)]
@@ -160,40 +130,9 @@ mod tests {
         }
     }
 
-    /// Runs one system call in a forked child under the filter; returns the child's wait
-    /// status: exit 0 if the call was allowed (whatever it returned), SIGSYS if not.
-    fn run(nr: libc::c_long, args: [u64; 4]) -> i32 {
-        let prog = build(&policy()).expect("filter");
-        // SAFETY: the child only calls async-signal-safe functions (prctl, syscall, _exit)
-        // and touches memory prepared before the fork.
-        let pid = unsafe { libc::fork() };
-        assert!(pid >= 0);
-        if pid == 0 {
-            // SAFETY: in the child: install the filter, make the call, leave with _exit.
-            unsafe {
-                if seccompiler::apply_filter(&prog).is_err() {
-                    libc::_exit(99);
-                }
-                libc::syscall(nr, args[0], args[1], args[2], args[3]);
-                libc::_exit(0);
-            }
-        }
-        let mut status = 0;
-        // SAFETY: waits for our own child.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
-        status
-    }
-
     fn allowed(nr: libc::c_long, args: [u64; 4]) -> bool {
-        let st = run(nr, args);
-        if libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 0 {
-            return true;
-        }
-        assert!(
-            libc::WIFSIGNALED(st) && libc::WTERMSIG(st) == libc::SIGSYS,
-            "unexpected status {st:#x}"
-        );
-        false
+        let prog = build(&policy()).expect("filter");
+        petrel_tender::testing::allowed_in_child(&prog, nr, args)
     }
 
     #[test]
@@ -270,7 +209,8 @@ mod tests {
 
     #[test]
     fn exit_group_status_passes_through() {
-        let st = run(libc::SYS_exit_group, [7, 0, 0, 0]);
+        let prog = build(&policy()).expect("filter");
+        let st = petrel_tender::testing::run_in_child(&prog, libc::SYS_exit_group, [7, 0, 0, 0]);
         assert!(libc::WIFEXITED(st) && libc::WEXITSTATUS(st) == 7);
     }
 }

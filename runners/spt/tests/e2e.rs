@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use petrel_spt::elf::{self, AbiTarget, DeviceType};
+use petrel_solo5_abi::elf::{self, AbiTarget, DeviceType};
 
 const RUNNER: &str = env!("CARGO_BIN_EXE_petrel-spt");
 
@@ -15,25 +15,12 @@ const RUNNER: &str = env!("CARGO_BIN_EXE_petrel-spt");
 fn guest_dir() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guest");
-        let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("guest");
-        let out = Command::new(env!("CARGO"))
-            .args(["build", "--release", "--bins"])
-            .current_dir(&src)
-            .env("CARGO_TARGET_DIR", &target)
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_BUILD_TARGET")
-            .env_remove("CARGO_BUILD_RUSTFLAGS")
-            .output()
-            .expect("run cargo");
-        assert!(
-            out.status.success(),
-            "building the test guest failed (is the x86_64-unknown-none target installed? \
-             `rustup target add x86_64-unknown-none`):\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        target.join("x86_64-unknown-none/release")
+        petrel_tender::testing::build_guest(
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/guest"),
+            &Path::new(env!("CARGO_TARGET_TMPDIR")).join("guest"),
+            &[],
+            "the test guest",
+        )
     })
 }
 
@@ -66,7 +53,12 @@ fn blk() -> String {
 
 /// Asserts a runner error: status 1, nothing on stdout, and `msg` on stderr.
 fn assert_error(o: &Output, msg: &str) {
-    assert_eq!(o.status.code(), Some(1), "stderr: {}", stderr(o));
+    assert_error_status(o, 1, msg)
+}
+
+/// Asserts a runner error with status `code`, nothing on stdout, and `msg` on stderr.
+fn assert_error_status(o: &Output, code: i32, msg: &str) {
+    assert_eq!(o.status.code(), Some(code), "stderr: {}", stderr(o));
     assert!(o.stdout.is_empty(), "stdout: {}", stdout(o));
     let want = format!("petrel-spt: error: {msg}");
     assert!(
@@ -124,13 +116,13 @@ fn guest_images_pass_the_structural_check() {
 fn boot_info_and_cmdline() {
     let bytes = std::fs::read(guest("plain")).expect("read guest");
     let img = elf::check(&bytes, AbiTarget::Spt).expect("valid");
-    let o = run(&["--mem=4", "--", &plain(), "info", "a", "", "b"]);
+    let o = run(&["--mem=4", "--", &plain(), "info", "a", "b"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let first = stdout(&o).lines().next().unwrap_or_default().to_string();
     assert_eq!(
         first,
         format!(
-            "mem=0x400000 kernel_end={:#x} entries=0x1 cmdline=[info a  b]",
+            "mem=0x400000 kernel_end={:#x} entries=0x1 cmdline=[info a b]",
             img.kernel_end
         )
     );
@@ -302,8 +294,11 @@ fn block_host_side_checks() {
 
 #[test]
 fn image_and_command_line_errors() {
+    // A command line the guest cannot be given is a bad boot argument: 64, as mirage.
     let o = run(&["--mem=2", &plain(), &"x".repeat(8192)]);
-    assert_error(&o, "Guest command line too long (max=8191 characters)");
+    assert_error_status(&o, 64, "Guest command line too long (max=8191 characters)");
+    let o = run(&["--mem=2", &plain(), "a", ""]);
+    assert_error_status(&o, 64, "Guest argument 2 is empty");
     assert_eq!(
         run(&["--mem=2", &plain(), &"x".repeat(8191)]).status.code(),
         Some(0)

@@ -6,35 +6,17 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use petrel_spt::elf::{self, AbiTarget};
+use petrel_solo5_abi::elf::{self, AbiTarget};
 
 const RUNNER: &str = env!("CARGO_BIN_EXE_petrel-spt");
 
 fn build_fixture() -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/solo5-hello");
-    assert!(
-        src.join("Cargo.toml").is_file(),
-        "the Solo5 fixture {} is missing",
-        src.display()
-    );
-    let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("solo5-hello");
-    let out = Command::new(env!("CARGO"))
-        .args(["build", "--release", "--bins", "--features", "spt"])
-        .current_dir(&src)
-        .env("CARGO_TARGET_DIR", &target)
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_BUILD_TARGET")
-        .env_remove("CARGO_BUILD_RUSTFLAGS")
-        .output()
-        .expect("run cargo");
-    assert!(
-        out.status.success(),
-        "building the Solo5 fixture {} (cargo build --release --features spt) failed:\n{}",
-        src.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    target.join("x86_64-unknown-none/release")
+    petrel_tender::testing::build_guest(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/solo5-hello"),
+        &Path::new(env!("CARGO_TARGET_TMPDIR")).join("solo5-hello"),
+        &["spt"],
+        "the Solo5 fixture",
+    )
 }
 
 #[test]

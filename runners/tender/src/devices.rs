@@ -9,9 +9,9 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use crate::Error;
 use crate::cli::{NetSource, Options};
-use crate::elf::{
+use crate::{Error, lossy};
+use petrel_solo5_abi::elf::{
     DeviceType, MFT_ENTRY_ATTACHED, MFT_ENTRY_B, MFT_ENTRY_SIZE, MFT_ENTRY_U, MFT_HEADER_SIZE,
     Manifest,
 };
@@ -58,10 +58,6 @@ impl Attached {
             Backend::Block { fd, .. } | Backend::Net { fd, .. } => fd.as_raw_fd(),
         }
     }
-}
-
-fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// The index of the manifest entry `name` of type `ty`, or the tender's error.

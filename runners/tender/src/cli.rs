@@ -1,19 +1,23 @@
-//! The command line, as `solo5-spt` takes it (`solo5-abi.md` §5):
-//! `petrel-spt [--mem=MiB] [--block:NAME=PATH] [--block-sector-size:NAME=N]
+//! The command line, as `solo5-spt` and `solo5-hvt` take it (`solo5-abi.md` §5):
+//! `TENDER [--mem=MiB] [--block:NAME=PATH] [--block-sector-size:NAME=N]
 //! [--net:NAME=TAP|@FD] [--net-mac:NAME=MAC] [--] KERNEL [ARGS...]`.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::path::PathBuf;
 
-use crate::Error;
+use crate::{Error, lossy};
 
-/// The usage text printed by `--help`.
-pub const USAGE: &str = "\
-usage: petrel-spt [OPTIONS] [--] KERNEL [ARGS...]
+/// The `--help` text of tender `program` (`petrel-spt`, `petrel-hvt`): `summary` says how
+/// it runs the guest, `exit` (a sentence that fits on one line) its other exit status.
+pub fn usage(program: &str, summary: &str, exit: &str) -> String {
+    format!(
+        "\
+usage: {program} [OPTIONS] [--] KERNEL [ARGS...]
 
-Runs the Solo5 spt unikernel KERNEL in this process under a seccomp filter.
-ARGS, joined by single spaces, become the guest's command line.
+{summary}
+ARGS, joined by single spaces, become the guest's command line (at most 8191 bytes,
+no empty argument: otherwise exit 64).
 
 Options:
   --mem=MiB                      guest memory in MiB (default 512, min 2, max 4096,
@@ -30,8 +34,11 @@ Options:
 NAME is the device's name in the image's manifest. Every device the manifest declares
 must be attached.
 
-Exit status: the guest's own; 1 for a runner error; a guest killed by the seccomp
-filter dies of SIGSYS (shells report 159).";
+Exit status: the guest's own; 1 for a runner error; 64 for a command line the guest
+cannot be given.
+{exit}"
+    )
+}
 
 /// Where a network device comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,10 +104,6 @@ pub fn parse_mac(s: &[u8]) -> Option<[u8; 6]> {
         *b = u8::from_str_radix(p, 16).ok()?;
     }
     parts.next().is_none().then_some(mac)
-}
-
-fn lossy(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 /// Parses the arguments after the program name.

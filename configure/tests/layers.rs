@@ -13,7 +13,7 @@ use std::path::Path;
 /// The layers, lowest first. A module may import modules of its own layer and of the
 /// layers before it.
 const LAYERS: &[(&str, &[&str])] = &[
-    // Leaves: nothing of the crate, or only `diagnostic` (`error` carries diagnostics).
+    // Leaves: no import of the crate.
     (
         "base",
         &[
@@ -36,14 +36,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("output", &["describe", "emit"]),
     // The generated files on disk.
     ("files", &["workspace"]),
-    // The command line on top; errors are rendered only here, at the edge.
+    // The command line on top, and the edge where diagnostics are rendered.
     (
         "commands",
         &["cli", "pipeline", "run", "commands", "report"],
     ),
 ];
 
-/// Cycles tolerated while they are being removed (none: keep it that way).
+/// Cycles tolerated for now: none.
 const KNOWN_CYCLES: &[&[&str]] = &[];
 
 /// Top-level module → the modules it imports.

@@ -61,7 +61,6 @@ impl<'a> Registry<'a> {
                         "the key `{name}` is declared by two interfaces: `{first}` and `{}`",
                         interface.name
                     ))
-                    .at(Label::file(&package_file(&interface.package), ""))
                     .with_help("a key belongs to one interface: rename one of them"),
                 );
                 continue;
@@ -118,9 +117,8 @@ impl<'a> Registry<'a> {
                 if let Err(problem) = check_use(&keys, key, value) {
                     diags.push(
                         Diagnostic::error(format!(
-                            "{} ({}): [package.metadata.petrel] {field}: {problem}",
-                            imp.package,
-                            imp.dir.join("Cargo.toml").display()
+                            "{}: [package.metadata.petrel] {field}: {problem}",
+                            imp.package
                         ))
                         .at(Label::file(
                             &SourceFile::new(imp.dir.join("Cargo.toml").display().to_string(), ""),
@@ -180,11 +178,6 @@ impl<'a> Registry<'a> {
         self.targets_of(key, value)
             .is_none_or(|ts| ts.contains(&target))
     }
-}
-
-/// A crate's Cargo.toml, for a label that names only the file.
-fn package_file(package: &str) -> Arc<SourceFile> {
-    SourceFile::new(format!("<package {package}>"), String::new())
 }
 
 /// Checks that `key = value` in an implementation's metadata names a declared key and one of

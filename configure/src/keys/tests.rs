@@ -222,7 +222,8 @@ fn implementations_name_declared_keys_and_values() {
             .unwrap_err()
             .render();
         assert!(e.contains(wanted), "{e}");
-        assert!(e.contains("bad (/x/bad/Cargo.toml)"), "{e}");
+        assert!(e.contains("bad: [package.metadata.petrel]"), "{e}");
+        assert!(e.contains("--> /x/bad/Cargo.toml"), "{e}");
     }
     // A key the unikernel declares may be named too.
     let mut c = catalogue();

@@ -243,12 +243,25 @@ fn unix_direct_stack_fetches_by_the_name_dnsmasq_gives() {
 
 #[test]
 fn spt_dns_lookup_asks_the_lease_dns_server() {
+    solo5_dns_lookup_asks_the_lease_dns_server("spt_dns_lookup_asks_the_lease_dns_server", "spt");
+}
+
+/// UDP on hvt too: DHCP and DNS over the tender's NET_BASIC device.
+#[test]
+fn hvt_dns_lookup_asks_the_lease_dns_server() {
+    solo5_dns_lookup_asks_the_lease_dns_server("hvt_dns_lookup_asks_the_lease_dns_server", "hvt");
+}
+
+fn solo5_dns_lookup_asks_the_lease_dns_server(test: &str, target: &str) {
+    if !petrel_e2e::can_boot(test, target) {
+        return;
+    }
     let Some((ns, _lock, lookup)) = tap_test(
-        "spt_dns_lookup_asks_the_lease_dns_server",
+        test,
         &["dnsmasq"],
         "dns_lookup",
-        "spt",
-        &["--target", "spt"],
+        target,
+        &["--target", target],
     ) else {
         return;
     };
@@ -262,8 +275,8 @@ fn spt_dns_lookup_asks_the_lease_dns_server() {
         ],
     );
     let run = |name: &str, log: &str| {
-        let mut cmd = petrel(&lookup.dir, "spt");
-        cmd.args(["run", "--target", "spt", "--tap", "service=tap0", "--"])
+        let mut cmd = petrel(&lookup.dir, target);
+        cmd.args(["run", "--target", target, "--tap", "service=tap0", "--"])
             .arg(format!("--name={name}"));
         finish(&mut ns.wrap(&cmd), &lookup.dir.join(log))
     };

@@ -103,7 +103,7 @@ put() { mkdir -p "$rootfs$(dirname "$1")" && cp -L "$1" "$rootfs$1"; }
 # Builds the dom0 initramfs for the guests in $names/$images/$cmdlines into $work/initrd.cpio.
 build_initramfs() {
     rootfs=$work/rootfs
-    mkdir -p "$rootfs"/{bin,sbin,dev,proc,sys,run,tmp,etc,guests,var/lib/xen,var/log/xen/console}
+    mkdir -p "$rootfs"/{bin,sbin,dev,proc,sys,run,tmp,etc,guests,var/lib/xen,var/lock,var/log/xen/console}
     ln -s /run "$rootfs/var/run"
     cp /bin/busybox "$rootfs/bin/busybox"
     for applet in sh mount insmod sleep cat echo timeout poweroff mkdir ls; do

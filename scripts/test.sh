@@ -2,7 +2,7 @@
 # Runs every test of Petrel. On a fresh machine it first installs what the tests need:
 # the x86_64-unknown-none standard library (Solo5 and virtio images), QEMU (virtio boots),
 # and for the direct-stack tests (a tap in a network namespace) iproute2, dnsmasq, ping,
-# curl and OpenBSD's nc.
+# curl and OpenBSD's nc, and for the xen test the Xen toolstack of its dom0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,11 +17,13 @@ missing=()
 if ! command -v qemu-system-x86_64 >/dev/null; then
     missing+=(qemu-system-x86)
 fi
-for pkg in iproute2 dnsmasq-base iputils-ping netcat-openbsd curl; do
+# xen-utils-4.17, busybox-static and cpio: the dom0 of the Xen testbed (scripts/xen-testbed.sh,
+# which also downloads the hypervisor and the dom0 kernel into target/xen-testbed).
+for pkg in iproute2 dnsmasq-base iputils-ping netcat-openbsd curl xen-utils-4.17 busybox-static cpio; do
     installed "$pkg" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-    echo "==> installing ${missing[*]} (virtio and direct-stack tests)"
+    echo "==> installing ${missing[*]} (virtio, xen and direct-stack tests)"
     need_root apt-get update -qq
     need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

@@ -153,6 +153,8 @@ EOF
 #!/bin/sh
 # dom0's init: the Xen toolstack, then every guest of /guests/list in turn, then power-off.
 export PATH=/bin:/sbin:$xen_bin
+# Seconds since dom0 booted, for the timings on the @@MARK lines.
+uptime_s() { read -r up _ </proc/uptime; echo "\$up"; }
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
@@ -165,23 +167,23 @@ mount -t xenfs xenfs /proc/xen
 xenstored
 xen-init-dom0 >/dev/null
 xenconsoled --log=guest --log-dir=/var/log/xen/console
-echo "@@MARK dom0-ready"
+echo "@@MARK dom0-ready t=\$(uptime_s)"
 for g in \$(cat /guests/list); do
-    echo "@@MARK \$g create"
+    echo "@@MARK \$g create t=\$(uptime_s)"
     timeout -s KILL $guest_timeout xl create -F -c /guests/\$g.cfg
     rc=\$?
     if [ \$rc = 137 ]; then
         echo "@@MARK \$g timeout"
         xl destroy \$g 2>/dev/null
     fi
-    echo "@@MARK \$g exited \$rc"
+    echo "@@MARK \$g exited \$rc t=\$(uptime_s)"
     sleep 0.1
     echo "@@LOG \$g begin"
     cat /var/log/xen/console/guest-\$g.log 2>/dev/null
     echo
     echo "@@LOG \$g end"
 done
-echo "@@MARK all-done"
+echo "@@MARK all-done t=\$(uptime_s)"
 poweroff -f
 EOF
     chmod +x "$rootfs/init"
@@ -197,7 +199,7 @@ collect() {
         sed -n "/^@@LOG $name begin\$/,/^@@LOG $name end\$/p" "$work/serial.txt" | sed '1d;$d' |
             grep -v '^(XEN)' | sed '$ { /^$/d; }' >"$outdir/$name.console" || true
         local section reason status
-        section=$(sed -n "/^@@MARK $name create\$/,/^@@MARK $name exited/p" "$work/serial.txt")
+        section=$(sed -n "/^@@MARK $name create /,/^@@MARK $name exited/p" "$work/serial.txt")
         if [ -z "$section" ]; then
             reason=none
         elif grep -q "^@@MARK $name timeout" <<<"$section"; then
@@ -216,7 +218,11 @@ collect() {
         esac
         echo "$reason" >"$outdir/$name.reason"
         echo "$status" >"$outdir/$name.status"
-        echo "guest $name: reason $reason, status $status"
+        local t0 t1 took=""
+        t0=$(sed -n "s/^@@MARK $name create t=\([0-9.]*\)$/\1/p" "$work/serial.txt")
+        t1=$(sed -n "s/^@@MARK $name exited [0-9]* t=\([0-9.]*\)$/\1/p" "$work/serial.txt")
+        [ -z "$t0" ] || [ -z "$t1" ] || took=$(awk "BEGIN { printf \", %.1f s\", $t1 - $t0 }")
+        echo "guest $name: reason $reason, status $status$took"
     done
     grep -q '^@@MARK all-done' "$work/serial.txt"
 }
@@ -242,7 +248,8 @@ run() {
     build_initramfs
     # dom0 (~9 s) + each guest's timeout + power-off, with margin.
     local total=$((60 + ${#names[@]} * (guest_timeout + 5)))
-    local status=0
+    local status=0 started
+    started=$(date +%s%N)
     # shellcheck disable=SC2086 # XEN_TESTBED_XEN_ARGS is a list of words
     timeout -s KILL "$total" "$qemu" -accel tcg -cpu max,-smap -smp 2 -m 1024 \
         -display none -serial stdio -monitor none -no-reboot -nodefaults \
@@ -250,6 +257,9 @@ run() {
         -append "console=com1 com1=115200,8n1 loglvl=warning guest_loglvl=warning dom0_mem=512M,max:512M dom0_max_vcpus=1 bootscrub=0 ${XEN_TESTBED_XEN_ARGS:-}" \
         -initrd "$cache/vmlinuz console=hvc0 earlyprintk=xen loglevel=3,$work/initrd.cpio" \
         </dev/null >"$outdir/serial.log" 2>&1 || status=$?
+    local ready
+    ready=$(tr -d '\r' <"$outdir/serial.log" | sed -n 's/^@@MARK dom0-ready t=//p')
+    echo "testbed: QEMU ran $(awk "BEGIN { printf \"%.1f\", ($(date +%s%N) - $started) / 1e9 }") s; dom0 ready ${ready:-never} s after its kernel started"
     if [ $status = 137 ]; then
         say "the whole run took more than ${total} s: killed"
     fi

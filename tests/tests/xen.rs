@@ -107,6 +107,7 @@ fn xen_hello_runs_on_a_real_xen() {
         ("help", "--help"),
         ("bad", "--frobnicate"),
         ("panic", "panic"),
+        ("fault", "fault"),
     ];
     let mut cmd = Command::new(&script);
     cmd.env("XEN_TESTBED_GUEST_TIMEOUT", "20")
@@ -194,5 +195,16 @@ fn xen_hello_runs_on_a_real_xen() {
             && panic.console.contains("the command line asked for a panic"),
         "{}",
         panic.console
+    );
+
+    let fault = guest(&out, "fault");
+    assert_eq!((fault.reason.as_str(), fault.status.as_str()), ("3", "255"));
+    assert!(
+        fault
+            .console
+            .contains("petrel: CPU exception 14 (page fault), error code 0x0")
+            && fault.console.contains(", address 0x0\n"),
+        "{}",
+        fault.console
     );
 }

@@ -3,8 +3,9 @@
 //!
 //! What it does, in boot order (see `README.md` beside this crate for the testbed):
 //!
-//! 1. [`boot`]: the `XEN_ELFNOTE_PHYS32_ENTRY` note, the 32-bit entry, page tables (4 GiB
-//!    identity-mapped), GDT, long mode, `.bss` zeroed, the boot stack.
+//! 1. [`boot`]: the `XEN_ELFNOTE_PHYS32_ENTRY` note and the 32-bit entry, then
+//!    `petrel_rt_x86::long_mode_asm!`: page tables (4 GiB identity-mapped), GDT, long mode,
+//!    `.bss` zeroed, the boot stack.
 //! 2. [`hypercall`]: Xen found through CPUID ("XenVMMXenVMM"), the hypercall page installed
 //!    through its MSR. Without Xen the image prints one line (port 0xE9 and COM1) and stops.
 //! 3. [`start_info`]: the command line from `hvm_start_info`, then the RAM map
@@ -35,7 +36,6 @@ extern crate alloc;
 pub mod boot;
 pub mod clock;
 pub mod console;
-pub mod cpu;
 pub mod events;
 pub mod exit;
 pub mod hypercall;
@@ -43,6 +43,9 @@ pub mod hypercall;
 mod rt;
 pub mod start_info;
 pub mod trap;
+
+/// Single x86 instructions, shared with the virtio runtime.
+pub use petrel_rt_x86::cpu;
 
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub use rt::cmdline;

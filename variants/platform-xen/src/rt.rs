@@ -2,22 +2,18 @@
 
 use core::fmt::Write;
 
-use petrel_rt_core::single_core::BootOnce;
+use petrel_rt_core::cmdline::BootCmdline;
 
 use crate::console::Console;
 use crate::{clock, console, cpu, events, exit, hypercall, start_info, trap};
 
-/// Solo5 truncates the command line to 8191 bytes; so do we.
-const CMDLINE_MAX: usize = 8191;
-
-/// The command line, copied out of the start-info area (which may lie where the heap
-/// goes). Written once by `boot_main` before any other code runs.
-static CMDLINE: BootOnce<([u8; CMDLINE_MAX], usize)> = BootOnce::new(([0; CMDLINE_MAX], 0));
+/// The command line, copied out of the start-info area (which may lie where the heap goes) by
+/// `boot_main` before any other code runs.
+static CMDLINE: BootCmdline = BootCmdline::new();
 
 /// The command line the unikernel was booted with (xl's `cmdline =`).
 pub fn cmdline() -> &'static [u8] {
-    let (bytes, len) = CMDLINE.get();
-    &bytes[..*len]
+    CMDLINE.get()
 }
 
 /// Heap below this many bytes is refused, as Solo5 does.
@@ -52,12 +48,9 @@ pub extern "C" fn boot_main(start_info: u32) -> ! {
     }
     // SAFETY: `start_info` is what Xen passed in EBX and nothing has been written since.
     let args = unsafe { start_info::cmdline(start_info as usize) };
-    let n = args.len().min(CMDLINE_MAX);
-    // SAFETY: single-threaded boot, nothing else has a reference to CMDLINE yet; the
-    // start-info area and CMDLINE (in .bss) do not overlap.
-    let (bytes, len) = unsafe { CMDLINE.boot_mut() };
-    bytes[..n].copy_from_slice(&args[..n]);
-    *len = n;
+    // SAFETY: single-threaded boot, nothing has read CMDLINE yet; the loader's area and
+    // CMDLINE (in .bss) do not overlap.
+    unsafe { CMDLINE.store(args) };
 
     if !console::init() {
         let _ = writeln!(

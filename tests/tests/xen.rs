@@ -1,7 +1,8 @@
 //! The xen target end to end, on a real Xen: the `xen-hello` fixture (built with cargo for
 //! `x86_64-unknown-none` against `petrel-platform-xen`, no configure) booted as PVH guests by
 //! `scripts/xen-testbed.sh`, which runs Xen 4.17 and a Debian dom0 under QEMU (TCG) and all
-//! the guests of the test in that one dom0, each with `xl create -F -c`.
+//! the guests of the test in that one dom0, each with `xl create -F -c`. The hello guest
+//! also talks to the dom0's xenstored through the runtime's xenstore client.
 //!
 //! Xen keeps only a shutdown reason; the runtime prints `petrel: exit status N` last, and
 //! the testbed maps that back (`NAME.status`), which is what is checked here, beside the
@@ -103,7 +104,7 @@ fn xen_hello_runs_on_a_real_xen() {
     let _ = std::fs::remove_dir_all(&out);
     let img = image.to_str().expect("UTF-8 path");
     let guests = [
-        ("hello", ""),
+        ("hello", "xenstore"),
         ("help", "--help"),
         ("bad", "--frobnicate"),
         ("panic", "panic"),
@@ -135,10 +136,22 @@ fn xen_hello_runs_on_a_real_xen() {
         hello.console
     );
     assert!(
-        hello.console.starts_with("cmdline: \"\"\n"),
+        hello.console.starts_with("cmdline: \"xenstore\"\n"),
         "{}",
         hello.console
     );
+    // The xenstore client against the dom0's real xenstored.
+    for line in [
+        "xenstore: name Ok(\"hello\"), domid Ok(\"1\")",
+        "xenstore: write Ok(()), read back Ok(\"hello from the guest\")",
+        "xenstore: missing key Err(Store(\"ENOENT\"))",
+    ] {
+        assert!(
+            hello.console.contains(line),
+            "no {line:?} in\n{}",
+            hello.console
+        );
+    }
     let times = hello_times(&hello.console);
     assert_eq!(times.len(), 4, "{}", hello.console);
     for pair in times.windows(2) {

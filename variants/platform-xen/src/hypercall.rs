@@ -153,6 +153,10 @@ struct HvmParam {
 
 /// `HVM_PARAM_CALLBACK_IRQ`: how event-channel upcalls reach the guest.
 pub const HVM_PARAM_CALLBACK_IRQ: u32 = 0;
+/// `HVM_PARAM_STORE_PFN`: the xenstore ring's frame.
+pub const HVM_PARAM_STORE_PFN: u32 = 1;
+/// `HVM_PARAM_STORE_EVTCHN`: the xenstore ring's event channel.
+pub const HVM_PARAM_STORE_EVTCHN: u32 = 2;
 /// `HVM_PARAM_CONSOLE_PFN`: the console ring's frame.
 pub const HVM_PARAM_CONSOLE_PFN: u32 = 17;
 /// `HVM_PARAM_CONSOLE_EVTCHN`: the console ring's event channel.

@@ -39,10 +39,12 @@ pub mod console;
 pub mod events;
 pub mod exit;
 pub mod hypercall;
+pub mod ring;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 mod rt;
 pub mod start_info;
 pub mod trap;
+pub mod xenstore;
 
 /// Single x86 instructions, shared with the virtio runtime.
 pub use petrel_rt_x86::cpu;

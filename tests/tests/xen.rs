@@ -104,7 +104,7 @@ fn xen_hello_runs_on_a_real_xen() {
     let _ = std::fs::remove_dir_all(&out);
     let img = image.to_str().expect("UTF-8 path");
     let guests = [
-        ("hello", "xenstore"),
+        ("hello", "xenstore grant"),
         ("help", "--help"),
         ("bad", "--frobnicate"),
         ("panic", "panic"),
@@ -136,7 +136,7 @@ fn xen_hello_runs_on_a_real_xen() {
         hello.console
     );
     assert!(
-        hello.console.starts_with("cmdline: \"xenstore\"\n"),
+        hello.console.starts_with("cmdline: \"xenstore grant\"\n"),
         "{}",
         hello.console
     );
@@ -145,6 +145,10 @@ fn xen_hello_runs_on_a_real_xen() {
         "xenstore: name Ok(\"hello\"), domid Ok(\"1\")",
         "xenstore: write Ok(()), read back Ok(\"hello from the guest\")",
         "xenstore: missing key Err(Store(\"ENOENT\"))",
+        // Reference 8: the first after the toolstack's reserved ones.
+        "grant: ref 8 for frame ",
+        ", revoked Ok(()), 504 free",
+        " for dom0, closed",
     ] {
         assert!(
             hello.console.contains(line),

@@ -25,29 +25,12 @@ pub fn shared_info() -> usize {
 }
 static SHARED_INFO: AtomicU64 = AtomicU64::new(0);
 
-/// `struct xen_add_to_physmap`.
-#[repr(C)]
-struct AddToPhysmap {
-    domid: u16,
-    size: u16,
-    space: u32,
-    idx: u64,
-    gpfn: u64,
-}
-
 /// Maps `shared_info` and takes the monotonic origin. `false` if Xen refused the mapping.
 pub fn init() -> bool {
     let page = (&raw const hypercall::__petrel_shared_info) as u64;
-    let mut arg = AddToPhysmap {
-        domid: hypercall::DOMID_SELF,
-        size: 0,
-        space: 0, // XENMAPSPACE_shared_info
-        idx: 0,
-        gpfn: page >> 12,
-    };
-    // SAFETY: XENMEM_add_to_physmap (7) takes a `struct xen_add_to_physmap`; the frame is
-    // our page-aligned, otherwise unused page, which from now on is `shared_info`.
-    if unsafe { hypercall::call_ptr(hypercall::MEMORY_OP, 7, &mut arg) } < 0 {
+    // SAFETY: our page-aligned, otherwise unused page, which from now on is `shared_info`.
+    if unsafe { hypercall::add_to_physmap(hypercall::MAPSPACE_SHARED_INFO, 0, page >> 12) }.is_err()
+    {
         return false;
     }
     SHARED_INFO.store(page, Ordering::Relaxed);

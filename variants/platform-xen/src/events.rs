@@ -104,6 +104,14 @@ fn unmask(si: usize, port: u32) {
     w.fetch_and(!(1 << (port % BITS)), Ordering::SeqCst);
 }
 
+/// Unmasks `port` in the `shared_info` bitmaps (a no-op before `shared_info` is mapped).
+pub fn unmask_port(port: u32) {
+    let si = clock::shared_info();
+    if si != 0 && port < 64 * BITS {
+        unmask(si, port);
+    }
+}
+
 /// The interrupt handler's work: acknowledge the upcall so that Xen stops injecting it.
 pub fn upcall() {
     UPCALLS.fetch_add(1, Ordering::Relaxed);

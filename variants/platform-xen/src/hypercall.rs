@@ -192,3 +192,39 @@ pub fn evtchn_send(port: u32) {
     // SAFETY: EVTCHNOP_send (4) takes a `struct evtchn_send { evtchn_port_t port; }`.
     unsafe { call_ptr(EVENT_CHANNEL_OP, 4, &mut p) };
 }
+
+/// `struct xen_add_to_physmap`.
+#[repr(C)]
+struct AddToPhysmap {
+    domid: u16,
+    size: u16,
+    space: u32,
+    idx: u64,
+    gpfn: u64,
+}
+
+/// `XENMAPSPACE_shared_info`.
+pub const MAPSPACE_SHARED_INFO: u32 = 0;
+/// `XENMAPSPACE_grant_table`.
+pub const MAPSPACE_GRANT_TABLE: u32 = 1;
+
+/// `XENMEM_add_to_physmap`: puts page `idx` of Xen's `space` at guest frame `gpfn`, in
+/// place of the RAM that was there.
+///
+/// # Safety
+///
+/// `gpfn` must be a page of this guest that nothing else uses from now on: it becomes
+/// Xen's page.
+pub unsafe fn add_to_physmap(space: u32, idx: u64, gpfn: u64) -> Result<(), i64> {
+    let mut arg = AddToPhysmap {
+        domid: DOMID_SELF,
+        size: 0,
+        space,
+        idx,
+        gpfn,
+    };
+    // SAFETY: XENMEM_add_to_physmap (7) takes a `struct xen_add_to_physmap`; the frame is
+    // the caller's to give.
+    let rc = unsafe { call_ptr(MEMORY_OP, 7, &mut arg) };
+    if rc < 0 { Err(rc) } else { Ok(()) }
+}

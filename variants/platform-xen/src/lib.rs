@@ -37,7 +37,9 @@ pub mod boot;
 pub mod clock;
 pub mod console;
 pub mod events;
+pub mod evtchn;
 pub mod exit;
+pub mod grant_table;
 pub mod hypercall;
 pub mod ring;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]

@@ -104,7 +104,7 @@ fn xen_hello_runs_on_a_real_xen() {
     let _ = std::fs::remove_dir_all(&out);
     let img = image.to_str().expect("UTF-8 path");
     let guests = [
-        ("hello", "xenstore grant"),
+        ("hello", "xenstore grant bulk"),
         ("help", "--help"),
         ("bad", "--frobnicate"),
         ("panic", "panic"),
@@ -136,7 +136,9 @@ fn xen_hello_runs_on_a_real_xen() {
         hello.console
     );
     assert!(
-        hello.console.starts_with("cmdline: \"xenstore grant\"\n"),
+        hello
+            .console
+            .starts_with("cmdline: \"xenstore grant bulk\"\n"),
         "{}",
         hello.console
     );
@@ -156,6 +158,16 @@ fn xen_hello_runs_on_a_real_xen() {
             hello.console
         );
     }
+    // 6.4 KiB through the 2 KiB console ring, nothing lost or reordered.
+    let bulk: Vec<&str> = hello
+        .console
+        .lines()
+        .filter(|l| l.starts_with("bulk "))
+        .collect();
+    let expected: Vec<String> = (0..100)
+        .map(|i| format!("bulk {i:03} {}", "#".repeat(55)))
+        .collect();
+    assert_eq!(bulk, expected, "{}", hello.console);
     let times = hello_times(&hello.console);
     assert_eq!(times.len(), 4, "{}", hello.console);
     for pair in times.windows(2) {

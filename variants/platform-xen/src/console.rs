@@ -10,18 +10,16 @@
 //! Before the ring is known (and outside Xen) bytes go to I/O port 0xE9, which Xen prints
 //! on its own console as `(dN) ...` when it runs with `guest_loglvl=all`.
 
-use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering, fence};
+use core::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 
+use crate::ring::Ring;
 use crate::{cpu, hypercall};
 
-/// Offset of `out` in the ring page.
+/// Offsets in the ring page of `out`, `out_cons` and `out_prod`, and the size of `out`.
 const OUT: usize = 1024;
-/// Size of `out`.
-const OUT_SIZE: u32 = 2048;
-/// Offset of `out_cons`.
 const OUT_CONS: usize = 3080;
-/// Offset of `out_prod`.
 const OUT_PROD: usize = 3084;
+const OUT_SIZE: u32 = 2048;
 /// Xen's debug port.
 pub const DEBUG_PORT: u16 = 0xE9;
 
@@ -53,16 +51,20 @@ pub fn init() -> bool {
     true
 }
 
-fn read_index(ring: usize, offset: usize) -> u32 {
-    // SAFETY: `ring` is the mapped ring page and `offset` one of its index fields; dom0
-    // writes it concurrently, hence the volatile read.
-    unsafe { core::ptr::read_volatile((ring + offset) as *const u32) }
+/// The `out` ring, once [`init`] found it.
+fn out_ring() -> Option<Ring> {
+    let page = RING.load(Ordering::Acquire);
+    (page != 0).then_some(Ring {
+        buf: page + OUT,
+        size: OUT_SIZE,
+        cons: page + OUT_CONS,
+        prod: page + OUT_PROD,
+    })
 }
 
 /// Writes `bytes` to the console, turning `\n` into `\r\n`.
 pub fn write(bytes: &[u8]) {
-    let ring = RING.load(Ordering::Acquire);
-    if ring == 0 {
+    let Some(ring) = out_ring() else {
         for &b in bytes {
             if b == b'\n' {
                 cpu::outb(DEBUG_PORT, b'\r');
@@ -70,56 +72,54 @@ pub fn write(bytes: &[u8]) {
             cpu::outb(DEBUG_PORT, b);
         }
         return;
-    }
+    };
     let port = PORT.load(Ordering::Relaxed);
-    let mut prod = read_index(ring, OUT_PROD);
-    let crlf = bytes.iter().flat_map(|&b| {
-        let cr = (b == b'\n').then_some(b'\r');
-        cr.into_iter().chain(core::iter::once(b))
-    });
-    for b in crlf {
-        let mut waits = 0;
-        while prod.wrapping_sub(read_index(ring, OUT_CONS)) >= OUT_SIZE {
-            // Full: publish what we have, let dom0 drain it.
-            publish(ring, prod, port);
+    // Expanded in chunks on the stack (a console write must not allocate: panics use it).
+    let mut chunk = [0u8; 256];
+    let mut len = 0;
+    for &b in bytes {
+        if b == b'\n' {
+            chunk[len] = b'\r';
+            len += 1;
+        }
+        chunk[len] = b;
+        len += 1;
+        if len >= chunk.len() - 1 {
+            put_all(&ring, &chunk[..len], port);
+            len = 0;
+        }
+    }
+    put_all(&ring, &chunk[..len], port);
+}
+
+/// Puts all of `bytes` in the ring, letting dom0 drain it when full (boundedly: output is
+/// dropped rather than hanging when nobody reads), and notifies dom0.
+fn put_all(ring: &Ring, mut bytes: &[u8], port: u32) {
+    let mut waits = 0;
+    while !bytes.is_empty() {
+        let n = ring.put(bytes);
+        bytes = &bytes[n..];
+        if n == 0 {
+            hypercall::evtchn_send(port);
             hypercall::sched_yield();
             waits += 1;
             if waits >= MAX_WAITS {
-                DROPPED.fetch_add(1, Ordering::Relaxed);
-                break;
+                DROPPED.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                return;
             }
         }
-        if waits >= MAX_WAITS {
-            continue;
-        }
-        // SAFETY: the slot is inside `out` and free (prod - cons < size): dom0 does not
-        // read it until `out_prod` passes it.
-        unsafe {
-            core::ptr::write_volatile((ring + OUT + (prod % OUT_SIZE) as usize) as *mut u8, b)
-        };
-        prod = prod.wrapping_add(1);
     }
-    publish(ring, prod, port);
-}
-
-/// Makes the bytes before `prod` visible to dom0 and notifies it.
-fn publish(ring: usize, prod: u32, port: u32) {
-    // The bytes must be visible before the index that hands them over.
-    fence(Ordering::Release);
-    // SAFETY: `out_prod` belongs to the guest; dom0 only reads it.
-    unsafe { core::ptr::write_volatile((ring + OUT_PROD) as *mut u32, prod) };
     hypercall::evtchn_send(port);
 }
 
 /// Waits (yielding to dom0, boundedly) until dom0 has read everything written, so that
 /// nothing is lost when the domain shuts down right after.
 pub fn flush() {
-    let ring = RING.load(Ordering::Acquire);
-    if ring == 0 {
+    let Some(ring) = out_ring() else {
         return;
-    }
+    };
     for _ in 0..MAX_WAITS {
-        if read_index(ring, OUT_CONS) == read_index(ring, OUT_PROD) {
+        if ring.pending() == 0 {
             return;
         }
         hypercall::evtchn_send(PORT.load(Ordering::Relaxed));

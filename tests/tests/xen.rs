@@ -109,6 +109,7 @@ fn xen_hello_runs_on_a_real_xen() {
         ("bad", "--frobnicate"),
         ("panic", "panic"),
         ("fault", "fault"),
+        ("overflow", "overflow"),
     ];
     let mut cmd = Command::new(&script);
     cmd.env("XEN_TESTBED_GUEST_TIMEOUT", "20")
@@ -235,5 +236,18 @@ fn xen_hello_runs_on_a_real_xen() {
             && fault.console.contains(", address 0x0\n"),
         "{}",
         fault.console
+    );
+
+    let overflow = guest(&out, "overflow");
+    assert_eq!(
+        (overflow.reason.as_str(), overflow.status.as_str()),
+        ("3", "255")
+    );
+    assert!(
+        overflow
+            .console
+            .contains(": stack overflow (the boot stack is 512 KiB)"),
+        "{}",
+        overflow.console
     );
 }

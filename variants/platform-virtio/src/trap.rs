@@ -5,18 +5,16 @@
 //!
 //! - Vectors 0-31 (CPU exceptions) print the exception, the error code, RIP (and CR2 for a
 //!   page fault) on the console and exit 255, instead of letting the CPU triple-fault. NMI,
-//!   double fault, page fault and machine check run on a separate 16 KiB stack (IST 1 of a
-//!   TSS this module installs, with its own GDT), so that a boot-stack overflow into the guard
-//!   page is reported ("stack overflow") rather than escalating to a triple fault.
+//!   double fault, page fault and machine check run on a separate 16 KiB stack
+//!   (`petrel_rt_x86::trap::install`), so that a boot-stack overflow into the guard page is
+//!   reported ("stack overflow") rather than escalating to a triple fault.
 //! - Vectors 32-47 are the remapped PIC IRQs 0-15. IRQ 0 is the PIT; any other line is a
 //!   device line. The handler acknowledges every virtio device on the line (reading its ISR
 //!   register deasserts the level-triggered INTx) and records it in [`take_device_events`].
 
-use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 
-use petrel_rt_core::single_core::BootOnce;
-use petrel_rt_x86::trap::{Gate, TrapFrame, VECTORS};
+use petrel_rt_x86::trap::TrapFrame;
 
 use crate::cpu::{inb, outb};
 
@@ -26,92 +24,10 @@ core::arch::global_asm!(
     options(att_syntax)
 );
 
-/// The IDT. Written once by [`init`] before interrupts are first enabled.
-static IDT: BootOnce<[Gate; VECTORS]> = BootOnce::new([Gate::EMPTY; VECTORS]);
-
 /// Device lines: bit `n` set = IRQ `n` has at least one virtio device.
 static DEVICE_LINES: AtomicU16 = AtomicU16::new(0);
 /// Events not yet taken: bit `h` = device handle `h` interrupted (bit 0: the PIT).
 static EVENTS: AtomicU64 = AtomicU64::new(0);
-
-/// A 64-bit task-state segment (only the IST pointers are used).
-#[repr(C, packed(4))]
-struct Tss {
-    reserved0: u32,
-    rsp: [u64; 3],
-    reserved1: u64,
-    ist: [u64; 7],
-    reserved2: u64,
-    reserved3: u16,
-    iomap_base: u16,
-}
-
-const IST_SIZE: usize = 16 * 1024;
-
-/// What `init` installs: the GDT (null, code 0x08, data 0x10, TSS 0x18) and the TSS.
-#[repr(C, align(16))]
-struct Tables {
-    gdt: [u64; 5],
-    tss: Tss,
-}
-
-/// The IST 1 stack (zero-initialised, so in `.bss`). Only the CPU uses it.
-#[repr(C, align(16))]
-struct IstStack(UnsafeCell<[u8; IST_SIZE]>);
-// SAFETY: Rust code never reads or writes it; only its address is taken.
-unsafe impl Sync for IstStack {}
-static IST_STACK: IstStack = IstStack(UnsafeCell::new([0; IST_SIZE]));
-
-struct TablesCell(UnsafeCell<Tables>);
-// SAFETY: written once by `init` at boot (one CPU, interrupts off), then only used by the CPU.
-unsafe impl Sync for TablesCell {}
-
-static TABLES: TablesCell = TablesCell(UnsafeCell::new(Tables {
-    gdt: [0, 0x00AF_9A00_0000_FFFF, 0x00CF_9200_0000_FFFF, 0, 0],
-    tss: Tss {
-        reserved0: 0,
-        rsp: [0; 3],
-        reserved1: 0,
-        ist: [0; 7],
-        reserved2: 0,
-        reserved3: 0,
-        iomap_base: 104,
-    },
-}));
-
-/// Vectors that run on IST 1: NMI, double fault, page fault, machine check.
-const IST_VECTORS: [usize; 4] = [2, 8, 14, 18];
-
-/// Installs a GDT with a TSS whose IST 1 is a dedicated stack, and loads the task register.
-fn init_tss() {
-    // SAFETY: called once at boot before interrupts are enabled; nothing else accesses TABLES.
-    let t = unsafe { &mut *TABLES.0.get() };
-    let top = (IST_STACK.0.get() as u64 + IST_SIZE as u64) & !15;
-    t.tss.ist = [top, 0, 0, 0, 0, 0, 0];
-    let base = &raw const t.tss as u64;
-    let limit = (core::mem::size_of::<Tss>() - 1) as u64;
-    t.gdt[3] = (limit & 0xFFFF)
-        | ((base & 0xFF_FFFF) << 16)
-        | (0x89 << 40) // present, 64-bit available TSS
-        | (((limit >> 16) & 0xF) << 48)
-        | (((base >> 24) & 0xFF) << 56);
-    t.gdt[4] = base >> 32;
-    #[repr(C, packed)]
-    struct Gdtr {
-        limit: u16,
-        base: u64,
-    }
-    let gdtr = Gdtr {
-        limit: (core::mem::size_of::<[u64; 5]>() - 1) as u16,
-        base: t.gdt.as_ptr() as u64,
-    };
-    // SAFETY: the new GDT has the same code (0x08) and data (0x10) descriptors as the boot
-    // GDT, so the loaded segment registers stay valid; 0x18 is the TSS descriptor just built.
-    unsafe {
-        core::arch::asm!("lgdt [{}]", in(reg) &gdtr, options(readonly, nostack, preserves_flags));
-        core::arch::asm!("ltr {0:x}", in(reg) 0x18u16, options(nomem, nostack, preserves_flags));
-    }
-}
 
 /// PIC ports.
 const PIC1: u16 = 0x20;
@@ -120,23 +36,12 @@ const PIC2: u16 = 0xA0;
 /// Fills and loads the IDT, remaps the PICs to vectors 32-47 and masks every line but the
 /// PIT (IRQ 0) and the cascade (IRQ 2). Call once, with interrupts off.
 pub fn init() {
-    init_tss();
+    // SAFETY: called once at boot, interrupts off; `trap` below only touches atomics and
+    // ports (or ends the unikernel).
     #[cfg(target_os = "none")]
-    {
-        // SAFETY: called once at boot, before interrupts are enabled and before anything
-        // else reads the IDT, so this is the only access to it.
-        let idt = unsafe { IDT.boot_mut() };
-        for (vector, (gate, &addr)) in idt
-            .iter_mut()
-            .zip(petrel_rt_x86::trap::vectors())
-            .enumerate()
-        {
-            *gate = Gate::interrupt(addr, u8::from(IST_VECTORS.contains(&vector)));
-        }
-        // SAFETY: every gate leads to a stub of `trap_entry_asm!`, which calls `trap` below;
-        // the table is never written again.
-        unsafe { petrel_rt_x86::trap::load_idt(IDT.get()) };
-    }
+    unsafe {
+        petrel_rt_x86::trap::install()
+    };
 
     // ICW1: init + ICW4; ICW2: vector offsets; ICW3: cascade on IRQ 2; ICW4: 8086 mode.
     outb(PIC1, 0x11);

@@ -75,12 +75,20 @@ setup() {
         need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
             "${missing[@]}" >/dev/null || cannot "apt-get install ${missing[*]} failed"
     fi
-    mkdir -p "$cache/debs" "$cache/root"
     if [ ! -f "$cache/xen" ]; then
+        # Only what this script writes is removed (the directory may be the user's).
+        rm -rf "$cache/debs" "$cache/root" "$cache/modules" "$cache/vmlinuz"
+        mkdir -p "$cache/debs" "$cache/root"
         # The kernel linux-image-amd64 points to now: the generic flavour (dom0-capable).
         local kernel
-        kernel=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-[0-9.]*-[0-9]*-amd64\)$/\1/p' | head -1)
-        [ -n "$kernel" ] || cannot "apt-cache knows no linux-image-amd64 (run apt-get update?)"
+        dom0_kernel() { apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-[0-9.]*-[0-9]*-amd64\)$/\1/p' | head -1; }
+        kernel=$(dom0_kernel)
+        if [ -z "$kernel" ]; then
+            say "apt-get update (no package lists to find the dom0 kernel in)"
+            need_root apt-get update -qq || cannot "apt-get update failed"
+            kernel=$(dom0_kernel)
+        fi
+        [ -n "$kernel" ] || cannot "apt-cache knows no linux-image-amd64 (not a Debian 12 package source?)"
         say "downloading xen-hypervisor-$xen_version-amd64 and $kernel into $cache (unpacked, not installed)"
         (cd "$cache/debs" && apt-get download -qq -o APT::Sandbox::User=root "xen-hypervisor-$xen_version-amd64" "$kernel" >/dev/null) ||
             cannot "apt-get download xen-hypervisor-$xen_version-amd64 $kernel failed"
@@ -90,10 +98,22 @@ setup() {
         gz=$(find "$cache/root/boot" -name "xen-$xen_version-amd64.gz" | head -1)
         [ -n "$vmlinuz" ] && [ -n "$gz" ] || cannot "the downloaded packages hold no vmlinuz or xen-$xen_version-amd64.gz"
         cp "$vmlinuz" "$cache/vmlinuz"
-        basename "$vmlinuz" | sed 's/^vmlinuz-//' >"$cache/kernel-release"
-        # A multiboot1 ELF32 once gunzipped, which QEMU's -kernel loads.
+        # Only the dom0's modules are kept (the whole package is about 400 MB).
+        mkdir -p "$cache/modules"
+        local mod f
+        for mod in "${modules[@]}"; do
+            f=$(find "$cache/root/lib/modules" -name "$mod.ko*" | head -1)
+            [ -n "$f" ] || cannot "module $mod is not in the kernel package"
+            case $f in
+            *.xz) xz -dc "$f" >"$cache/modules/$mod.ko" ;;
+            *.zst) zstd -qdc "$f" >"$cache/modules/$mod.ko" ;;
+            *) cp "$f" "$cache/modules/$mod.ko" ;;
+            esac
+        done
+        # A multiboot1 ELF32 once gunzipped, which QEMU's -kernel loads; written last, as the
+        # mark of a complete cache.
         zcat "$gz" >"$cache/xen.tmp" && mv "$cache/xen.tmp" "$cache/xen"
-        rm -rf "$cache/debs"
+        rm -rf "$cache/debs" "$cache/root"
     fi
 }
 
@@ -119,18 +139,8 @@ build_initramfs() {
     gcc_s=$(ldconfig -p | sed -n 's/.*libgcc_s.so.1 (libc6,x86-64) => //p' | head -1)
     [ -n "$gcc_s" ] || { say "no libgcc_s.so.1 on this machine"; exit 1; }
     put "$gcc_s"
-    local release mod f
-    release=$(cat "$cache/kernel-release")
     mkdir -p "$rootfs/modules"
-    for mod in "${modules[@]}"; do
-        f=$(find "$cache/root/lib/modules/$release" -name "$mod.ko*" | head -1)
-        [ -n "$f" ] || { say "module $mod not in the kernel package"; exit 1; }
-        case $f in
-        *.xz) xz -dc "$f" >"$rootfs/modules/$mod.ko" ;;
-        *.zst) zstd -qdc "$f" >"$rootfs/modules/$mod.ko" ;;
-        *) cp "$f" "$rootfs/modules/$mod.ko" ;;
-        esac
-    done
+    cp "$cache"/modules/*.ko "$rootfs/modules/"
     mkdir -p "$rootfs/etc/xen"
     echo '# Defaults: nothing to change.' >"$rootfs/etc/xen/xl.conf"
     local i

@@ -11,10 +11,14 @@
 //! 3. [`start_info`]: the command line from `hvm_start_info`, then the RAM map
 //!    (`XENMEM_memory_map`); the heap is `[_end, end of the RAM region holding the image)`.
 //! 4. [`console`]: the PV console ring (`HVM_PARAM_CONSOLE_PFN`/`_EVTCHN`).
-//! 5. [`trap`]: the IDT (exceptions print a report and exit 255; the upcall vector).
+//! 5. [`trap`]: the IDT (exceptions print a report and exit 255, page faults on their own
+//!    stack so that a stack overflow is reported; the upcall vector).
 //! 6. [`clock`]: `shared_info` mapped; pvclock (monotonic) and Xen's wall clock.
 //! 7. [`events`]: `VIRQ_TIMER` bound, upcalls on a vector; idling blocks the vCPU.
 //! 8. `__petrel_main()`, defined by the generated crate.
+//!
+//! For PV devices (the start of netfront and blkfront): [`ring`], [`xenstore`],
+//! [`grant_table`], [`evtchn`].
 //!
 //! The interfaces: [`XenPlatform`] implements `petrel_platform::Platform` (`idle` blocks
 //! until the timer VIRQ for the next deadline or a device's event channel; `exit` prints the

@@ -18,7 +18,8 @@
 #                           3 crash, 4 watchdog, 5 soft_reset), or `timeout`, or `none`
 #                           (xl ended without the guest shutting down)
 #         NAME.status       the guest's exit status as a runner should report it (see below)
-#       and prints one line per guest: `guest NAME: reason R, status S`. Exit 0 when the
+#       and prints each guest's console (indented, after `--- guest NAME console:`), then one
+#       line per guest: `guest NAME: reason R, status S, T s`. Exit 0 when the
 #       dom0 ran every guest (whatever their statuses), 1 when the testbed itself failed.
 #
 # Exit status mapping. Xen keeps only the shutdown reason, so a Petrel guest prints
@@ -202,7 +203,7 @@ EOF
 
 # Splits serial.log into the per-guest files and prints the summary.
 collect() {
-    local log=$outdir/serial.log i name
+    local log=$outdir/serial.log name summary=()
     tr -d '\r' <"$log" >"$work/serial.txt"
     for name in "${names[@]}"; do
         # The guest's own output: xenconsoled's log, dumped between the @@LOG markers.
@@ -232,8 +233,11 @@ collect() {
         t0=$(sed -n "s/^@@MARK $name create t=\([0-9.]*\)$/\1/p" "$work/serial.txt")
         t1=$(sed -n "s/^@@MARK $name exited [0-9]* t=\([0-9.]*\)$/\1/p" "$work/serial.txt")
         [ -z "$t0" ] || [ -z "$t1" ] || took=$(awk "BEGIN { printf \", %.1f s\", $t1 - $t0 }")
-        echo "guest $name: reason $reason, status $status$took"
+        summary+=("guest $name: reason $reason, status $status$took")
+        echo "--- guest $name console:"
+        sed 's/^/    /' "$outdir/$name.console"
     done
+    printf '%s\n' "${summary[@]}"
     grep -q '^@@MARK all-done' "$work/serial.txt"
 }
 

@@ -17,9 +17,9 @@ missing=()
 if ! command -v qemu-system-x86_64 >/dev/null; then
     missing+=(qemu-system-x86)
 fi
-# xen-utils-4.17, busybox-static and cpio: the dom0 of the Xen testbed (scripts/xen-testbed.sh,
+# xen-utils-4.17, xenstore-utils, busybox-static and cpio: the dom0 of the Xen testbed (scripts/xen-testbed.sh,
 # which also downloads the hypervisor and the dom0 kernel into target/xen-testbed).
-for pkg in iproute2 dnsmasq-base iputils-ping netcat-openbsd curl xen-utils-4.17 busybox-static cpio; do
+for pkg in iproute2 dnsmasq-base iputils-ping netcat-openbsd curl xen-utils-4.17 xenstore-utils busybox-static cpio; do
     installed "$pkg" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -34,6 +34,9 @@
 #   XEN_TESTBED_GUEST_TIMEOUT   seconds per guest (default 30)
 #   XEN_TESTBED_XEN_ARGS        extra Xen command-line words (e.g. `loglvl=all guest_loglvl=all`
 #                               to see a guest's port 0xE9 output as `(d1) ...`)
+#   XEN_TESTBED_VIF      names of the guests that get a PV network interface (`vif`): dom0
+#                        puts its backend on the bridge xenbr0, which has 10.0.0.1/24 (only
+#                        inside the QEMU machine). The guest finds it under device/vif/0.
 #   QEMU                 the QEMU binary (default qemu-system-x86_64)
 #
 # The choices behind the QEMU and Xen options (all measured on QEMU 7.2 TCG):
@@ -50,8 +53,9 @@ qemu=${QEMU:-qemu-system-x86_64}
 guest_timeout=${XEN_TESTBED_GUEST_TIMEOUT:-30}
 xen_version=4.17
 xen_bin=/usr/lib/xen-$xen_version/bin
-# The dom0 kernel modules the toolstack needs (xenfs depends on xen-privcmd: loaded after it).
-modules=(xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs)
+# The dom0 kernel modules the toolstack needs (xenfs depends on xen-privcmd: loaded after
+# it), then the network backend and the bridge (bridge depends on stp, stp on llc).
+modules=(xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs llc stp bridge xen-netback)
 
 say() { echo "xen-testbed: $*" >&2; }
 cannot() {
@@ -61,11 +65,20 @@ cannot() {
 need_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
 installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
 
+# Whether the cache holds the hypervisor, the kernel and every module.
+cache_complete() {
+    [ -f "$cache/xen" ] && [ -f "$cache/vmlinuz" ] || return 1
+    local mod
+    for mod in "${modules[@]}"; do
+        [ -f "$cache/modules/$mod.ko" ] || return 1
+    done
+}
+
 # Installs the host tools, downloads the hypervisor and the dom0 kernel into the cache.
 setup() {
     command -v apt-get >/dev/null || cannot "no apt-get (the testbed uses Debian 12's Xen $xen_version packages)"
     local missing=()
-    for pkg in xen-utils-$xen_version busybox-static cpio; do
+    for pkg in xen-utils-$xen_version xenstore-utils busybox-static cpio; do
         installed "$pkg" || missing+=("$pkg")
     done
     command -v "$qemu" >/dev/null || missing+=(qemu-system-x86)
@@ -76,9 +89,9 @@ setup() {
         need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
             "${missing[@]}" >/dev/null || cannot "apt-get install ${missing[*]} failed"
     fi
-    if [ ! -f "$cache/xen" ]; then
+    if ! cache_complete; then
         # Only what this script writes is removed (the directory may be the user's).
-        rm -rf "$cache/debs" "$cache/root" "$cache/modules" "$cache/vmlinuz"
+        rm -rf "$cache/debs" "$cache/root" "$cache/modules" "$cache/vmlinuz" "$cache/xen"
         mkdir -p "$cache/debs" "$cache/root"
         # The kernel linux-image-amd64 points to now: the generic flavour (dom0-capable).
         local kernel
@@ -127,14 +140,33 @@ build_initramfs() {
     mkdir -p "$rootfs"/{bin,sbin,dev,proc,sys,run,tmp,etc,guests,var/lib/xen,var/lock,var/log/xen/console}
     ln -s /run "$rootfs/var/run"
     cp /bin/busybox "$rootfs/bin/busybox"
-    for applet in sh mount insmod sleep cat echo timeout poweroff mkdir ls; do
+    for applet in sh mount insmod sleep cat echo timeout poweroff mkdir ls ip brctl; do
         ln -s busybox "$rootfs/bin/$applet"
     done
     local bins=("$xen_bin/xl" "$xen_bin/xenstored" "$xen_bin/xen-init-dom0" "$xen_bin/xenconsoled"
         "$xen_bin/xenconsole" "$xen_bin/libxl-save-helper")
     local libs
-    libs=$( (for b in "${bins[@]}"; do ldd "$b"; done) | grep -o '/[^ ]*' | sort -u)
+    libs=$( (for b in "${bins[@]}" /usr/bin/xenstore; do ldd "$b"; done) | grep -o '/[^ ]*' | sort -u)
     for f in "${bins[@]}" $libs; do put "$f"; done
+    # The xenstore tools are one binary that acts on its name.
+    mkdir -p "$rootfs/usr/bin"
+    cp /usr/bin/xenstore "$rootfs/usr/bin/xenstore-write"
+    # libxl runs this for each vif (instead of Xen's bash scripts) and waits for the
+    # hotplug-status it writes: the backend interface joins the bridge.
+    mkdir -p "$rootfs/etc/xen/scripts"
+    cat >"$rootfs/etc/xen/scripts/vif-petrel" <<'SCRIPT'
+#!/bin/sh
+# libxl's vif hotplug: $1 is online/add/offline/remove; $vif and $XENBUS_PATH are set.
+case $1 in
+online | add)
+    ip link set "$vif" up
+    brctl addif xenbr0 "$vif"
+    /usr/bin/xenstore-write "$XENBUS_PATH/hotplug-status" connected
+    ;;
+esac
+exit 0
+SCRIPT
+    chmod +x "$rootfs/etc/xen/scripts/vif-petrel"
     # dlopen'ed by glibc's pthread_cancel (xl cancels its console thread): not in ldd's list.
     local gcc_s
     gcc_s=$(ldconfig -p | sed -n 's/.*libgcc_s.so.1 (libc6,x86-64) => //p' | head -1)
@@ -154,6 +186,7 @@ kernel = "/guests/${names[$i]}.xen"
 memory = 32
 vcpus = 1
 cmdline = "${cmdlines[$i]}"
+$(if [[ " ${XEN_TESTBED_VIF:-} " == *" ${names[$i]} "* ]]; then echo 'vif = [ "bridge=xenbr0,script=/etc/xen/scripts/vif-petrel" ]'; fi)
 on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
@@ -178,6 +211,10 @@ mount -t xenfs xenfs /proc/xen
 xenstored
 xen-init-dom0 >/dev/null
 xenconsoled --log=guest --log-dir=/var/log/xen/console
+# The bridge the guests' vifs join; the address is only seen inside this QEMU machine.
+brctl addbr xenbr0
+ip addr add 10.0.0.1/24 dev xenbr0
+ip link set xenbr0 up
 echo "@@MARK dom0-ready t=\$(uptime_s)"
 for g in \$(cat /guests/list); do
     echo "@@MARK \$g create t=\$(uptime_s)"
@@ -255,7 +292,7 @@ run() {
         names+=("$1") images+=("$2") cmdlines+=("$3")
         shift 3
     done
-    [ -f "$cache/xen" ] || { say "not set up: run 'xen-testbed.sh setup' first"; exit 1; }
+    cache_complete || { say "not set up: run 'xen-testbed.sh setup' first"; exit 1; }
     mkdir -p "$outdir"
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT

@@ -110,9 +110,11 @@ fn xen_hello_runs_on_a_real_xen() {
         ("panic", "panic"),
         ("fault", "fault"),
         ("overflow", "overflow"),
+        ("net", "vif"),
     ];
     let mut cmd = Command::new(&script);
     cmd.env("XEN_TESTBED_GUEST_TIMEOUT", "20")
+        .env("XEN_TESTBED_VIF", "net")
         .arg("run")
         .arg(&out);
     for (name, cmdline) in guests {
@@ -249,5 +251,17 @@ fn xen_hello_runs_on_a_real_xen() {
             .contains(": stack overflow (the boot stack is 512 KiB)"),
         "{}",
         overflow.console
+    );
+
+    // A guest with a vif: dom0's netback has set up its backend (InitWait) and the hotplug
+    // script put it on the bridge, or xl would have failed to create the domain.
+    let net = guest(&out, "net");
+    assert_eq!((net.reason.as_str(), net.status.as_str()), ("0", "0"));
+    assert!(
+        net.console
+            .contains("vif: backend /local/domain/0/backend/vif/")
+            && net.console.contains("/0, backend state 2, mac 00:16:3e:"),
+        "{}",
+        net.console
     );
 }

@@ -254,13 +254,16 @@ fn xen_hello_runs_on_a_real_xen() {
     );
 
     // A guest with a vif: dom0's netback has set up its backend (InitWait) and the hotplug
-    // script put it on the bridge, or xl would have failed to create the domain.
+    // script put it on the bridge (or xl would have failed to create the domain); then the
+    // guest's netfront connects and dom0's bridge address answers its ARP request.
     let net = guest(&out, "net");
     assert_eq!((net.reason.as_str(), net.status.as_str()), ("0", "0"));
     assert!(
         net.console
             .contains("vif: backend /local/domain/0/backend/vif/")
-            && net.console.contains("/0, backend state 2, mac 00:16:3e:"),
+            && net.console.contains("/0, backend state 2, mac 00:16:3e:")
+            // netfront connected, and dom0's bridge answered its ARP request.
+            && net.console.contains("net: OK, 10.0.0.1 is at "),
         "{}",
         net.console
     );

@@ -17,8 +17,8 @@
 //! 7. [`events`]: `VIRQ_TIMER` bound, upcalls on a vector; idling blocks the vCPU.
 //! 8. `__petrel_main()`, defined by the generated crate.
 //!
-//! For PV devices (the start of netfront and blkfront): [`ring`], [`xenstore`],
-//! [`grant_table`], [`evtchn`].
+//! For PV devices: [`ring`], [`xenstore`], [`grant_table`], [`evtchn`], and a first
+//! [`netfront`].
 //!
 //! The interfaces: [`XenPlatform`] implements `petrel_platform::Platform` (`idle` blocks
 //! until the timer VIRQ for the next deadline or a device's event channel; `exit` prints the
@@ -45,6 +45,7 @@ pub mod evtchn;
 pub mod exit;
 pub mod grant_table;
 pub mod hypercall;
+pub mod netfront;
 pub mod ring;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 mod rt;

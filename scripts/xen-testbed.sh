@@ -37,6 +37,9 @@
 #   XEN_TESTBED_VIF      names of the guests that get a PV network interface (`vif`): dom0
 #                        puts its backend on the bridge xenbr0, which has 10.0.0.1/24 (only
 #                        inside the QEMU machine). The guest finds it under device/vif/0.
+#   XEN_TESTBED_DISK     names of the guests that get a PV disk (`xvda`): a fresh 1 MiB of
+#                        zeros in dom0's memory, behind blkback and a loop device. The guest
+#                        finds it under device/vbd/51712.
 #   QEMU                 the QEMU binary (default qemu-system-x86_64)
 #
 # The choices behind the QEMU and Xen options (all measured on QEMU 7.2 TCG):
@@ -55,7 +58,7 @@ xen_version=4.17
 xen_bin=/usr/lib/xen-$xen_version/bin
 # The dom0 kernel modules the toolstack needs (xenfs depends on xen-privcmd: loaded after
 # it), then the network backend and the bridge (bridge depends on stp, stp on llc).
-modules=(xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs llc stp bridge xen-netback)
+modules=(xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs llc stp bridge xen-netback loop xen-blkback)
 
 say() { echo "xen-testbed: $*" >&2; }
 cannot() {
@@ -140,7 +143,7 @@ build_initramfs() {
     mkdir -p "$rootfs"/{bin,sbin,dev,proc,sys,run,tmp,etc,guests,var/lib/xen,var/lock,var/log/xen/console}
     ln -s /run "$rootfs/var/run"
     cp /bin/busybox "$rootfs/bin/busybox"
-    for applet in sh mount insmod sleep cat echo timeout poweroff mkdir ls ip brctl; do
+    for applet in sh mount insmod sleep cat echo timeout poweroff mkdir ls ip brctl losetup stat dd; do
         ln -s busybox "$rootfs/bin/$applet"
     done
     local bins=("$xen_bin/xl" "$xen_bin/xenstored" "$xen_bin/xen-init-dom0" "$xen_bin/xenconsoled"
@@ -151,6 +154,25 @@ build_initramfs() {
     # The xenstore tools are one binary that acts on its name.
     mkdir -p "$rootfs/usr/bin"
     cp /usr/bin/xenstore "$rootfs/usr/bin/xenstore-write"
+    cp /usr/bin/xenstore "$rootfs/usr/bin/xenstore-read"
+    # The same for a disk: the file named in `params` goes on a loop device, whose numbers
+    # blkback reads from `physical-device`.
+    mkdir -p "$rootfs/etc/xen/scripts"
+    cat >"$rootfs/etc/xen/scripts/block-petrel" <<'SCRIPT'
+#!/bin/sh
+# libxl's disk hotplug: $1 is add/remove; $XENBUS_PATH is the backend's xenstore path.
+case $1 in
+add)
+    file=$(/usr/bin/xenstore-read "$XENBUS_PATH/params")
+    dev=$(losetup -f)
+    losetup "$dev" "$file"
+    /usr/bin/xenstore-write "$XENBUS_PATH/physical-device" "$(stat -L -c '%t:%T' "$dev")"
+    /usr/bin/xenstore-write "$XENBUS_PATH/hotplug-status" connected
+    ;;
+esac
+exit 0
+SCRIPT
+    chmod +x "$rootfs/etc/xen/scripts/block-petrel"
     # libxl runs this for each vif (instead of Xen's bash scripts) and waits for the
     # hotplug-status it writes: the backend interface joins the bridge.
     mkdir -p "$rootfs/etc/xen/scripts"
@@ -187,11 +209,15 @@ memory = 32
 vcpus = 1
 cmdline = "${cmdlines[$i]}"
 $(if [[ " ${XEN_TESTBED_VIF:-} " == *" ${names[$i]} "* ]]; then echo 'vif = [ "bridge=xenbr0,script=/etc/xen/scripts/vif-petrel" ]'; fi)
+$(if [[ " ${XEN_TESTBED_DISK:-} " == *" ${names[$i]} "* ]]; then echo "disk = [ \"format=raw,vdev=xvda,access=rw,backendtype=phy,script=/etc/xen/scripts/block-petrel,target=/guests/${names[$i]}.img\" ]"; fi)
 on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
 EOF
         echo "${names[$i]}" >>"$rootfs/guests/list"
+        if [[ " ${XEN_TESTBED_DISK:-} " == *" ${names[$i]} "* ]]; then
+            truncate -s 1M "$rootfs/guests/${names[$i]}.img"
+        fi
     done
     cat >"$rootfs/init" <<EOF
 #!/bin/sh

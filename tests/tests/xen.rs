@@ -110,11 +110,12 @@ fn xen_hello_runs_on_a_real_xen() {
         ("panic", "panic"),
         ("fault", "fault"),
         ("overflow", "overflow"),
-        ("net", "vif"),
+        ("devices", "vif disk"),
     ];
     let mut cmd = Command::new(&script);
     cmd.env("XEN_TESTBED_GUEST_TIMEOUT", "20")
-        .env("XEN_TESTBED_VIF", "net")
+        .env("XEN_TESTBED_VIF", "devices")
+        .env("XEN_TESTBED_DISK", "devices")
         .arg("run")
         .arg(&out);
     for (name, cmdline) in guests {
@@ -253,10 +254,10 @@ fn xen_hello_runs_on_a_real_xen() {
         overflow.console
     );
 
-    // A guest with a vif: dom0's netback has set up its backend (InitWait) and the hotplug
+    // A guest with a vif and a disk. The vif: dom0's netback has set up its backend (InitWait) and the hotplug
     // script put it on the bridge (or xl would have failed to create the domain); then the
     // guest's netfront connects and dom0's bridge address answers its ARP request.
-    let net = guest(&out, "net");
+    let net = guest(&out, "devices");
     assert_eq!((net.reason.as_str(), net.status.as_str()), ("0", "0"));
     assert!(
         net.console
@@ -264,6 +265,17 @@ fn xen_hello_runs_on_a_real_xen() {
             && net.console.contains("/0, backend state 2, mac 00:16:3e:")
             // netfront connected, and dom0's bridge answered its ARP request.
             && net.console.contains("net: OK, 10.0.0.1 is at "),
+        "{}",
+        net.console
+    );
+    // And its PV disk (a fresh 1 MiB in dom0 behind blkback): blkfront reads zeros, writes
+    // and reads back.
+    assert!(
+        net.console
+            .contains("disk: 1048576 bytes, read-only false\n")
+            && net
+                .console
+                .contains("disk: OK (3 x 8 sectors written and read back)"),
         "{}",
         net.console
     );

@@ -12,6 +12,8 @@
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU16, AtomicU32, Ordering, fence};
 
+use petrel_rt_core::single_core::Global;
+
 /// `GTF_permit_access`: the entry grants access to `frame` to `domid`.
 pub const GTF_PERMIT_ACCESS: u16 = 1;
 /// `GTF_readonly`: read-only access.
@@ -49,6 +51,8 @@ pub enum GrantError {
     InUse,
     /// Not a reference this table handed out.
     NotGranted,
+    /// Xen gave no grant table.
+    NoTable,
 }
 
 /// The guest's grant table: the shared entries and the free references.
@@ -113,9 +117,38 @@ impl GrantTable {
     }
 }
 
+/// The domain's one grant table (Xen has one per domain), set up on first use.
+static TABLE: Global<Option<GrantTable>> = Global::new(None);
+
+/// Grants `domid` access to guest frame `frame` in the domain's grant table.
+pub fn grant(domid: u16, frame: u32, readonly: bool) -> Result<GrantRef, GrantError> {
+    with_table(|t| t.grant(domid, frame, readonly))
+}
+
+/// Revokes grant `r` of the domain's grant table (see [`GrantTable::end`]).
+pub fn end(r: GrantRef) -> Result<(), GrantError> {
+    with_table(|t| t.end(r))
+}
+
+/// How many references of the domain's grant table are free (0 without one).
+pub fn free() -> usize {
+    with_table(|t| Ok(t.free())).unwrap_or(0)
+}
+
+fn with_table<R>(
+    f: impl FnOnce(&mut GrantTable) -> Result<R, GrantError>,
+) -> Result<R, GrantError> {
+    TABLE.with(|t| {
+        if t.is_none() {
+            *t = setup();
+        }
+        t.as_mut().map_or(Err(GrantError::NoTable), f)
+    })
+}
+
 /// Sets up a one-frame table (504 usable references): Xen's grant frame 0 put over a page
 /// of the heap, which the table keeps for the unikernel's life.
-pub fn setup() -> Option<GrantTable> {
+fn setup() -> Option<GrantTable> {
     let layout = core::alloc::Layout::from_size_align(4096, 4096).ok()?;
     // SAFETY: a non-zero-sized layout; the page is never freed (it becomes the grant frame).
     let page = unsafe { alloc::alloc::alloc_zeroed(layout) };

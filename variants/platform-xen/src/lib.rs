@@ -17,8 +17,8 @@
 //! 7. [`events`]: `VIRQ_TIMER` bound, upcalls on a vector; idling blocks the vCPU.
 //! 8. `__petrel_main()`, defined by the generated crate.
 //!
-//! For PV devices: [`ring`], [`xenstore`], [`grant_table`], [`evtchn`], and a first
-//! [`netfront`].
+//! For PV devices: [`ring`], [`xenstore`], [`grant_table`], [`evtchn`], what the frontends
+//! share ([`pv`]), and first cuts of [`netfront`] and [`blkfront`].
 //!
 //! The interfaces: [`XenPlatform`] implements `petrel_platform::Platform` (`idle` blocks
 //! until the timer VIRQ for the next deadline or a device's event channel; `exit` prints the
@@ -36,6 +36,7 @@
 
 extern crate alloc;
 
+pub mod blkfront;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub mod boot;
 pub mod clock;
@@ -46,6 +47,7 @@ pub mod exit;
 pub mod grant_table;
 pub mod hypercall;
 pub mod netfront;
+pub mod pv;
 pub mod ring;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 mod rt;

@@ -20,9 +20,10 @@ use alloc::vec::Vec;
 use core::sync::atomic::{Ordering, fence};
 use core::task::Waker;
 
-use crate::grant_table::{GrantRef, GrantTable};
-use crate::xenstore::{self, Client, Guest};
-use crate::{clock, events, evtchn, hypercall};
+use crate::grant_table::{self, GrantRef};
+use crate::pv::{self, ConnectError, SharedPage as Page};
+use crate::xenstore::{Client, Guest};
+use crate::{events, evtchn};
 
 /// Slots per ring (the largest power of two that fits a page for both rings).
 const SLOTS: u32 = 256;
@@ -35,77 +36,10 @@ pub const MTU: u16 = 1500;
 /// How many transmit buffers (and ids) there are.
 const TX_BUFFERS: u16 = 64;
 
-/// A page of the heap, granted to the backend, kept for the interface's life.
-struct Page(usize);
-
-impl Page {
-    fn new() -> Option<Page> {
-        let layout = core::alloc::Layout::from_size_align(4096, 4096).ok()?;
-        // SAFETY: a non-zero-sized layout; the page is only freed with the interface
-        // (never, today: it stays granted).
-        let p = unsafe { alloc::alloc::alloc_zeroed(layout) };
-        (!p.is_null()).then_some(Page(p as usize))
-    }
-
-    fn frame(&self) -> u32 {
-        (self.0 >> 12) as u32
-    }
-
-    fn read16(&self, off: usize) -> u16 {
-        // SAFETY: `off + 2 <= 4096` at every call site; the backend writes concurrently.
-        unsafe { core::ptr::read_volatile((self.0 + off) as *const u16) }
-    }
-
-    fn write16(&self, off: usize, v: u16) {
-        // SAFETY: as in `read16`; the slot belongs to the frontend.
-        unsafe { core::ptr::write_volatile((self.0 + off) as *mut u16, v) }
-    }
-
-    fn read32(&self, off: usize) -> u32 {
-        // SAFETY: as in `read16`.
-        unsafe { core::ptr::read_volatile((self.0 + off) as *const u32) }
-    }
-
-    fn write32(&self, off: usize, v: u32) {
-        // SAFETY: as in `write16`.
-        unsafe { core::ptr::write_volatile((self.0 + off) as *mut u32, v) }
-    }
-
-    /// Copies `out.len()` bytes from offset `off` (`off + out.len() <= 4096`).
-    fn read_into(&self, off: usize, out: &mut [u8]) {
-        debug_assert!(off + out.len() <= 4096);
-        // SAFETY: inside our page; the backend has finished writing it (its response was
-        // read first).
-        unsafe {
-            core::ptr::copy_nonoverlapping((self.0 + off) as *const u8, out.as_mut_ptr(), out.len())
-        }
-    }
-
-    /// Copies `data` (at most a page) to the start of the page.
-    fn write_from(&self, data: &[u8]) {
-        debug_assert!(data.len() <= 4096);
-        // SAFETY: inside our page, which the backend does not read until our request.
-        unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), self.0 as *mut u8, data.len()) }
-    }
-}
-
 /// Offsets of the shared ring header fields.
 const REQ_PROD: usize = 0;
 const RSP_PROD: usize = 8;
 const RSP_EVENT: usize = 12;
-
-/// Why connecting failed (with the xenstore path or step that did).
-#[derive(Debug)]
-pub enum ConnectError {
-    /// No such device in xenstore, or a key is missing or malformed.
-    Xenstore(&'static str, xenstore::Error),
-    /// A key has an unexpected value.
-    Malformed(&'static str),
-    /// Out of memory, grant references or event channels.
-    Resources(&'static str),
-    /// The backend did not reach Connected within 5 s (its last state).
-    Backend(String),
-}
 
 /// A connected network interface.
 pub struct Netfront {
@@ -122,16 +56,6 @@ pub struct Netfront {
     rx_cons: u32,
 }
 
-fn read_text(
-    xs: &mut Client<Guest>,
-    path: &str,
-    what: &'static str,
-) -> Result<String, ConnectError> {
-    xs.read(path)
-        .map(|v| String::from_utf8_lossy(&v).into_owned())
-        .map_err(|e| ConnectError::Xenstore(what, e))
-}
-
 /// Parses `aa:bb:cc:dd:ee:ff`.
 pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
     let mut mac = [0u8; 6];
@@ -144,44 +68,35 @@ pub fn parse_mac(s: &str) -> Option<[u8; 6]> {
 
 impl Netfront {
     /// Connects `device/vif/<index>` (see the module docs).
-    pub fn connect(
-        xs: &mut Client<Guest>,
-        grants: &mut GrantTable,
-        index: u32,
-    ) -> Result<Netfront, ConnectError> {
+    pub fn connect(xs: &mut Client<Guest>, index: u32) -> Result<Netfront, ConnectError> {
         let dev = alloc::format!("device/vif/{index}");
-        let backend = read_text(xs, &alloc::format!("{dev}/backend"), "backend")?;
-        let backend_id: u16 = read_text(xs, &alloc::format!("{dev}/backend-id"), "backend-id")?
-            .trim()
-            .parse()
-            .map_err(|_| ConnectError::Malformed("backend-id"))?;
-        let mac = parse_mac(&read_text(xs, &alloc::format!("{dev}/mac"), "mac")?)
+        let (backend, backend_id) = pv::backend_of(xs, &dev)?;
+        let mac = parse_mac(&pv::read_text(xs, &alloc::format!("{dev}/mac"), "mac")?)
             .ok_or(ConnectError::Malformed("mac"))?;
 
         let page = || Page::new().ok_or(ConnectError::Resources("memory"));
-        let grant = |grants: &mut GrantTable, frame: u32, ro: bool| {
-            grants
-                .grant(backend_id, frame, ro)
+        let grant = |frame: u32, ro: bool| {
+            grant_table::grant(backend_id, frame, ro)
                 .map_err(|_| ConnectError::Resources("grant references"))
         };
         let (tx, rx) = (page()?, page()?);
         for ring in [&tx, &rx] {
             // SHARED_RING_INIT: the event thresholds start at 1.
-            ring.write32(4, 1);
-            ring.write32(RSP_EVENT, 1);
+            ring.put::<u32>(4, 1);
+            ring.put::<u32>(RSP_EVENT, 1);
         }
-        let tx_ref = grant(grants, tx.frame(), false)?;
-        let rx_ref = grant(grants, rx.frame(), false)?;
+        let tx_ref = grant(tx.frame(), false)?;
+        let rx_ref = grant(rx.frame(), false)?;
         let mut tx_bufs = Vec::new();
         for _ in 0..TX_BUFFERS {
             let p = page()?;
-            let r = grant(grants, p.frame(), true)?;
+            let r = grant(p.frame(), true)?;
             tx_bufs.push((p, r));
         }
         let mut rx_bufs = Vec::new();
         for _ in 0..SLOTS {
             let p = page()?;
-            let r = grant(grants, p.frame(), false)?;
+            let r = grant(p.frame(), false)?;
             rx_bufs.push((p, r));
         }
         let port = evtchn::alloc_unbound(backend_id)
@@ -212,22 +127,10 @@ impl Netfront {
             ("feature-rx-notify", "1".into()),
         ];
         for (key, value) in keys {
-            xs.write(&alloc::format!("{dev}/{key}"), value.as_bytes())
-                .map_err(|e| ConnectError::Xenstore("frontend keys", e))?;
+            pv::write_text(xs, &alloc::format!("{dev}/{key}"), &value, "frontend keys")?;
         }
-        xs.write(&alloc::format!("{dev}/state"), b"4")
-            .map_err(|e| ConnectError::Xenstore("state", e))?;
-        let deadline = clock::monotonic_ns() + 5_000_000_000;
-        loop {
-            let state = read_text(xs, &alloc::format!("{backend}/state"), "backend state")?;
-            if state.trim() == "4" {
-                break;
-            }
-            if clock::monotonic_ns() > deadline {
-                return Err(ConnectError::Backend(state));
-            }
-            hypercall::sched_yield();
-        }
+        pv::write_text(xs, &alloc::format!("{dev}/state"), "4", "state")?;
+        pv::wait_state(xs, &alloc::format!("{backend}/state"), "4")?;
         evtchn::notify(port);
         Ok(nf)
     }
@@ -235,15 +138,16 @@ impl Netfront {
     /// Queues receive slot `id` (its page) for the backend to fill.
     fn post_rx(&mut self, id: u16) {
         let slot = HEADER + 8 * (self.rx_prod % SLOTS) as usize;
-        self.rx.write16(slot, id);
-        self.rx.write32(slot + 4, self.rx_bufs[usize::from(id)].1.0);
+        self.rx.put::<u16>(slot, id);
+        self.rx
+            .put::<u32>(slot + 4, self.rx_bufs[usize::from(id)].1.0);
         self.rx_prod = self.rx_prod.wrapping_add(1);
     }
 
     /// Publishes the posted receive slots.
     fn publish_rx(&mut self) {
         fence(Ordering::Release);
-        self.rx.write32(REQ_PROD, self.rx_prod);
+        self.rx.put::<u32>(REQ_PROD, self.rx_prod);
         evtchn::notify(self.port);
     }
 
@@ -261,23 +165,23 @@ impl Netfront {
     /// Receives one frame into `buf`; `None` when nothing is there. Frames longer than `buf`
     /// are cut.
     pub fn read(&mut self, buf: &mut [u8]) -> Option<usize> {
-        let prod = self.rx.read32(RSP_PROD);
+        let prod = self.rx.get::<u32>(RSP_PROD);
         fence(Ordering::Acquire);
         if self.rx_cons == prod {
             // Ask for an event at the next response, then look once more (a response
             // that arrived in between would not send one).
-            self.rx.write32(RSP_EVENT, self.rx_cons.wrapping_add(1));
+            self.rx.put::<u32>(RSP_EVENT, self.rx_cons.wrapping_add(1));
             fence(Ordering::SeqCst);
-            if self.rx.read32(RSP_PROD) == self.rx_cons {
+            if self.rx.get::<u32>(RSP_PROD) == self.rx_cons {
                 return None;
             }
             return self.read(buf);
         }
         let slot = HEADER + 8 * (self.rx_cons % SLOTS) as usize;
-        let id = self.rx.read16(slot);
+        let id = self.rx.get::<u16>(slot);
         // The backend says where in the page; never past it.
-        let offset = usize::from(self.rx.read16(slot + 2)).min(4096);
-        let status = self.rx.read16(slot + 6) as i16;
+        let offset = usize::from(self.rx.get::<u16>(slot + 2)).min(4096);
+        let status = self.rx.get::<u16>(slot + 6) as i16;
         self.rx_cons = self.rx_cons.wrapping_add(1);
         let id = id % SLOTS as u16;
         let n = if status > 0 {
@@ -296,11 +200,11 @@ impl Netfront {
 
     /// Takes back the transmit buffers the backend is done with.
     fn reclaim_tx(&mut self) {
-        let prod = self.tx.read32(RSP_PROD);
+        let prod = self.tx.get::<u32>(RSP_PROD);
         fence(Ordering::Acquire);
         while self.tx_cons != prod {
             let slot = HEADER + 12 * (self.tx_cons % SLOTS) as usize;
-            let id = self.tx.read16(slot);
+            let id = self.tx.get::<u16>(slot);
             if id < TX_BUFFERS {
                 self.tx_free.push(id);
             }
@@ -321,14 +225,14 @@ impl Netfront {
         let (page, gref) = &self.tx_bufs[usize::from(id)];
         page.write_from(frame);
         let slot = HEADER + 12 * (self.tx_prod % SLOTS) as usize;
-        self.tx.write32(slot, gref.0);
-        self.tx.write16(slot + 4, 0); // offset
-        self.tx.write16(slot + 6, 0); // flags
-        self.tx.write16(slot + 8, id);
-        self.tx.write16(slot + 10, frame.len() as u16);
+        self.tx.put::<u32>(slot, gref.0);
+        self.tx.put::<u16>(slot + 4, 0); // offset
+        self.tx.put::<u16>(slot + 6, 0); // flags
+        self.tx.put::<u16>(slot + 8, id);
+        self.tx.put::<u16>(slot + 10, frame.len() as u16);
         self.tx_prod = self.tx_prod.wrapping_add(1);
         fence(Ordering::Release);
-        self.tx.write32(REQ_PROD, self.tx_prod);
+        self.tx.put::<u32>(REQ_PROD, self.tx_prod);
         evtchn::notify(self.port);
         true
     }

@@ -2,8 +2,9 @@
 # Runs every test of Petrel. On a fresh machine it first installs what the tests need:
 # the x86_64-unknown-none standard library (Solo5 and virtio images), QEMU (virtio boots),
 # for the direct-stack tests (a tap in a network namespace) iproute2, dnsmasq, ping, curl and
-# OpenBSD's nc, and e2fsprogs (chattr) for configure's all-or-nothing test. The hvt tests boot
-# on KVM: they need read-write /dev/kvm (CI has it).
+# OpenBSD's nc, e2fsprogs (chattr) for configure's all-or-nothing test, and for the xen test
+# the Xen toolstack of its dom0. The hvt tests boot on KVM: they need read-write /dev/kvm (CI
+# has it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,11 +20,14 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
     missing+=(qemu-system-x86)
 fi
 # e2fsprogs: chattr, with which a configure test makes Cargo.toml impossible to replace.
-for pkg in iproute2 dnsmasq-base iputils-ping netcat-openbsd curl e2fsprogs; do
+# xen-utils-4.17, xenstore-utils, busybox-static and cpio: the dom0 of the Xen testbed
+# (scripts/xen-testbed.sh, which also downloads the hypervisor and the dom0 kernel into
+# target/xen-testbed).
+for pkg in iproute2 dnsmasq-base iputils-ping netcat-openbsd curl e2fsprogs xen-utils-4.17 xenstore-utils busybox-static cpio; do
     installed "$pkg" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-    echo "==> installing ${missing[*]} (virtio and direct-stack tests)"
+    echo "==> installing ${missing[*]} (virtio, xen and direct-stack tests)"
     need_root apt-get update -qq
     need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi

@@ -42,7 +42,6 @@ pub mod block;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub mod boot;
 pub mod clock;
-pub mod cpu;
 pub mod devices;
 pub mod exit;
 pub mod idle;
@@ -54,6 +53,9 @@ mod rt;
 pub mod serial;
 pub mod trap;
 pub mod virtio;
+
+/// Single x86 instructions, shared with the xen runtime.
+pub use petrel_rt_x86::cpu;
 
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub use rt::cmdline;

@@ -2,24 +2,19 @@
 
 use core::fmt::Write;
 
-use petrel_rt_core::single_core::BootOnce;
+use petrel_rt_core::cmdline::BootCmdline;
 
 use crate::serial::Serial;
 use crate::{clock, devices, exit, multiboot, serial, trap};
 
-/// Solo5 truncates the command line to 8191 bytes; so do we.
-const CMDLINE_MAX: usize = 8191;
-
-/// The command line without the loader's first word, copied out of the multiboot area
-/// (which QEMU puts right after the image, where the heap begins).
-/// The bytes and their length; written once by `boot_main` before any other code runs.
-static CMDLINE: BootOnce<([u8; CMDLINE_MAX], usize)> = BootOnce::new(([0; CMDLINE_MAX], 0));
+/// The command line, copied out of the multiboot area (which may lie where the heap goes) by
+/// `boot_main` before any other code runs.
+static CMDLINE: BootCmdline = BootCmdline::new();
 
 /// The command line the unikernel was booted with, the loader's first word (the kernel file
 /// name) skipped.
 pub fn cmdline() -> &'static [u8] {
-    let (bytes, len) = CMDLINE.get();
-    &bytes[..*len]
+    CMDLINE.get()
 }
 
 /// Heap below this many bytes is refused, as Solo5 does.
@@ -33,12 +28,9 @@ pub extern "C" fn boot_main(mbi: u32) -> ! {
     // SAFETY: `mbi` is what the loader passed in EBX and nothing has been written since.
     let info = unsafe { multiboot::parse(mbi as usize) };
     let args = multiboot::skip_first_word(info.cmdline);
-    let n = args.len().min(CMDLINE_MAX);
-    // SAFETY: single-threaded boot, nothing else has a reference to CMDLINE yet; the
-    // multiboot area and CMDLINE (in .bss) do not overlap.
-    let (bytes, len) = unsafe { CMDLINE.boot_mut() };
-    bytes[..n].copy_from_slice(&args[..n]);
-    *len = n;
+    // SAFETY: single-threaded boot, nothing has read CMDLINE yet; the loader's area and
+    // CMDLINE (in .bss) do not overlap.
+    unsafe { CMDLINE.store(args) };
 
     unsafe extern "C" {
         static _end: u8;

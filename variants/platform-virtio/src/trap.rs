@@ -5,244 +5,29 @@
 //!
 //! - Vectors 0-31 (CPU exceptions) print the exception, the error code, RIP (and CR2 for a
 //!   page fault) on the console and exit 255, instead of letting the CPU triple-fault. NMI,
-//!   double fault, page fault and machine check run on a separate 16 KiB stack (IST 1 of a
-//!   TSS this module installs, with its own GDT), so that a boot-stack overflow into the guard
-//!   page is reported ("stack overflow") rather than escalating to a triple fault.
+//!   double fault, page fault and machine check run on a separate 16 KiB stack
+//!   (`petrel_rt_x86::trap::install`), so that a boot-stack overflow into the guard page is
+//!   reported ("stack overflow") rather than escalating to a triple fault.
 //! - Vectors 32-47 are the remapped PIC IRQs 0-15. IRQ 0 is the PIT; any other line is a
 //!   device line. The handler acknowledges every virtio device on the line (reading its ISR
 //!   register deasserts the level-triggered INTx) and records it in [`take_device_events`].
 
-use core::arch::naked_asm;
-use core::cell::UnsafeCell;
-use core::fmt::Write;
 use core::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+
+use petrel_rt_x86::trap::TrapFrame;
 
 use crate::cpu::{inb, outb};
 
-/// The registers the common entry saves, then what the stub and the CPU pushed.
-#[repr(C)]
-struct TrapFrame {
-    r11: u64,
-    r10: u64,
-    r9: u64,
-    r8: u64,
-    rdi: u64,
-    rsi: u64,
-    rdx: u64,
-    rcx: u64,
-    rax: u64,
-    vector: u64,
-    error: u64,
-    rip: u64,
-    cs: u64,
-    rflags: u64,
-    rsp: u64,
-    ss: u64,
-}
-
-/// Saves the caller-saved registers, calls [`trap`] with a pointer to the frame, restores
-/// them, drops the vector and error code and returns from the interrupt. The stubs below
-/// jump here with the stack 16-byte aligned after the nine pushes (the CPU aligns RSP before
-/// pushing its 5-word frame, and each stub adds 2 words), so `trap` is called per the ABI.
-#[unsafe(naked)]
-extern "C" fn trap_common() {
-    naked_asm!(
-        "push rax", "push rcx", "push rdx", "push rsi", "push rdi",
-        "push r8", "push r9", "push r10", "push r11",
-        "mov rdi, rsp",
-        "cld",
-        "call {trap}",
-        "pop r11", "pop r10", "pop r9", "pop r8",
-        "pop rdi", "pop rsi", "pop rdx", "pop rcx", "pop rax",
-        "add rsp, 16",
-        "iretq",
-        trap = sym trap,
-    )
-}
-
-macro_rules! stubs {
-    ($($name:ident = $vec:literal $kind:ident),* $(,)?) => {
-        $(stubs!(@one $name $vec $kind);)*
-        /// Entry stubs, indexed by vector.
-        static STUBS: [extern "C" fn(); 48] = [$($name),*];
-    };
-    (@one $name:ident $vec:literal noerr) => {
-        #[unsafe(naked)]
-        extern "C" fn $name() {
-            naked_asm!("push 0", "push {v}", "jmp {common}", v = const $vec, common = sym trap_common)
-        }
-    };
-    (@one $name:ident $vec:literal err) => {
-        #[unsafe(naked)]
-        extern "C" fn $name() {
-            naked_asm!("push {v}", "jmp {common}", v = const $vec, common = sym trap_common)
-        }
-    };
-}
-
-// Vectors 8, 10-14, 17, 21, 29 and 30 come with an error code pushed by the CPU.
-stubs! {
-    v0 = 0 noerr, v1 = 1 noerr, v2 = 2 noerr, v3 = 3 noerr, v4 = 4 noerr, v5 = 5 noerr,
-    v6 = 6 noerr, v7 = 7 noerr, v8 = 8 err, v9 = 9 noerr, v10 = 10 err, v11 = 11 err,
-    v12 = 12 err, v13 = 13 err, v14 = 14 err, v15 = 15 noerr, v16 = 16 noerr, v17 = 17 err,
-    v18 = 18 noerr, v19 = 19 noerr, v20 = 20 noerr, v21 = 21 err, v22 = 22 noerr,
-    v23 = 23 noerr, v24 = 24 noerr, v25 = 25 noerr, v26 = 26 noerr, v27 = 27 noerr,
-    v28 = 28 noerr, v29 = 29 err, v30 = 30 err, v31 = 31 noerr,
-    v32 = 32 noerr, v33 = 33 noerr, v34 = 34 noerr, v35 = 35 noerr, v36 = 36 noerr,
-    v37 = 37 noerr, v38 = 38 noerr, v39 = 39 noerr, v40 = 40 noerr, v41 = 41 noerr,
-    v42 = 42 noerr, v43 = 43 noerr, v44 = 44 noerr, v45 = 45 noerr, v46 = 46 noerr,
-    v47 = 47 noerr,
-}
-
-const EXCEPTIONS: [&str; 32] = [
-    "divide error",
-    "debug",
-    "NMI",
-    "breakpoint",
-    "overflow",
-    "bound range exceeded",
-    "invalid opcode",
-    "device not available",
-    "double fault",
-    "coprocessor segment overrun",
-    "invalid TSS",
-    "segment not present",
-    "stack-segment fault",
-    "general protection fault",
-    "page fault",
-    "reserved",
-    "x87 floating-point error",
-    "alignment check",
-    "machine check",
-    "SIMD floating-point error",
-    "virtualization exception",
-    "control protection",
-    "reserved",
-    "reserved",
-    "reserved",
-    "reserved",
-    "reserved",
-    "reserved",
-    "hypervisor injection",
-    "VMM communication",
-    "security exception",
-    "reserved",
-];
-
-/// One 16-byte interrupt gate.
-#[derive(Clone, Copy)]
-#[repr(C)]
-struct Gate {
-    off_lo: u16,
-    selector: u16,
-    ist: u8,
-    attr: u8,
-    off_mid: u16,
-    off_hi: u32,
-    zero: u32,
-}
-
-#[repr(C, align(16))]
-struct Idt([Gate; 48]);
-
-/// The IDT. Written once by [`init`] before interrupts are first enabled.
-static IDT: IdtCell = IdtCell(UnsafeCell::new(Idt([Gate {
-    off_lo: 0,
-    selector: 0,
-    ist: 0,
-    attr: 0,
-    off_mid: 0,
-    off_hi: 0,
-    zero: 0,
-}; 48])));
-
-struct IdtCell(UnsafeCell<Idt>);
-// SAFETY: written once by `init` at boot (one CPU, interrupts off), then only read by the CPU.
-unsafe impl Sync for IdtCell {}
+core::arch::global_asm!(
+    petrel_rt_x86::trap_entry_asm!(),
+    trap = sym trap,
+    options(att_syntax)
+);
 
 /// Device lines: bit `n` set = IRQ `n` has at least one virtio device.
 static DEVICE_LINES: AtomicU16 = AtomicU16::new(0);
 /// Events not yet taken: bit `h` = device handle `h` interrupted (bit 0: the PIT).
 static EVENTS: AtomicU64 = AtomicU64::new(0);
-
-/// A 64-bit task-state segment (only the IST pointers are used).
-#[repr(C, packed(4))]
-struct Tss {
-    reserved0: u32,
-    rsp: [u64; 3],
-    reserved1: u64,
-    ist: [u64; 7],
-    reserved2: u64,
-    reserved3: u16,
-    iomap_base: u16,
-}
-
-const IST_SIZE: usize = 16 * 1024;
-
-/// What `init` installs: the GDT (null, code 0x08, data 0x10, TSS 0x18) and the TSS.
-#[repr(C, align(16))]
-struct Tables {
-    gdt: [u64; 5],
-    tss: Tss,
-}
-
-/// The IST 1 stack (zero-initialised, so in `.bss`). Only the CPU uses it.
-#[repr(C, align(16))]
-struct IstStack(UnsafeCell<[u8; IST_SIZE]>);
-// SAFETY: Rust code never reads or writes it; only its address is taken.
-unsafe impl Sync for IstStack {}
-static IST_STACK: IstStack = IstStack(UnsafeCell::new([0; IST_SIZE]));
-
-struct TablesCell(UnsafeCell<Tables>);
-// SAFETY: written once by `init` at boot (one CPU, interrupts off), then only used by the CPU.
-unsafe impl Sync for TablesCell {}
-
-static TABLES: TablesCell = TablesCell(UnsafeCell::new(Tables {
-    gdt: [0, 0x00AF_9A00_0000_FFFF, 0x00CF_9200_0000_FFFF, 0, 0],
-    tss: Tss {
-        reserved0: 0,
-        rsp: [0; 3],
-        reserved1: 0,
-        ist: [0; 7],
-        reserved2: 0,
-        reserved3: 0,
-        iomap_base: 104,
-    },
-}));
-
-/// Vectors that run on IST 1: NMI, double fault, page fault, machine check.
-const IST_VECTORS: [usize; 4] = [2, 8, 14, 18];
-
-/// Installs a GDT with a TSS whose IST 1 is a dedicated stack, and loads the task register.
-fn init_tss() {
-    // SAFETY: called once at boot before interrupts are enabled; nothing else accesses TABLES.
-    let t = unsafe { &mut *TABLES.0.get() };
-    let top = (IST_STACK.0.get() as u64 + IST_SIZE as u64) & !15;
-    t.tss.ist = [top, 0, 0, 0, 0, 0, 0];
-    let base = &raw const t.tss as u64;
-    let limit = (core::mem::size_of::<Tss>() - 1) as u64;
-    t.gdt[3] = (limit & 0xFFFF)
-        | ((base & 0xFF_FFFF) << 16)
-        | (0x89 << 40) // present, 64-bit available TSS
-        | (((limit >> 16) & 0xF) << 48)
-        | (((base >> 24) & 0xFF) << 56);
-    t.gdt[4] = base >> 32;
-    #[repr(C, packed)]
-    struct Gdtr {
-        limit: u16,
-        base: u64,
-    }
-    let gdtr = Gdtr {
-        limit: (core::mem::size_of::<[u64; 5]>() - 1) as u16,
-        base: t.gdt.as_ptr() as u64,
-    };
-    // SAFETY: the new GDT has the same code (0x08) and data (0x10) descriptors as the boot
-    // GDT, so the loaded segment registers stay valid; 0x18 is the TSS descriptor just built.
-    unsafe {
-        core::arch::asm!("lgdt [{}]", in(reg) &gdtr, options(readonly, nostack, preserves_flags));
-        core::arch::asm!("ltr {0:x}", in(reg) 0x18u16, options(nomem, nostack, preserves_flags));
-    }
-}
 
 /// PIC ports.
 const PIC1: u16 = 0x20;
@@ -251,34 +36,11 @@ const PIC2: u16 = 0xA0;
 /// Fills and loads the IDT, remaps the PICs to vectors 32-47 and masks every line but the
 /// PIT (IRQ 0) and the cascade (IRQ 2). Call once, with interrupts off.
 pub fn init() {
-    init_tss();
-    // SAFETY: called once at boot, before interrupts are enabled and before anything else
-    // reads the IDT, so this is the only access to it.
-    let idt = unsafe { &mut *IDT.0.get() };
-    for (vector, (gate, stub)) in idt.0.iter_mut().zip(STUBS.iter()).enumerate() {
-        let addr = *stub as usize as u64;
-        *gate = Gate {
-            off_lo: addr as u16,
-            selector: 0x08,
-            ist: u8::from(IST_VECTORS.contains(&vector)),
-            attr: 0x8E, // present, ring 0, 64-bit interrupt gate
-            off_mid: (addr >> 16) as u16,
-            off_hi: (addr >> 32) as u32,
-            zero: 0,
-        };
-    }
-    #[repr(C, packed)]
-    struct Idtr {
-        limit: u16,
-        base: u64,
-    }
-    let idtr = Idtr {
-        limit: (core::mem::size_of::<Idt>() - 1) as u16,
-        base: idt as *const Idt as u64,
-    };
-    // SAFETY: `idtr` describes the static IDT, whose gates all point at the stubs above.
+    // SAFETY: called once at boot, interrupts off; `trap` below only touches atomics and
+    // ports (or ends the unikernel).
+    #[cfg(target_os = "none")]
     unsafe {
-        core::arch::asm!("lidt [{}]", in(reg) &idtr, options(readonly, nostack, preserves_flags))
+        petrel_rt_x86::trap::install()
     };
 
     // ICW1: init + ICW4; ICW2: vector offsets; ICW3: cascade on IRQ 2; ICW4: 8086 mode.
@@ -334,29 +96,12 @@ fn in_service(pic: u16) -> u8 {
 extern "C" fn trap(frame: &TrapFrame) {
     let vector = frame.vector as usize;
     if vector < 32 {
-        let mut out = crate::serial::Serial;
-        let _ = write!(
-            out,
-            "\npetrel: CPU exception {vector} ({}), error code {:#x}, at rip {:#x}, rsp {:#x}",
-            EXCEPTIONS[vector], frame.error, frame.rip, frame.rsp
-        );
-        if vector == 14 {
-            let addr = crate::cpu::cr2();
-            let _ = write!(out, ", address {addr:#x}");
-            if let Some(guard) = stack_guard()
-                && (guard..guard + 4096).contains(&addr)
-            {
-                let _ = write!(
-                    out,
-                    ": stack overflow (the boot stack is {} KiB)",
-                    crate::STACK_SIZE / 1024
-                );
-            }
-        }
-        let _ = writeln!(
-            out,
-            "\n(rax {:#x} rcx {:#x} rdx {:#x} rsi {:#x} rdi {:#x})",
-            frame.rax, frame.rcx, frame.rdx, frame.rsi, frame.rdi
+        petrel_rt_x86::trap::report(
+            &mut crate::serial::Serial,
+            frame,
+            crate::cpu::cr2(),
+            stack_guard(),
+            crate::STACK_SIZE,
         );
         crate::exit::exit(255);
     }

@@ -39,6 +39,8 @@
 //!     writes the devices of the device graph sorted by name, so that the same graph always
 //!     gives the same bytes.
 //!
+//! - [`cmdline`]: [`cmdline::BootCmdline`], the command line the entry point copies out of
+//!   the loader's memory (at most [`cmdline::MAX`] bytes).
 //! - [`single_core`]: the state a single-threaded, single-CPU unikernel shares, with its one
 //!   audited safety argument: [`single_core::Global`] (a `static` `RefCell`),
 //!   [`single_core::BootOnce`] (written once by the entry point), [`single_core::Handles`]
@@ -52,6 +54,7 @@
 
 extern crate alloc;
 
+pub mod cmdline;
 pub mod heap;
 pub mod panic;
 pub mod single_core;

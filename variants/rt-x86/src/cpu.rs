@@ -1,12 +1,12 @@
-//! Single x86 instructions: port I/O, CPUID, the TSC, interrupt flag and `hlt`.
+//! Single x86 instructions: port I/O, CPUID, MSRs, the TSC, CR2, the interrupt flag and `hlt`.
 
 use core::arch::asm;
 
 /// Writes a byte to an I/O port.
 #[inline]
 pub fn outb(port: u16, value: u8) {
-    // SAFETY: port I/O has no memory effects visible to Rust; the ports this crate writes
-    // (COM1, PIC, PIT, CMOS, PCI, virtio, isa-debug-exit) belong to this runtime alone.
+    // SAFETY: port I/O has no memory effects visible to Rust; the ports a runtime writes
+    // (COM1, PIC, PIT, CMOS, PCI, virtio, isa-debug-exit, Xen's 0xE9) belong to it alone.
     unsafe {
         asm!("out dx, al", in("dx") port, in("al") value, options(nomem, nostack, preserves_flags))
     }
@@ -82,6 +82,20 @@ pub fn cpuid(leaf: u32) -> (u32, u32, u32, u32) {
     (r.eax, r.ebx, r.ecx, r.edx)
 }
 
+/// Writes model-specific register `msr`.
+///
+/// # Safety
+///
+/// `msr` must exist and `value` must be one whose effect the caller knows.
+#[inline]
+pub unsafe fn wrmsr(msr: u32, value: u64) {
+    // SAFETY: the caller's contract.
+    unsafe {
+        asm!("wrmsr", in("ecx") msr, in("eax") value as u32, in("edx") (value >> 32) as u32,
+            options(nostack, preserves_flags))
+    }
+}
+
 /// Reads CR2 (the faulting address of the last page fault).
 #[inline]
 pub fn cr2() -> u64 {
@@ -94,11 +108,12 @@ pub fn cr2() -> u64 {
 /// Enables interrupts, halts until one arrives, and disables them again. `sti` delays
 /// interrupts by one instruction, so an interrupt that is already pending wakes the `hlt`
 /// instead of being taken before it: no wake-up is lost between the caller's last check and
-/// the halt.
+/// the halt. (Under Xen, an HVM guest's `hlt` with interrupts on is `SCHEDOP_block`.)
 #[inline]
 pub fn sti_hlt_cli() {
-    // SAFETY: the interrupt handlers (trap.rs) save every register they use and only touch
-    // atomics, so running them here, between two instructions, is sound.
+    // SAFETY: the runtimes' interrupt handlers (entered through `trap_entry_asm!`) save every
+    // register they use and only touch atomics, so running them here, between two
+    // instructions, is sound.
     unsafe { asm!("sti", "hlt", "cli", options(nostack)) }
 }
 

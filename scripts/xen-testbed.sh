@@ -1,0 +1,359 @@
+#!/usr/bin/env bash
+# The Xen testbed: a real Xen 4.17 hypervisor with a Debian Linux dom0, booted under QEMU
+# (TCG, never KVM), that runs PVH guests with `xl create -F -c` and reports, for each guest,
+# its console output and how it shut down. Used by the xen end-to-end test
+# (tests/tests/xen.rs); usable by hand to try a xen image on a machine without Xen.
+#
+# Usage:
+#   xen-testbed.sh setup
+#       Installs and downloads what the testbed needs (saying what), once; later calls only
+#       check. Exit 0 = ready, 2 = cannot be set up here (the reason on one line).
+#   xen-testbed.sh run OUTDIR NAME IMAGE CMDLINE [NAME IMAGE CMDLINE]...
+#       Boots ONE dom0 and runs the guests in order, each `xl create -F -c` with its own
+#       timeout. NAME: [A-Za-z0-9_-]+, unique; IMAGE: a PVH ELF; CMDLINE: the guest's command
+#       line (one argument, may be empty; no `"` or `\`). Writes into OUTDIR:
+#         serial.log        everything QEMU printed (Xen, dom0, the live guest consoles)
+#         NAME.console      the guest's console output (xenconsoled's log of it, \r removed)
+#         NAME.reason       Xen's shutdown reason code (0 poweroff, 1 reboot, 2 suspend,
+#                           3 crash, 4 watchdog, 5 soft_reset), or `timeout`, or `none`
+#                           (xl ended without the guest shutting down)
+#         NAME.status       the guest's exit status as a runner should report it (see below)
+#       and prints each guest's console (indented, after `--- guest NAME console:`), then one
+#       line per guest: `guest NAME: reason R, status S, T s`. Exit 0 when the
+#       dom0 ran every guest (whatever their statuses), 1 when the testbed itself failed.
+#
+# Exit status mapping. Xen keeps only the shutdown reason, so a Petrel guest prints
+# `petrel: exit status N` as its last console line before SCHEDOP_shutdown (poweroff for 0,
+# crash otherwise). NAME.status is N when that line is present and agrees with the reason
+# (N = 0 with poweroff, N != 0 with crash); otherwise 0 for poweroff, 255 for crash, and
+# `timeout` / `none` / `reason-R` for anything else.
+#
+# Environment:
+#   XEN_TESTBED_CACHE    where the downloads and the unpacked packages live
+#                        (default: target/xen-testbed in the repository)
+#   XEN_TESTBED_GUEST_TIMEOUT   seconds per guest (default 30)
+#   XEN_TESTBED_XEN_ARGS        extra Xen command-line words (e.g. `loglvl=all guest_loglvl=all`
+#                               to see a guest's port 0xE9 output as `(d1) ...`)
+#   XEN_TESTBED_VIF      names of the guests that get a PV network interface (`vif`): dom0
+#                        puts its backend on the bridge xenbr0, which has 10.0.0.1/24 (only
+#                        inside the QEMU machine). The guest finds it under device/vif/0.
+#   XEN_TESTBED_DISK     names of the guests that get a PV disk (`xvda`): a fresh 1 MiB of
+#                        zeros in dom0's memory, behind blkback and a loop device. The guest
+#                        finds it under device/vbd/51712.
+#   QEMU                 the QEMU binary (default qemu-system-x86_64)
+#
+# The choices behind the QEMU and Xen options (all measured on QEMU 7.2 TCG):
+#   -cpu max,-smap   with SMAP exposed, QEMU's TCG makes the 64-bit PV dom0 fault at once;
+#   -smp 2           with one CPU the first guest after dom0 boot hangs;
+#   the generic linux-image-*-amd64 kernel: the -cloud flavour cannot be dom0;
+#   libgcc_s.so.1 in the initramfs: xl loads it with dlopen (ldd does not list it) and aborts
+#                    without it when the console detaches.
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cache=${XEN_TESTBED_CACHE:-$repo/target/xen-testbed}
+qemu=${QEMU:-qemu-system-x86_64}
+guest_timeout=${XEN_TESTBED_GUEST_TIMEOUT:-30}
+xen_version=4.17
+xen_bin=/usr/lib/xen-$xen_version/bin
+# The dom0 kernel modules the toolstack needs (xenfs depends on xen-privcmd: loaded after
+# it), then the network backend and the bridge (bridge depends on stp, stp on llc).
+modules=(xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs llc stp bridge xen-netback loop xen-blkback)
+
+say() { echo "xen-testbed: $*" >&2; }
+cannot() {
+    say "cannot set up the testbed: $*"
+    exit 2
+}
+need_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo -n "$@"; fi; }
+installed() { [ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" = "install ok installed" ]; }
+
+# Whether the cache holds the hypervisor, the kernel and every module.
+cache_complete() {
+    [ -f "$cache/xen" ] && [ -f "$cache/vmlinuz" ] || return 1
+    local mod
+    for mod in "${modules[@]}"; do
+        [ -f "$cache/modules/$mod.ko" ] || return 1
+    done
+}
+
+# Installs the host tools, downloads the hypervisor and the dom0 kernel into the cache.
+setup() {
+    command -v apt-get >/dev/null || cannot "no apt-get (the testbed uses Debian 12's Xen $xen_version packages)"
+    local missing=()
+    for pkg in xen-utils-$xen_version xenstore-utils busybox-static cpio; do
+        installed "$pkg" || missing+=("$pkg")
+    done
+    command -v "$qemu" >/dev/null || missing+=(qemu-system-x86)
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "installing ${missing[*]} (Xen toolstack for the dom0, busybox for its initramfs, QEMU)"
+        need_root apt-get update -qq || cannot "apt-get update failed"
+        # xen-utils' postinst complains that it finds no hypervisor: harmless, we are not on Xen.
+        need_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" >/dev/null || cannot "apt-get install ${missing[*]} failed"
+    fi
+    if ! cache_complete; then
+        # Only what this script writes is removed (the directory may be the user's).
+        rm -rf "$cache/debs" "$cache/root" "$cache/modules" "$cache/vmlinuz" "$cache/xen"
+        mkdir -p "$cache/debs" "$cache/root"
+        # The kernel linux-image-amd64 points to now: the generic flavour (dom0-capable).
+        local kernel
+        dom0_kernel() { apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-[0-9.]*-[0-9]*-amd64\)$/\1/p' | head -1; }
+        kernel=$(dom0_kernel)
+        if [ -z "$kernel" ]; then
+            say "apt-get update (no package lists to find the dom0 kernel in)"
+            need_root apt-get update -qq || cannot "apt-get update failed"
+            kernel=$(dom0_kernel)
+        fi
+        [ -n "$kernel" ] || cannot "apt-cache knows no linux-image-amd64 (not a Debian 12 package source?)"
+        say "downloading xen-hypervisor-$xen_version-amd64 and $kernel into $cache (unpacked, not installed)"
+        (cd "$cache/debs" && apt-get download -qq -o APT::Sandbox::User=root "xen-hypervisor-$xen_version-amd64" "$kernel" >/dev/null) ||
+            cannot "apt-get download xen-hypervisor-$xen_version-amd64 $kernel failed"
+        for deb in "$cache"/debs/*.deb; do dpkg -x "$deb" "$cache/root"; done
+        local vmlinuz gz
+        vmlinuz=$(find "$cache/root/boot" -name 'vmlinuz-*-amd64' | sort | tail -1)
+        gz=$(find "$cache/root/boot" -name "xen-$xen_version-amd64.gz" | head -1)
+        [ -n "$vmlinuz" ] && [ -n "$gz" ] || cannot "the downloaded packages hold no vmlinuz or xen-$xen_version-amd64.gz"
+        cp "$vmlinuz" "$cache/vmlinuz"
+        # Only the dom0's modules are kept (the whole package is about 400 MB).
+        mkdir -p "$cache/modules"
+        local mod f
+        for mod in "${modules[@]}"; do
+            f=$(find "$cache/root/lib/modules" -name "$mod.ko*" | head -1)
+            [ -n "$f" ] || cannot "module $mod is not in the kernel package"
+            case $f in
+            *.xz) xz -dc "$f" >"$cache/modules/$mod.ko" ;;
+            *.zst) zstd -qdc "$f" >"$cache/modules/$mod.ko" ;;
+            *) cp "$f" "$cache/modules/$mod.ko" ;;
+            esac
+        done
+        # A multiboot1 ELF32 once gunzipped, which QEMU's -kernel loads; written last, as the
+        # mark of a complete cache.
+        zcat "$gz" >"$cache/xen.tmp" && mv "$cache/xen.tmp" "$cache/xen"
+        rm -rf "$cache/debs" "$cache/root"
+    fi
+}
+
+# Copies a file into the initramfs tree at the same path.
+put() { mkdir -p "$rootfs$(dirname "$1")" && cp -L "$1" "$rootfs$1"; }
+
+# Builds the dom0 initramfs for the guests in $names/$images/$cmdlines into $work/initrd.cpio.
+build_initramfs() {
+    rootfs=$work/rootfs
+    mkdir -p "$rootfs"/{bin,sbin,dev,proc,sys,run,tmp,etc,guests,var/lib/xen,var/lock,var/log/xen/console}
+    ln -s /run "$rootfs/var/run"
+    cp /bin/busybox "$rootfs/bin/busybox"
+    for applet in sh mount insmod sleep cat echo timeout poweroff mkdir ls ip brctl losetup stat dd; do
+        ln -s busybox "$rootfs/bin/$applet"
+    done
+    local bins=("$xen_bin/xl" "$xen_bin/xenstored" "$xen_bin/xen-init-dom0" "$xen_bin/xenconsoled"
+        "$xen_bin/xenconsole" "$xen_bin/libxl-save-helper")
+    local libs
+    libs=$( (for b in "${bins[@]}" /usr/bin/xenstore; do ldd "$b"; done) | grep -o '/[^ ]*' | sort -u)
+    for f in "${bins[@]}" $libs; do put "$f"; done
+    # The xenstore tools are one binary that acts on its name.
+    mkdir -p "$rootfs/usr/bin"
+    cp /usr/bin/xenstore "$rootfs/usr/bin/xenstore-write"
+    cp /usr/bin/xenstore "$rootfs/usr/bin/xenstore-read"
+    # The same for a disk: the file named in `params` goes on a loop device, whose numbers
+    # blkback reads from `physical-device`.
+    mkdir -p "$rootfs/etc/xen/scripts"
+    cat >"$rootfs/etc/xen/scripts/block-petrel" <<'SCRIPT'
+#!/bin/sh
+# libxl's disk hotplug: $1 is add/remove; $XENBUS_PATH is the backend's xenstore path.
+case $1 in
+add)
+    file=$(/usr/bin/xenstore-read "$XENBUS_PATH/params")
+    dev=$(losetup -f)
+    losetup "$dev" "$file"
+    /usr/bin/xenstore-write "$XENBUS_PATH/physical-device" "$(stat -L -c '%t:%T' "$dev")"
+    /usr/bin/xenstore-write "$XENBUS_PATH/hotplug-status" connected
+    ;;
+esac
+exit 0
+SCRIPT
+    chmod +x "$rootfs/etc/xen/scripts/block-petrel"
+    # libxl runs this for each vif (instead of Xen's bash scripts) and waits for the
+    # hotplug-status it writes: the backend interface joins the bridge.
+    mkdir -p "$rootfs/etc/xen/scripts"
+    cat >"$rootfs/etc/xen/scripts/vif-petrel" <<'SCRIPT'
+#!/bin/sh
+# libxl's vif hotplug: $1 is online/add/offline/remove; $vif and $XENBUS_PATH are set.
+case $1 in
+online | add)
+    ip link set "$vif" up
+    brctl addif xenbr0 "$vif"
+    /usr/bin/xenstore-write "$XENBUS_PATH/hotplug-status" connected
+    ;;
+esac
+exit 0
+SCRIPT
+    chmod +x "$rootfs/etc/xen/scripts/vif-petrel"
+    # dlopen'ed by glibc's pthread_cancel (xl cancels its console thread): not in ldd's list.
+    local gcc_s
+    gcc_s=$(ldconfig -p | sed -n 's/.*libgcc_s.so.1 (libc6,x86-64) => //p' | head -1)
+    [ -n "$gcc_s" ] || { say "no libgcc_s.so.1 on this machine"; exit 1; }
+    put "$gcc_s"
+    mkdir -p "$rootfs/modules"
+    cp "$cache"/modules/*.ko "$rootfs/modules/"
+    mkdir -p "$rootfs/etc/xen"
+    echo '# Defaults: nothing to change.' >"$rootfs/etc/xen/xl.conf"
+    local i
+    for i in "${!names[@]}"; do
+        cp "${images[$i]}" "$rootfs/guests/${names[$i]}.xen"
+        cat >"$rootfs/guests/${names[$i]}.cfg" <<EOF
+name = "${names[$i]}"
+type = "pvh"
+kernel = "/guests/${names[$i]}.xen"
+memory = 32
+vcpus = 1
+cmdline = "${cmdlines[$i]}"
+$(if [[ " ${XEN_TESTBED_VIF:-} " == *" ${names[$i]} "* ]]; then echo 'vif = [ "bridge=xenbr0,script=/etc/xen/scripts/vif-petrel" ]'; fi)
+$(if [[ " ${XEN_TESTBED_DISK:-} " == *" ${names[$i]} "* ]]; then echo "disk = [ \"format=raw,vdev=xvda,access=rw,backendtype=phy,script=/etc/xen/scripts/block-petrel,target=/guests/${names[$i]}.img\" ]"; fi)
+on_poweroff = "destroy"
+on_reboot = "destroy"
+on_crash = "destroy"
+EOF
+        echo "${names[$i]}" >>"$rootfs/guests/list"
+        if [[ " ${XEN_TESTBED_DISK:-} " == *" ${names[$i]} "* ]]; then
+            truncate -s 1M "$rootfs/guests/${names[$i]}.img"
+        fi
+    done
+    cat >"$rootfs/init" <<EOF
+#!/bin/sh
+# dom0's init: the Xen toolstack, then every guest of /guests/list in turn, then power-off.
+export PATH=/bin:/sbin:$xen_bin
+# Seconds since dom0 booted, for the timings on the @@MARK lines.
+uptime_s() { read -r up _ </proc/uptime; echo "\$up"; }
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts
+mount -t devpts devpts /dev/pts
+mount -t tmpfs tmpfs /run
+mkdir -p /run/xen /run/xenstored
+for m in ${modules[*]}; do insmod /modules/\$m.ko; done
+mount -t xenfs xenfs /proc/xen
+xenstored
+xen-init-dom0 >/dev/null
+xenconsoled --log=guest --log-dir=/var/log/xen/console
+# The bridge the guests' vifs join; the address is only seen inside this QEMU machine.
+brctl addbr xenbr0
+ip addr add 10.0.0.1/24 dev xenbr0
+ip link set xenbr0 up
+echo "@@MARK dom0-ready t=\$(uptime_s)"
+for g in \$(cat /guests/list); do
+    echo "@@MARK \$g create t=\$(uptime_s)"
+    timeout -s KILL $guest_timeout xl create -F -c /guests/\$g.cfg
+    rc=\$?
+    if [ \$rc = 137 ]; then
+        echo "@@MARK \$g timeout"
+        xl destroy \$g 2>/dev/null
+    fi
+    echo "@@MARK \$g exited \$rc t=\$(uptime_s)"
+    sleep 0.1
+    echo "@@LOG \$g begin"
+    cat /var/log/xen/console/guest-\$g.log 2>/dev/null
+    echo
+    echo "@@LOG \$g end"
+done
+echo "@@MARK all-done t=\$(uptime_s)"
+poweroff -f
+EOF
+    chmod +x "$rootfs/init"
+    (cd "$rootfs" && find . | cpio -o -H newc --quiet) >"$work/initrd.cpio"
+}
+
+# Splits serial.log into the per-guest files and prints the summary.
+collect() {
+    local log=$outdir/serial.log name summary=()
+    tr -d '\r' <"$log" >"$work/serial.txt"
+    for name in "${names[@]}"; do
+        # The guest's own output: xenconsoled's log, dumped between the @@LOG markers.
+        sed -n "/^@@LOG $name begin\$/,/^@@LOG $name end\$/p" "$work/serial.txt" | sed '1d;$d' |
+            grep -v '^(XEN)' | sed '$ { /^$/d; }' >"$outdir/$name.console" || true
+        local section reason status
+        section=$(sed -n "/^@@MARK $name create /,/^@@MARK $name exited/p" "$work/serial.txt")
+        if [ -z "$section" ]; then
+            reason=none
+        elif grep -q "^@@MARK $name timeout" <<<"$section"; then
+            reason=timeout
+        else
+            reason=$(grep -o 'has shut down, reason code [0-9]*' <<<"$section" | tail -1 | grep -o '[0-9]*$' || true)
+            [ -n "$reason" ] || reason=none
+        fi
+        local printed
+        printed=$(sed -n 's/.*petrel: exit status \([0-9]*\)$/\1/p' "$outdir/$name.console" | tail -1)
+        case $reason in
+        0) if [ "$printed" = 0 ] || [ -z "$printed" ]; then status=0; else status=reason-0-printed-$printed; fi ;;
+        3) if [ -n "$printed" ] && [ "$printed" != 0 ]; then status=$printed; else status=255; fi ;;
+        timeout | none) status=$reason ;;
+        *) status=reason-$reason ;;
+        esac
+        echo "$reason" >"$outdir/$name.reason"
+        echo "$status" >"$outdir/$name.status"
+        local t0 t1 took=""
+        t0=$(sed -n "s/^@@MARK $name create t=\([0-9.]*\)$/\1/p" "$work/serial.txt")
+        t1=$(sed -n "s/^@@MARK $name exited [0-9]* t=\([0-9.]*\)$/\1/p" "$work/serial.txt")
+        [ -z "$t0" ] || [ -z "$t1" ] || took=$(awk "BEGIN { printf \", %.1f s\", $t1 - $t0 }")
+        summary+=("guest $name: reason $reason, status $status$took")
+        echo "--- guest $name console:"
+        sed 's/^/    /' "$outdir/$name.console"
+    done
+    printf '%s\n' "${summary[@]}"
+    grep -q '^@@MARK all-done' "$work/serial.txt"
+}
+
+run() {
+    [ $# -ge 1 ] || { say "usage: xen-testbed.sh run OUTDIR NAME IMAGE CMDLINE [...]"; exit 1; }
+    outdir=$1
+    shift
+    [ $# -gt 0 ] && [ $(($# % 3)) = 0 ] || { say "run: give guests as NAME IMAGE CMDLINE triples"; exit 1; }
+    names=() images=() cmdlines=()
+    while [ $# -gt 0 ]; do
+        [[ $1 =~ ^[A-Za-z0-9_-]+$ ]] || { say "bad guest name '$1' (letters, digits, _ and - only)"; exit 1; }
+        for n in "${names[@]}"; do [ "$n" != "$1" ] || { say "guest name '$1' given twice"; exit 1; }; done
+        [ -f "$2" ] || { say "guest $1: no image file '$2'"; exit 1; }
+        [[ $3 != *[\"\\]* ]] || { say "guest $1: the command line may not contain \" or \\"; exit 1; }
+        names+=("$1") images+=("$2") cmdlines+=("$3")
+        shift 3
+    done
+    cache_complete || { say "not set up: run 'xen-testbed.sh setup' first"; exit 1; }
+    mkdir -p "$outdir"
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    build_initramfs
+    # dom0 (~9 s) + each guest's timeout + power-off, with margin.
+    local total=$((60 + ${#names[@]} * (guest_timeout + 5)))
+    local status=0 started
+    started=$(date +%s%N)
+    # shellcheck disable=SC2086 # XEN_TESTBED_XEN_ARGS is a list of words
+    timeout -s KILL "$total" "$qemu" -accel tcg -cpu max,-smap -smp 2 -m 1024 \
+        -display none -serial stdio -monitor none -no-reboot -nodefaults \
+        -kernel "$cache/xen" \
+        -append "console=com1 com1=115200,8n1 loglvl=warning guest_loglvl=warning dom0_mem=512M,max:512M dom0_max_vcpus=1 bootscrub=0 ${XEN_TESTBED_XEN_ARGS:-}" \
+        -initrd "$cache/vmlinuz console=hvc0 earlyprintk=xen loglevel=3,$work/initrd.cpio" \
+        </dev/null >"$outdir/serial.log" 2>&1 || status=$?
+    local ready
+    ready=$(tr -d '\r' <"$outdir/serial.log" | sed -n 's/^@@MARK dom0-ready t=//p')
+    echo "testbed: QEMU ran $(awk "BEGIN { printf \"%.1f\", ($(date +%s%N) - $started) / 1e9 }") s; dom0 ready ${ready:-never} s after its kernel started"
+    if [ $status = 137 ]; then
+        say "the whole run took more than ${total} s: killed"
+    fi
+    if ! collect; then
+        say "dom0 did not run every guest (QEMU status $status); see $outdir/serial.log"
+        exit 1
+    fi
+}
+
+case ${1:-} in
+setup) setup ;;
+run)
+    shift
+    run "$@"
+    ;;
+*)
+    sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+    exit 1
+    ;;
+esac

@@ -1,0 +1,282 @@
+//! The xen target end to end, on a real Xen: the `xen-hello` fixture (built with cargo for
+//! `x86_64-unknown-none` against `petrel-platform-xen`, no configure) booted as PVH guests by
+//! `scripts/xen-testbed.sh`, which runs Xen 4.17 and a Debian dom0 under QEMU (TCG) and all
+//! the guests of the test in that one dom0, each with `xl create -F -c`. The hello guest
+//! also talks to the dom0's xenstored through the runtime's xenstore client.
+//!
+//! Xen keeps only a shutdown reason; the runtime prints `petrel: exit status N` last, and
+//! the testbed maps that back (`NAME.status`), which is what is checked here, beside the
+//! reason code and the console text.
+
+use petrel_e2e::{build_lock, have_qemu, repo, run, skip};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// The target directory of the fixture build (beside the other e2e caches).
+fn fixture_target() -> PathBuf {
+    repo().join("target/e2e-cache/xen-fixture")
+}
+
+/// Builds the fixture and returns the image.
+fn build_fixture() -> PathBuf {
+    let dir = repo().join("tests/fixtures/xen-hello");
+    let ran = run(Command::new(env!("CARGO"))
+        .current_dir(&dir)
+        .env("CARGO_TARGET_DIR", fixture_target())
+        .args(["build", "--release", "--quiet"]));
+    assert_eq!(ran.code, 0, "building xen-hello failed:\n{}", ran.all());
+    fixture_target().join("x86_64-unknown-none/release/xen-hello")
+}
+
+/// What the testbed reported for one guest.
+struct Guest {
+    console: String,
+    reason: String,
+    status: String,
+}
+
+fn guest(out: &Path, name: &str) -> Guest {
+    let read = |ext: &str| {
+        std::fs::read_to_string(out.join(format!("{name}.{ext}")))
+            .unwrap_or_else(|e| panic!("{name}.{ext}: {e}"))
+    };
+    Guest {
+        console: read("console"),
+        reason: read("reason").trim().to_string(),
+        status: read("status").trim().to_string(),
+    }
+}
+
+/// The `t = N ms` of each "Hello world!" line.
+fn hello_times(console: &str) -> Vec<u64> {
+    console
+        .lines()
+        .filter_map(|l| l.strip_prefix("Hello world! (t = "))
+        .filter_map(|l| l.strip_suffix(" ms)"))
+        .filter_map(|n| n.parse().ok())
+        .collect()
+}
+
+#[test]
+fn xen_hello_runs_on_a_real_xen() {
+    const TEST: &str = "xen_hello_runs_on_a_real_xen";
+    if !have_qemu(TEST) {
+        return;
+    }
+    let script = repo().join("scripts/xen-testbed.sh");
+    let setup = run(Command::new(&script).arg("setup"));
+    match setup.code {
+        0 => {}
+        2 => return skip(TEST, setup.stderr.trim()),
+        code => panic!("xen-testbed.sh setup exited {code}:\n{}", setup.all()),
+    }
+    let image = {
+        let _lock = build_lock();
+        build_fixture()
+    };
+
+    // Outside Xen (plain QEMU loads the same PVH note): one clear line, and it stops.
+    let plain = run(Command::new("timeout")
+        .args([
+            "30",
+            "qemu-system-x86_64",
+            "-accel",
+            "tcg",
+            "-display",
+            "none",
+        ])
+        .args(["-nodefaults", "-no-reboot", "-serial", "stdio"])
+        .args([
+            "-device",
+            "isa-debug-exit,iobase=0xf4,iosize=0x04",
+            "-kernel",
+        ])
+        .arg(&image));
+    assert_eq!(plain.code, 255, "{}", plain.all());
+    assert_eq!(
+        plain.stdout.trim(),
+        "petrel: this is a Xen PVH image, but CPUID shows no Xen hypervisor (no \"XenVMMXenVMM\" leaf): stopping",
+    );
+
+    // All the guests in one dom0.
+    let out = fixture_target().join("testbed-out");
+    let _ = std::fs::remove_dir_all(&out);
+    let img = image.to_str().expect("UTF-8 path");
+    let guests = [
+        ("hello", "xenstore grant bulk"),
+        ("help", "--help"),
+        ("bad", "--frobnicate"),
+        ("panic", "panic"),
+        ("fault", "fault"),
+        ("overflow", "overflow"),
+        ("devices", "vif disk"),
+    ];
+    let mut cmd = Command::new(&script);
+    cmd.env("XEN_TESTBED_GUEST_TIMEOUT", "20")
+        .env("XEN_TESTBED_VIF", "devices")
+        .env("XEN_TESTBED_DISK", "devices")
+        .arg("run")
+        .arg(&out);
+    for (name, cmdline) in guests {
+        cmd.args([name, img, cmdline]);
+    }
+    let start = Instant::now();
+    let ran = run(&mut cmd);
+    eprintln!(
+        "xen testbed: {} guests in one dom0 in {:.1} s\n{}",
+        guests.len(),
+        start.elapsed().as_secs_f64(),
+        ran.stdout
+    );
+    let serial = || std::fs::read_to_string(out.join("serial.log")).unwrap_or_default();
+    assert_eq!(ran.code, 0, "{}\n--- serial.log\n{}", ran.all(), serial());
+
+    let hello = guest(&out, "hello");
+    assert_eq!(
+        (hello.reason.as_str(), hello.status.as_str()),
+        ("0", "0"),
+        "{}",
+        hello.console
+    );
+    assert!(
+        hello
+            .console
+            .starts_with("cmdline: \"xenstore grant bulk\"\n"),
+        "{}",
+        hello.console
+    );
+    // The xenstore client against the dom0's real xenstored.
+    for line in [
+        "xenstore: name Ok(\"hello\"), domid Ok(\"1\")",
+        "xenstore: write Ok(()), read back Ok(\"hello from the guest\")",
+        "xenstore: missing key Err(Store(\"ENOENT\"))",
+        // Reference 8: the first after the toolstack's reserved ones.
+        "grant: ref 8 for frame ",
+        ", revoked Ok(()), 504 free",
+        " for dom0, closed",
+    ] {
+        assert!(
+            hello.console.contains(line),
+            "no {line:?} in\n{}",
+            hello.console
+        );
+    }
+    // 6.4 KiB through the 2 KiB console ring, nothing lost or reordered.
+    let bulk: Vec<&str> = hello
+        .console
+        .lines()
+        .filter(|l| l.starts_with("bulk "))
+        .collect();
+    let expected: Vec<String> = (0..100)
+        .map(|i| format!("bulk {i:03} {}", "#".repeat(55)))
+        .collect();
+    assert_eq!(bulk, expected, "{}", hello.console);
+    let times = hello_times(&hello.console);
+    assert_eq!(times.len(), 4, "{}", hello.console);
+    for pair in times.windows(2) {
+        let gap = pair[1] - pair[0];
+        assert!(
+            (1000..1200).contains(&gap),
+            "hellos {gap} ms apart by the guest's clock:\n{}",
+            hello.console
+        );
+    }
+    // Xen's wall clock is the host's (the testbed's QEMU RTC starts from it).
+    let wall: u64 = hello
+        .console
+        .lines()
+        .find_map(|l| l.strip_prefix("wall clock: "))
+        .and_then(|l| l.split(' ').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no wall clock line:\n{}", hello.console));
+    let host = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    assert!(
+        wall + 300 > host && wall <= host,
+        "guest wall clock {wall}, host {host}"
+    );
+    assert!(
+        hello.console.ends_with("petrel: exit status 0\n"),
+        "{}",
+        hello.console
+    );
+
+    let help = guest(&out, "help");
+    assert_eq!((help.reason.as_str(), help.status.as_str()), ("3", "63"));
+    assert!(
+        help.console.contains("usage: xen-hello"),
+        "{}",
+        help.console
+    );
+
+    let bad = guest(&out, "bad");
+    assert_eq!((bad.reason.as_str(), bad.status.as_str()), ("3", "64"));
+    assert!(
+        bad.console.contains("cmdline: \"--frobnicate\"\nheap: ")
+            && bad.console.contains("unknown argument \"--frobnicate\""),
+        "{}",
+        bad.console
+    );
+
+    let panic = guest(&out, "panic");
+    assert_eq!((panic.reason.as_str(), panic.status.as_str()), ("3", "255"));
+    assert!(
+        panic.console.contains("panicked at src/main.rs")
+            && panic.console.contains("the command line asked for a panic"),
+        "{}",
+        panic.console
+    );
+
+    let fault = guest(&out, "fault");
+    assert_eq!((fault.reason.as_str(), fault.status.as_str()), ("3", "255"));
+    assert!(
+        fault
+            .console
+            .contains("petrel: CPU exception 14 (page fault), error code 0x0")
+            && fault.console.contains(", address 0x0\n"),
+        "{}",
+        fault.console
+    );
+
+    let overflow = guest(&out, "overflow");
+    assert_eq!(
+        (overflow.reason.as_str(), overflow.status.as_str()),
+        ("3", "255")
+    );
+    assert!(
+        overflow
+            .console
+            .contains(": stack overflow (the boot stack is 512 KiB)"),
+        "{}",
+        overflow.console
+    );
+
+    // A guest with a vif and a disk. The vif: dom0's netback has set up its backend (InitWait) and the hotplug
+    // script put it on the bridge (or xl would have failed to create the domain); then the
+    // guest's netfront connects and dom0's bridge address answers its ARP request.
+    let net = guest(&out, "devices");
+    assert_eq!((net.reason.as_str(), net.status.as_str()), ("0", "0"));
+    assert!(
+        net.console
+            .contains("vif: backend /local/domain/0/backend/vif/")
+            && net.console.contains("/0, backend state 2, mac 00:16:3e:")
+            // netfront connected, and dom0's bridge answered its ARP request.
+            && net.console.contains("net: OK, 10.0.0.1 is at "),
+        "{}",
+        net.console
+    );
+    // And its PV disk (a fresh 1 MiB in dom0 behind blkback): blkfront reads zeros, writes
+    // and reads back.
+    assert!(
+        net.console
+            .contains("disk: 1048576 bytes, read-only false\n")
+            && net
+                .console
+                .contains("disk: OK (3 x 8 sectors written and read back)"),
+        "{}",
+        net.console
+    );
+}

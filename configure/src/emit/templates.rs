@@ -17,6 +17,8 @@ pub const CARGO_CONFIG: &str = "cargo-config.toml.j2";
 pub const SOLO5_LINK_LD: &str = "solo5/link.ld.j2";
 /// The virtio linker script.
 pub const VIRTIO_LINK_LD: &str = "virtio/link.ld.j2";
+/// The xen (PVH) linker script.
+pub const XEN_LINK_LD: &str = "xen/link.ld.j2";
 /// `petrel new`: Cargo.toml.
 pub const NEW_CARGO_TOML: &str = "new/Cargo.toml.j2";
 /// `petrel new`: unikernel.toml.
@@ -35,6 +37,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         VIRTIO_LINK_LD,
         include_str!("../../../templates/virtio/link.ld.j2"),
+    ),
+    (
+        XEN_LINK_LD,
+        include_str!("../../../templates/xen/link.ld.j2"),
     ),
     (
         APP_CARGO_TOML,

@@ -2,12 +2,12 @@
 
 use super::{Boot, TargetSpec};
 
-/// A Xen PVH guest. Until its own linker script lands it shares virtio's layout (one
-/// contiguous range from 0x100000, which Xen's loader needs too).
+/// A Xen PVH guest: one contiguous loaded range from 0x100000 (Xen's loader refuses a note
+/// segment below it), the `.note.Xen` entry note in its own PT_NOTE too.
 pub const XEN: TargetSpec = TargetSpec {
     about: "a Xen PVH guest",
     triple: Some("x86_64-unknown-none"),
-    link_script: Some("virtio/link.ld.j2"),
+    link_script: Some("xen/link.ld.j2"),
     image_suffix: Some("xen"),
     manifest: true,
     boot: Boot::Xen,

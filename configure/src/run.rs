@@ -250,7 +250,7 @@ fn guest_exit_code(target: Target, status: std::process::ExitStatus) -> u8 {
     }
 }
 
-/// Undoes the virtio runtime's exit encoding (`variants/platform-virtio/src/exit.rs`): the
+/// Undoes the virtio runtime's exit encoding (`variants/platform/platform-virtio/src/exit.rs`): the
 /// guest writes `code + 1` (0..=125) or 127 to isa-debug-exit, and QEMU exits with
 /// `(value << 1) | 1`. So 0, 63, 64 and 255 come back exactly; codes 126..=254 read as 255.
 fn virtio_guest_code(status: i32) -> Option<u8> {

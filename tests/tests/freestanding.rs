@@ -214,7 +214,7 @@ fn solo5_device_names_must_be_alphanumeric() {
 #[test]
 fn boot_argument_parser_adds_at_most_8_kib_to_an_image() {
     let _lock = build_lock();
-    let script = repo().join("variants/bootvar/scripts/size-image.sh");
+    let script = repo().join("variants/runtime/bootvar/scripts/size-image.sh");
     let target_dir = petrel_e2e::bin_dir()
         .parent()
         .expect("target/debug has a parent")

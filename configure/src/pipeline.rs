@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::graph::{self, MainParam, Resolved};
 use crate::keys::{self, KeyOverrides};
 use crate::project::{Project, relative_path};
+use crate::remap::{Prefixes, Remap};
 use crate::run::{Backing, BootDevices};
 use crate::target::Target;
 use crate::workspace::Configuration;
@@ -381,6 +382,20 @@ fn plan(
         petrel_exe: std::env::current_exe()
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_else(|_| "petrel".into()),
+        remap_flags: Prefixes::of_this_machine(
+            metadata.workspace_root.as_std_path().to_path_buf(),
+            // A facade from a registry or git lives under CARGO_HOME, remapped already.
+            facade
+                .source
+                .is_none()
+                .then(|| facade_dir.parent().map(Path::to_path_buf))
+                .flatten(),
+            &project.dir,
+        )
+        .remaps()
+        .iter()
+        .map(Remap::flag)
+        .collect(),
         impls: impls.into_values().collect(),
         devices,
         main_fn: resolved.main.clone(),

@@ -16,6 +16,7 @@ pub fn render(env: &Environment<'static>, plan: &Plan) -> Result<GeneratedFile, 
         freestanding => plan.target.is_freestanding(),
         triple => plan.target.spec().triple,
         petrel_exe => plan.petrel_exe.clone(),
+        remap => plan.remap_flags.clone(),
     };
     Ok(GeneratedFile {
         path: PathBuf::from(PATH),

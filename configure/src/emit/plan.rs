@@ -97,6 +97,9 @@ pub struct Plan {
     pub petrel_path: String,
     /// The `petrel` executable, for cargo's runner on non-unix targets.
     pub petrel_exe: String,
+    /// `--remap-path-prefix` flags for rustc: this machine's varying path prefixes to fixed
+    /// placeholders, so the image's bytes do not depend on where things are.
+    pub remap_flags: Vec<String>,
     /// Implementations, sorted by package name.
     pub impls: Vec<ImplUse>,
     /// Devices in initialisation order.

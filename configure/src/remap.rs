@@ -4,7 +4,7 @@
 //! Absolute paths reach an image through panic locations (`file!()` of the user's crate, of
 //! Petrel's crates and of registry crates). Each varying prefix is rewritten to a fixed
 //! placeholder with rustc's stable `--remap-path-prefix`. The flags themselves differ from
-//! machine to machine, which is harmless: cargo (since 1.85) keeps rustflags out of
+//! machine to machine, which is harmless: cargo (checked with 1.95) keeps rustflags out of
 //! `-C metadata`, so symbol names do not change with them.
 
 use std::path::{Path, PathBuf};

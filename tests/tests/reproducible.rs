@@ -1,21 +1,17 @@
-//! Reproducible images: the same project, copied to two different directories and built
+//! Reproducible images: the same commit, checked out in two different directories and built
 //! with two different `CARGO_HOME`s, gives the same bytes for every target.
 //!
 //! The second `CARGO_HOME` is a fresh directory whose `registry` (and `git`) link to the
 //! first's: cargo finds every crate there, runs offline, and rustc sees different absolute
 //! paths. Each copy builds in its own target directory, so nothing compiled by one is reused
 //! by the other.
-//!
-//! Both copies depend on this repository's `petrel` by its absolute path: cargo hashes the
-//! absolute path of a path dependency outside the workspace into its `-C metadata` (hence
-//! into symbol names and code layout), which no rustc flag can undo; see README.md,
-//! "Reproducible images".
 
 use petrel_e2e::{bin_dir, expect, petrel, repo};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// A copy of a source tree (no build outputs, no generated files) under `to`.
+/// A copy of the repository's sources (no build outputs, no `.git`, no generated files)
+/// under `to`.
 fn copy_checkout(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("create checkout copy");
     for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
@@ -55,25 +51,16 @@ fn linked_cargo_home(dir: &Path) -> PathBuf {
     dir.to_path_buf()
 }
 
-/// One build environment: a directory holding copies of the examples, and a `CARGO_HOME`.
+/// One build environment: a copy of the repository and a `CARGO_HOME`.
 struct Checkout {
     root: PathBuf,
     cargo_home: PathBuf,
 }
 
 impl Checkout {
-    /// Copies `example` (once) and points its `petrel` dependency at this repository.
+    /// The directory of `example` in this copy.
     fn project(&self, example: &str) -> PathBuf {
-        let dir = self.root.join(example);
-        if !dir.exists() {
-            copy_checkout(&repo().join("examples").join(example), &dir);
-            let cargo_toml = dir.join("Cargo.toml");
-            let text = std::fs::read_to_string(&cargo_toml).expect("Cargo.toml");
-            let facade = format!("{:?}", repo().join("petrel").display().to_string());
-            std::fs::write(&cargo_toml, text.replace("\"../../petrel\"", &facade))
-                .expect("write Cargo.toml");
-        }
-        dir
+        self.root.join("examples").join(example)
     }
 
     /// Builds `example` for `target` in release mode and returns the image's bytes.
@@ -111,20 +98,22 @@ fn first_difference(a: &[u8], b: &[u8]) -> usize {
 }
 
 #[test]
-fn images_are_identical_from_two_directories_and_cargo_homes() {
+fn images_are_identical_from_two_checkouts_and_cargo_homes() {
     let _lock = petrel_e2e::build_lock();
     bin_dir();
     let scratch = std::env::temp_dir().join(format!("petrel-repro-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
     // Different names and depths: nothing about the path may reach the image.
     let a = Checkout {
-        root: scratch.join("a"),
+        root: scratch.join("a/petrel"),
         cargo_home: cargo_home(),
     };
     let b = Checkout {
         root: scratch.join("bb/some/where/else/checkout"),
         cargo_home: linked_cargo_home(&scratch.join("home-b/cargo")),
     };
+    copy_checkout(&repo(), &a.root);
+    copy_checkout(&repo(), &b.root);
 
     let builds = [
         ("hello", "unix"),

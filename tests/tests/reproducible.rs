@@ -1,9 +1,9 @@
 //! Reproducible images: the same commit, checked out in two different directories and built
 //! with two different `CARGO_HOME`s, gives the same bytes for every target.
 //!
-//! The second `CARGO_HOME` is a fresh directory whose `registry` (and `git`) link to the
-//! first's: cargo finds every crate there, runs offline, and rustc sees different absolute
-//! paths. Each copy builds in its own target directory, so nothing compiled by one is reused
+//! The second `CARGO_HOME` is a fresh directory sharing the first's downloaded crates
+//! (symlinks, and a copy of the index): cargo finds every crate there, runs offline, and rustc
+//! sees different absolute paths. Each copy builds in its own target directory, so nothing compiled by one is reused
 //! by the other.
 
 use petrel_e2e::{bin_dir, expect, petrel, repo};
@@ -39,15 +39,20 @@ fn cargo_home() -> PathBuf {
         .expect("CARGO_HOME or HOME is set")
 }
 
-/// A second `CARGO_HOME` at `dir` sharing the first's downloaded crates through symlinks.
+/// A second `CARGO_HOME` at `dir` sharing the first's downloaded crates: the crate archives,
+/// their sources and git checkouts through symlinks, the index as a copy (14 MB here), so
+/// that another cargo updating the first's index between the two builds cannot change what
+/// the second resolves offline.
 fn linked_cargo_home(dir: &Path) -> PathBuf {
-    std::fs::create_dir_all(dir).expect("create CARGO_HOME");
     let first = cargo_home();
-    for sub in ["registry", "git"] {
+    let registry = dir.join("registry");
+    std::fs::create_dir_all(&registry).expect("create CARGO_HOME");
+    for sub in ["registry/cache", "registry/src", "git"] {
         if first.join(sub).exists() {
             std::os::unix::fs::symlink(first.join(sub), dir.join(sub)).expect("symlink");
         }
     }
+    copy_checkout(&first.join("registry/index"), &registry.join("index"));
     dir.to_path_buf()
 }
 

@@ -15,6 +15,7 @@ pub mod keys;
 pub mod manifest;
 pub mod pipeline;
 pub mod project;
+pub mod remap;
 pub mod report;
 pub mod run;
 pub mod source;

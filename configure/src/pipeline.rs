@@ -6,17 +6,19 @@ use crate::catalogue;
 use crate::cli::Selection;
 use crate::crunch;
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
-use crate::emit::{self, ArgSpec, DeviceInit, ImplUse, Plan, user_manifest};
+use crate::emit::user_manifest::PETREL_LINK;
+use crate::emit::{self, ArgSpec, DeviceInit, ImplUse, PetrelLink, Plan, user_manifest};
 use crate::error::Error;
 use crate::graph::{self, MainParam, Resolved};
 use crate::keys::{self, KeyOverrides};
 use crate::project::{Project, relative_path};
+use crate::remap::{Prefixes, Remap};
 use crate::run::{Backing, BootDevices};
 use crate::target::Target;
 use crate::workspace::Configuration;
 use crate::{manifest, source};
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A resolved configuration: the graph (for `describe`), the plan (for the emitters) and
 /// the host resources `run` attaches.
@@ -172,7 +174,72 @@ fn boot_devices(project: &Project, resolved: &Resolved, plan: &Plan) -> BootDevi
 /// Renders every file of `configured` in memory.
 pub fn render(project: &Project, configured: &Configured) -> Result<Configuration, Error> {
     let files = emit::render(&configured.plan).map_err(Error::msg)?;
-    Configuration::new(&project.dir, files).map_err(Error::msg)
+    let mut config = Configuration::new(&project.dir, files).map_err(Error::msg)?;
+    config.link = configured
+        .plan
+        .petrel_link
+        .as_ref()
+        .map(|l| (PathBuf::from(&l.link), PathBuf::from(&l.checkout)));
+    Ok(config)
+}
+
+/// Points [`PETREL_LINK`] at the Petrel checkout that the user's Cargo.toml names by path,
+/// before cargo reads the generated files that go through it (the link may be missing or
+/// point at an older checkout). Nothing to do for a registry or git dependency.
+fn link_declared_checkout(project: &Project) -> Result<(), Error> {
+    let cargo_toml = project.cargo_toml();
+    let text = std::fs::read_to_string(&cargo_toml)
+        .map_err(|e| Error::msg(format!("{}: {e}", cargo_toml.display())))?;
+    let Ok(doc) = text.parse::<toml::Table>() else {
+        return Ok(()); // cargo metadata reports it.
+    };
+    let Some(path) = doc
+        .get("dependencies")
+        .and_then(|d| d.get("petrel"))
+        .and_then(|p| p.get("path"))
+        .and_then(|p| p.as_str())
+    else {
+        return Ok(());
+    };
+    let Some(checkout) = normalize(&project.dir.join(path))
+        .parent()
+        .map(Path::to_path_buf)
+    else {
+        return Ok(());
+    };
+    let link = project.dir.join(PETREL_LINK);
+    // A first configure creates it with the other files (all or nothing); only an earlier
+    // configuration's files need it now.
+    let configured_before = link.parent().is_some_and(Path::is_dir);
+    if checkout.starts_with(&project.dir) || !configured_before {
+        return Ok(());
+    }
+    if std::fs::read_link(&link).is_ok_and(|t| t == checkout) {
+        return Ok(());
+    }
+    let failed = |e: std::io::Error| Error::msg(format!("{}: {e}", link.display()));
+    if std::fs::symlink_metadata(&link).is_ok() {
+        std::fs::remove_file(&link).map_err(failed)?;
+    }
+    if let Some(dir) = link.parent() {
+        std::fs::create_dir_all(dir).map_err(failed)?;
+    }
+    std::os::unix::fs::symlink(&checkout, &link).map_err(failed)
+}
+
+/// `path` with `.` and `..` resolved lexically, as cargo resolves dependency paths.
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// `cargo metadata` on the project. If Petrel's table names a generated crate that no longer
@@ -194,8 +261,11 @@ fn cargo_metadata(project: &Project) -> Result<cargo_metadata::Metadata, Error> 
                 .map_err(|f| Error::msg(format!("{}: {}", f.path.display(), f.source)))?;
         }
     }
+    link_declared_checkout(project)?;
     cargo_metadata::MetadataCommand::new()
         .manifest_path(&cargo_toml)
+        // cargo reads .cargo/config.toml (its [patch]) from the working directory.
+        .current_dir(&project.dir)
         .exec()
         .map_err(|e| {
             Error::msg(format!(
@@ -203,6 +273,36 @@ fn cargo_metadata(project: &Project) -> Result<cargo_metadata::Metadata, Error> 
                 cargo_toml.display()
             ))
         })
+}
+
+/// The link for a `petrel` path dependency outside the project (see [`PetrelLink`]); none
+/// for a registry or git dependency (identified by URL, already the same everywhere), or
+/// for a path cargo would percent-encode in its URL (rare; the image then depends on where
+/// the checkout is, as the README says).
+fn petrel_link(project: &Project, user: &cargo_metadata::Package) -> Option<PetrelLink> {
+    let declared = user
+        .dependencies
+        .iter()
+        .find(|d| d.name == "petrel")?
+        .path
+        .clone()?;
+    let checkout = declared.parent()?.as_std_path().to_path_buf();
+    if checkout.starts_with(&project.dir) {
+        return None;
+    }
+    let plain = |s: &str| {
+        s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "/._-+~".contains(c))
+    };
+    let (url_path, checkout_text) = (declared.as_str(), checkout.to_str()?);
+    if !plain(url_path) || !declared.is_absolute() {
+        return None;
+    }
+    Some(PetrelLink {
+        link: PETREL_LINK.to_string(),
+        checkout: checkout_text.to_string(),
+        facade_url: format!("file://{url_path}"),
+    })
 }
 
 /// Decides what the generated files say.
@@ -241,7 +341,18 @@ fn plan(
             ))
         })?;
     let app_dir = project.dir.join(user_manifest::APP_DIR);
-    let rel = |dir: &Path| relative_path(&app_dir, dir);
+    let petrel_link = petrel_link(project, user);
+    // Petrel's crates as cargo will see them: through the link if there is one (the project
+    // itself may be inside the checkout, as the examples are, and stays where it is).
+    let through_link = |dir: &Path| match &petrel_link {
+        Some(_) if dir.starts_with(&project.dir) => dir.to_path_buf(),
+        Some(l) => match dir.strip_prefix(&l.checkout) {
+            Ok(rest) => project.dir.join(&l.link).join(rest),
+            Err(_) => dir.to_path_buf(),
+        },
+        None => dir.to_path_buf(),
+    };
+    let rel = |dir: &Path| relative_path(&app_dir, &through_link(dir));
     let facade_dir = facade
         .manifest_path
         .parent()
@@ -381,6 +492,25 @@ fn plan(
         petrel_exe: std::env::current_exe()
             .map(|p| p.to_string_lossy().into_owned())
             .unwrap_or_else(|_| "petrel".into()),
+        remap_flags: Prefixes::of_this_machine(
+            metadata.workspace_root.as_std_path().to_path_buf(),
+            // A facade from a registry or git lives under CARGO_HOME, remapped already;
+            // behind the link, the checkout is the link's target.
+            match &petrel_link {
+                Some(l) => Some(PathBuf::from(&l.checkout)),
+                None => facade
+                    .source
+                    .is_none()
+                    .then(|| facade_dir.parent().map(Path::to_path_buf))
+                    .flatten(),
+            },
+            &project.dir,
+        )
+        .remaps()
+        .iter()
+        .map(Remap::flag)
+        .collect(),
+        petrel_link,
         impls: impls.into_values().collect(),
         devices,
         main_fn: resolved.main.clone(),

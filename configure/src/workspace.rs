@@ -68,6 +68,8 @@ pub struct Configuration {
     pub files: Vec<GeneratedFile>,
     /// The user's Cargo.toml with Petrel's table.
     pub cargo_toml: String,
+    /// A symbolic link to create: (path relative to the project, target).
+    pub link: Option<(PathBuf, PathBuf)>,
 }
 
 impl Configuration {
@@ -80,7 +82,11 @@ impl Configuration {
                 path: path.clone(),
                 source,
             })?;
-        Ok(Configuration { files, cargo_toml })
+        Ok(Configuration {
+            files,
+            cargo_toml,
+            link: None,
+        })
     }
 
     fn all(&self) -> impl Iterator<Item = (PathBuf, &str)> {
@@ -140,6 +146,21 @@ pub fn write(project: &Path, config: &Configuration) -> Result<Vec<Change>, Work
         }
     }
     tx.commit(&transaction::Real)?;
+    if let Some((rel, target)) = &config.link {
+        let path = project.join(rel);
+        match fs::read_link(&path) {
+            Ok(existing) if existing == *target => {}
+            found => {
+                if found.is_ok() {
+                    fs::remove_file(&path).map_err(io_err(&path))?;
+                    changes.push(Change::Updated(rel.clone()));
+                } else {
+                    changes.push(Change::Created(rel.clone()));
+                }
+                std::os::unix::fs::symlink(target, &path).map_err(io_err(&path))?;
+            }
+        }
+    }
     Ok(changes)
 }
 
@@ -291,7 +312,11 @@ fn generated_files(project: &Path) -> Result<Vec<PathBuf>, WorkspaceError> {
                 .file_name()
                 .to_str()
                 .is_some_and(transaction::is_tmp_name);
-            if path.is_dir() {
+            // A link (to Petrel's checkout) is never followed: its files are not ours.
+            let link = entry.file_type().is_ok_and(|t| t.is_symlink());
+            if link {
+                continue;
+            } else if path.is_dir() {
                 stack.push(path);
             } else if tmp {
                 continue;

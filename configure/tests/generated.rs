@@ -25,6 +25,12 @@ fn generated_files_per_target() {
         let plan = &mut configured.plan;
         plan.petrel_path = "<petrel>".into();
         plan.petrel_exe = "<petrel-exe>".into();
+        // This machine's paths; the remap module's unit tests check how they are found.
+        plan.remap_flags = vec!["--remap-path-prefix=<project>=/project".into()];
+        if let Some(link) = &mut plan.petrel_link {
+            link.checkout = "<checkout>".into();
+            link.facade_url = "file://<checkout>/petrel".into();
+        }
         for i in &mut plan.impls {
             i.path = format!("<variants>/{}", i.package.trim_start_matches("petrel-"));
         }

@@ -23,6 +23,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "status",
             "transaction",
             "project",
+            "remap",
             "crunch",
         ],
     ),

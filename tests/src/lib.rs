@@ -145,7 +145,10 @@ impl Scratch {
                 {
                     continue;
                 }
-                if path.is_dir() {
+                // Never through a link (.petrel/petrel-src leads to the Petrel checkout).
+                if path.is_symlink() {
+                    continue;
+                } else if path.is_dir() {
                     stack.push(path);
                 } else {
                     out.push((rel, std::fs::read(&path).expect("read")));

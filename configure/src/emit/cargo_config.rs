@@ -16,6 +16,10 @@ pub fn render(env: &Environment<'static>, plan: &Plan) -> Result<GeneratedFile, 
         freestanding => plan.target.is_freestanding(),
         triple => plan.target.spec().triple,
         petrel_exe => plan.petrel_exe.clone(),
+        remap => plan.remap_flags.clone(),
+        link => plan.petrel_link.as_ref().map(|l| l.link.clone()),
+        checkout => plan.petrel_link.as_ref().map(|l| l.checkout.clone()),
+        facade_url => plan.petrel_link.as_ref().map(|l| l.facade_url.clone()),
     };
     Ok(GeneratedFile {
         path: PathBuf::from(PATH),

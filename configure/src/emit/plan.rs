@@ -78,6 +78,21 @@ pub struct ManifestPlan {
     pub devices: Vec<ManifestDevice>,
 }
 
+/// Petrel's crates seen through a link inside the project's workspace. Cargo identifies a
+/// path dependency outside the workspace by its absolute path and hashes that into its
+/// `-C metadata` (so into symbol names and code layout); inside the workspace it hashes the
+/// relative path. Patching the user's `petrel` dependency to go through the link makes the
+/// image independent of where the checkout is.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PetrelLink {
+    /// The link, relative to the project (`.petrel/petrel-src`).
+    pub link: String,
+    /// The Petrel checkout it points to (absolute).
+    pub checkout: String,
+    /// The source URL cargo gives the user's `petrel` dependency (the `[patch]` key).
+    pub facade_url: String,
+}
+
 /// Everything needed to render the generated workspace of one project for one target.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
@@ -97,6 +112,12 @@ pub struct Plan {
     pub petrel_path: String,
     /// The `petrel` executable, for cargo's runner on non-unix targets.
     pub petrel_exe: String,
+    /// `--remap-path-prefix` flags for rustc: this machine's varying path prefixes to fixed
+    /// placeholders, so the image's bytes do not depend on where things are.
+    pub remap_flags: Vec<String>,
+    /// Petrel's crates through a link inside the workspace, when the project depends on a
+    /// Petrel checkout outside it by path.
+    pub petrel_link: Option<PetrelLink>,
     /// Implementations, sorted by package name.
     pub impls: Vec<ImplUse>,
     /// Devices in initialisation order.

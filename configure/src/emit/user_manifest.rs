@@ -10,6 +10,11 @@ pub const MARKER: &str = "# Added by `petrel configure`";
 /// Added to the marker when the user's file did not end with a newline.
 const NO_FINAL_NEWLINE: &str = " (this file had no final newline)";
 
+/// Where the link to a Petrel checkout outside the project lives (see
+/// [`super::PetrelLink`]). Excluded from the workspace, so that cargo takes Petrel's own
+/// workspace for the crates behind it.
+pub const PETREL_LINK: &str = ".petrel/petrel-src";
+
 /// Where the generated crate lives, relative to the project.
 pub const APP_DIR: &str = ".petrel/app";
 
@@ -82,7 +87,8 @@ fn block(note: &str) -> String {
          # Edit unikernel.toml rather than this table; `petrel clean` removes it.\n\
          [workspace]\n\
          members = [\"{APP_DIR}\"]\n\
-         default-members = [\"{APP_DIR}\"]\n"
+         default-members = [\"{APP_DIR}\"]\n\
+         exclude = [\"{PETREL_LINK}\"]\n"
     )
 }
 

@@ -138,6 +138,17 @@ pub enum Command {
         /// Directory and name of the unikernel ([a-z][a-z0-9-]*).
         name: String,
     },
+    /// Describe an image without its project: target, Solo5 ABI, whether the upstream
+    /// tender's load-time checks accept it, and its manifest devices.
+    ///
+    /// Reads any file without trusting it: a truncated or hostile file is one error line.
+    Inspect {
+        /// The image (dist/hello.hvt, a unix binary, ...).
+        image: PathBuf,
+        /// Print JSON for tools instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Boot an already built image (cargo's runner on non-unix targets).
     #[command(hide = true)]
     RunImage {

@@ -94,6 +94,16 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Inspect { image, json } => {
+            let found = crate::inspect::inspect(&image)?;
+            if json {
+                let text = serde_json::to_string_pretty(&found).map_err(Error::msg)?;
+                println!("{text}");
+            } else {
+                print!("{}", found.text());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::New { name } => {
             new_project(dir, &name)?;
             Ok(ExitCode::SUCCESS)

@@ -11,6 +11,7 @@ pub mod diagnostic;
 pub mod emit;
 pub mod error;
 pub mod graph;
+pub mod inspect;
 pub mod keys;
 pub mod manifest;
 pub mod pipeline;

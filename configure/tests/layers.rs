@@ -40,7 +40,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     // The command line on top, and the edge where diagnostics are rendered.
     (
         "commands",
-        &["cli", "pipeline", "run", "commands", "report"],
+        &["cli", "pipeline", "run", "commands", "report", "inspect"],
     ),
 ];
 

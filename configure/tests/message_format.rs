@@ -177,3 +177,50 @@ fn plan_errors_point_at_the_device_table() {
     );
     assert_at(&m, 4, 10);
 }
+
+#[test]
+fn inspect_reads_images_and_refuses_garbage_in_one_line() {
+    let petrel = env!("CARGO_BIN_EXE_petrel");
+    let inspect = |file: &Path, json: bool| {
+        let mut cmd = Command::new(petrel);
+        cmd.arg("inspect").arg(file);
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.output().expect("run petrel inspect")
+    };
+    // A unix image: the petrel binary itself.
+    let out = inspect(Path::new(petrel), true);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let j: Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(j["target"], "unix", "{j}");
+    assert!(
+        j["abi"].is_null() && j["devices"].as_array().is_some_and(|d| d.is_empty()),
+        "{j}"
+    );
+    // Garbage and a truncated executable: one error line, exit 1, no panic.
+    let dir = std::env::temp_dir().join(format!("petrel-inspect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("scratch");
+    let garbage = dir.join("garbage");
+    std::fs::write(&garbage, b"not an image at all").expect("write");
+    let truncated = dir.join("truncated");
+    let head: Vec<u8> = std::fs::read(petrel)
+        .expect("read petrel")
+        .into_iter()
+        .take(100)
+        .collect();
+    std::fs::write(&truncated, head).expect("write");
+    for bad in [&garbage, &truncated, &dir.join("missing")] {
+        let out = inspect(bad, false);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("error: "), "{err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

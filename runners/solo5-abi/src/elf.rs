@@ -395,11 +395,24 @@ struct Phdr {
 
 struct Elf<'a> {
     bytes: &'a [u8],
+    e_type: u16,
     entry: u64,
     phdrs: Vec<Phdr>,
 }
 
 fn parse_header(b: &[u8]) -> Result<Elf<'_>, ElfError> {
+    let elf = parse_any_header(b)?;
+    if elf.e_type != ET_EXEC {
+        return Err(ElfError::Header(
+            "not ET_EXEC: static-PIE and shared objects are refused; link with -C relocation-model=static",
+        ));
+    }
+    Ok(elf)
+}
+
+/// The ELF header and program headers of any little-endian x86-64 ELF64 file, executable or
+/// position-independent.
+fn parse_any_header(b: &[u8]) -> Result<Elf<'_>, ElfError> {
     let field = |r: Option<u64>| r.ok_or(ElfError::Header("file too short for an ELF header"));
     if b.len() < EHDR_SIZE {
         return Err(ElfError::Header("file too short for an ELF header"));
@@ -436,11 +449,6 @@ fn parse_header(b: &[u8]) -> Result<Elf<'_>, ElfError> {
     if e_phnum < 1 {
         return Err(ElfError::Header("no program headers"));
     }
-    if e_type != u64::from(ET_EXEC) {
-        return Err(ElfError::Header(
-            "not ET_EXEC: static-PIE and shared objects are refused; link with -C relocation-model=static",
-        ));
-    }
     if e_machine != u64::from(EM_X86_64) {
         return Err(ElfError::Header("not EM_X86_64"));
     }
@@ -465,6 +473,7 @@ fn parse_header(b: &[u8]) -> Result<Elf<'_>, ElfError> {
         .collect();
     Ok(Elf {
         bytes: b,
+        e_type: e_type as u16,
         entry: e_entry,
         phdrs,
     })
@@ -682,6 +691,80 @@ pub fn check(bytes: &[u8], target: AbiTarget) -> Result<Image, ElfError> {
         abi,
         manifest,
     })
+}
+
+/// `p_type` of the program interpreter (a dynamically linked executable).
+const PT_INTERP: u32 = 3;
+/// `XEN_ELFNOTE_PHYS32_ENTRY`: the 32-bit PVH entry point.
+const XEN_ELFNOTE_PHYS32_ENTRY: u32 = 18;
+
+/// What an ELF file says about itself, read for `petrel inspect`: any x86-64 ELF64
+/// executable (a unix binary too), with the Solo5 notes read by the tenders' rules and the
+/// Xen PVH entry note where present. Nothing in the file is trusted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notes {
+    /// `e_type`: 2 for a fixed-address executable, 3 for a position-independent one.
+    pub e_type: u16,
+    /// `e_entry`.
+    pub entry: u64,
+    /// Whether the file names a program interpreter (a dynamically linked executable).
+    pub interpreter: bool,
+    /// The Solo5 ABI note, if any.
+    pub abi: Option<AbiNote>,
+    /// The Solo5 manifest note, if any, validated as `mft_validate` does.
+    pub manifest: Option<Result<Manifest, ManifestError>>,
+    /// The PVH entry of a Xen note (`XEN_ELFNOTE_PHYS32_ENTRY`), if any.
+    pub xen_pvh_entry: Option<u32>,
+}
+
+/// Reads the header and notes of `bytes`. Never panics, whatever the input; a file that is
+/// not a readable x86-64 ELF64 is an error saying why.
+pub fn read_notes(bytes: &[u8]) -> Result<Notes, ElfError> {
+    let elf = parse_any_header(bytes)?;
+    let abi = match find_note(&elf, NOTE_TYPE_ABI1, 4, ABI_DESC_SIZE as u64)? {
+        Some(desc) if desc.len() == ABI_DESC_SIZE => Some(AbiNote {
+            target: u32_at(desc, 0).unwrap_or(0),
+            version: u32_at(desc, 4).unwrap_or(0),
+        }),
+        Some(desc) => return Err(ElfError::AbiNoteSize(desc.len() as u64)),
+        None => None,
+    };
+    let manifest = find_note(&elf, NOTE_TYPE_MFT1, 8, MFT_DESC_MAX)?.map(parse_manifest);
+    Ok(Notes {
+        e_type: elf.e_type,
+        entry: elf.entry,
+        interpreter: elf.phdrs.iter().any(|p| p.p_type == PT_INTERP),
+        abi,
+        manifest,
+        xen_pvh_entry: xen_pvh_entry(&elf),
+    })
+}
+
+/// The PVH entry from a `Xen` note of type 18 in any PT_NOTE segment (every note of a
+/// segment is looked at, each bounded by the segment).
+fn xen_pvh_entry(elf: &Elf<'_>) -> Option<u32> {
+    for ph in elf.phdrs.iter().filter(|p| p.p_type == PT_NOTE) {
+        let Some(seg) = bytes_at(elf.bytes, ph.offset, ph.filesz) else {
+            continue;
+        };
+        let mut at = 0u64;
+        while let (Some(namesz), Some(descsz), Some(ty)) =
+            (u32_at(seg, at), u32_at(seg, at + 4), u32_at(seg, at + 8))
+        {
+            let name_at = at + 12;
+            let desc_at = align_up(name_at + u64::from(namesz), 4)?;
+            let next = align_up(desc_at.checked_add(u64::from(descsz))?, 4)?;
+            let name = bytes_at(seg, name_at, u64::from(namesz))?;
+            if name == b"Xen\0" && ty == XEN_ELFNOTE_PHYS32_ENTRY {
+                return u32_at(seg, desc_at);
+            }
+            if next <= at {
+                break;
+            }
+            at = next;
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -8,10 +8,14 @@
 #   xen-testbed.sh setup
 #       Installs and downloads what the testbed needs (saying what), once; later calls only
 #       check. Exit 0 = ready, 2 = cannot be set up here (the reason on one line).
+#   xen-testbed.sh check
+#       Exit 0 when `setup` has been done (nothing is installed or downloaded), else 2 with
+#       what is missing on one line (`petrel run --target xen` asks this first).
 #   xen-testbed.sh run OUTDIR NAME IMAGE CMDLINE [NAME IMAGE CMDLINE]...
 #       Boots ONE dom0 and runs the guests in order, each `xl create -F -c` with its own
 #       timeout. NAME: [A-Za-z0-9_-]+, unique; IMAGE: a PVH ELF; CMDLINE: the guest's command
-#       line (one argument, may be empty; no `"` or `\`). Writes into OUTDIR:
+#       line (one argument, may be empty; `"` and `\` are escaped for xl, so a line quoted
+#       for Petrel's bootvar splitter reaches the guest as it is). Writes into OUTDIR:
 #         serial.log        everything QEMU printed (Xen, dom0, the live guest consoles)
 #         NAME.console      the guest's console output (xenconsoled's log of it, \r removed)
 #         NAME.reason       Xen's shutdown reason code (0 poweroff, 1 reboot, 2 suspend,
@@ -134,6 +138,12 @@ setup() {
     fi
 }
 
+# A string for inside xl's double quotes: `\` and `"` escaped with `\`.
+xl_escape() {
+    local s=${1//\\/\\\\}
+    printf '%s' "${s//\"/\\\"}"
+}
+
 # Copies a file into the initramfs tree at the same path.
 put() { mkdir -p "$rootfs$(dirname "$1")" && cp -L "$1" "$rootfs$1"; }
 
@@ -207,7 +217,7 @@ type = "pvh"
 kernel = "/guests/${names[$i]}.xen"
 memory = 32
 vcpus = 1
-cmdline = "${cmdlines[$i]}"
+cmdline = "$(xl_escape "${cmdlines[$i]}")"
 $(if [[ " ${XEN_TESTBED_VIF:-} " == *" ${names[$i]} "* ]]; then echo 'vif = [ "bridge=xenbr0,script=/etc/xen/scripts/vif-petrel" ]'; fi)
 $(if [[ " ${XEN_TESTBED_DISK:-} " == *" ${names[$i]} "* ]]; then echo "disk = [ \"format=raw,vdev=xvda,access=rw,backendtype=phy,script=/etc/xen/scripts/block-petrel,target=/guests/${names[$i]}.img\" ]"; fi)
 on_poweroff = "destroy"
@@ -314,7 +324,7 @@ run() {
         [[ $1 =~ ^[A-Za-z0-9_-]+$ ]] || { say "bad guest name '$1' (letters, digits, _ and - only)"; exit 1; }
         for n in "${names[@]}"; do [ "$n" != "$1" ] || { say "guest name '$1' given twice"; exit 1; }; done
         [ -f "$2" ] || { say "guest $1: no image file '$2'"; exit 1; }
-        [[ $3 != *[\"\\]* ]] || { say "guest $1: the command line may not contain \" or \\"; exit 1; }
+        [[ $3 != *[[:cntrl:]]* ]] || { say "guest $1: the command line may not contain control characters"; exit 1; }
         names+=("$1") images+=("$2") cmdlines+=("$3")
         shift 3
     done
@@ -348,6 +358,11 @@ run() {
 
 case ${1:-} in
 setup) setup ;;
+check)
+    command -v "$qemu" >/dev/null || cannot "no $qemu"
+    [ -x "$xen_bin/xl" ] || cannot "no xen-utils-$xen_version ($xen_bin/xl)"
+    cache_complete || cannot "no Xen and dom0 kernel in $cache"
+    ;;
 run)
     shift
     run "$@"

@@ -7,8 +7,12 @@
 //! Xen keeps only a shutdown reason; the runtime prints `petrel: exit status N` last, and
 //! the testbed maps that back (`NAME.status`), which is what is checked here, beside the
 //! reason code and the console text.
+//!
+//! The same dom0 also boots the examples as `petrel build --target xen` makes them (hello,
+//! hello-key with exact arguments, `--help`, a bad argument, a panic, kv_ro crunch); then one
+//! `petrel run --target xen` goes through the testbed as a user's would.
 
-use petrel_e2e::{build_lock, have_qemu, repo, run, skip};
+use petrel_e2e::{Scratch, build_lock, expect, have_qemu, petrel, repo, run, skip};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -27,6 +31,29 @@ fn build_fixture() -> PathBuf {
         .args(["build", "--release", "--quiet"]));
     assert_eq!(ran.code, 0, "building xen-hello failed:\n{}", ran.all());
     fixture_target().join("x86_64-unknown-none/release/xen-hello")
+}
+
+/// Builds `project` with `petrel build --target xen` and returns its image.
+fn build_example(project: &Scratch, name: &str) -> PathBuf {
+    expect(
+        petrel(&project.dir, "xen").args(["build", "--target", "xen"]),
+        0,
+    );
+    let xl = project.read(&format!("dist/{name}.xl"));
+    assert!(
+        xl.contains("type = \"pvh\"") && xl.contains(&format!("/dist/{name}.xen\"")),
+        "{xl}"
+    );
+    project.dir.join(format!("dist/{name}.xen"))
+}
+
+/// The `Hello world!` example lines' timestamps (`2026-...T05:08:57-00:00: [INFO] ...`).
+fn log_seconds(console: &str, needle: &str) -> Vec<String> {
+    console
+        .lines()
+        .filter(|l| l.contains(needle))
+        .filter_map(|l| l.split(": [INFO]").next().map(str::to_string))
+        .collect()
 }
 
 /// What the testbed reported for one guest.
@@ -71,9 +98,21 @@ fn xen_hello_runs_on_a_real_xen() {
         2 => return skip(TEST, setup.stderr.trim()),
         code => panic!("xen-testbed.sh setup exited {code}:\n{}", setup.all()),
     }
-    let image = {
+    let (hello_ex, key_ex, panics_ex, kv_ex) = (
+        Scratch::example("hello"),
+        Scratch::example("hello-key"),
+        Scratch::fixture("panics"),
+        Scratch::example("kv_ro"),
+    );
+    let (image, hello_img, key_img, panics_img, kv_img) = {
         let _lock = build_lock();
-        build_fixture()
+        (
+            build_fixture(),
+            build_example(&hello_ex, "hello"),
+            build_example(&key_ex, "hello-key"),
+            build_example(&panics_ex, "panics"),
+            build_example(&kv_ex, "kv-ro"),
+        )
     };
 
     // Outside Xen (plain QEMU loads the same PVH note): one clear line, and it stops.
@@ -103,14 +142,30 @@ fn xen_hello_runs_on_a_real_xen() {
     let out = fixture_target().join("testbed-out");
     let _ = std::fs::remove_dir_all(&out);
     let img = image.to_str().expect("UTF-8 path");
+    let path = |p: &PathBuf| p.to_str().expect("UTF-8 path").to_string();
+    let (hello_img, key_img, panics_img, kv_img) = (
+        path(&hello_img),
+        path(&key_img),
+        path(&panics_img),
+        path(&kv_img),
+    );
+    // The examples' command lines as `petrel run` quotes them for the bootvar splitter
+    // (the testbed escapes them once more for xl).
+    let tricky_line = r#""--hello=Hello, \"world\" \\o/""#;
     let guests = [
-        ("hello", "xenstore grant bulk"),
-        ("help", "--help"),
-        ("bad", "--frobnicate"),
-        ("panic", "panic"),
-        ("fault", "fault"),
-        ("overflow", "overflow"),
-        ("devices", "vif disk"),
+        ("hello", img, "xenstore grant bulk"),
+        ("help", img, "--help"),
+        ("bad", img, "--frobnicate"),
+        ("panic", img, "panic"),
+        ("fault", img, "fault"),
+        ("overflow", img, "overflow"),
+        ("devices", img, "vif disk"),
+        ("ex-hello", &hello_img, ""),
+        ("ex-key", &key_img, tricky_line),
+        ("ex-key-help", &key_img, "--help"),
+        ("ex-key-bad", &key_img, "--helo=x"),
+        ("ex-panic", &panics_img, ""),
+        ("ex-kv", &kv_img, "--key=docs/about.txt"),
     ];
     let mut cmd = Command::new(&script);
     cmd.env("XEN_TESTBED_GUEST_TIMEOUT", "20")
@@ -118,8 +173,8 @@ fn xen_hello_runs_on_a_real_xen() {
         .env("XEN_TESTBED_DISK", "devices")
         .arg("run")
         .arg(&out);
-    for (name, cmdline) in guests {
-        cmd.args([name, img, cmdline]);
+    for (name, image, cmdline) in guests {
+        cmd.args([name, image, cmdline]);
     }
     let start = Instant::now();
     let ran = run(&mut cmd);
@@ -278,5 +333,108 @@ fn xen_hello_runs_on_a_real_xen() {
                 .contains("disk: OK (3 x 8 sectors written and read back)"),
         "{}",
         net.console
+    );
+
+    // The examples, as `petrel build --target xen` made them.
+    let ex = guest(&out, "ex-hello");
+    assert_eq!(
+        (ex.reason.as_str(), ex.status.as_str()),
+        ("0", "0"),
+        "{}",
+        ex.console
+    );
+    let seconds = log_seconds(&ex.console, "[hello] Hello world!");
+    assert_eq!(seconds.len(), 4, "{}", ex.console);
+    assert!(
+        seconds.windows(2).all(|w| w[0] < w[1]),
+        "one a second: {seconds:?}"
+    );
+    let tricky = r#"Hello, "world" \o/"#;
+    let ex = guest(&out, "ex-key");
+    assert_eq!(
+        (ex.reason.as_str(), ex.status.as_str()),
+        ("0", "0"),
+        "{}",
+        ex.console
+    );
+    assert_eq!(
+        ex.console
+            .matches(&format!("[INFO] [hello_key] {tricky}\n"))
+            .count(),
+        4,
+        "{}",
+        ex.console
+    );
+    let ex = guest(&out, "ex-key-help");
+    assert_eq!(
+        (ex.reason.as_str(), ex.status.as_str()),
+        ("3", "63"),
+        "{}",
+        ex.console
+    );
+    assert!(ex.console.contains("--hello=STRING"), "{}", ex.console);
+    let ex = guest(&out, "ex-key-bad");
+    assert_eq!(
+        (ex.reason.as_str(), ex.status.as_str()),
+        ("3", "64"),
+        "{}",
+        ex.console
+    );
+    assert!(
+        ex.console.contains("did you mean '--hello'"),
+        "{}",
+        ex.console
+    );
+    let ex = guest(&out, "ex-panic");
+    assert_eq!(
+        (ex.reason.as_str(), ex.status.as_str()),
+        ("3", "255"),
+        "{}",
+        ex.console
+    );
+    assert!(
+        ex.console.contains("the answer was not 42"),
+        "{}",
+        ex.console
+    );
+    let ex = guest(&out, "ex-kv");
+    assert_eq!(
+        (ex.reason.as_str(), ex.status.as_str()),
+        ("0", "0"),
+        "{}",
+        ex.console
+    );
+    let about = std::fs::read_to_string(repo().join("examples/kv_ro/data/docs/about.txt"))
+        .expect("the example's data");
+    assert!(ex.console.contains(about.trim()), "{}", ex.console);
+
+    // `petrel run --target xen` as a user types it: not a dom0 here, so the testbed boots
+    // the image; the console comes back on stdout and the exit status as the guest's.
+    let ran = expect(
+        petrel(&key_ex.dir, "xen").args([
+            "run",
+            "--target",
+            "xen",
+            "--",
+            &format!("--hello={tricky}"),
+        ]),
+        0,
+    );
+    assert_eq!(
+        ran.stdout
+            .matches(&format!("[INFO] [hello_key] {tricky}\n"))
+            .count(),
+        4,
+        "{}",
+        ran.all()
+    );
+    assert!(
+        ran.stdout.ends_with("petrel: exit status 0\n"),
+        "{}",
+        ran.all()
+    );
+    expect(
+        petrel(&key_ex.dir, "xen").args(["run", "--target", "xen", "--", "--helo=x"]),
+        64,
     );
 }

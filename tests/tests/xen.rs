@@ -9,7 +9,8 @@
 //! reason code and the console text.
 //!
 //! The same dom0 also boots the examples as `petrel build --target xen` makes them (hello,
-//! hello-key with exact arguments, `--help`, a bad argument, a panic, kv_ro crunch); then one
+//! hello-key with exact arguments, `--help`, a bad argument, a panic, kv_ro crunch, block on a
+//! PV disk); then one
 //! `petrel run --target xen` goes through the testbed as a user's would.
 
 use petrel_e2e::{Scratch, build_lock, expect, have_qemu, petrel, repo, run, skip};
@@ -98,13 +99,14 @@ fn xen_hello_runs_on_a_real_xen() {
         2 => return skip(TEST, setup.stderr.trim()),
         code => panic!("xen-testbed.sh setup exited {code}:\n{}", setup.all()),
     }
-    let (hello_ex, key_ex, panics_ex, kv_ex) = (
+    let (hello_ex, key_ex, panics_ex, kv_ex, block_ex) = (
         Scratch::example("hello"),
         Scratch::example("hello-key"),
         Scratch::fixture("panics"),
         Scratch::example("kv_ro"),
+        Scratch::example("block"),
     );
-    let (image, hello_img, key_img, panics_img, kv_img) = {
+    let (image, hello_img, key_img, panics_img, kv_img, block_img) = {
         let _lock = build_lock();
         (
             build_fixture(),
@@ -112,8 +114,16 @@ fn xen_hello_runs_on_a_real_xen() {
             build_example(&key_ex, "hello-key"),
             build_example(&panics_ex, "panics"),
             build_example(&kv_ex, "kv-ro"),
+            build_example(&block_ex, "block"),
         )
     };
+    // The block example's disk, in manifest order (block-xen: the first is xvda).
+    let block_xl = block_ex.read("dist/block.xl");
+    assert!(
+        block_xl.contains("disk = [ \"format=raw,vdev=xvda,access=rw,target=")
+            && block_xl.contains("/dist/storage.img\" ]"),
+        "{block_xl}"
+    );
 
     // Outside Xen (plain QEMU loads the same PVH note): one clear line, and it stops.
     let plain = run(Command::new("timeout")
@@ -143,11 +153,12 @@ fn xen_hello_runs_on_a_real_xen() {
     let _ = std::fs::remove_dir_all(&out);
     let img = image.to_str().expect("UTF-8 path");
     let path = |p: &PathBuf| p.to_str().expect("UTF-8 path").to_string();
-    let (hello_img, key_img, panics_img, kv_img) = (
+    let (hello_img, key_img, panics_img, kv_img, block_img) = (
         path(&hello_img),
         path(&key_img),
         path(&panics_img),
         path(&kv_img),
+        path(&block_img),
     );
     // The examples' command lines as `petrel run` quotes them for the bootvar splitter
     // (the testbed escapes them once more for xl).
@@ -166,11 +177,12 @@ fn xen_hello_runs_on_a_real_xen() {
         ("ex-key-bad", &key_img, "--helo=x"),
         ("ex-panic", &panics_img, ""),
         ("ex-kv", &kv_img, "--key=docs/about.txt"),
+        ("ex-block", &block_img, ""),
     ];
     let mut cmd = Command::new(&script);
     cmd.env("XEN_TESTBED_GUEST_TIMEOUT", "20")
         .env("XEN_TESTBED_VIF", "devices")
-        .env("XEN_TESTBED_DISK", "devices")
+        .env("XEN_TESTBED_DISK", "devices ex-block")
         .arg("run")
         .arg(&out);
     for (name, image, cmdline) in guests {
@@ -407,6 +419,19 @@ fn xen_hello_runs_on_a_real_xen() {
     let about = std::fs::read_to_string(repo().join("examples/kv_ro/data/docs/about.txt"))
         .expect("the example's data");
     assert!(ex.console.contains(about.trim()), "{}", ex.console);
+    // The block example on a PV disk (a fresh 1 MiB behind blkback in dom0).
+    let ex = guest(&out, "ex-block");
+    assert_eq!(
+        (ex.reason.as_str(), ex.status.as_str()),
+        ("0", "0"),
+        "{}",
+        ex.console
+    );
+    assert!(
+        ex.console.contains("block: 2048 sectors of 512 bytes") && ex.console.contains("block: OK"),
+        "{}",
+        ex.console
+    );
 
     // `petrel run --target xen` as a user types it: not a dom0 here, so the testbed boots
     // the image; the console comes back on stdout and the exit status as the guest's.

@@ -46,6 +46,7 @@ pub mod blkfront;
 pub mod boot;
 pub mod clock;
 pub mod console;
+pub mod devices;
 pub mod events;
 pub mod evtchn;
 pub mod exit;

@@ -44,6 +44,14 @@
 #   XEN_TESTBED_DISK     names of the guests that get a PV disk (`xvda`): a fresh 1 MiB of
 #                        zeros in dom0's memory, behind blkback and a loop device. The guest
 #                        finds it under device/vbd/51712.
+#   XEN_TESTBED_PROBE    `NAME=FILE` words: guest NAME is a server. dom0 starts it in the
+#                        background (`xl create -F`), runs the shell script FILE (copied
+#                        into dom0; busybox `ping`, `wget`, `nc` are there; its argument is
+#                        NAME, the guest's console is being logged to
+#                        /var/log/xen/console/guest-NAME.log) with a timeout, then destroys
+#                        the guest. The script's output goes to NAME.probe,
+#                        its exit status to NAME.probe-status. dom0 also serves DHCP on
+#                        xenbr0 (busybox udhcpd: 10.0.0.50-10.0.0.60, router 10.0.0.1).
 #   QEMU                 the QEMU binary (default qemu-system-x86_64)
 #
 # The choices behind the QEMU and Xen options (all measured on QEMU 7.2 TCG):
@@ -153,7 +161,8 @@ build_initramfs() {
     mkdir -p "$rootfs"/{bin,sbin,dev,proc,sys,run,tmp,etc,guests,var/lib/xen,var/lock,var/log/xen/console}
     ln -s /run "$rootfs/var/run"
     cp /bin/busybox "$rootfs/bin/busybox"
-    for applet in sh mount insmod sleep cat echo timeout poweroff mkdir ls ip brctl losetup stat dd; do
+    for applet in sh mount insmod sleep cat echo timeout poweroff mkdir ls ip brctl losetup stat dd \
+        ping wget nc udhcpd touch; do
         ln -s busybox "$rootfs/bin/$applet"
     done
     local bins=("$xen_bin/xl" "$xen_bin/xenstored" "$xen_bin/xen-init-dom0" "$xen_bin/xenconsoled"
@@ -225,6 +234,12 @@ on_reboot = "destroy"
 on_crash = "destroy"
 EOF
         echo "${names[$i]}" >>"$rootfs/guests/list"
+        local probe
+        for probe in ${XEN_TESTBED_PROBE:-}; do
+            if [ "${probe%%=*}" = "${names[$i]}" ]; then
+                cp "${probe#*=}" "$rootfs/guests/${names[$i]}.probe"
+            fi
+        done
         if [[ " ${XEN_TESTBED_DISK:-} " == *" ${names[$i]} "* ]]; then
             truncate -s 1M "$rootfs/guests/${names[$i]}.img"
         fi
@@ -251,11 +266,30 @@ xenconsoled --log=guest --log-dir=/var/log/xen/console
 brctl addbr xenbr0
 ip addr add 10.0.0.1/24 dev xenbr0
 ip link set xenbr0 up
+# DHCP for the guests on the bridge.
+printf 'start 10.0.0.50\nend 10.0.0.60\ninterface xenbr0\nlease_file /run/udhcpd.leases\noption subnet 255.255.255.0\noption router 10.0.0.1\n' >/etc/udhcpd.conf
+touch /run/udhcpd.leases
+udhcpd /etc/udhcpd.conf
 echo "@@MARK dom0-ready t=\$(uptime_s)"
 for g in \$(cat /guests/list); do
     echo "@@MARK \$g create t=\$(uptime_s)"
-    timeout -s KILL $guest_timeout xl create -F -c /guests/\$g.cfg
-    rc=\$?
+    if [ -f /guests/\$g.probe ]; then
+        # A server: in the background (its console goes to xenconsoled's log only), probed.
+        timeout -s KILL $guest_timeout xl create -F /guests/\$g.cfg &
+        xlpid=\$!
+        timeout -s KILL $guest_timeout sh /guests/\$g.probe \$g >/guests/\$g.probe.out 2>&1
+        prc=\$?
+        xl destroy \$g 2>/dev/null
+        wait \$xlpid
+        rc=\$?
+        echo "@@PROBE \$g begin"
+        cat /guests/\$g.probe.out
+        echo
+        echo "@@PROBE \$g end \$prc"
+    else
+        timeout -s KILL $guest_timeout xl create -F -c /guests/\$g.cfg
+        rc=\$?
+    fi
     if [ \$rc = 137 ]; then
         echo "@@MARK \$g timeout"
         xl destroy \$g 2>/dev/null
@@ -282,6 +316,11 @@ collect() {
         # The guest's own output: xenconsoled's log, dumped between the @@LOG markers.
         sed -n "/^@@LOG $name begin\$/,/^@@LOG $name end\$/p" "$work/serial.txt" | sed '1d;$d' |
             grep -v '^(XEN)' | sed '$ { /^$/d; }' >"$outdir/$name.console" || true
+        if [ -f "$rootfs/guests/$name.probe" ]; then
+            sed -n "/^@@PROBE $name begin\$/,/^@@PROBE $name end [0-9]*\$/p" "$work/serial.txt" | sed '1d;$d' |
+                grep -v '^(XEN)' | sed '$ { /^$/d; }' >"$outdir/$name.probe" || true
+            sed -n "s/^@@PROBE $name end \([0-9]*\)\$/\1/p" "$work/serial.txt" >"$outdir/$name.probe-status"
+        fi
         local section reason status
         section=$(sed -n "/^@@MARK $name create /,/^@@MARK $name exited/p" "$work/serial.txt")
         if [ -z "$section" ]; then

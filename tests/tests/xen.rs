@@ -10,7 +10,8 @@
 //!
 //! The same dom0 also boots the examples as `petrel build --target xen` makes them (hello,
 //! hello-key with exact arguments, `--help`, a bad argument, a panic, kv_ro crunch, block on a
-//! PV disk); then one
+//! PV disk, static_website on the PV network probed from dom0 with a static address and
+//! with DHCP); then one
 //! `petrel run --target xen` goes through the testbed as a user's would.
 
 use petrel_e2e::{Scratch, build_lock, expect, have_qemu, petrel, repo, run, skip};
@@ -99,14 +100,15 @@ fn xen_hello_runs_on_a_real_xen() {
         2 => return skip(TEST, setup.stderr.trim()),
         code => panic!("xen-testbed.sh setup exited {code}:\n{}", setup.all()),
     }
-    let (hello_ex, key_ex, panics_ex, kv_ex, block_ex) = (
+    let (hello_ex, key_ex, panics_ex, kv_ex, block_ex, web_ex) = (
         Scratch::example("hello"),
         Scratch::example("hello-key"),
         Scratch::fixture("panics"),
         Scratch::example("kv_ro"),
         Scratch::example("block"),
+        Scratch::example("static_website"),
     );
-    let (image, hello_img, key_img, panics_img, kv_img, block_img) = {
+    let (image, hello_img, key_img, panics_img, kv_img, block_img, web_img) = {
         let _lock = build_lock();
         (
             build_fixture(),
@@ -115,8 +117,12 @@ fn xen_hello_runs_on_a_real_xen() {
             build_example(&panics_ex, "panics"),
             build_example(&kv_ex, "kv-ro"),
             build_example(&block_ex, "block"),
+            build_example(&web_ex, "static-website"),
         )
     };
+    // static_website's network device (net-xen: the first is device/vif/0).
+    let web_xl = web_ex.read("dist/static-website.xl");
+    assert!(web_xl.contains("vif = [ \"bridge=xenbr0\" ]"), "{web_xl}");
     // The block example's disk, in manifest order (block-xen: the first is xvda).
     let block_xl = block_ex.read("dist/block.xl");
     assert!(
@@ -153,13 +159,43 @@ fn xen_hello_runs_on_a_real_xen() {
     let _ = std::fs::remove_dir_all(&out);
     let img = image.to_str().expect("UTF-8 path");
     let path = |p: &PathBuf| p.to_str().expect("UTF-8 path").to_string();
-    let (hello_img, key_img, panics_img, kv_img, block_img) = (
+    let (hello_img, key_img, panics_img, kv_img, block_img, web_img) = (
         path(&hello_img),
         path(&key_img),
         path(&panics_img),
         path(&kv_img),
         path(&block_img),
+        path(&web_img),
     );
+    // static_website is a server: dom0 probes it over the PV network (busybox ping and wget
+    // on the bridge, 10.0.0.1/24), with a static address and with a lease from dom0's DHCP.
+    std::fs::create_dir_all(&out).expect("output directory");
+    let probe = |name: &str, find_address: &str| {
+        let file = out.join(format!("{name}.sh"));
+        let script = format!(
+            "{find_address}\n\
+             i=0\n\
+             until ping -c 1 -W 1 \"$addr\" >/dev/null 2>&1; do\n\
+             \x20   i=$((i + 1)); [ $i -lt 60 ] || {{ echo \"probe: no ping reply from $addr\"; exit 1; }}\n\
+             done\n\
+             echo \"probe: ping $addr answered\"\n\
+             wget -q -O - \"http://$addr:8080/\"\n"
+        );
+        std::fs::write(&file, script).expect("probe script");
+        format!("{name}={}", file.display())
+    };
+    let probes = [
+        probe("ex-web-static", "addr=10.0.0.2"),
+        // The lease, from the guest's console as dom0's xenconsoled logs it.
+        probe(
+            "ex-web-dhcp",
+            "i=0\n\
+             until addr=$(sed -n 's/.*DHCP lease: \\([0-9.]*\\)\\/.*/\\1/p' /var/log/xen/console/guest-$1.log) && [ -n \"$addr\" ]; do\n\
+             \x20   i=$((i + 1)); [ $i -lt 100 ] || { echo 'probe: no DHCP lease'; exit 1; }; sleep 0.2\n\
+             done\n\
+             echo \"probe: leased $addr\"",
+        ),
+    ];
     // The examples' command lines as `petrel run` quotes them for the bootvar splitter
     // (the testbed escapes them once more for xl).
     let tricky_line = r#""--hello=Hello, \"world\" \\o/""#;
@@ -178,10 +214,13 @@ fn xen_hello_runs_on_a_real_xen() {
         ("ex-panic", &panics_img, ""),
         ("ex-kv", &kv_img, "--key=docs/about.txt"),
         ("ex-block", &block_img, ""),
+        ("ex-web-static", &web_img, "--ipv4=10.0.0.2/24"),
+        ("ex-web-dhcp", &web_img, ""),
     ];
     let mut cmd = Command::new(&script);
     cmd.env("XEN_TESTBED_GUEST_TIMEOUT", "20")
-        .env("XEN_TESTBED_VIF", "devices")
+        .env("XEN_TESTBED_VIF", "devices ex-web-static ex-web-dhcp")
+        .env("XEN_TESTBED_PROBE", probes.join(" "))
         .env("XEN_TESTBED_DISK", "devices ex-block")
         .arg("run")
         .arg(&out);
@@ -432,6 +471,31 @@ fn xen_hello_runs_on_a_real_xen() {
         "{}",
         ex.console
     );
+    // static_website over the PV network: ping and the index page from dom0.
+    let index = std::fs::read_to_string(repo().join("examples/static_website/htdocs/index.html"))
+        .expect("the example's page");
+    for (name, line) in [
+        ("ex-web-static", "probe: ping 10.0.0.2 answered\n"),
+        ("ex-web-dhcp", "probe: leased 10.0.0."),
+    ] {
+        let probe = std::fs::read_to_string(out.join(format!("{name}.probe"))).unwrap_or_default();
+        let status =
+            std::fs::read_to_string(out.join(format!("{name}.probe-status"))).unwrap_or_default();
+        let console = guest(&out, name).console;
+        assert_eq!(
+            status.trim(),
+            "0",
+            "{name}: {probe}\n--- console\n{console}"
+        );
+        assert!(
+            probe.contains(line) && probe.contains("answered\n") && probe.contains(index.trim()),
+            "{name}: {probe}\n--- console\n{console}"
+        );
+        assert!(
+            console.contains("static-website: listening on 0.0.0.0:8080"),
+            "{console}"
+        );
+    }
 
     // `petrel run --target xen` as a user types it: not a dom0 here, so the testbed boots
     // the image; the console comes back on stdout and the exit status as the guest's.

@@ -42,8 +42,9 @@
 #                        puts its backend on the bridge xenbr0, which has 10.0.0.1/24 (only
 #                        inside the QEMU machine). The guest finds it under device/vif/0.
 #   XEN_TESTBED_DISK     names of the guests that get a PV disk (`xvda`): a fresh 1 MiB of
-#                        zeros in dom0's memory, behind blkback and a loop device. The guest
-#                        finds it under device/vbd/51712.
+#                        zeros in dom0's memory, behind blkback and a loop device; or
+#                        `NAME=FILE` words: a copy of FILE (writes stay in dom0's copy). The
+#                        guest finds it under device/vbd/51712.
 #   XEN_TESTBED_PROBE    `NAME=FILE` words: guest NAME is a server. dom0 starts it in the
 #                        background (`xl create -F`), runs the shell script FILE (copied
 #                        into dom0; busybox `ping`, `wget`, `nc` are there; its argument is
@@ -152,6 +153,20 @@ xl_escape() {
     printf '%s' "${s//\"/\\\"}"
 }
 
+# Guest $1's disk from XEN_TESTBED_DISK: `fresh`, a file to copy, or nothing.
+disk_of() {
+    local word
+    for word in ${XEN_TESTBED_DISK:-}; do
+        if [ "$word" = "$1" ]; then
+            echo fresh
+            return
+        elif [ "${word%%=*}" = "$1" ] && [ "$word" != "${word#*=}" ]; then
+            echo "${word#*=}"
+            return
+        fi
+    done
+}
+
 # Copies a file into the initramfs tree at the same path.
 put() { mkdir -p "$rootfs$(dirname "$1")" && cp -L "$1" "$rootfs$1"; }
 
@@ -228,7 +243,7 @@ memory = 32
 vcpus = 1
 cmdline = "$(xl_escape "${cmdlines[$i]}")"
 $(if [[ " ${XEN_TESTBED_VIF:-} " == *" ${names[$i]} "* ]]; then echo 'vif = [ "bridge=xenbr0,script=/etc/xen/scripts/vif-petrel" ]'; fi)
-$(if [[ " ${XEN_TESTBED_DISK:-} " == *" ${names[$i]} "* ]]; then echo "disk = [ \"format=raw,vdev=xvda,access=rw,backendtype=phy,script=/etc/xen/scripts/block-petrel,target=/guests/${names[$i]}.img\" ]"; fi)
+$(if [ -n "$(disk_of "${names[$i]}")" ]; then echo "disk = [ \"format=raw,vdev=xvda,access=rw,backendtype=phy,script=/etc/xen/scripts/block-petrel,target=/guests/${names[$i]}.img\" ]"; fi)
 on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
@@ -240,9 +255,11 @@ EOF
                 cp "${probe#*=}" "$rootfs/guests/${names[$i]}.probe"
             fi
         done
-        if [[ " ${XEN_TESTBED_DISK:-} " == *" ${names[$i]} "* ]]; then
-            truncate -s 1M "$rootfs/guests/${names[$i]}.img"
-        fi
+        case $(disk_of "${names[$i]}") in
+        "") ;;
+        fresh) truncate -s 1M "$rootfs/guests/${names[$i]}.img" ;;
+        *) cp "$(disk_of "${names[$i]}")" "$rootfs/guests/${names[$i]}.img" ;;
+        esac
     done
     cat >"$rootfs/init" <<EOF
 #!/bin/sh

@@ -522,8 +522,17 @@ fn xen_hello_runs_on_a_real_xen() {
         "{}",
         ran.all()
     );
-    expect(
-        petrel(&key_ex.dir, "xen").args(["run", "--target", "xen", "--", "--helo=x"]),
-        64,
+    // And with the user's disk file (the testbed boots a copy of it): too small for the
+    // block example, which says so and exits 255.
+    let small = block_ex.dir.join("small.img");
+    std::fs::write(&small, vec![0u8; 1024]).expect("write");
+    let mut cmd = petrel(&block_ex.dir, "xen");
+    cmd.args(["run", "--target", "xen", "--disk"])
+        .arg(format!("storage={}", small.display()));
+    let ran = expect(&mut cmd, 255);
+    assert!(
+        ran.stdout.contains("block: FAILED the disk has 2 sectors"),
+        "{}",
+        ran.all()
     );
 }

@@ -138,7 +138,8 @@ pub fn testbed_command(
         .devices
         .iter()
         .filter(|(_, b)| matches!(b, Backing::Disk(_)));
-    // The testbed gives a guest at most one vif (on its own bridge) and one fresh 1 MiB disk.
+    // The testbed gives a guest at most one vif (on its bridge) and one disk (a copy of the
+    // file in dom0's memory).
     if nets.clone().count() > 1 || disks.clone().count() > 1 {
         return Err(Error::msg(
             "the Xen testbed gives a guest at most one network and one block device",
@@ -147,8 +148,15 @@ pub fn testbed_command(
     if nets.count() == 1 {
         c.env("XEN_TESTBED_VIF", name);
     }
-    if disks.count() == 1 {
-        c.env("XEN_TESTBED_DISK", name);
+    if let Some((_, Backing::Disk(file))) = disks.clone().next() {
+        let file = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+        if file.to_string_lossy().contains(char::is_whitespace) {
+            return Err(Error::msg(format!(
+                "the Xen testbed cannot take a disk file whose name has a space ({})",
+                file.display()
+            )));
+        }
+        c.env("XEN_TESTBED_DISK", format!("{name}={}", file.display()));
     }
     c.arg("run")
         .arg(out)
@@ -354,7 +362,10 @@ mod tests {
         let devices = BootDevices {
             devices: vec![
                 ("service".into(), Backing::Net(None)),
-                ("storage".into(), Backing::Disk(PathBuf::from("d.img"))),
+                (
+                    "storage".into(),
+                    Backing::Disk(PathBuf::from("/d/disk.img")),
+                ),
             ],
             publish: vec![],
         };
@@ -373,7 +384,7 @@ mod tests {
             "{envs:?}"
         );
         assert!(
-            envs.contains(&("XEN_TESTBED_DISK".as_ref(), Some("g".as_ref()))),
+            envs.contains(&("XEN_TESTBED_DISK".as_ref(), Some("g=/d/disk.img".as_ref()))),
             "{envs:?}"
         );
         let two = BootDevices {

@@ -53,6 +53,11 @@
 #                        the guest. The script's output goes to NAME.probe,
 #                        its exit status to NAME.probe-status. dom0 also serves DHCP on
 #                        xenbr0 (busybox udhcpd: 10.0.0.50-10.0.0.60, router 10.0.0.1).
+#   XEN_TESTBED_XL_CHECK xl configuration files (space-separated host paths): after the
+#                        guests, dom0 parses each with `xl -N create` (a dry run: the
+#                        domain's configuration as libxl reads it, in JSON, nothing created)
+#                        and writes its output to OUTDIR/xl-check-N.out and its exit status to
+#                        OUTDIR/xl-check-N.status (N from 1, in the given order).
 #   QEMU                 the QEMU binary (default qemu-system-x86_64)
 #
 # The choices behind the QEMU and Xen options (all measured on QEMU 7.2 TCG):
@@ -261,6 +266,11 @@ EOF
         *) cp "$(disk_of "${names[$i]}")" "$rootfs/guests/${names[$i]}.img" ;;
         esac
     done
+    local n=0 cfg
+    for cfg in ${XEN_TESTBED_XL_CHECK:-}; do
+        n=$((n + 1))
+        cp "$cfg" "$rootfs/guests/xl-check-$n.cfg"
+    done
     cat >"$rootfs/init" <<EOF
 #!/bin/sh
 # dom0's init: the Xen toolstack, then every guest of /guests/list in turn, then power-off.
@@ -318,6 +328,16 @@ for g in \$(cat /guests/list); do
     echo
     echo "@@LOG \$g end"
 done
+for cfg in /guests/xl-check-*.cfg; do
+    [ -f "\$cfg" ] || continue
+    n=\${cfg#/guests/xl-check-}
+    n=\${n%.cfg}
+    echo "@@XLCHECK \$n begin"
+    xl -N create "\$cfg" 2>&1
+    rc=\$?
+    echo
+    echo "@@XLCHECK \$n end \$rc"
+done
 echo "@@MARK all-done t=\$(uptime_s)"
 poweroff -f
 EOF
@@ -365,6 +385,14 @@ collect() {
         summary+=("guest $name: reason $reason, status $status$took")
         echo "--- guest $name console:"
         sed 's/^/    /' "$outdir/$name.console"
+    done
+    local n=0 cfg
+    for cfg in ${XEN_TESTBED_XL_CHECK:-}; do
+        n=$((n + 1))
+        sed -n "/^@@XLCHECK $n begin\$/,/^@@XLCHECK $n end [0-9]*\$/p" "$work/serial.txt" | sed '1d;$d' |
+            grep -v '^(XEN)' >"$outdir/xl-check-$n.out" || true
+        sed -n "s/^@@XLCHECK $n end \([0-9]*\)\$/\1/p" "$work/serial.txt" >"$outdir/xl-check-$n.status"
+        summary+=("xl check $n ($cfg): status $(cat "$outdir/xl-check-$n.status")")
     done
     printf '%s\n' "${summary[@]}"
     grep -q '^@@MARK all-done' "$work/serial.txt"

@@ -11,7 +11,7 @@
 //! The same dom0 also boots the examples as `petrel build --target xen` makes them (hello,
 //! hello-key with exact arguments, `--help`, a bad argument, a panic, kv_ro crunch, block on a
 //! PV disk, static_website on the PV network probed from dom0 with a static address and
-//! with DHCP); then one
+//! with DHCP), and real xl parses the xl configurations Petrel writes; then one
 //! `petrel run --target xen` goes through the testbed as a user's would.
 
 use petrel_e2e::{Scratch, build_lock, expect, have_qemu, petrel, repo, run, skip};
@@ -217,8 +217,36 @@ fn xen_hello_runs_on_a_real_xen() {
         ("ex-web-static", &web_img, "--ipv4=10.0.0.2/24"),
         ("ex-web-dhcp", &web_img, ""),
     ];
+    // The xl configurations Petrel writes, parsed by the dom0's real xl (`xl -N create`):
+    // static_website's and block's from `petrel build`, and the one `petrel run` would boot
+    // hello-key with on a dom0 (the tricky argument quoted twice).
+    let run_xl = out.join("hello-key-run.xl");
+    let tricky_arg = r#"--hello=Hello, "world" \o/"#.to_string();
+    let text = petrel_cli::run::xen::config(
+        "hello-key",
+        Path::new(&key_img),
+        &run_xl,
+        std::slice::from_ref(&tricky_arg),
+        &petrel_cli::run::BootDevices::default(),
+        "run",
+    )
+    .expect("renders");
+    std::fs::write(&run_xl, text).expect("write");
+    let xl_checks = [
+        run_xl.clone(),
+        web_ex.dir.join("dist/static-website.xl"),
+        block_ex.dir.join("dist/block.xl"),
+    ];
     let mut cmd = Command::new(&script);
     cmd.env("XEN_TESTBED_GUEST_TIMEOUT", "20")
+        .env(
+            "XEN_TESTBED_XL_CHECK",
+            xl_checks
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
         .env("XEN_TESTBED_VIF", "devices ex-web-static ex-web-dhcp")
         .env("XEN_TESTBED_PROBE", probes.join(" "))
         .env("XEN_TESTBED_DISK", "devices ex-block")
@@ -496,6 +524,41 @@ fn xen_hello_runs_on_a_real_xen() {
             "{console}"
         );
     }
+
+    // What libxl read from Petrel's xl configurations (its JSON, after "Parsing config").
+    let parsed: Vec<serde_json::Value> = (1..=xl_checks.len())
+        .map(|n| {
+            let text =
+                std::fs::read_to_string(out.join(format!("xl-check-{n}.out"))).unwrap_or_default();
+            let status = std::fs::read_to_string(out.join(format!("xl-check-{n}.status")))
+                .unwrap_or_default();
+            assert_eq!(
+                status.trim(),
+                "0",
+                "xl -N create {:?}:\n{text}",
+                xl_checks[n - 1]
+            );
+            let json = text.find('{').map(|i| &text[i..]).unwrap_or("");
+            serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {text}"))
+        })
+        .collect();
+    let b_info = &parsed[0]["b_info"];
+    assert_eq!(parsed[0]["c_info"]["type"], "pvh");
+    assert_eq!(b_info["max_memkb"], 32768);
+    assert_eq!(b_info["kernel"], key_img.as_str());
+    // The guest's splitter gets back exactly the argument.
+    let cmdline = b_info["cmdline"].as_str().expect("a cmdline");
+    assert_eq!(
+        petrel_bootvar::split(cmdline).expect("splits"),
+        std::slice::from_ref(&tricky_arg)
+    );
+    assert_eq!(parsed[1]["nics"][0]["bridge"], "xenbr0", "{}", parsed[1]);
+    let disk = &parsed[2]["disks"][0];
+    assert_eq!(disk["vdev"], "xvda", "{}", parsed[2]);
+    assert_eq!(
+        disk["pdev_path"],
+        block_ex.dir.join("dist/storage.img").display().to_string()
+    );
 
     // `petrel run --target xen` as a user types it: not a dom0 here, so the testbed boots
     // the image; the console comes back on stdout and the exit status as the guest's.

@@ -89,7 +89,8 @@ pub fn host() -> Result<Host, Error> {
             .lines()
             .last()
             .unwrap_or("not ready")
-            .trim_start_matches("xen-testbed: ");
+            .trim_start_matches("xen-testbed: ")
+            .trim_start_matches("cannot set up the testbed: ");
         return Err(Error::msg(format!(
             "this machine is not a Xen dom0, and the Xen testbed is not ready ({why}); `{} setup` installs the Xen 4.17 toolstack and QEMU (Debian 12) and downloads Xen and a dom0 kernel, once",
             script.display()

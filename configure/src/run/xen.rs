@@ -211,10 +211,12 @@ pub fn boot(
     verbose: bool,
 ) -> Result<ExitCode, Error> {
     let name = domain_name(image);
+    let host = host()?;
     let scratch = std::env::temp_dir().join(format!("petrel-xen-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)
         .map_err(|e| Error::msg(format!("{}: {e}", scratch.display())))?;
-    let result = match host()? {
+    // Every error below still removes the scratch directory.
+    let result = (|| match host {
         Host::Dom0 { xl } => {
             let file = scratch.join(format!("{name}.xl"));
             let text = config(&name, image, &file, args, devices, "run")?;
@@ -226,7 +228,7 @@ pub fn boot(
             let cmd = testbed_command(&script, &scratch, &name, image, args, devices)?;
             on_testbed(cmd, &scratch, &name, verbose)
         }
-    };
+    })();
     let _ = std::fs::remove_dir_all(&scratch);
     result
 }

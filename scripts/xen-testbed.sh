@@ -8,10 +8,14 @@
 #   xen-testbed.sh setup
 #       Installs and downloads what the testbed needs (saying what), once; later calls only
 #       check. Exit 0 = ready, 2 = cannot be set up here (the reason on one line).
+#   xen-testbed.sh check
+#       Exit 0 when `setup` has been done (nothing is installed or downloaded), else 2 with
+#       what is missing on one line (`petrel run --target xen` asks this first).
 #   xen-testbed.sh run OUTDIR NAME IMAGE CMDLINE [NAME IMAGE CMDLINE]...
 #       Boots ONE dom0 and runs the guests in order, each `xl create -F -c` with its own
 #       timeout. NAME: [A-Za-z0-9_-]+, unique; IMAGE: a PVH ELF; CMDLINE: the guest's command
-#       line (one argument, may be empty; no `"` or `\`). Writes into OUTDIR:
+#       line (one argument, may be empty; `"` and `\` are escaped for xl, so a line quoted
+#       for Petrel's bootvar splitter reaches the guest as it is). Writes into OUTDIR:
 #         serial.log        everything QEMU printed (Xen, dom0, the live guest consoles)
 #         NAME.console      the guest's console output (xenconsoled's log of it, \r removed)
 #         NAME.reason       Xen's shutdown reason code (0 poweroff, 1 reboot, 2 suspend,
@@ -38,8 +42,22 @@
 #                        puts its backend on the bridge xenbr0, which has 10.0.0.1/24 (only
 #                        inside the QEMU machine). The guest finds it under device/vif/0.
 #   XEN_TESTBED_DISK     names of the guests that get a PV disk (`xvda`): a fresh 1 MiB of
-#                        zeros in dom0's memory, behind blkback and a loop device. The guest
-#                        finds it under device/vbd/51712.
+#                        zeros in dom0's memory, behind blkback and a loop device; or
+#                        `NAME=FILE` words: a copy of FILE (writes stay in dom0's copy). The
+#                        guest finds it under device/vbd/51712.
+#   XEN_TESTBED_PROBE    `NAME=FILE` words: guest NAME is a server. dom0 starts it in the
+#                        background (`xl create -F`), runs the shell script FILE (copied
+#                        into dom0; busybox `ping`, `wget`, `nc` are there; its argument is
+#                        NAME, the guest's console is being logged to
+#                        /var/log/xen/console/guest-NAME.log) with a timeout, then destroys
+#                        the guest. The script's output goes to NAME.probe,
+#                        its exit status to NAME.probe-status. dom0 also serves DHCP on
+#                        xenbr0 (busybox udhcpd: 10.0.0.50-10.0.0.60, router 10.0.0.1).
+#   XEN_TESTBED_XL_CHECK xl configuration files (space-separated host paths): after the
+#                        guests, dom0 parses each with `xl -N create` (a dry run: the
+#                        domain's configuration as libxl reads it, in JSON, nothing created)
+#                        and writes its output to OUTDIR/xl-check-N.out and its exit status to
+#                        OUTDIR/xl-check-N.status (N from 1, in the given order).
 #   QEMU                 the QEMU binary (default qemu-system-x86_64)
 #
 # The choices behind the QEMU and Xen options (all measured on QEMU 7.2 TCG):
@@ -134,6 +152,26 @@ setup() {
     fi
 }
 
+# A string for inside xl's double quotes: `\` and `"` escaped with `\`.
+xl_escape() {
+    local s=${1//\\/\\\\}
+    printf '%s' "${s//\"/\\\"}"
+}
+
+# Guest $1's disk from XEN_TESTBED_DISK: `fresh`, a file to copy, or nothing.
+disk_of() {
+    local word
+    for word in ${XEN_TESTBED_DISK:-}; do
+        if [ "$word" = "$1" ]; then
+            echo fresh
+            return
+        elif [ "${word%%=*}" = "$1" ] && [ "$word" != "${word#*=}" ]; then
+            echo "${word#*=}"
+            return
+        fi
+    done
+}
+
 # Copies a file into the initramfs tree at the same path.
 put() { mkdir -p "$rootfs$(dirname "$1")" && cp -L "$1" "$rootfs$1"; }
 
@@ -143,7 +181,8 @@ build_initramfs() {
     mkdir -p "$rootfs"/{bin,sbin,dev,proc,sys,run,tmp,etc,guests,var/lib/xen,var/lock,var/log/xen/console}
     ln -s /run "$rootfs/var/run"
     cp /bin/busybox "$rootfs/bin/busybox"
-    for applet in sh mount insmod sleep cat echo timeout poweroff mkdir ls ip brctl losetup stat dd; do
+    for applet in sh mount insmod sleep cat echo timeout poweroff mkdir ls ip brctl losetup stat dd \
+        ping wget nc udhcpd touch; do
         ln -s busybox "$rootfs/bin/$applet"
     done
     local bins=("$xen_bin/xl" "$xen_bin/xenstored" "$xen_bin/xen-init-dom0" "$xen_bin/xenconsoled"
@@ -207,17 +246,30 @@ type = "pvh"
 kernel = "/guests/${names[$i]}.xen"
 memory = 32
 vcpus = 1
-cmdline = "${cmdlines[$i]}"
+cmdline = "$(xl_escape "${cmdlines[$i]}")"
 $(if [[ " ${XEN_TESTBED_VIF:-} " == *" ${names[$i]} "* ]]; then echo 'vif = [ "bridge=xenbr0,script=/etc/xen/scripts/vif-petrel" ]'; fi)
-$(if [[ " ${XEN_TESTBED_DISK:-} " == *" ${names[$i]} "* ]]; then echo "disk = [ \"format=raw,vdev=xvda,access=rw,backendtype=phy,script=/etc/xen/scripts/block-petrel,target=/guests/${names[$i]}.img\" ]"; fi)
+$(if [ -n "$(disk_of "${names[$i]}")" ]; then echo "disk = [ \"format=raw,vdev=xvda,access=rw,backendtype=phy,script=/etc/xen/scripts/block-petrel,target=/guests/${names[$i]}.img\" ]"; fi)
 on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
 EOF
         echo "${names[$i]}" >>"$rootfs/guests/list"
-        if [[ " ${XEN_TESTBED_DISK:-} " == *" ${names[$i]} "* ]]; then
-            truncate -s 1M "$rootfs/guests/${names[$i]}.img"
-        fi
+        local probe
+        for probe in ${XEN_TESTBED_PROBE:-}; do
+            if [ "${probe%%=*}" = "${names[$i]}" ]; then
+                cp "${probe#*=}" "$rootfs/guests/${names[$i]}.probe"
+            fi
+        done
+        case $(disk_of "${names[$i]}") in
+        "") ;;
+        fresh) truncate -s 1M "$rootfs/guests/${names[$i]}.img" ;;
+        *) cp "$(disk_of "${names[$i]}")" "$rootfs/guests/${names[$i]}.img" ;;
+        esac
+    done
+    local n=0 cfg
+    for cfg in ${XEN_TESTBED_XL_CHECK:-}; do
+        n=$((n + 1))
+        cp "$cfg" "$rootfs/guests/xl-check-$n.cfg"
     done
     cat >"$rootfs/init" <<EOF
 #!/bin/sh
@@ -241,11 +293,30 @@ xenconsoled --log=guest --log-dir=/var/log/xen/console
 brctl addbr xenbr0
 ip addr add 10.0.0.1/24 dev xenbr0
 ip link set xenbr0 up
+# DHCP for the guests on the bridge.
+printf 'start 10.0.0.50\nend 10.0.0.60\ninterface xenbr0\nlease_file /run/udhcpd.leases\noption subnet 255.255.255.0\noption router 10.0.0.1\n' >/etc/udhcpd.conf
+touch /run/udhcpd.leases
+udhcpd /etc/udhcpd.conf
 echo "@@MARK dom0-ready t=\$(uptime_s)"
 for g in \$(cat /guests/list); do
     echo "@@MARK \$g create t=\$(uptime_s)"
-    timeout -s KILL $guest_timeout xl create -F -c /guests/\$g.cfg
-    rc=\$?
+    if [ -f /guests/\$g.probe ]; then
+        # A server: in the background (its console goes to xenconsoled's log only), probed.
+        timeout -s KILL $guest_timeout xl create -F /guests/\$g.cfg &
+        xlpid=\$!
+        timeout -s KILL $guest_timeout sh /guests/\$g.probe \$g >/guests/\$g.probe.out 2>&1
+        prc=\$?
+        xl destroy \$g 2>/dev/null
+        wait \$xlpid
+        rc=\$?
+        echo "@@PROBE \$g begin"
+        cat /guests/\$g.probe.out
+        echo
+        echo "@@PROBE \$g end \$prc"
+    else
+        timeout -s KILL $guest_timeout xl create -F -c /guests/\$g.cfg
+        rc=\$?
+    fi
     if [ \$rc = 137 ]; then
         echo "@@MARK \$g timeout"
         xl destroy \$g 2>/dev/null
@@ -256,6 +327,16 @@ for g in \$(cat /guests/list); do
     cat /var/log/xen/console/guest-\$g.log 2>/dev/null
     echo
     echo "@@LOG \$g end"
+done
+for cfg in /guests/xl-check-*.cfg; do
+    [ -f "\$cfg" ] || continue
+    n=\${cfg#/guests/xl-check-}
+    n=\${n%.cfg}
+    echo "@@XLCHECK \$n begin"
+    xl -N create "\$cfg" 2>&1
+    rc=\$?
+    echo
+    echo "@@XLCHECK \$n end \$rc"
 done
 echo "@@MARK all-done t=\$(uptime_s)"
 poweroff -f
@@ -272,6 +353,11 @@ collect() {
         # The guest's own output: xenconsoled's log, dumped between the @@LOG markers.
         sed -n "/^@@LOG $name begin\$/,/^@@LOG $name end\$/p" "$work/serial.txt" | sed '1d;$d' |
             grep -v '^(XEN)' | sed '$ { /^$/d; }' >"$outdir/$name.console" || true
+        if [ -f "$rootfs/guests/$name.probe" ]; then
+            sed -n "/^@@PROBE $name begin\$/,/^@@PROBE $name end [0-9]*\$/p" "$work/serial.txt" | sed '1d;$d' |
+                grep -v '^(XEN)' | sed '$ { /^$/d; }' >"$outdir/$name.probe" || true
+            sed -n "s/^@@PROBE $name end \([0-9]*\)\$/\1/p" "$work/serial.txt" >"$outdir/$name.probe-status"
+        fi
         local section reason status
         section=$(sed -n "/^@@MARK $name create /,/^@@MARK $name exited/p" "$work/serial.txt")
         if [ -z "$section" ]; then
@@ -300,6 +386,14 @@ collect() {
         echo "--- guest $name console:"
         sed 's/^/    /' "$outdir/$name.console"
     done
+    local n=0 cfg
+    for cfg in ${XEN_TESTBED_XL_CHECK:-}; do
+        n=$((n + 1))
+        sed -n "/^@@XLCHECK $n begin\$/,/^@@XLCHECK $n end [0-9]*\$/p" "$work/serial.txt" | sed '1d;$d' |
+            grep -v '^(XEN)' >"$outdir/xl-check-$n.out" || true
+        sed -n "s/^@@XLCHECK $n end \([0-9]*\)\$/\1/p" "$work/serial.txt" >"$outdir/xl-check-$n.status"
+        summary+=("xl check $n ($cfg): status $(cat "$outdir/xl-check-$n.status")")
+    done
     printf '%s\n' "${summary[@]}"
     grep -q '^@@MARK all-done' "$work/serial.txt"
 }
@@ -314,7 +408,7 @@ run() {
         [[ $1 =~ ^[A-Za-z0-9_-]+$ ]] || { say "bad guest name '$1' (letters, digits, _ and - only)"; exit 1; }
         for n in "${names[@]}"; do [ "$n" != "$1" ] || { say "guest name '$1' given twice"; exit 1; }; done
         [ -f "$2" ] || { say "guest $1: no image file '$2'"; exit 1; }
-        [[ $3 != *[\"\\]* ]] || { say "guest $1: the command line may not contain \" or \\"; exit 1; }
+        [[ $3 != *[[:cntrl:]]* ]] || { say "guest $1: the command line may not contain control characters"; exit 1; }
         names+=("$1") images+=("$2") cmdlines+=("$3")
         shift 3
     done
@@ -348,6 +442,11 @@ run() {
 
 case ${1:-} in
 setup) setup ;;
+check)
+    command -v "$qemu" >/dev/null || cannot "no $qemu"
+    [ -x "$xen_bin/xl" ] || cannot "no xen-utils-$xen_version ($xen_bin/xl)"
+    cache_complete || cannot "no Xen and dom0 kernel in $cache"
+    ;;
 run)
     shift
     run "$@"

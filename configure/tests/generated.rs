@@ -15,7 +15,7 @@ use support::scratch;
 fn generated_files_per_target() {
     let dir = scratch("hello-key");
     let project = Project::open(&dir).expect("a project");
-    for target in [Target::Unix, Target::Hvt, Target::Spt, Target::Virtio] {
+    for target in Target::ALL {
         let selection = Selection {
             target: Some(target),
             ..Selection::default()
@@ -44,6 +44,46 @@ fn generated_files_per_target() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The xl configuration `petrel build --target xen` writes beside the image (no boot
+/// arguments) and the one `petrel run --target xen` boots (arguments quoted for the guest's
+/// bootvar splitter, then for xl; devices in manifest order).
+#[test]
+fn xl_configs() {
+    use petrel_cli::run::{Backing, BootDevices, xen};
+    use std::path::{Path, PathBuf};
+    let built = xen::config(
+        "hello-key",
+        Path::new("/p/dist/hello-key.xen"),
+        Path::new("dist/hello-key.xl"),
+        &[],
+        &BootDevices::default(),
+        "build",
+    )
+    .expect("renders");
+    insta::assert_snapshot!("xen__dist_hello-key_xl", built);
+    let devices = BootDevices {
+        devices: vec![
+            ("service".into(), Backing::Net(None)),
+            (
+                "storage".into(),
+                Backing::Disk(PathBuf::from("/p/disk.img")),
+            ),
+        ],
+        publish: vec![],
+    };
+    let args = [r#"--hello=Hi "there""#.to_string(), "--port=80".to_string()];
+    let ran = xen::config(
+        "web",
+        Path::new("/p/dist/web.xen"),
+        Path::new("/tmp/petrel-xen-1/web.xl"),
+        &args,
+        &devices,
+        "run",
+    )
+    .expect("renders");
+    insta::assert_snapshot!("xen__run_web_xl", ran);
 }
 
 #[test]

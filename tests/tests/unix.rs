@@ -217,10 +217,15 @@ fn a_failed_configure_leaves_the_previous_configuration() {
         .collect();
     assert_eq!(after, before_wo, "a failed configure changed files");
 
-    // A target nothing implements yet: refused before anything is written.
+    // A key no implementation of the target offers: refused before anything is written.
     std::fs::write(p.dir.join("unikernel.toml"), &good).expect("write");
-    let ran = run(petrel(&p.dir, "unix").args(["configure", "--target", "xen"]));
+    let ran = run(petrel(&p.dir, "unix").args(["configure", "--target", "hvt", "--kv=direct"]));
     assert_eq!(ran.code, 1, "{}", ran.all());
+    assert!(
+        ran.stderr.contains("`kv = direct` is not available on hvt"),
+        "{}",
+        ran.stderr
+    );
     assert_eq!(p.snapshot(), before, "a failed configure changed files");
 }
 

@@ -7,8 +7,14 @@
 //! Xen keeps only a shutdown reason; the runtime prints `petrel: exit status N` last, and
 //! the testbed maps that back (`NAME.status`), which is what is checked here, beside the
 //! reason code and the console text.
+//!
+//! The same dom0 also boots the examples as `petrel build --target xen` makes them (hello,
+//! hello-key with exact arguments, `--help`, a bad argument, a panic, kv_ro crunch, block on a
+//! PV disk, static_website on the PV network probed from dom0 with a static address and
+//! with DHCP), and real xl parses the xl configurations Petrel writes; then one
+//! `petrel run --target xen` goes through the testbed as a user's would.
 
-use petrel_e2e::{build_lock, have_qemu, repo, run, skip};
+use petrel_e2e::{Scratch, build_lock, expect, have_qemu, petrel, repo, run, skip};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
@@ -27,6 +33,29 @@ fn build_fixture() -> PathBuf {
         .args(["build", "--release", "--quiet"]));
     assert_eq!(ran.code, 0, "building xen-hello failed:\n{}", ran.all());
     fixture_target().join("x86_64-unknown-none/release/xen-hello")
+}
+
+/// Builds `project` with `petrel build --target xen` and returns its image.
+fn build_example(project: &Scratch, name: &str) -> PathBuf {
+    expect(
+        petrel(&project.dir, "xen").args(["build", "--target", "xen"]),
+        0,
+    );
+    let xl = project.read(&format!("dist/{name}.xl"));
+    assert!(
+        xl.contains("type = \"pvh\"") && xl.contains(&format!("/dist/{name}.xen\"")),
+        "{xl}"
+    );
+    project.dir.join(format!("dist/{name}.xen"))
+}
+
+/// The `Hello world!` example lines' timestamps (`2026-...T05:08:57-00:00: [INFO] ...`).
+fn log_seconds(console: &str, needle: &str) -> Vec<String> {
+    console
+        .lines()
+        .filter(|l| l.contains(needle))
+        .filter_map(|l| l.split(": [INFO]").next().map(str::to_string))
+        .collect()
 }
 
 /// What the testbed reported for one guest.
@@ -71,10 +100,36 @@ fn xen_hello_runs_on_a_real_xen() {
         2 => return skip(TEST, setup.stderr.trim()),
         code => panic!("xen-testbed.sh setup exited {code}:\n{}", setup.all()),
     }
-    let image = {
+    let (hello_ex, key_ex, panics_ex, kv_ex, block_ex, web_ex) = (
+        Scratch::example("hello"),
+        Scratch::example("hello-key"),
+        Scratch::fixture("panics"),
+        Scratch::example("kv_ro"),
+        Scratch::example("block"),
+        Scratch::example("static_website"),
+    );
+    let (image, hello_img, key_img, panics_img, kv_img, block_img, web_img) = {
         let _lock = build_lock();
-        build_fixture()
+        (
+            build_fixture(),
+            build_example(&hello_ex, "hello"),
+            build_example(&key_ex, "hello-key"),
+            build_example(&panics_ex, "panics"),
+            build_example(&kv_ex, "kv-ro"),
+            build_example(&block_ex, "block"),
+            build_example(&web_ex, "static-website"),
+        )
     };
+    // static_website's network device (net-xen: the first is device/vif/0).
+    let web_xl = web_ex.read("dist/static-website.xl");
+    assert!(web_xl.contains("vif = [ \"bridge=xenbr0\" ]"), "{web_xl}");
+    // The block example's disk, in manifest order (block-xen: the first is xvda).
+    let block_xl = block_ex.read("dist/block.xl");
+    assert!(
+        block_xl.contains("disk = [ \"format=raw,vdev=xvda,access=rw,target=")
+            && block_xl.contains("/dist/storage.img\" ]"),
+        "{block_xl}"
+    );
 
     // Outside Xen (plain QEMU loads the same PVH note): one clear line, and it stops.
     let plain = run(Command::new("timeout")
@@ -103,23 +158,102 @@ fn xen_hello_runs_on_a_real_xen() {
     let out = fixture_target().join("testbed-out");
     let _ = std::fs::remove_dir_all(&out);
     let img = image.to_str().expect("UTF-8 path");
+    let path = |p: &PathBuf| p.to_str().expect("UTF-8 path").to_string();
+    let (hello_img, key_img, panics_img, kv_img, block_img, web_img) = (
+        path(&hello_img),
+        path(&key_img),
+        path(&panics_img),
+        path(&kv_img),
+        path(&block_img),
+        path(&web_img),
+    );
+    // static_website is a server: dom0 probes it over the PV network (busybox ping and wget
+    // on the bridge, 10.0.0.1/24), with a static address and with a lease from dom0's DHCP.
+    std::fs::create_dir_all(&out).expect("output directory");
+    let probe = |name: &str, find_address: &str| {
+        let file = out.join(format!("{name}.sh"));
+        let script = format!(
+            "{find_address}\n\
+             i=0\n\
+             until ping -c 1 -W 1 \"$addr\" >/dev/null 2>&1; do\n\
+             \x20   i=$((i + 1)); [ $i -lt 60 ] || {{ echo \"probe: no ping reply from $addr\"; exit 1; }}\n\
+             done\n\
+             echo \"probe: ping $addr answered\"\n\
+             wget -q -O - \"http://$addr:8080/\"\n"
+        );
+        std::fs::write(&file, script).expect("probe script");
+        format!("{name}={}", file.display())
+    };
+    let probes = [
+        probe("ex-web-static", "addr=10.0.0.2"),
+        // The lease, from the guest's console as dom0's xenconsoled logs it.
+        probe(
+            "ex-web-dhcp",
+            "i=0\n\
+             until addr=$(sed -n 's/.*DHCP lease: \\([0-9.]*\\)\\/.*/\\1/p' /var/log/xen/console/guest-$1.log) && [ -n \"$addr\" ]; do\n\
+             \x20   i=$((i + 1)); [ $i -lt 100 ] || { echo 'probe: no DHCP lease'; exit 1; }; sleep 0.2\n\
+             done\n\
+             echo \"probe: leased $addr\"",
+        ),
+    ];
+    // The examples' command lines as `petrel run` quotes them for the bootvar splitter
+    // (the testbed escapes them once more for xl).
+    let tricky_line = r#""--hello=Hello, \"world\" \\o/""#;
     let guests = [
-        ("hello", "xenstore grant bulk"),
-        ("help", "--help"),
-        ("bad", "--frobnicate"),
-        ("panic", "panic"),
-        ("fault", "fault"),
-        ("overflow", "overflow"),
-        ("devices", "vif disk"),
+        ("hello", img, "xenstore grant bulk"),
+        ("help", img, "--help"),
+        ("bad", img, "--frobnicate"),
+        ("panic", img, "panic"),
+        ("fault", img, "fault"),
+        ("overflow", img, "overflow"),
+        ("devices", img, "vif disk"),
+        ("ex-hello", &hello_img, ""),
+        ("ex-key", &key_img, tricky_line),
+        ("ex-key-help", &key_img, "--help"),
+        ("ex-key-bad", &key_img, "--helo=x"),
+        ("ex-panic", &panics_img, ""),
+        ("ex-kv", &kv_img, "--key=docs/about.txt"),
+        ("ex-block", &block_img, ""),
+        ("ex-web-static", &web_img, "--ipv4=10.0.0.2/24"),
+        ("ex-web-dhcp", &web_img, ""),
+    ];
+    // The xl configurations Petrel writes, parsed by the dom0's real xl (`xl -N create`):
+    // static_website's and block's from `petrel build`, and the one `petrel run` would boot
+    // hello-key with on a dom0 (the tricky argument quoted twice).
+    let run_xl = out.join("hello-key-run.xl");
+    let tricky_arg = r#"--hello=Hello, "world" \o/"#.to_string();
+    let text = petrel_cli::run::xen::config(
+        "hello-key",
+        Path::new(&key_img),
+        &run_xl,
+        std::slice::from_ref(&tricky_arg),
+        &petrel_cli::run::BootDevices::default(),
+        "run",
+    )
+    .expect("renders");
+    std::fs::write(&run_xl, text).expect("write");
+    let xl_checks = [
+        run_xl.clone(),
+        web_ex.dir.join("dist/static-website.xl"),
+        block_ex.dir.join("dist/block.xl"),
     ];
     let mut cmd = Command::new(&script);
     cmd.env("XEN_TESTBED_GUEST_TIMEOUT", "20")
-        .env("XEN_TESTBED_VIF", "devices")
-        .env("XEN_TESTBED_DISK", "devices")
+        .env(
+            "XEN_TESTBED_XL_CHECK",
+            xl_checks
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+        .env("XEN_TESTBED_VIF", "devices ex-web-static ex-web-dhcp")
+        .env("XEN_TESTBED_PROBE", probes.join(" "))
+        .env("XEN_TESTBED_DISK", "devices ex-block")
         .arg("run")
         .arg(&out);
-    for (name, cmdline) in guests {
-        cmd.args([name, img, cmdline]);
+    for (name, image, cmdline) in guests {
+        cmd.args([name, image, cmdline]);
     }
     let start = Instant::now();
     let ran = run(&mut cmd);
@@ -278,5 +412,190 @@ fn xen_hello_runs_on_a_real_xen() {
                 .contains("disk: OK (3 x 8 sectors written and read back)"),
         "{}",
         net.console
+    );
+
+    // The examples, as `petrel build --target xen` made them.
+    let ex = guest(&out, "ex-hello");
+    assert_eq!(
+        (ex.reason.as_str(), ex.status.as_str()),
+        ("0", "0"),
+        "{}",
+        ex.console
+    );
+    let seconds = log_seconds(&ex.console, "[hello] Hello world!");
+    assert_eq!(seconds.len(), 4, "{}", ex.console);
+    assert!(
+        seconds.windows(2).all(|w| w[0] < w[1]),
+        "one a second: {seconds:?}"
+    );
+    let tricky = r#"Hello, "world" \o/"#;
+    let ex = guest(&out, "ex-key");
+    assert_eq!(
+        (ex.reason.as_str(), ex.status.as_str()),
+        ("0", "0"),
+        "{}",
+        ex.console
+    );
+    assert_eq!(
+        ex.console
+            .matches(&format!("[INFO] [hello_key] {tricky}\n"))
+            .count(),
+        4,
+        "{}",
+        ex.console
+    );
+    let ex = guest(&out, "ex-key-help");
+    assert_eq!(
+        (ex.reason.as_str(), ex.status.as_str()),
+        ("3", "63"),
+        "{}",
+        ex.console
+    );
+    assert!(ex.console.contains("--hello=STRING"), "{}", ex.console);
+    let ex = guest(&out, "ex-key-bad");
+    assert_eq!(
+        (ex.reason.as_str(), ex.status.as_str()),
+        ("3", "64"),
+        "{}",
+        ex.console
+    );
+    assert!(
+        ex.console.contains("did you mean '--hello'"),
+        "{}",
+        ex.console
+    );
+    let ex = guest(&out, "ex-panic");
+    assert_eq!(
+        (ex.reason.as_str(), ex.status.as_str()),
+        ("3", "255"),
+        "{}",
+        ex.console
+    );
+    assert!(
+        ex.console.contains("the answer was not 42"),
+        "{}",
+        ex.console
+    );
+    let ex = guest(&out, "ex-kv");
+    assert_eq!(
+        (ex.reason.as_str(), ex.status.as_str()),
+        ("0", "0"),
+        "{}",
+        ex.console
+    );
+    let about = std::fs::read_to_string(repo().join("examples/kv_ro/data/docs/about.txt"))
+        .expect("the example's data");
+    assert!(ex.console.contains(about.trim()), "{}", ex.console);
+    // The block example on a PV disk (a fresh 1 MiB behind blkback in dom0).
+    let ex = guest(&out, "ex-block");
+    assert_eq!(
+        (ex.reason.as_str(), ex.status.as_str()),
+        ("0", "0"),
+        "{}",
+        ex.console
+    );
+    assert!(
+        ex.console.contains("block: 2048 sectors of 512 bytes") && ex.console.contains("block: OK"),
+        "{}",
+        ex.console
+    );
+    // static_website over the PV network: ping and the index page from dom0.
+    let index = std::fs::read_to_string(repo().join("examples/static_website/htdocs/index.html"))
+        .expect("the example's page");
+    for (name, line) in [
+        ("ex-web-static", "probe: ping 10.0.0.2 answered\n"),
+        ("ex-web-dhcp", "probe: leased 10.0.0."),
+    ] {
+        let probe = std::fs::read_to_string(out.join(format!("{name}.probe"))).unwrap_or_default();
+        let status =
+            std::fs::read_to_string(out.join(format!("{name}.probe-status"))).unwrap_or_default();
+        let console = guest(&out, name).console;
+        assert_eq!(
+            status.trim(),
+            "0",
+            "{name}: {probe}\n--- console\n{console}"
+        );
+        assert!(
+            probe.contains(line) && probe.contains("answered\n") && probe.contains(index.trim()),
+            "{name}: {probe}\n--- console\n{console}"
+        );
+        assert!(
+            console.contains("static-website: listening on 0.0.0.0:8080"),
+            "{console}"
+        );
+    }
+
+    // What libxl read from Petrel's xl configurations (its JSON, after "Parsing config").
+    let parsed: Vec<serde_json::Value> = (1..=xl_checks.len())
+        .map(|n| {
+            let text =
+                std::fs::read_to_string(out.join(format!("xl-check-{n}.out"))).unwrap_or_default();
+            let status = std::fs::read_to_string(out.join(format!("xl-check-{n}.status")))
+                .unwrap_or_default();
+            assert_eq!(
+                status.trim(),
+                "0",
+                "xl -N create {:?}:\n{text}",
+                xl_checks[n - 1]
+            );
+            let json = text.find('{').map(|i| &text[i..]).unwrap_or("");
+            serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {text}"))
+        })
+        .collect();
+    let b_info = &parsed[0]["b_info"];
+    assert_eq!(parsed[0]["c_info"]["type"], "pvh");
+    assert_eq!(b_info["max_memkb"], 32768);
+    assert_eq!(b_info["kernel"], key_img.as_str());
+    // The guest's splitter gets back exactly the argument.
+    let cmdline = b_info["cmdline"].as_str().expect("a cmdline");
+    assert_eq!(
+        petrel_bootvar::split(cmdline).expect("splits"),
+        std::slice::from_ref(&tricky_arg)
+    );
+    assert_eq!(parsed[1]["nics"][0]["bridge"], "xenbr0", "{}", parsed[1]);
+    let disk = &parsed[2]["disks"][0];
+    assert_eq!(disk["vdev"], "xvda", "{}", parsed[2]);
+    assert_eq!(
+        disk["pdev_path"],
+        block_ex.dir.join("dist/storage.img").display().to_string()
+    );
+
+    // `petrel run --target xen` as a user types it: not a dom0 here, so the testbed boots
+    // the image; the console comes back on stdout and the exit status as the guest's.
+    let ran = expect(
+        petrel(&key_ex.dir, "xen").args([
+            "run",
+            "--target",
+            "xen",
+            "--",
+            &format!("--hello={tricky}"),
+        ]),
+        0,
+    );
+    assert_eq!(
+        ran.stdout
+            .matches(&format!("[INFO] [hello_key] {tricky}\n"))
+            .count(),
+        4,
+        "{}",
+        ran.all()
+    );
+    assert!(
+        ran.stdout.ends_with("petrel: exit status 0\n"),
+        "{}",
+        ran.all()
+    );
+    // And with the user's disk file (the testbed boots a copy of it): too small for the
+    // block example, which says so and exits 255.
+    let small = block_ex.dir.join("small.img");
+    std::fs::write(&small, vec![0u8; 1024]).expect("write");
+    let mut cmd = petrel(&block_ex.dir, "xen");
+    cmd.args(["run", "--target", "xen", "--disk"])
+        .arg(format!("storage={}", small.display()));
+    let ran = expect(&mut cmd, 255);
+    assert!(
+        ran.stdout.contains("block: FAILED the disk has 2 sectors"),
+        "{}",
+        ran.all()
     );
 }

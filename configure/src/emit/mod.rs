@@ -9,6 +9,7 @@ mod plan;
 mod templates;
 pub mod templates_new;
 pub mod user_manifest;
+pub mod xl;
 
 pub use plan::{
     ArgSpec, DeviceInit, Embedded, ImplUse, ManifestDevice, ManifestPlan, PetrelLink, Plan,

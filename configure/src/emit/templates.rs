@@ -19,6 +19,8 @@ pub const SOLO5_LINK_LD: &str = "solo5/link.ld.j2";
 pub const VIRTIO_LINK_LD: &str = "virtio/link.ld.j2";
 /// The xen (PVH) linker script.
 pub const XEN_LINK_LD: &str = "xen/link.ld.j2";
+/// The xl configuration of a xen image.
+pub const XEN_XL_CFG: &str = "xen/xl.cfg.j2";
 /// `petrel new`: Cargo.toml.
 pub const NEW_CARGO_TOML: &str = "new/Cargo.toml.j2";
 /// `petrel new`: unikernel.toml.
@@ -42,6 +44,7 @@ const TEMPLATES: &[(&str, &str)] = &[
         XEN_LINK_LD,
         include_str!("../../../templates/xen/link.ld.j2"),
     ),
+    (XEN_XL_CFG, include_str!("../../../templates/xen/xl.cfg.j2")),
     (
         APP_CARGO_TOML,
         include_str!("../../../templates/app/Cargo.toml.j2"),
@@ -79,6 +82,7 @@ pub fn environment() -> Environment<'static> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.add_filter("rust_str", rust_str);
     env.add_filter("toml_str", toml_str);
+    env.add_filter("xl_str", xl_str);
     for (name, source) in TEMPLATES {
         // The templates ship inside the binary; a syntax error in one is caught by the unit
         // test below before any release.
@@ -97,6 +101,12 @@ fn rust_str(s: &str) -> String {
 /// A TOML basic string for `s`.
 fn toml_str(s: &str) -> String {
     toml_edit::Value::from(s).to_string().trim().to_string()
+}
+
+/// An xl configuration string for `s` (libxlu's quoted strings: `\\` and `\"` escapes).
+/// Control characters are refused before rendering (`emit::xl`).
+fn xl_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 /// Renders `template` with `ctx`, normalised to end with exactly one newline.
@@ -148,5 +158,9 @@ mod tests {
         assert_eq!(rust_str(r#"a"b\c"#), r#""a\"b\\c""#);
         assert_eq!(rust_str("x\n\"); panic!(\""), r#""x\n\"); panic!(\"""#);
         assert_eq!(toml_str(r#"C:\x "y""#), r#"'C:\x "y"'"#);
+        assert_eq!(
+            xl_str(r#""--hello=a \"b\"""#),
+            r#""\"--hello=a \\\"b\\\"\"""#
+        );
     }
 }

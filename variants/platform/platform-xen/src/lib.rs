@@ -36,11 +36,17 @@
 
 extern crate alloc;
 
+/// Declares the image's Solo5-style device manifest (network devices map to `device/vif/N`
+/// and block devices to `device/vbd/...` in manifest order); the generated crate calls it
+/// once.
+pub use petrel_rt_core::solo5_manifest;
+
 pub mod blkfront;
 #[cfg(all(target_arch = "x86_64", target_os = "none"))]
 pub mod boot;
 pub mod clock;
 pub mod console;
+pub mod devices;
 pub mod events;
 pub mod evtchn;
 pub mod exit;

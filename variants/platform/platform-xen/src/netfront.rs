@@ -4,7 +4,8 @@
 //! Connecting: the frontend finds its backend in xenstore (`device/vif/N/backend`,
 //! `backend-id`, `mac`), shares two rings with it (a page each, granted to the backend),
 //! allocates an event channel the backend binds to, writes `tx-ring-ref`, `rx-ring-ref`,
-//! `event-channel`, `request-rx-copy`, `feature-rx-notify`, switches `state` to Connected
+//! `event-channel`, `request-rx-copy`, `feature-rx-notify`, `feature-no-csum-offload`
+//! (every frame carries a complete checksum), switches `state` to Connected
 //! (4) and waits until the backend's `state` is Connected too.
 //!
 //! The rings (`netif.h`) start with a 64-byte header (`req_prod`, `req_event`, `rsp_prod`,
@@ -119,12 +120,15 @@ impl Netfront {
         }
         nf.publish_rx();
 
-        let keys: [(&str, String); 5] = [
+        let keys: [(&str, String); 6] = [
             ("tx-ring-ref", alloc::format!("{}", tx_ref.0)),
             ("rx-ring-ref", alloc::format!("{}", rx_ref.0)),
             ("event-channel", alloc::format!("{port}")),
             ("request-rx-copy", "1".into()),
             ("feature-rx-notify", "1".into()),
+            // Complete checksums only: otherwise netback hands over TCP and UDP frames from
+            // dom0 with the checksum left blank (offloaded), which the stack drops as bad.
+            ("feature-no-csum-offload", "1".into()),
         ];
         for (key, value) in keys {
             pv::write_text(xs, &alloc::format!("{dev}/{key}"), &value, "frontend keys")?;

@@ -1,0 +1,468 @@
+//! `petrel run --target xen`: on a Xen dom0, `xl create -F -c` with the image's xl
+//! configuration; anywhere else, the project's Xen-in-QEMU testbed (`scripts/xen-testbed.sh`:
+//! a real Xen and a Linux dom0 under QEMU TCG). Either way the guest's console goes to
+//! stdout and its exit status comes back from the `petrel: exit status N` line the runtime
+//! prints last (Xen itself keeps only poweroff or crash).
+
+use super::{Backing, BootDevices, quoted, shell_words, which};
+use crate::emit::xl::{self, XlGuest};
+use crate::error::Error;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+/// Where a xen guest boots.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    /// This machine is a Xen dom0: `xl` boots the guest.
+    Dom0 {
+        /// The `xl` program.
+        xl: PathBuf,
+    },
+    /// Anything else: the testbed script.
+    Testbed {
+        /// `scripts/xen-testbed.sh`.
+        script: PathBuf,
+    },
+}
+
+/// The bridge a network device joins when `--tap NAME=BRIDGE` names none (xl's default).
+pub const DEFAULT_BRIDGE: &str = "xenbr0";
+
+/// The xl configuration of `image` booted with `args` and `devices`, written by `command`
+/// (`build` or `run`) to `file`.
+pub fn config(
+    name: &str,
+    image: &Path,
+    file: &Path,
+    args: &[String],
+    devices: &BootDevices,
+    command: &'static str,
+) -> Result<String, Error> {
+    let image =
+        std::path::absolute(image).map_err(|e| Error::msg(format!("{}: {e}", image.display())))?;
+    let mut guest = XlGuest {
+        name: name.to_string(),
+        file: file.display().to_string(),
+        kernel: image.display().to_string(),
+        cmdline: quoted(args)?.join(" "),
+        bridges: vec![],
+        disks: vec![],
+        command,
+    };
+    for (_, backing) in &devices.devices {
+        match backing {
+            Backing::Net(bridge) => guest
+                .bridges
+                .push(bridge.clone().unwrap_or_else(|| DEFAULT_BRIDGE.into())),
+            Backing::Disk(path) => guest.disks.push(
+                std::path::absolute(path)
+                    .unwrap_or_else(|_| path.clone())
+                    .display()
+                    .to_string(),
+            ),
+        }
+    }
+    xl::render(&guest).map_err(Error::msg)
+}
+
+/// Finds where to boot: a dom0 (`/proc/xen/capabilities` says `control_d` and `xl` is on
+/// PATH), else the testbed, else one line on what is missing.
+pub fn host() -> Result<Host, Error> {
+    if is_dom0_at(Path::new("/proc/xen/capabilities"))
+        && let Some(xl) = which("xl")
+    {
+        return Ok(Host::Dom0 { xl });
+    }
+    let script = testbed_script().ok_or_else(|| {
+        Error::msg(
+            "this machine is not a Xen dom0 and Petrel's Xen testbed (scripts/xen-testbed.sh) was not found; set PETREL_XEN_TESTBED to it, or PETREL_HOME to the Petrel repository",
+        )
+    })?;
+    let check = Command::new(&script)
+        .arg("check")
+        .output()
+        .map_err(|e| Error::msg(format!("cannot start {}: {e}", script.display())))?;
+    if !check.status.success() {
+        let why = String::from_utf8_lossy(&check.stderr);
+        let why = why
+            .lines()
+            .last()
+            .unwrap_or("not ready")
+            .trim_start_matches("xen-testbed: ")
+            .trim_start_matches("cannot set up the testbed: ");
+        return Err(Error::msg(format!(
+            "this machine is not a Xen dom0, and the Xen testbed is not ready ({why}); `{} setup` installs the Xen 4.17 toolstack and QEMU (Debian 12) and downloads Xen and a dom0 kernel, once",
+            script.display()
+        )));
+    }
+    Ok(Host::Testbed { script })
+}
+
+/// Whether the capabilities file (`/proc/xen/capabilities`) says this is the control domain.
+fn is_dom0_at(capabilities: &Path) -> bool {
+    std::fs::read_to_string(capabilities).is_ok_and(|c| c.contains("control_d"))
+}
+
+/// `$PETREL_XEN_TESTBED`, else `scripts/xen-testbed.sh` of the Petrel repository
+/// (`$PETREL_HOME`, else the sources this binary was built from).
+fn testbed_script() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("PETREL_XEN_TESTBED") {
+        return Some(PathBuf::from(p));
+    }
+    let repo = crate::project::petrel_facade_dir()?.parent()?.to_path_buf();
+    Some(repo.join("scripts/xen-testbed.sh")).filter(|p| p.is_file())
+}
+
+/// `xl create -F -c CONFIG`: the guest in the foreground with its console attached.
+pub fn dom0_command(xl: &Path, config: &Path) -> Command {
+    let mut c = Command::new(xl);
+    c.args(["create", "-F", "-c"]).arg(config);
+    c
+}
+
+/// The testbed's `run OUTDIR NAME IMAGE CMDLINE`, with the guest's devices.
+pub fn testbed_command(
+    script: &Path,
+    out: &Path,
+    name: &str,
+    image: &Path,
+    args: &[String],
+    devices: &BootDevices,
+) -> Result<Command, Error> {
+    let mut c = Command::new(script);
+    let nets = devices
+        .devices
+        .iter()
+        .filter(|(_, b)| matches!(b, Backing::Net(_)));
+    let disks = devices
+        .devices
+        .iter()
+        .filter(|(_, b)| matches!(b, Backing::Disk(_)));
+    // The testbed gives a guest at most one vif (on its bridge) and one disk (a copy of the
+    // file in dom0's memory).
+    if nets.clone().count() > 1 || disks.clone().count() > 1 {
+        return Err(Error::msg(
+            "the Xen testbed gives a guest at most one network and one block device",
+        ));
+    }
+    if nets.count() == 1 {
+        c.env("XEN_TESTBED_VIF", name);
+    }
+    if let Some((_, Backing::Disk(file))) = disks.clone().next() {
+        let file = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+        if file.to_string_lossy().contains(char::is_whitespace) {
+            return Err(Error::msg(format!(
+                "the Xen testbed cannot take a disk file whose name has a space ({})",
+                file.display()
+            )));
+        }
+        c.env("XEN_TESTBED_DISK", format!("{name}={}", file.display()));
+    }
+    c.arg("run")
+        .arg(out)
+        .arg(name)
+        .arg(image)
+        .arg(quoted(args)?.join(" "));
+    Ok(c)
+}
+
+/// A domain name from the image's file name: its stem, other characters than
+/// `[A-Za-z0-9_-]` replaced (the testbed's rule; xl is less strict).
+pub fn domain_name(image: &Path) -> String {
+    let stem = image
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if name.is_empty() {
+        "petrel".into()
+    } else {
+        name
+    }
+}
+
+/// The status in the last `petrel: exit status N` line of a console.
+pub fn printed_status(console: &str) -> Option<u8> {
+    console
+        .lines()
+        .rev()
+        .find_map(|l| {
+            l.trim_end_matches('\r')
+                .strip_prefix("petrel: exit status ")
+        })
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// Boots `image` with `args` on this machine's Xen or on the testbed.
+pub fn boot(
+    image: &Path,
+    args: &[String],
+    devices: &BootDevices,
+    verbose: bool,
+) -> Result<ExitCode, Error> {
+    let name = domain_name(image);
+    let host = host()?;
+    let scratch = std::env::temp_dir().join(format!("petrel-xen-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)
+        .map_err(|e| Error::msg(format!("{}: {e}", scratch.display())))?;
+    // Every error below still removes the scratch directory.
+    let result = (|| match host {
+        Host::Dom0 { xl } => {
+            let file = scratch.join(format!("{name}.xl"));
+            let text = config(&name, image, &file, args, devices, "run")?;
+            std::fs::write(&file, text)
+                .map_err(|e| Error::msg(format!("{}: {e}", file.display())))?;
+            on_dom0(dom0_command(&xl, &file), verbose)
+        }
+        Host::Testbed { script } => {
+            let cmd = testbed_command(&script, &scratch, &name, image, args, devices)?;
+            on_testbed(cmd, &scratch, &name, verbose)
+        }
+    })();
+    let _ = std::fs::remove_dir_all(&scratch);
+    result
+}
+
+/// Runs `xl create -F -c`, passing the console through and reading the printed status.
+fn on_dom0(mut cmd: Command, verbose: bool) -> Result<ExitCode, Error> {
+    if verbose {
+        crate::status::status("Running", shell_words(&cmd));
+    }
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::msg(format!("cannot start xl: {e}")))?;
+    let mut last = None;
+    if let Some(out) = child.stdout.take() {
+        let mut stdout = std::io::stdout().lock();
+        for line in std::io::BufReader::new(out).split(b'\n') {
+            let Ok(line) = line else { break };
+            let text = String::from_utf8_lossy(&line);
+            if let Some(n) = printed_status(&text) {
+                last = Some(n);
+            }
+            let _ = stdout.write_all(&line);
+            let _ = stdout.write_all(b"\n");
+            let _ = stdout.flush();
+        }
+    }
+    let status = child.wait().map_err(|e| Error::msg(format!("xl: {e}")))?;
+    Ok(ExitCode::from(match last {
+        Some(n) => n,
+        None => {
+            crate::status::warning(format!(
+                "the guest printed no `petrel: exit status` line (xl: {status}); reporting 255"
+            ));
+            255
+        }
+    }))
+}
+
+/// Runs the testbed, then prints the guest's console and returns its mapped status.
+fn on_testbed(mut cmd: Command, out: &Path, name: &str, verbose: bool) -> Result<ExitCode, Error> {
+    if verbose {
+        crate::status::status("Running", shell_words(&cmd));
+    }
+    crate::status::status(
+        "Booting",
+        "a Xen 4.17 dom0 under QEMU (the Xen testbed), then the guest",
+    );
+    let ran = cmd.stdin(Stdio::null()).output().map_err(|e| {
+        Error::msg(format!(
+            "cannot start {}: {e}",
+            cmd.get_program().to_string_lossy()
+        ))
+    })?;
+    if verbose || !ran.status.success() {
+        let _ = std::io::stderr().write_all(&ran.stdout);
+    }
+    if !ran.status.success() {
+        return Err(Error::msg(format!(
+            "the Xen testbed failed ({}): {}",
+            ran.status,
+            String::from_utf8_lossy(&ran.stderr)
+                .lines()
+                .last()
+                .unwrap_or("")
+        )));
+    }
+    let read = |ext: &str| {
+        let path = out.join(format!("{name}.{ext}"));
+        std::fs::read_to_string(&path).map_err(|e| Error::msg(format!("{}: {e}", path.display())))
+    };
+    print!("{}", read("console")?);
+    let _ = std::io::stdout().flush();
+    let status = read("status")?;
+    match status.trim().parse::<u8>() {
+        Ok(n) => Ok(ExitCode::from(n)),
+        Err(_) => {
+            crate::status::warning(format!(
+                "the guest did not exit ({}: {})",
+                status.trim(),
+                match status.trim() {
+                    "timeout" =>
+                        "it ran longer than XEN_TESTBED_GUEST_TIMEOUT seconds (default 30)",
+                    "none" => "xl ended without the guest shutting down",
+                    _ => "an unexpected shutdown reason",
+                }
+            ));
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(c: &Command) -> Vec<String> {
+        c.get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn dom0_boots_the_config_in_the_foreground() {
+        let c = dom0_command(Path::new("/usr/sbin/xl"), Path::new("/tmp/p/hello.xl"));
+        assert_eq!(c.get_program(), "/usr/sbin/xl");
+        assert_eq!(words(&c), ["create", "-F", "-c", "/tmp/p/hello.xl"]);
+    }
+
+    #[test]
+    fn testbed_gets_the_quoted_command_line_and_the_devices() {
+        let args = vec!["--hello=Hi there".to_string(), r#"a"b"#.to_string()];
+        let none = BootDevices::default();
+        let c = testbed_command(
+            Path::new("/r/scripts/xen-testbed.sh"),
+            Path::new("/tmp/out"),
+            "hello-key",
+            Path::new("dist/hello-key.xen"),
+            &args,
+            &none,
+        )
+        .expect("builds");
+        assert_eq!(
+            words(&c),
+            [
+                "run",
+                "/tmp/out",
+                "hello-key",
+                "dist/hello-key.xen",
+                r#""--hello=Hi there" a\"b"#
+            ]
+        );
+        assert_eq!(c.get_envs().count(), 0);
+        let devices = BootDevices {
+            devices: vec![
+                ("service".into(), Backing::Net(None)),
+                (
+                    "storage".into(),
+                    Backing::Disk(PathBuf::from("/d/disk.img")),
+                ),
+            ],
+            publish: vec![],
+        };
+        let c = testbed_command(
+            Path::new("t"),
+            Path::new("o"),
+            "g",
+            Path::new("i"),
+            &[],
+            &devices,
+        )
+        .expect("builds");
+        let envs: Vec<_> = c.get_envs().collect();
+        assert!(
+            envs.contains(&("XEN_TESTBED_VIF".as_ref(), Some("g".as_ref()))),
+            "{envs:?}"
+        );
+        assert!(
+            envs.contains(&("XEN_TESTBED_DISK".as_ref(), Some("g=/d/disk.img".as_ref()))),
+            "{envs:?}"
+        );
+        let two = BootDevices {
+            devices: vec![devices.devices[1].clone(), devices.devices[1].clone()],
+            publish: vec![],
+        };
+        assert!(
+            testbed_command(
+                Path::new("t"),
+                Path::new("o"),
+                "g",
+                Path::new("i"),
+                &[],
+                &two
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn config_quotes_twice_and_lists_devices_in_manifest_order() {
+        let devices = BootDevices {
+            devices: vec![
+                ("service".into(), Backing::Net(None)),
+                (
+                    "storage".into(),
+                    Backing::Disk(PathBuf::from("/d/disk.img")),
+                ),
+                ("backup".into(), Backing::Net(Some("br1".into()))),
+            ],
+            publish: vec![],
+        };
+        let args = vec![r#"--hello=Hi "you""#.to_string()];
+        let text = config(
+            "k",
+            Path::new("/p/dist/k.xen"),
+            Path::new("/p/dist/k.xl"),
+            &args,
+            &devices,
+            "run",
+        )
+        .expect("renders");
+        assert!(
+            text.contains(r#"cmdline = "\"--hello=Hi \\\"you\\\"\"""#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"vif = [ "bridge=xenbr0", "bridge=br1" ]"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#"disk = [ "format=raw,vdev=xvda,access=rw,target=/d/disk.img" ]"#),
+            "{text}"
+        );
+        assert!(text.contains("kernel = \"/p/dist/k.xen\""), "{text}");
+    }
+
+    #[test]
+    fn names_domains_and_reads_statuses() {
+        assert_eq!(domain_name(Path::new("dist/hello-key.xen")), "hello-key");
+        assert_eq!(domain_name(Path::new("x/my app.xen")), "my-app");
+        assert_eq!(printed_status("hi\r\npetrel: exit status 64\r\n"), Some(64));
+        assert_eq!(
+            printed_status("petrel: exit status 1\npetrel: exit status 0\n"),
+            Some(0)
+        );
+        assert_eq!(printed_status("no line"), None);
+        let dir = std::env::temp_dir().join(format!("petrel-caps-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let caps = dir.join("capabilities");
+        std::fs::write(&caps, "control_d\n").expect("write");
+        assert!(is_dom0_at(&caps));
+        std::fs::write(&caps, "").expect("write");
+        assert!(!is_dom0_at(&caps), "a domU");
+        assert!(!is_dom0_at(&dir.join("none")), "no Xen");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

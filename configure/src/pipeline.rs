@@ -277,9 +277,13 @@ fn plan(
             ))
         })?;
         check_rust_path(&imp.package, &constructor)?;
+        let prefix = resolved.bootargs.prefix(&node.instance);
         let params: Vec<String> = node
             .params
             .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            // The instance's boot-argument prefix, for `petrel_bootvar::instance_arg`.
+            .chain((!prefix.is_empty()).then_some((petrel_bootvar::PREFIX_PARAM, prefix)))
             .map(|(k, v)| format!("({k:?}, {v:?})"))
             .collect();
         let mut inputs = vec![

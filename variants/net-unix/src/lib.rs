@@ -30,10 +30,11 @@ const DEFAULT_MTU: u16 = 1500;
 /// attaches to the tap interface `--interface`, or prints why it cannot and exits 255.
 pub async fn connect(
     name: &'static str,
-    _params: &[(&str, &str)],
+    params: &[(&str, &str)],
     args: &'static petrel_bootvar::Values,
 ) -> Net {
-    let interface: String = args.get(ARG);
+    let arg = petrel_bootvar::instance_arg(params, ARG);
+    let interface: String = args.get(&arg);
     match open(&interface) {
         Ok(file) => TAPS.with(|t| {
             t.borrow_mut().push(Tap {
@@ -48,7 +49,7 @@ pub async fn connect(
         }),
         Err(e) => {
             eprintln!(
-                "network device `{name}`: cannot attach to tap interface --{ARG}={interface}: {e}"
+                "network device `{name}`: cannot attach to tap interface --{arg}={interface}: {e}"
             );
             std::process::exit(255)
         }

@@ -133,17 +133,36 @@ pub fn resolve(project: &Project, selection: &Selection) -> Result<Configured, E
 /// device, user networking (virtio) for each network device. `run`'s flags override them.
 /// On unix (no manifest) only the network devices, whose tap `--tap NAME=IF` names.
 fn boot_devices(project: &Project, resolved: &Resolved, plan: &Plan) -> BootDevices {
+    let default_disk = |name: &str| {
+        Backing::Disk(
+            project
+                .dir
+                .join(crate::workspace::DIST_DIR)
+                .join(format!("{name}.img")),
+        )
+    };
     if plan.manifest.is_none() {
-        let devices = resolved
-            .nodes
-            .iter()
-            .filter(|n| n.interface == "net")
-            .map(|n| (n.instance.clone(), Backing::Net(None)))
-            .collect();
-        return BootDevices {
-            devices,
-            publish: Vec::new(),
-        };
+        // Unix: a device is attached through its boot argument (petrel-net-unix's
+        // `interface`, petrel-block-unix's `disk`, with the instance's prefix); an
+        // implementation without that argument cannot be attached by `petrel run`.
+        let mut boot = BootDevices::default();
+        for node in &resolved.nodes {
+            let (base, backing) = match node.interface.as_str() {
+                "net" => ("interface", Backing::Net(None)),
+                "block" => ("disk", default_disk(&node.instance)),
+                _ => continue,
+            };
+            let arg = format!("{}{base}", resolved.bootargs.prefix(&node.instance));
+            if resolved
+                .bootargs
+                .get(&arg)
+                .is_some_and(|a| a.device == node.instance)
+            {
+                boot.devices.push((node.instance.clone(), backing));
+                boot.unix_args.insert(node.instance.clone(), arg);
+            }
+        }
+        return boot;
     }
     let devices = plan
         .manifest
@@ -151,12 +170,7 @@ fn boot_devices(project: &Project, resolved: &Resolved, plan: &Plan) -> BootDevi
         .flat_map(|m| &m.devices)
         .map(|d| {
             let backing = if d.kind == "BLOCK_BASIC" {
-                Backing::Disk(
-                    project
-                        .dir
-                        .join(crate::workspace::DIST_DIR)
-                        .join(format!("{}.img", d.name)),
-                )
+                default_disk(&d.name)
             } else {
                 Backing::Net(None)
             };
@@ -165,7 +179,7 @@ fn boot_devices(project: &Project, resolved: &Resolved, plan: &Plan) -> BootDevi
         .collect();
     BootDevices {
         devices,
-        publish: Vec::new(),
+        ..BootDevices::default()
     }
 }
 

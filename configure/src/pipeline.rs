@@ -6,7 +6,7 @@ use crate::catalogue;
 use crate::cli::Selection;
 use crate::crunch;
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
-use crate::emit::{self, ArgSpec, DeviceInit, ImplUse, Plan, user_manifest};
+use crate::emit::{self, ArgSpec, DeviceInit, ImplUse, InstanceArgs, Plan, user_manifest};
 use crate::error::Error;
 use crate::graph::{self, MainParam, Resolved};
 use crate::keys::{self, KeyOverrides};
@@ -296,7 +296,7 @@ fn plan(
             .params
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
-            // The instance's boot-argument prefix, for `petrel_bootvar::instance_arg`.
+            // The instance's boot-argument prefix, for `petrel_bootvar::instance_prefix`.
             .chain((!prefix.is_empty()).then_some((petrel_bootvar::PREFIX_PARAM, prefix)))
             .map(|(k, v)| format!("({k:?}, {v:?})"))
             .collect();
@@ -376,6 +376,7 @@ fn plan(
             repeated: a.decl.repeated,
         });
     }
+    let instance_args = instance_views(resolved, &args, &mut devices);
     let version = user.version.to_string();
     // `--help` is rendered here, by the code that rendered it at boot before: the image
     // carries the finished text.
@@ -404,6 +405,7 @@ fn plan(
         main_fn: resolved.main.clone(),
         main_args,
         args,
+        instance_args,
         help,
         bootargs_json: resolved.bootargs_json(),
         command_line_keys: resolved
@@ -414,6 +416,49 @@ fn plan(
             .map(|k| (k.def.name.clone(), k.value.clone()))
             .collect(),
     })
+}
+
+/// The tables of the instances whose boot arguments are prefixed (`--storage-disk`), and
+/// their constructors' `args` input replaced by their view: the implementation reads `disk`
+/// as always (docs/architecture.md, "Boot arguments of several instances"). An image
+/// without prefixes has none, and is as before.
+fn instance_views(
+    resolved: &Resolved,
+    args: &[ArgSpec],
+    devices: &mut [DeviceInit],
+) -> Vec<InstanceArgs> {
+    let mut views = Vec::new();
+    for device in devices {
+        let instance = &device.var;
+        let own = |a: &crate::bootargs::BootArg| a.device == *instance;
+        if resolved.bootargs.prefix(instance).is_empty() || !resolved.bootargs.args.iter().any(own)
+        {
+            continue;
+        }
+        let var = format!("ARGS_{}", instance.to_uppercase());
+        let table = args
+            .iter()
+            .zip(&resolved.bootargs.args)
+            .map(|(spec, arg)| ArgSpec {
+                // An empty name is never read: `get` asks only for declared names.
+                name: if own(arg) {
+                    arg.base_name.clone()
+                } else {
+                    String::new()
+                },
+                ..spec.clone()
+            })
+            .collect();
+        for input in device.inputs.iter_mut().filter(|i| *i == "args") {
+            *input = format!("args.for_instance({var})");
+        }
+        views.push(InstanceArgs {
+            instance: instance.clone(),
+            var,
+            args: table,
+        });
+    }
+    views
 }
 
 /// The Solo5 manifest of a freestanding image: its net and block instances, sorted by name

@@ -469,6 +469,57 @@ mod tests {
     }
 
     #[test]
+    fn each_unix_instance_gets_its_own_boot_argument() {
+        let words = |c: &Command| -> Vec<String> {
+            c.get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect()
+        };
+        let devices = BootDevices {
+            devices: vec![
+                ("private".into(), Backing::Net(Some("tap2".into()))),
+                ("public".into(), Backing::Net(Some("tap1".into()))),
+                ("storage".into(), Backing::Disk(PathBuf::from("/d/s.img"))),
+            ],
+            unix_args: [
+                ("private", "private-interface"),
+                ("public", "public-interface"),
+                ("storage", "disk"),
+            ]
+            .map(|(i, a)| (i.to_string(), a.to_string()))
+            .into(),
+            ..BootDevices::default()
+        };
+        let c = command(Target::Unix, Path::new("img"), &[], &devices, None).expect("builds");
+        assert_eq!(
+            words(&c),
+            [
+                "--private-interface=tap2",
+                "--public-interface=tap1",
+                "--disk=/d/s.img"
+            ]
+        );
+        // A typed --disk wins over the default disk; an attached one and a typed one clash.
+        let typed = ["--disk=/mine.img".to_string()];
+        assert!(devices.given_as_argument("storage", &typed));
+        assert!(!devices.given_as_argument("storage", &["--disk-x=1".to_string()]));
+        let c = command(Target::Unix, Path::new("img"), &typed, &devices, None).expect("builds");
+        assert_eq!(
+            words(&c),
+            [
+                "--private-interface=tap2",
+                "--public-interface=tap1",
+                "--disk=/mine.img"
+            ]
+        );
+        let mut attached = devices.clone();
+        attached.attached.insert("storage".into());
+        let err = command(Target::Unix, Path::new("img"), &typed, &attached, None)
+            .expect_err("two disk files");
+        assert!(err.to_string().contains("--disk storage=/d/s.img"), "{err}");
+    }
+
+    #[test]
     fn decodes_virtio_exit_statuses() {
         // (guest code, QEMU status) pairs from the runtime's encoding.
         for (code, status) in [(0, 3), (1, 5), (63, 129), (64, 131), (125, 253), (255, 255)] {

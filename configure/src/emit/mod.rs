@@ -10,7 +10,9 @@ mod templates;
 pub mod templates_new;
 pub mod user_manifest;
 
-pub use plan::{ArgSpec, DeviceInit, Embedded, ImplUse, ManifestDevice, ManifestPlan, Plan};
+pub use plan::{
+    ArgSpec, DeviceInit, Embedded, ImplUse, InstanceArgs, ManifestDevice, ManifestPlan, Plan,
+};
 
 use std::path::PathBuf;
 

@@ -2,7 +2,7 @@
 //! written in place with `pread`/`pwrite`, in 512-byte sectors.
 //!
 //! With several block devices, each one's argument carries its instance's prefix
-//! (`--storage-disk`, `--backup-disk`; see [`petrel_bootvar::instance_arg`]). The file's size
+//! (`--storage-disk`, `--backup-disk`; see [`petrel_bootvar::instance_prefix`]). The file's size
 //! is rounded down to whole sectors; it is opened read-only (writes fail with
 //! [`BlockError::ReadOnly`]) when it cannot be opened for writing.
 
@@ -25,8 +25,8 @@ pub async fn connect(
     params: &[(&str, &str)],
     args: &'static petrel_bootvar::Values,
 ) -> Block {
-    let arg = petrel_bootvar::instance_arg(params, ARG);
-    let path: String = args.get(&arg);
+    let prefix = petrel_bootvar::instance_prefix(params);
+    let path: String = args.get(ARG);
     match open(&path) {
         Ok(disk) => lock().push(Disk {
             name,
@@ -34,7 +34,7 @@ pub async fn connect(
             acquired: false,
         }),
         Err(e) => {
-            eprintln!("block device `{name}`: cannot open --{arg}={path}: {e}");
+            eprintln!("block device `{name}`: cannot open --{prefix}{ARG}={path}: {e}");
             std::process::exit(255)
         }
     }

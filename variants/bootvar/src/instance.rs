@@ -2,33 +2,28 @@
 //!
 //! With several instances of one kind (two block devices, two stacks), `petrel configure`
 //! gives each instance's arguments a prefix (`--storage-disk`, `--backup-disk`; the rule is in
-//! docs/architecture.md, "Boot arguments of several instances"). The generated crate tells an
-//! implementation its instance's prefix through the constructor's parameters; the
-//! implementation reads its arguments by [`instance_arg`]'s names.
-
-use alloc::string::String;
+//! docs/architecture.md, "Boot arguments of several instances"). An implementation still
+//! reads its declared names (`args.get("disk")`): the generated crate hands it a view of the
+//! values under those names ([`Values::for_instance`](crate::Values::for_instance)), and
+//! tells it the prefix, for its messages, through the constructor's parameters.
 
 /// The constructor parameter that carries the prefix of the instance's boot arguments
 /// (`storage-`). Absent when they keep their plain names. Its `@` keeps it apart from the
 /// parameters a device table sets, which are names.
 pub const PREFIX_PARAM: &str = "@bootargs-prefix";
 
-/// The command-line name (without `--`) of the boot argument an implementation declares as
-/// `name`, for the instance whose constructor received `params`: `name` itself, or with the
-/// instance's prefix (`storage-disk`).
+/// The prefix of the boot arguments of the instance whose constructor received `params`
+/// (`storage-`), or `""` when they keep their plain names: what the user types before the
+/// declared name, for messages that name an argument.
 ///
 /// ```
-/// use petrel_bootvar::{PREFIX_PARAM, instance_arg};
-/// assert_eq!(instance_arg(&[], "disk"), "disk");
-/// assert_eq!(instance_arg(&[(PREFIX_PARAM, "storage-")], "disk"), "storage-disk");
+/// use petrel_bootvar::{PREFIX_PARAM, instance_prefix};
+/// assert_eq!(instance_prefix(&[]), "");
+/// assert_eq!(instance_prefix(&[("dir", "x"), (PREFIX_PARAM, "storage-")]), "storage-");
 /// ```
-pub fn instance_arg(params: &[(&str, &str)], name: &str) -> String {
-    let prefix = params
+pub fn instance_prefix<'a>(params: &[(&str, &'a str)]) -> &'a str {
+    params
         .iter()
         .find(|(key, _)| *key == PREFIX_PARAM)
-        .map_or("", |(_, value)| *value);
-    let mut full = String::with_capacity(prefix.len() + name.len());
-    full.push_str(prefix);
-    full.push_str(name);
-    full
+        .map_or("", |(_, prefix)| *prefix)
 }

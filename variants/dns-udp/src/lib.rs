@@ -20,11 +20,11 @@ use petrel_stack::Stack;
 /// and exits 64, as any malformed boot argument.
 pub async fn connect(
     name: &'static str,
-    params: &[(&str, &str)],
+    _params: &[(&str, &str)],
     args: &'static petrel_bootvar::Values,
     stack: &Stack,
 ) -> Resolver {
-    let given: Vec<String> = args.get(&petrel_bootvar::instance_arg(params, "dns-servers"));
+    let given: Vec<String> = args.get("dns-servers");
     let mut servers: Vec<SocketAddr> = Vec::with_capacity(given.len());
     for text in &given {
         match resolver::parse_server(text) {

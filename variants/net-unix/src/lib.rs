@@ -33,8 +33,8 @@ pub async fn connect(
     params: &[(&str, &str)],
     args: &'static petrel_bootvar::Values,
 ) -> Net {
-    let arg = petrel_bootvar::instance_arg(params, ARG);
-    let interface: String = args.get(&arg);
+    let prefix = petrel_bootvar::instance_prefix(params);
+    let interface: String = args.get(ARG);
     match open(&interface) {
         Ok(file) => TAPS.with(|t| {
             t.borrow_mut().push(Tap {
@@ -49,7 +49,7 @@ pub async fn connect(
         }),
         Err(e) => {
             eprintln!(
-                "network device `{name}`: cannot attach to tap interface --{arg}={interface}: {e}"
+                "network device `{name}`: cannot attach to tap interface --{prefix}{ARG}={interface}: {e}"
             );
             std::process::exit(255)
         }

@@ -86,18 +86,16 @@ fn fail(name: &str, code: i32, message: fmt::Arguments<'_>) -> ! {
 /// and with DHCP waits for the first lease.
 pub async fn connect(
     name: &'static str,
-    params: &[(&str, &str)],
+    _params: &[(&str, &str)],
     args: &'static petrel_bootvar::Values,
     net: &Net,
 ) -> Stack {
-    // This instance's names (`--ipv4`, or `--public-ipv4` beside another stack).
-    let arg = |name| petrel_bootvar::instance_arg(params, name);
     let addressing = Addressing::new(
         cfg!(feature = "dhcp"),
-        args.get::<Option<Ipv4Prefix>>(&arg("ipv4")),
-        args.get::<Option<Ipv4Addr>>(&arg("ipv4-gateway")),
-        args.get::<Option<Ipv6Prefix>>(&arg("ipv6")),
-        args.get::<Option<Ipv6Addr>>(&arg("ipv6-gateway")),
+        args.get::<Option<Ipv4Prefix>>("ipv4"),
+        args.get::<Option<Ipv4Addr>>("ipv4-gateway"),
+        args.get::<Option<Ipv6Prefix>>("ipv6"),
+        args.get::<Option<Ipv6Addr>>("ipv6-gateway"),
     )
     .unwrap_or_else(|e| fail(name, 64, format_args!("{e}")));
     let now = driver::instant(petrel_time::now_ns());

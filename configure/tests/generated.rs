@@ -40,6 +40,42 @@ fn generated_files_per_target() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// examples/two_disks: each of the two block devices reads `disk` through its own view of
+/// the values (`--storage-disk`, `--backup-disk`), and learns its prefix for its messages;
+/// examples/block, with one disk, has neither (its snapshots above are unchanged).
+#[test]
+fn prefixed_instances_get_their_own_argument_tables() {
+    for (example, views) in [("two_disks", true), ("block", false)] {
+        let dir = scratch(example);
+        let project = Project::open(&dir).expect("a project");
+        let selection = Selection {
+            target: Some(Target::Unix),
+            ..Selection::default()
+        };
+        let configured = pipeline::resolve(&project, &selection).expect("resolves");
+        let files = emit::render(&configured.plan).expect("renders");
+        let main = files
+            .iter()
+            .find(|f| f.path.ends_with("main.rs"))
+            .expect("a main.rs");
+        let text = &main.contents;
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("ARGS_") || l.contains("connect(") || l.contains("Spec::new"))
+            .collect();
+        if views {
+            insta::assert_snapshot!("two_disks_unix_tables", lines.join("\n"));
+        } else {
+            assert!(
+                !text.contains("for_instance") && !text.contains("@bootargs-prefix"),
+                "{text}"
+            );
+            assert!(text.contains("Spec::new(\"disk\""), "{text}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
 #[test]
 fn help_texts() {
     for args in [

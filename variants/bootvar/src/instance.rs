@@ -27,3 +27,45 @@ pub fn instance_prefix<'a>(params: &[(&str, &'a str)]) -> &'a str {
         .find(|(key, _)| *key == PREFIX_PARAM)
         .map_or("", |(_, prefix)| *prefix)
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{App, Kind, Spec, parse};
+    use alloc::string::{String, ToString};
+    use alloc::vec::Vec;
+
+    static ARGS: &[Spec] = &[
+        Spec::new("backup-disk", Kind::String).required(),
+        Spec::new("disk", Kind::String).default(&["app.img"]),
+        Spec::new("storage-disk", Kind::String).required(),
+    ];
+    static STORAGE: &[Spec] = &[
+        Spec::new("", Kind::String).required(),
+        Spec::new("", Kind::String).default(&["app.img"]),
+        Spec::new("disk", Kind::String).required(),
+    ];
+
+    #[test]
+    fn an_instance_reads_its_prefixed_argument_by_its_plain_name() {
+        let app = App {
+            name: "t",
+            version: "0",
+            help: "",
+        };
+        let argv: Vec<String> = ["--storage-disk=s.img", "--backup-disk=b.img"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        let values = parse(&app, ARGS, &argv).expect("parses");
+        let storage = values.for_instance(STORAGE);
+        assert_eq!(storage.get::<String>("disk"), "s.img");
+        // The whole table still reads the other names; the view does not see them.
+        assert_eq!(values.get::<String>("disk"), "app.img");
+        assert_eq!(values.get::<String>("backup-disk"), "b.img");
+        let unnamed = std::panic::catch_unwind(|| storage.get::<String>("backup-disk"));
+        assert!(
+            unnamed.is_err(),
+            "another instance's argument is not in the view"
+        );
+    }
+}

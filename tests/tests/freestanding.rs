@@ -270,6 +270,13 @@ fn two_disks_on_spt() {
 }
 
 #[test]
+fn two_disks_on_hvt() {
+    if can_boot("two_disks_on_hvt", "hvt") {
+        two_disks_copies("hvt");
+    }
+}
+
+#[test]
 fn two_disks_on_virtio() {
     if have_qemu("two_disks_on_virtio") {
         two_disks_copies("virtio");

@@ -65,6 +65,24 @@ fn prefixed_instances_get_their_own_argument_tables() {
             .collect();
         if views {
             insta::assert_snapshot!("two_disks_unix_tables", lines.join("\n"));
+            // bootargs.json names each argument's instance and its section.
+            let json: serde_json::Value =
+                serde_json::from_str(&configured.plan.bootargs_json).expect("JSON");
+            let of = |name: &str| {
+                json["arguments"]
+                    .as_array()
+                    .and_then(|a| a.iter().find(|x| x["name"] == name))
+                    .map(|x| (x["device"].clone(), x["section"].clone()))
+            };
+            assert_eq!(
+                of("storage-disk"),
+                Some(("storage".into(), "BLOCK OPTIONS (storage)".into()))
+            );
+            assert_eq!(
+                of("backup-disk"),
+                Some(("backup".into(), "BLOCK OPTIONS (backup)".into()))
+            );
+            assert_eq!(of("disk"), None);
         } else {
             assert!(
                 !text.contains("for_instance") && !text.contains("@bootargs-prefix"),

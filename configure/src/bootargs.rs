@@ -9,7 +9,7 @@
 
 use crate::catalogue::{ArgDecl, Implementation};
 use crate::diagnostic::{Diagnostic, Diagnostics, Label, SourceFile, did_you_mean, list};
-use crate::manifest::{ArgSpec, DEFAULT_SECTION, Manifest};
+use crate::manifest::{ArgSpec, DEFAULT_SECTION, Manifest, Sp};
 use crate::source::{FieldType, SourceInfo};
 use crate::target::Target;
 use std::collections::{BTreeMap, BTreeSet};
@@ -52,6 +52,38 @@ pub enum ArgOrigin {
     },
 }
 
+/// A device instance whose implementation's boot arguments the registry collects.
+#[derive(Debug, Clone, Copy)]
+pub struct Instance<'a> {
+    /// The instance name (`storage`).
+    pub name: &'a str,
+    /// Its interface, the kind that counts for the naming rule (`block`).
+    pub interface: &'a str,
+    /// Its chosen implementation.
+    pub implementation: &'a Implementation,
+    /// `group = "NAME"` in its device table, if written.
+    pub group: Option<&'a Sp<String>>,
+}
+
+/// The prefix of an instance's boot arguments, by the naming rule (docs/architecture.md,
+/// "Boot arguments of several instances"): an explicit `group` chooses it; otherwise the only
+/// instance of its interface has none (today's plain `--disk`), and each of two or more has
+/// its instance name (`--storage-disk`).
+fn prefix_of(instance: &Instance, instances: &[Instance]) -> String {
+    if let Some(group) = instance.group {
+        return format!("{}-", group.value);
+    }
+    let same_kind = instances
+        .iter()
+        .filter(|i| i.interface == instance.interface)
+        .count();
+    if same_kind > 1 {
+        format!("{}-", instance.name)
+    } else {
+        String::new()
+    }
+}
+
 /// One boot argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BootArg {
@@ -59,6 +91,9 @@ pub struct BootArg {
     pub decl: ArgDecl,
     /// The instance whose implementation declares it; `""` for the application.
     pub device: String,
+    /// The name the implementation declares (`disk`); `decl.name` is the name on the command
+    /// line, with the instance's prefix (`storage-disk`).
+    pub base_name: String,
     /// Where it was declared.
     pub origin: ArgOrigin,
 }
@@ -88,12 +123,28 @@ impl BootArg {
     }
 }
 
+impl BootArg {
+    /// A label where the user can change the argument's name: the `[args.NAME]` key, the
+    /// declaring instance's `group` or `[devices.NAME]` key, or else the crate's Cargo.toml.
+    fn name_label(&self, manifest: &Manifest, message: impl Into<String>) -> Label {
+        match (&self.origin, manifest.device(&self.device)) {
+            (ArgOrigin::Package { .. }, Some(decl)) => {
+                let span = decl.group.as_ref().map_or(&decl.name.span, |g| &g.span);
+                Label::new(&manifest.file, span.clone(), message)
+            }
+            _ => self.label(manifest, message),
+        }
+    }
+}
+
 /// Every boot argument, sorted by section (application options first, then the others
 /// alphabetically), then name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Registry {
     /// The arguments.
     pub args: Vec<BootArg>,
+    /// The prefix of each device instance's arguments (`storage-`, or `""` for plain names).
+    pub prefixes: BTreeMap<String, String>,
 }
 
 /// The `bootargs.json` document.
@@ -137,12 +188,12 @@ fn section_key(section: &str) -> (bool, &str) {
 }
 
 impl Registry {
-    /// Builds the registry from the manifest's `[args]`, the chosen implementations of the
-    /// instances (`(instance, implementation)`, in initialisation order) and the source's
-    /// `#[derive(BootArgs)]` structs. Returns the registry and the warnings, or every error.
+    /// Builds the registry from the manifest's `[args]`, the instances with their chosen
+    /// implementations (in initialisation order) and the source's `#[derive(BootArgs)]`
+    /// structs. Returns the registry and the warnings, or every error.
     pub fn build(
         manifest: &Manifest,
-        devices: &[(&str, &Implementation)],
+        devices: &[Instance],
         source: Option<&SourceInfo>,
     ) -> Result<(Registry, Diagnostics), Diagnostics> {
         let mut diags = Diagnostics::new();
@@ -152,11 +203,16 @@ impl Registry {
                 args.push(BootArg {
                     decl: decl_of(spec),
                     device: String::new(),
+                    base_name: spec.name.value.clone(),
                     origin: ArgOrigin::Manifest(spec.clone()),
                 });
             }
         }
-        for (instance, imp) in devices {
+        let mut prefixes = BTreeMap::new();
+        for instance in devices {
+            let imp = instance.implementation;
+            let prefix = prefix_of(instance, devices);
+            prefixes.insert(instance.name.to_string(), prefix.clone());
             let cargo_toml = imp.dir.join("Cargo.toml").display().to_string();
             for decl in &imp.bootargs {
                 let origin = ArgOrigin::Package {
@@ -166,7 +222,8 @@ impl Registry {
                 };
                 let arg = BootArg {
                     decl: decl.clone(),
-                    device: instance.to_string(),
+                    device: instance.name.to_string(),
+                    base_name: decl.name.clone(),
                     origin,
                 };
                 if let Err(why) = check_decl(decl) {
@@ -182,7 +239,11 @@ impl Registry {
                     );
                     continue;
                 }
-                args.push(arg);
+                if prefix.is_empty() {
+                    args.push(arg);
+                } else if let Some(arg) = prefixed(manifest, instance, &prefix, arg, &mut diags) {
+                    args.push(arg);
+                }
             }
         }
         // Duplicates: report each later declaration against the first one.
@@ -201,14 +262,14 @@ impl Registry {
                     "the boot argument `--{}` is declared twice",
                     a.decl.name
                 ))
-                .at(primary.label(
+                .at(primary.name_label(
                     manifest,
                     match primary.origin {
                         ArgOrigin::Manifest(_) => "declared here".to_string(),
                         ArgOrigin::Package { .. } => format!("declared by {}", primary.place()),
                     },
                 ))
-                .with_label(other.label(manifest, format!("and by {}", other.place())));
+                .with_label(other.name_label(manifest, format!("and by {}", other.place())));
                 d = if matches!(a.origin, ArgOrigin::Manifest(_))
                     || matches!(b.origin, ArgOrigin::Manifest(_))
                 {
@@ -216,7 +277,7 @@ impl Registry {
                         "rename the application's argument (boot arguments share one command line)",
                     )
                 } else {
-                    d.with_help("two devices whose implementations declare the same boot argument cannot be in one unikernel")
+                    d.with_help("give each device its own `group = \"NAME\"` in its table: its boot arguments are then named `--NAME-...`")
                 };
                 diags.push(d);
                 dup[i] = true;
@@ -234,7 +295,7 @@ impl Registry {
             (section_key(&a.decl.section), &a.decl.name)
                 .cmp(&(section_key(&b.decl.section), &b.decl.name))
         });
-        let registry = Registry { args };
+        let registry = Registry { args, prefixes };
         let mut warnings = Diagnostics::new();
         if let Some(source) = source {
             registry.check_structs(manifest, source, &mut diags, &mut warnings);
@@ -245,6 +306,12 @@ impl Registry {
         } else {
             Ok((registry, warnings))
         }
+    }
+
+    /// The prefix of the boot arguments of the device instance `instance` (`""` when its
+    /// arguments keep their plain names).
+    pub fn prefix(&self, instance: &str) -> &str {
+        self.prefixes.get(instance).map_or("", String::as_str)
     }
 
     /// The argument named `name`.
@@ -376,6 +443,44 @@ impl Registry {
         s.push('\n');
         s
     }
+}
+
+/// `arg` renamed with its instance's prefix, and in a `--help` section of its own; `None`
+/// (reported) when the prefixed name breaks the naming rule.
+fn prefixed(
+    manifest: &Manifest,
+    instance: &Instance,
+    prefix: &str,
+    mut arg: BootArg,
+    diags: &mut Diagnostics,
+) -> Option<BootArg> {
+    let name = format!("{prefix}{}", arg.decl.name);
+    if let Err(why) = bootvar::check_name(&name) {
+        let mut d = Diagnostic::error(format!(
+            "the device `{}` cannot name its boot argument `--{name}`",
+            instance.name
+        ));
+        d = match instance.group {
+            Some(group) => d.at_span(&manifest.file, group.span.clone(), why),
+            None => {
+                let d = match manifest.device(instance.name) {
+                    Some(decl) => d.at_span(&manifest.file, decl.name.span.clone(), why),
+                    None => d.with_note(why),
+                };
+                d.with_note(format!(
+                    "with several `{}` devices, each one's boot arguments start with its name",
+                    instance.interface
+                ))
+            }
+        };
+        diags.push(d.with_help(
+            "choose the prefix with `group = \"NAME\"` in the device's table (a-z, 0-9 and '-')",
+        ));
+        return None;
+    }
+    arg.decl.name = name;
+    arg.decl.section = format!("{} ({})", arg.decl.section, instance.name);
+    Some(arg)
 }
 
 /// Checks an application argument; reports and returns false when it is not valid.

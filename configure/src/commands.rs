@@ -47,7 +47,7 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             let mut devices = configured.boot.clone();
             attach(&mut devices, &disk, &tap, &publish)?;
             let image = build(&project, &configured, !debug)?;
-            create_missing_disks(&devices)?;
+            create_missing_disks(&devices, &args)?;
             run::boot(
                 &configured.plan.target,
                 &image,
@@ -181,6 +181,7 @@ fn attach(
                 )));
             }
         };
+        devices.attached.insert(name.to_string());
         Ok(())
     };
     for d in disks {
@@ -203,11 +204,13 @@ fn attach(
     Ok(())
 }
 
-/// Creates an empty 1 MiB file for each block device whose backing file does not exist yet.
-fn create_missing_disks(devices: &run::BootDevices) -> Result<(), Error> {
+/// Creates an empty 1 MiB file for each block device whose backing file does not exist yet
+/// (unless, on unix, the user's own boot argument names the file).
+fn create_missing_disks(devices: &run::BootDevices, args: &[String]) -> Result<(), Error> {
     for (name, backing) in &devices.devices {
         if let run::Backing::Disk(path) = backing
             && !path.exists()
+            && !devices.given_as_argument(name, args)
         {
             if let Some(parent) = path.parent() {
                 fs::create_dir_all(parent)

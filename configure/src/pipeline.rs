@@ -7,7 +7,9 @@ use crate::cli::Selection;
 use crate::crunch;
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::emit::user_manifest::PETREL_LINK;
-use crate::emit::{self, ArgSpec, DeviceInit, ImplUse, PetrelLink, Plan, user_manifest};
+use crate::emit::{
+    self, ArgSpec, DeviceInit, ImplUse, InstanceArgs, PetrelLink, Plan, user_manifest,
+};
 use crate::error::Error;
 use crate::graph::{self, MainParam, Resolved};
 use crate::keys::{self, KeyOverrides};
@@ -135,17 +137,36 @@ pub fn resolve(project: &Project, selection: &Selection) -> Result<Configured, E
 /// device, user networking (virtio) for each network device. `run`'s flags override them.
 /// On unix (no manifest) only the network devices, whose tap `--tap NAME=IF` names.
 fn boot_devices(project: &Project, resolved: &Resolved, plan: &Plan) -> BootDevices {
+    let default_disk = |name: &str| {
+        Backing::Disk(
+            project
+                .dir
+                .join(crate::workspace::DIST_DIR)
+                .join(format!("{name}.img")),
+        )
+    };
     if plan.manifest.is_none() {
-        let devices = resolved
-            .nodes
-            .iter()
-            .filter(|n| n.interface == "net")
-            .map(|n| (n.instance.clone(), Backing::Net(None)))
-            .collect();
-        return BootDevices {
-            devices,
-            publish: Vec::new(),
-        };
+        // Unix: a device is attached through its boot argument (petrel-net-unix's
+        // `interface`, petrel-block-unix's `disk`, with the instance's prefix); an
+        // implementation without that argument cannot be attached by `petrel run`.
+        let mut boot = BootDevices::default();
+        for node in &resolved.nodes {
+            let (base, backing) = match node.interface.as_str() {
+                "net" => ("interface", Backing::Net(None)),
+                "block" => ("disk", default_disk(&node.instance)),
+                _ => continue,
+            };
+            let arg = format!("{}{base}", resolved.bootargs.prefix(&node.instance));
+            if resolved
+                .bootargs
+                .get(&arg)
+                .is_some_and(|a| a.device == node.instance)
+            {
+                boot.devices.push((node.instance.clone(), backing));
+                boot.unix_args.insert(node.instance.clone(), arg);
+            }
+        }
+        return boot;
     }
     let devices = plan
         .manifest
@@ -153,12 +174,7 @@ fn boot_devices(project: &Project, resolved: &Resolved, plan: &Plan) -> BootDevi
         .flat_map(|m| &m.devices)
         .map(|d| {
             let backing = if d.kind == "BLOCK_BASIC" {
-                Backing::Disk(
-                    project
-                        .dir
-                        .join(crate::workspace::DIST_DIR)
-                        .join(format!("{}.img", d.name)),
-                )
+                default_disk(&d.name)
             } else {
                 Backing::Net(None)
             };
@@ -167,7 +183,7 @@ fn boot_devices(project: &Project, resolved: &Resolved, plan: &Plan) -> BootDevi
         .collect();
     BootDevices {
         devices,
-        publish: Vec::new(),
+        ..BootDevices::default()
     }
 }
 
@@ -388,9 +404,13 @@ fn plan(
             ))
         })?;
         check_rust_path(&imp.package, &constructor)?;
+        let prefix = resolved.bootargs.prefix(&node.instance);
         let params: Vec<String> = node
             .params
             .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            // The instance's boot-argument prefix, for `petrel_bootvar::instance_prefix`.
+            .chain((!prefix.is_empty()).then_some((petrel_bootvar::PREFIX_PARAM, prefix)))
             .map(|(k, v)| format!("({k:?}, {v:?})"))
             .collect();
         let mut inputs = vec![
@@ -469,6 +489,7 @@ fn plan(
             repeated: a.decl.repeated,
         });
     }
+    let instance_args = instance_views(resolved, &args, &mut devices);
     let version = user.version.to_string();
     // `--help` is rendered here, by the code that rendered it at boot before: the image
     // carries the finished text.
@@ -516,6 +537,7 @@ fn plan(
         main_fn: resolved.main.clone(),
         main_args,
         args,
+        instance_args,
         help,
         bootargs_json: resolved.bootargs_json(),
         command_line_keys: resolved
@@ -526,6 +548,49 @@ fn plan(
             .map(|k| (k.def.name.clone(), k.value.clone()))
             .collect(),
     })
+}
+
+/// The tables of the instances whose boot arguments are prefixed (`--storage-disk`), and
+/// their constructors' `args` input replaced by their view: the implementation reads `disk`
+/// as always (docs/architecture.md, "Boot arguments of several instances"). An image
+/// without prefixes has none, and is as before.
+fn instance_views(
+    resolved: &Resolved,
+    args: &[ArgSpec],
+    devices: &mut [DeviceInit],
+) -> Vec<InstanceArgs> {
+    let mut views = Vec::new();
+    for device in devices {
+        let instance = &device.var;
+        let own = |a: &crate::bootargs::BootArg| a.device == *instance;
+        if resolved.bootargs.prefix(instance).is_empty() || !resolved.bootargs.args.iter().any(own)
+        {
+            continue;
+        }
+        let var = format!("ARGS_{}", instance.to_uppercase());
+        let table = args
+            .iter()
+            .zip(&resolved.bootargs.args)
+            .map(|(spec, arg)| ArgSpec {
+                // An empty name is never read: `get` asks only for declared names.
+                name: if own(arg) {
+                    arg.base_name.clone()
+                } else {
+                    String::new()
+                },
+                ..spec.clone()
+            })
+            .collect();
+        for input in device.inputs.iter_mut().filter(|i| *i == "args") {
+            *input = format!("args.for_instance({var})");
+        }
+        views.push(InstanceArgs {
+            instance: instance.clone(),
+            var,
+            args: table,
+        });
+    }
+    views
 }
 
 /// The Solo5 manifest of a freestanding image: its net and block instances, sorted by name

@@ -7,6 +7,7 @@ pub mod xen;
 
 use crate::error::Error;
 use crate::target::{Boot, Target};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
@@ -27,6 +28,23 @@ pub struct BootDevices {
     pub devices: Vec<(String, Backing)>,
     /// Virtio user networking: host port -> guest port forwards on 127.0.0.1.
     pub publish: Vec<(u16, u16)>,
+    /// Unix: the boot argument (without `--`) that carries each device's backing, by
+    /// instance: `disk` or `interface`, prefixed as the registry names them (`storage-disk`).
+    pub unix_args: BTreeMap<String, String>,
+    /// The instances `petrel run --disk`/`--tap` attached explicitly.
+    pub attached: BTreeSet<String>,
+}
+
+impl BootDevices {
+    /// Whether the user's own arguments give the boot argument that carries the backing of
+    /// `instance` on unix (`--storage-disk=FILE` typed after `--`).
+    pub fn given_as_argument(&self, instance: &str, args: &[String]) -> bool {
+        self.unix_args.get(instance).is_some_and(|arg| {
+            let flag = format!("--{arg}");
+            args.iter()
+                .any(|a| *a == flag || a.strip_prefix(&flag).is_some_and(|v| v.starts_with('=')))
+        })
+    }
 }
 
 /// Boots `image` for `target` with `args`, and returns the guest's exit status. `runner`
@@ -175,9 +193,11 @@ fn virtio_command(
     Ok(c)
 }
 
-/// The arguments of a unix image: a network device's tap is its boot argument
-/// `--interface` (petrel-net-unix), so `--tap NAME=IF` becomes `--interface=IF`, ahead of
-/// the user's arguments but after their leading `--solo5:LEVEL` ones (which must come first).
+/// The arguments of a unix image: a device's backing is its boot argument (petrel-net-unix's
+/// `--interface`, petrel-block-unix's `--disk`, with the instance's prefix when it has one),
+/// so `--tap NAME=IF` becomes `--interface=IF` and `--disk NAME=FILE` (or the default disk)
+/// `--disk=FILE`, ahead of the user's arguments but after their leading `--solo5:LEVEL` ones
+/// (which must come first). An argument the user typed wins over a default backing.
 fn unix_args(args: &[String], devices: &BootDevices) -> Result<Vec<String>, Error> {
     let leading = args
         .iter()
@@ -185,17 +205,29 @@ fn unix_args(args: &[String], devices: &BootDevices) -> Result<Vec<String>, Erro
         .count();
     let mut out = args[..leading].to_vec();
     for (name, backing) in &devices.devices {
-        if let Backing::Net(Some(tap)) = backing {
-            if args
-                .iter()
-                .any(|a| a == "--interface" || a.starts_with("--interface="))
-            {
+        let Some(arg) = devices.unix_args.get(name) else {
+            continue;
+        };
+        let (flag, value) = match backing {
+            Backing::Net(Some(tap)) => ("tap", tap.clone()),
+            Backing::Net(None) => continue,
+            Backing::Disk(file) => ("disk", file.display().to_string()),
+        };
+        let attached = devices.attached.contains(name) || matches!(backing, Backing::Net(Some(_)));
+        if devices.given_as_argument(name, args) {
+            if attached {
                 return Err(Error::msg(format!(
-                    "--tap {name}={tap} and the boot argument --interface both name the tap interface; give only one"
+                    "--{flag} {name}={value} and the boot argument --{arg} both name the {}; give only one",
+                    if flag == "tap" {
+                        "tap interface"
+                    } else {
+                        "disk file"
+                    }
                 )));
             }
-            out.push(format!("--interface={tap}"));
+            continue;
         }
+        out.push(format!("--{arg}={value}"));
     }
     out.extend_from_slice(&args[leading..]);
     Ok(out)
@@ -348,6 +380,7 @@ mod tests {
                 ),
             ],
             publish: vec![(8080, 80)],
+            ..BootDevices::default()
         };
         let qemu =
             virtio_command(PathBuf::from("qemu"), Path::new("img"), &[], &devices).expect("builds");
@@ -375,7 +408,7 @@ mod tests {
         let mut spt = Command::new("petrel-spt");
         let only_disk = BootDevices {
             devices: vec![devices.devices[1].clone()],
-            publish: vec![],
+            ..BootDevices::default()
         };
         solo5_device_args(&mut spt, &only_disk).expect("disk only");
         assert_eq!(
@@ -394,7 +427,8 @@ mod tests {
         let user = vec!["--port=80".to_string(), "--ipv4=10.0.0.2/24".to_string()];
         let mut devices = BootDevices {
             devices: vec![("service".into(), Backing::Net(None))],
-            publish: vec![],
+            unix_args: [("service".to_string(), "interface".to_string())].into(),
+            ..BootDevices::default()
         };
         // No --tap: the unikernel's own default (tap0), nothing added.
         let c = command(Target::Unix, Path::new("img"), &user, &devices, None).expect("builds");
@@ -438,6 +472,57 @@ mod tests {
             "{line}"
         );
         assert!(!line.contains("--interface"), "{line}");
+    }
+
+    #[test]
+    fn each_unix_instance_gets_its_own_boot_argument() {
+        let words = |c: &Command| -> Vec<String> {
+            c.get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect()
+        };
+        let devices = BootDevices {
+            devices: vec![
+                ("private".into(), Backing::Net(Some("tap2".into()))),
+                ("public".into(), Backing::Net(Some("tap1".into()))),
+                ("storage".into(), Backing::Disk(PathBuf::from("/d/s.img"))),
+            ],
+            unix_args: [
+                ("private", "private-interface"),
+                ("public", "public-interface"),
+                ("storage", "disk"),
+            ]
+            .map(|(i, a)| (i.to_string(), a.to_string()))
+            .into(),
+            ..BootDevices::default()
+        };
+        let c = command(Target::Unix, Path::new("img"), &[], &devices, None).expect("builds");
+        assert_eq!(
+            words(&c),
+            [
+                "--private-interface=tap2",
+                "--public-interface=tap1",
+                "--disk=/d/s.img"
+            ]
+        );
+        // A typed --disk wins over the default disk; an attached one and a typed one clash.
+        let typed = ["--disk=/mine.img".to_string()];
+        assert!(devices.given_as_argument("storage", &typed));
+        assert!(!devices.given_as_argument("storage", &["--disk-x=1".to_string()]));
+        let c = command(Target::Unix, Path::new("img"), &typed, &devices, None).expect("builds");
+        assert_eq!(
+            words(&c),
+            [
+                "--private-interface=tap2",
+                "--public-interface=tap1",
+                "--disk=/mine.img"
+            ]
+        );
+        let mut attached = devices.clone();
+        attached.attached.insert("storage".into());
+        let err = command(Target::Unix, Path::new("img"), &typed, &attached, None)
+            .expect_err("two disk files");
+        assert!(err.to_string().contains("--disk storage=/d/s.img"), "{err}");
     }
 
     #[test]

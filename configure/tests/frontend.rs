@@ -166,7 +166,18 @@ fn catalogue() -> Catalogue {
     }
     implementations.push(imp("petrel-net-unix", "net", &[Unix], &[], &[]));
     implementations.push(imp("petrel-net-solo5", "net", &[Hvt, Spt], &[], &[]));
-    implementations.push(imp("petrel-block-unix", "block", &[Unix], &[], &[]));
+    let mut block_unix = imp("petrel-block-unix", "block", &[Unix], &[], &[]);
+    block_unix.bootargs = vec![ArgDecl {
+        required: true,
+        section: "BLOCK OPTIONS".into(),
+        ..arg(
+            "disk",
+            "string",
+            None,
+            "The host file that backs the block device.",
+        )
+    }];
+    implementations.push(block_unix);
     implementations.push(imp("petrel-block-solo5", "block", &[Hvt, Spt], &[], &[]));
     implementations.push(imp("petrel-block-extra", "block", &[Hvt], &[], &[]));
     implementations.push(imp(

@@ -72,6 +72,7 @@ fn xl_configs() {
             ),
         ],
         publish: vec![],
+        ..BootDevices::default()
     };
     let args = [r#"--hello=Hi "there""#.to_string(), "--port=80".to_string()];
     let ran = xen::config(
@@ -84,6 +85,60 @@ fn xl_configs() {
     )
     .expect("renders");
     insta::assert_snapshot!("xen__run_web_xl", ran);
+}
+
+/// examples/two_disks: each of the two block devices reads `disk` through its own view of
+/// the values (`--storage-disk`, `--backup-disk`), and learns its prefix for its messages;
+/// examples/block, with one disk, has neither (its snapshots above are unchanged).
+#[test]
+fn prefixed_instances_get_their_own_argument_tables() {
+    for (example, views) in [("two_disks", true), ("block", false)] {
+        let dir = scratch(example);
+        let project = Project::open(&dir).expect("a project");
+        let selection = Selection {
+            target: Some(Target::Unix),
+            ..Selection::default()
+        };
+        let configured = pipeline::resolve(&project, &selection).expect("resolves");
+        let files = emit::render(&configured.plan).expect("renders");
+        let main = files
+            .iter()
+            .find(|f| f.path.ends_with("main.rs"))
+            .expect("a main.rs");
+        let text = &main.contents;
+        let lines: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("ARGS_") || l.contains("connect(") || l.contains("Spec::new"))
+            .collect();
+        if views {
+            insta::assert_snapshot!("two_disks_unix_tables", lines.join("\n"));
+            // bootargs.json names each argument's instance and its section.
+            let json: serde_json::Value =
+                serde_json::from_str(&configured.plan.bootargs_json).expect("JSON");
+            let of = |name: &str| {
+                json["arguments"]
+                    .as_array()
+                    .and_then(|a| a.iter().find(|x| x["name"] == name))
+                    .map(|x| (x["device"].clone(), x["section"].clone()))
+            };
+            assert_eq!(
+                of("storage-disk"),
+                Some(("storage".into(), "BLOCK OPTIONS (storage)".into()))
+            );
+            assert_eq!(
+                of("backup-disk"),
+                Some(("backup".into(), "BLOCK OPTIONS (backup)".into()))
+            );
+            assert_eq!(of("disk"), None);
+        } else {
+            assert!(
+                !text.contains("for_instance") && !text.contains("@bootargs-prefix"),
+                "{text}"
+            );
+            assert!(text.contains("Spec::new(\"disk\""), "{text}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 #[test]

@@ -114,6 +114,31 @@ impl Netns {
         Ok(ns)
     }
 
+    /// Adds a second tap interface `tap`, up, with the host address `host` (`10.0.1.1/24`),
+    /// for a unikernel with two network devices.
+    pub fn add_tap(&self, tap: &str, host: &str) -> Result<(), String> {
+        for args in [
+            &["tuntap", "add", tap, "mode", "tap"][..],
+            &["addr", "add", host, "dev", tap],
+            &["link", "set", tap, "up"],
+        ] {
+            let out = self
+                .tool("ip")
+                .args(args)
+                .stdin(Stdio::null())
+                .output()
+                .map_err(|e| format!("cannot run ip: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "`ip {}` failed: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The namespace's name.
     pub fn name(&self) -> &str {
         &self.name

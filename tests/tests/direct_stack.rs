@@ -298,6 +298,71 @@ fn unix_network_example_echoes_over_a_tap() {
     assert!(log.contains("network: listening on [::]:7777"), "{log}");
 }
 
+/// examples/two_stacks on `target`: two direct stacks on two taps of one namespace, each
+/// with its own address from its own prefixed boot argument (`--public-ipv4`,
+/// `--private-ipv4`), each tap attached to its instance with `--tap NAME=IF` (on unix, the
+/// boot arguments `--pubnet-interface` and `--privnet-interface`); each stack answers with
+/// its own name.
+fn two_stacks_answer_on_their_own_taps(test: &str, target: &str, configure: &[&str]) {
+    let Some((ns, _lock, two)) = tap_test(test, &["nc"], "tap0", "two_stacks", target, configure)
+    else {
+        return;
+    };
+    ns.add_tap("tap1", "10.0.1.1/24")
+        .unwrap_or_else(|e| panic!("second tap: {e}"));
+    let mut cmd = petrel(&two.dir, target);
+    cmd.args(["run", "--target", target])
+        .args(["--tap", "pubnet=tap0", "--tap", "privnet=tap1", "--"])
+        .args(["--public-ipv4=10.0.0.2/24", "--private-ipv4=10.0.1.2/24"]);
+    let mut running = Background::spawn(&mut ns.wrap(&cmd), two.dir.join("run.log"));
+    for (addr, name) in [("10.0.0.2", "public"), ("10.0.1.2", "private")] {
+        wait_for(name, STARTUP, &mut running, |_| {
+            match ns.nc(&two.dir, addr, 7, b"")? {
+                got if got == format!("{name}\n").as_bytes() => Ok(()),
+                got => Err(format!("{addr}: expected {name}, got {got:?}")),
+            }
+        });
+    }
+    let log = running.log();
+    assert!(
+        log.contains("stack `public` on `pubnet`: 10.0.0.2/24"),
+        "{log}"
+    );
+    assert!(
+        log.contains("stack `private` on `privnet`: 10.0.1.2/24"),
+        "{log}"
+    );
+}
+
+#[test]
+fn unix_two_stacks_answer_on_their_own_taps() {
+    two_stacks_answer_on_their_own_taps(
+        "unix_two_stacks_answer_on_their_own_taps",
+        "unix",
+        &["--target", "unix", "--net=direct", "--no-dhcp"],
+    );
+}
+
+#[test]
+fn spt_two_stacks_answer_on_their_own_taps() {
+    two_stacks_answer_on_their_own_taps(
+        "spt_two_stacks_answer_on_their_own_taps",
+        "spt",
+        &["--target", "spt", "--no-dhcp"],
+    );
+}
+
+#[test]
+fn virtio_two_stacks_answer_on_their_own_taps() {
+    if have_qemu("virtio_two_stacks_answer_on_their_own_taps") {
+        two_stacks_answer_on_their_own_taps(
+            "virtio_two_stacks_answer_on_their_own_taps",
+            "virtio",
+            &["--target", "virtio", "--no-dhcp"],
+        );
+    }
+}
+
 #[test]
 fn virtio_serves_the_website_through_qemu_user_networking() {
     const TEST: &str = "virtio_serves_the_website_through_qemu_user_networking";

@@ -123,8 +123,12 @@ fn solo5_images_follow_the_abi() {
 /// examples/block on a fresh disk: `petrel run` creates `dist/storage.img` (1 MiB, empty).
 fn block_passes_on_a_fresh_disk(target: &str) {
     let _lock = build_lock();
-    let block = Scratch::example("block");
-    let ran = boot(&block, target, &[], 0);
+    block_passes_on_a_fresh_disk_locked(&Scratch::example("block"), target);
+}
+
+/// [`block_passes_on_a_fresh_disk`] on a copy of examples/block, under the build lock.
+fn block_passes_on_a_fresh_disk_locked(block: &Scratch, target: &str) {
+    let ran = boot(block, target, &[], 0);
     assert!(ran.all().contains("block: OK"), "{}", ran.all());
     let disk = block.dir.join("dist/storage.img");
     let bytes = std::fs::read(&disk).expect("petrel run created the disk");
@@ -171,12 +175,112 @@ fn block_on_unix_uses_the_disk_argument() {
     std::fs::write(&disk, vec![0u8; 1 << 20]).expect("write");
     let ran = boot(&block, "unix", &[&format!("--disk={}", disk.display())], 0);
     assert!(ran.all().contains("block: OK"), "{}", ran.all());
-    let ran = boot(&block, "unix", &[], 64);
     assert!(
-        ran.all().contains("--disk"),
-        "the missing argument is named: {}",
+        !block.dir.join("dist/storage.img").exists(),
+        "the typed --disk wins over the default disk"
+    );
+    // As on the other targets: a fresh dist/storage.img, or the file `--disk NAME=FILE` names.
+    block_passes_on_a_fresh_disk_locked(&block, "unix");
+    let mut cmd = petrel(&block.dir, "unix");
+    cmd.args(["run", "--target", "unix", "--disk"])
+        .arg(format!("storage={}", disk.display()))
+        .arg("--")
+        .arg(format!("--disk={}", disk.display()));
+    let ran = expect(&mut cmd, 1);
+    assert!(
+        ran.stderr.contains("both name the disk file"),
+        "{}",
         ran.all()
     );
+}
+
+/// examples/two_disks: `petrel run` gives each of the two block devices its own fresh disk
+/// (dist/storage.img, dist/backup.img; on unix through `--storage-disk` and
+/// `--backup-disk`), the unikernel copies one to the other and checks the copy; then with
+/// `--disk NAME=FILE` for each.
+fn two_disks_copies(target: &str) {
+    let _lock = build_lock();
+    let two = Scratch::example("two_disks");
+    let ran = boot(&two, target, &[], 0);
+    assert!(
+        ran.all().contains("two_disks: OK copied 2048 sectors"),
+        "{}",
+        ran.all()
+    );
+    let storage = std::fs::read(two.dir.join("dist/storage.img")).expect("storage disk");
+    let backup = std::fs::read(two.dir.join("dist/backup.img")).expect("backup disk");
+    assert!(storage.iter().any(|&b| b != 0), "storage was written");
+    assert!(storage == backup, "backup is a copy of storage");
+
+    let (a, b) = (two.dir.join("a.img"), two.dir.join("b.img"));
+    std::fs::write(&a, vec![0u8; 64 << 10]).expect("write");
+    std::fs::write(&b, vec![0u8; 64 << 10]).expect("write");
+    let mut cmd = petrel(&two.dir, target);
+    cmd.args(["run", "--target", target])
+        .arg("--disk")
+        .arg(format!("storage={}", a.display()))
+        .arg("--disk")
+        .arg(format!("backup={}", b.display()));
+    let ran = expect(&mut cmd, 0);
+    assert!(
+        ran.all().contains("two_disks: OK copied 128 sectors"),
+        "{}",
+        ran.all()
+    );
+    let (a, b) = (std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"));
+    assert!(
+        a.iter().any(|&x| x != 0) && a == b,
+        "b.img is a copy of a.img"
+    );
+    // A backup smaller than the storage: the unikernel says so and exits 255.
+    let small = two.dir.join("small.img");
+    std::fs::write(&small, vec![0u8; 1024]).expect("write");
+    let mut cmd = petrel(&two.dir, target);
+    cmd.args(["run", "--target", target, "--disk"])
+        .arg(format!("backup={}", small.display()));
+    let ran = expect(&mut cmd, 255);
+    assert!(
+        ran.all().contains("two_disks: FAILED backup has 2 sectors"),
+        "{}",
+        ran.all()
+    );
+}
+
+#[test]
+fn two_disks_on_unix() {
+    two_disks_copies("unix");
+    // Each instance has its own section in --help, under its prefixed name.
+    let _lock = build_lock();
+    let two = Scratch::example("two_disks");
+    let ran = boot(&two, "unix", &["--help"], 63);
+    for line in [
+        "BLOCK OPTIONS (backup)",
+        "--backup-disk=STRING",
+        "BLOCK OPTIONS (storage)",
+        "--storage-disk=STRING",
+    ] {
+        assert!(ran.stdout.contains(line), "{line}: {}", ran.all());
+    }
+    assert!(!ran.stdout.contains("\n    --disk="), "{}", ran.stdout);
+}
+
+#[test]
+fn two_disks_on_spt() {
+    two_disks_copies("spt");
+}
+
+#[test]
+fn two_disks_on_hvt() {
+    if can_boot("two_disks_on_hvt", "hvt") {
+        two_disks_copies("hvt");
+    }
+}
+
+#[test]
+fn two_disks_on_virtio() {
+    if have_qemu("two_disks_on_virtio") {
+        two_disks_copies("virtio");
+    }
 }
 
 #[test]

@@ -252,9 +252,13 @@ fn describe_shows_the_graph_in_three_formats() {
 
 #[test]
 fn two_devices_declaring_one_boot_argument_is_a_configure_error() {
-    // Every unix block device declares `--disk`: two of them collide.
+    // Two unix block devices in one `group` both declare `--data-disk`: they collide.
     let p = Scratch::example("block");
-    let toml = p.read("unikernel.toml") + "\n[devices.backup]\ntype = \"block\"\n";
+    let toml = p.read("unikernel.toml").replace(
+        "[devices.storage]\ntype = \"block\"\n",
+        "[devices.storage]\ntype = \"block\"\ngroup = \"data\"\n",
+    ) + "\n[devices.backup]\ntype = \"block\"\ngroup = \"data\"\n";
+    assert!(toml.contains("group = \"data\"\n\n"), "{toml}");
     std::fs::write(p.dir.join("unikernel.toml"), toml).expect("write");
     let lib = p.read("src/lib.rs").replace(
         "start(storage: Block)",
@@ -265,11 +269,23 @@ fn two_devices_declaring_one_boot_argument_is_a_configure_error() {
         petrel(&p.dir, "unix").args(["configure", "--target", "unix"]),
         1,
     );
-    assert!(ran.stderr.contains("--disk"), "{}", ran.stderr);
+    assert!(
+        ran.stderr.contains("`--data-disk` is declared twice"),
+        "{}",
+        ran.stderr
+    );
     assert!(
         ran.stderr.contains("`storage`") && ran.stderr.contains("`backup`"),
         "names both places: {}",
         ran.stderr
     );
     assert!(!p.dir.join(".petrel").exists(), "nothing written");
+    // Without the shared group each gets its own prefix, and describe shows them.
+    let toml = p.read("unikernel.toml").replace("group = \"data\"\n", "");
+    std::fs::write(p.dir.join("unikernel.toml"), toml).expect("write");
+    let text = expect(petrel(&p.dir, "unix").arg("describe"), 0).stdout;
+    assert!(
+        text.contains("--storage-disk=string") && text.contains("--backup-disk=string"),
+        "{text}"
+    );
 }

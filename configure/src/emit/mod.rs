@@ -12,7 +12,8 @@ pub mod user_manifest;
 pub mod xl;
 
 pub use plan::{
-    ArgSpec, DeviceInit, Embedded, ImplUse, ManifestDevice, ManifestPlan, PetrelLink, Plan,
+    ArgSpec, DeviceInit, Embedded, ImplUse, InstanceArgs, ManifestDevice, ManifestPlan, PetrelLink,
+    Plan,
 };
 
 use std::path::PathBuf;

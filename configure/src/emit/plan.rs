@@ -43,6 +43,19 @@ pub struct Embedded {
     pub files: Vec<(String, String)>,
 }
 
+/// The boot-argument table as one device instance with prefixed arguments reads it
+/// (`petrel_bootvar::Values::for_instance`): its own arguments under the names its
+/// implementation declares, the others unnamed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InstanceArgs {
+    /// The instance.
+    pub instance: String,
+    /// The Rust static holding the table (`ARGS_STORAGE`).
+    pub var: String,
+    /// The table, entry for entry like [`Plan::args`].
+    pub args: Vec<ArgSpec>,
+}
+
 /// One boot argument, as the generated `Spec` table writes it (its doc and section are only
 /// in the `--help` text, [`Plan::help`]).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -128,6 +141,8 @@ pub struct Plan {
     pub main_args: Vec<String>,
     /// The boot-argument table.
     pub args: Vec<ArgSpec>,
+    /// The tables of the instances whose arguments are prefixed.
+    pub instance_args: Vec<InstanceArgs>,
     /// The whole `--help` text, rendered here so that the image carries one string.
     pub help: String,
     /// Freestanding targets: the Solo5 manifest (possibly without devices, which the loaders

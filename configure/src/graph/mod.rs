@@ -20,7 +20,7 @@
 //!   among those ready, services before devices, then by name. No list of services is built
 //!   in: a service that needs another comes after it because of the need.
 
-use crate::bootargs::Registry;
+use crate::bootargs::{Instance, Registry};
 use crate::catalogue::{Catalogue, Implementation, Interface, InterfaceKind};
 use crate::diagnostic::{Diagnostic, Diagnostics, Label, did_you_mean, list};
 use crate::keys::Keys;
@@ -275,9 +275,14 @@ pub fn resolve(
             DraftParam::BootArgs(name, type_name) => MainParam::BootArgs { name, type_name },
         })
         .collect();
-    let devices: Vec<(&str, &Implementation)> = nodes
+    let devices: Vec<Instance> = nodes
         .iter()
-        .map(|n| (n.instance.as_str(), &n.implementation))
+        .map(|n| Instance {
+            name: &n.instance,
+            interface: &n.interface,
+            implementation: &n.implementation,
+            group: manifest.device(&n.instance).and_then(|d| d.group.as_ref()),
+        })
         .collect();
     let (bootargs, arg_warnings) = Registry::build(manifest, &devices, Some(source))?;
     warnings.extend(arg_warnings);

@@ -178,6 +178,8 @@ pub struct DeviceDecl {
     pub ty: Sp<String>,
     /// `implementation`: the package this instance is pinned to, if any.
     pub implementation: Option<Sp<String>>,
+    /// `group`: the prefix of this instance's boot arguments (`--NAME-disk`), if chosen.
+    pub group: Option<Sp<String>>,
     /// Every other entry: wiring (role -> instance) or parameter (name -> string), in file
     /// order.
     pub entries: Vec<DeviceEntry>,

@@ -307,6 +307,7 @@ impl Cx {
             };
             let mut ty = None;
             let mut implementation = None;
+            let mut group = None;
             let mut entries = Vec::new();
             for (k, v) in dev.iter() {
                 let kname = k.get_ref().to_string();
@@ -314,6 +315,8 @@ impl Cx {
                     ty = self.string(v, &format!("`type` in {what}"));
                 } else if kname == "implementation" {
                     implementation = self.string(v, &format!("`implementation` in {what}"));
+                } else if kname == "group" {
+                    group = self.string(v, &format!("`group` in {what}"));
                 } else if let Some(s) =
                     self.string(v, &format!("`{}` in {what}", truncate(&kname, 40)))
                 {
@@ -339,6 +342,7 @@ impl Cx {
                     name: Sp::new(name, key.span()),
                     ty,
                     implementation,
+                    group,
                     entries,
                 });
             }

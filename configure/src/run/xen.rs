@@ -371,6 +371,7 @@ mod tests {
                 ),
             ],
             publish: vec![],
+            ..BootDevices::default()
         };
         let c = testbed_command(
             Path::new("t"),
@@ -393,6 +394,7 @@ mod tests {
         let two = BootDevices {
             devices: vec![devices.devices[1].clone(), devices.devices[1].clone()],
             publish: vec![],
+            ..BootDevices::default()
         };
         assert!(
             testbed_command(
@@ -419,6 +421,7 @@ mod tests {
                 ("backup".into(), Backing::Net(Some("br1".into()))),
             ],
             publish: vec![],
+            ..BootDevices::default()
         };
         let args = vec![r#"--hello=Hi "you""#.to_string()];
         let text = config(

@@ -1,8 +1,8 @@
 //! [`petrel_block`] on unix: a host file, named by the boot argument `--disk=FILE`, read and
 //! written in place with `pread`/`pwrite`, in 512-byte sectors.
 //!
-//! The argument is not named after the instance, so a unix unikernel has at most one block
-//! device: two would declare `--disk` twice, which `petrel configure` refuses. The file's size
+//! With several block devices, each one's argument carries its instance's prefix
+//! (`--storage-disk`, `--backup-disk`; see [`petrel_bootvar::instance_prefix`]). The file's size
 //! is rounded down to whole sectors; it is opened read-only (writes fail with
 //! [`BlockError::ReadOnly`]) when it cannot be opened for writing.
 
@@ -22,9 +22,10 @@ const ARG: &str = "disk";
 /// the file `--disk` names, or prints why it cannot and exits 255.
 pub async fn connect(
     name: &'static str,
-    _params: &[(&str, &str)],
+    params: &[(&str, &str)],
     args: &'static petrel_bootvar::Values,
 ) -> Block {
+    let prefix = petrel_bootvar::instance_prefix(params);
     let path: String = args.get(ARG);
     match open(&path) {
         Ok(disk) => lock().push(Disk {
@@ -33,7 +34,7 @@ pub async fn connect(
             acquired: false,
         }),
         Err(e) => {
-            eprintln!("block device `{name}`: cannot open --{ARG}={path}: {e}");
+            eprintln!("block device `{name}`: cannot open --{prefix}{ARG}={path}: {e}");
             std::process::exit(255)
         }
     }

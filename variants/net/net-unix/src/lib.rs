@@ -30,9 +30,10 @@ const DEFAULT_MTU: u16 = 1500;
 /// attaches to the tap interface `--interface`, or prints why it cannot and exits 255.
 pub async fn connect(
     name: &'static str,
-    _params: &[(&str, &str)],
+    params: &[(&str, &str)],
     args: &'static petrel_bootvar::Values,
 ) -> Net {
+    let prefix = petrel_bootvar::instance_prefix(params);
     let interface: String = args.get(ARG);
     match open(&interface) {
         Ok(file) => TAPS.with(|t| {
@@ -48,7 +49,7 @@ pub async fn connect(
         }),
         Err(e) => {
             eprintln!(
-                "network device `{name}`: cannot attach to tap interface --{ARG}={interface}: {e}"
+                "network device `{name}`: cannot attach to tap interface --{prefix}{ARG}={interface}: {e}"
             );
             std::process::exit(255)
         }

@@ -25,6 +25,7 @@ extern crate std;
 
 mod addr;
 mod help;
+mod instance;
 mod kind;
 mod parse;
 mod split;
@@ -34,6 +35,7 @@ mod values;
 pub use help::version;
 #[cfg(feature = "render")]
 pub use help::{APPLICATION_SECTION, HelpArg, SECTION_ORDER, help};
+pub use instance::{PREFIX_PARAM, instance_prefix};
 pub use kind::{Ipv4Prefix, Ipv6Prefix, Kind, LogLevel, MacAddr, ParseValueError, Value};
 pub use parse::{
     Exit, check_default, check_default_list, check_name, check_specs, name_problem, parse,

@@ -1,5 +1,6 @@
 //! Parsed values and their conversion to Rust types.
 
+use alloc::boxed::Box;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::net::{Ipv4Addr, Ipv6Addr};
@@ -57,6 +58,28 @@ impl Values {
     #[cfg_attr(debug_assertions, track_caller)]
     pub fn get<T: FromValue>(&self, name: &str) -> T {
         T::get_from(self, name)
+    }
+
+    /// The values as one device instance reads them: the same arguments under the names of
+    /// `specs`, a table entry for entry like the parsed one in which the instance's own
+    /// arguments carry the names its implementation declares (`disk` for `--storage-disk`)
+    /// and the others an empty name, which no `get` asks for. `petrel configure` writes such
+    /// a table for each instance whose arguments have a prefix (docs/architecture.md, "Boot
+    /// arguments of several instances"), so implementations read their plain names and an
+    /// image without prefixes carries nothing of this. Called once per such instance at
+    /// start; the view lives as long as the unikernel.
+    pub fn for_instance(&self, specs: &'static [Spec]) -> &'static Values {
+        // A table of another length would give values to the wrong arguments: the
+        // generated code writes both from one list.
+        assert_eq!(
+            specs.len(),
+            self.specs.len(),
+            "instance table of another length"
+        );
+        Box::leak(Box::new(Values {
+            specs,
+            ..self.clone()
+        }))
     }
 
     /// What `parse` returns in a build with `--cfg petrel_bootvar_baseline`, which

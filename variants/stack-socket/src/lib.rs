@@ -324,8 +324,13 @@ impl petrel_stack::StackBackend for SocketStack {
         });
         match accepted {
             Poll::Ready(Ok((stream, peer))) => {
-                // Accepted sockets do not inherit O_NONBLOCK on Linux.
-                if let Err(e) = stream.set_nonblocking(true) {
+                // Accepted sockets do not inherit O_NONBLOCK on Linux. No Nagle (as nginx and
+                // Go): a server that writes a response head and its body apart (picoserve
+                // does) would otherwise wait for the client's delayed ACK, 40 ms, each time.
+                if let Err(e) = stream
+                    .set_nonblocking(true)
+                    .and_then(|()| stream.set_nodelay(true))
+                {
                     return Poll::Ready(Err(error(&e)));
                 }
                 let id = insert(Socket::Stream {

@@ -12,7 +12,7 @@
 
 use crate::io::{TcpReader, TcpWriter};
 use crate::{StackError, TcpStream};
-use picoserve::io::{BaseWrite, ReadExt, Socket};
+use picoserve::io::{BaseWrite, ErrorType, ReadExt, Socket};
 use picoserve::mem::{BorrowedBuffer, BorrowedCursor};
 use picoserve::time::Duration;
 use picoserve::{Error, Timeouts};
@@ -31,18 +31,63 @@ impl picoserve::time::Timer<PetrelRuntime> for Timer {
     }
 }
 
-/// How many bytes picoserve formats at a time before they go to the stack.
-const CHUNK: usize = 1024;
+/// The size of [`TxBuffer`]: a response head and a small body fit.
+const TX: usize = 2048;
 
-impl picoserve::io::Write for TcpWriter<'_> {
+/// picoserve's write half: a transmit buffer that picoserve fills in pieces (the status
+/// line, each header: `write_with`) and that goes to the stack in one write when picoserve
+/// flushes (after each head and each body) or when it is full. Without it every piece was a
+/// write of its own, and on the socket stack a system call and a segment of its own.
+pub struct TxBuffer<'a> {
+    tx: TcpWriter<'a>,
+    buf: [u8; TX],
+    len: usize,
+}
+
+impl TxBuffer<'_> {
+    /// Sends what is buffered.
+    async fn send(&mut self) -> Result<(), StackError> {
+        let (buf, len) = (&self.buf, core::mem::take(&mut self.len));
+        self.tx.write_all(&buf[..len]).await
+    }
+}
+
+impl ErrorType for TxBuffer<'_> {
+    type Error = StackError;
+}
+
+impl BaseWrite for TxBuffer<'_> {
+    async fn write(&mut self, bytes: &[u8]) -> Result<usize, StackError> {
+        if self.len == 0 && bytes.len() >= TX {
+            // Large writes (a file's chunks) go straight to the stack.
+            return self.tx.write(bytes).await;
+        }
+        if self.len == TX {
+            self.send().await?;
+        }
+        let n = bytes.len().min(TX - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&bytes[..n]);
+        self.len += n;
+        Ok(n)
+    }
+
+    async fn flush(&mut self) -> Result<(), StackError> {
+        self.send().await?;
+        self.tx.flush().await
+    }
+}
+
+impl picoserve::io::Write for TxBuffer<'_> {
     async fn write_with<F: FnOnce(BorrowedCursor<'_>) -> R, R>(
         &mut self,
         f: F,
     ) -> Result<R, StackError> {
-        let mut chunk = [0u8; CHUNK];
-        let mut buffer = BorrowedBuffer::new(&mut chunk);
+        if self.len == TX {
+            self.send().await?;
+        }
+        let mut buffer = BorrowedBuffer::new(&mut self.buf[self.len..]);
         let output = f(buffer.unfilled());
-        self.write_all(buffer.filled()).await?;
+        self.len += buffer.filled().len();
         Ok(output)
     }
 }
@@ -50,10 +95,18 @@ impl picoserve::io::Write for TcpWriter<'_> {
 impl Socket<PetrelRuntime> for TcpStream {
     type Error = StackError;
     type ReadHalf<'a> = TcpReader<'a>;
-    type WriteHalf<'a> = TcpWriter<'a>;
+    type WriteHalf<'a> = TxBuffer<'a>;
 
-    fn split(&mut self) -> (TcpReader<'_>, TcpWriter<'_>) {
-        TcpStream::split(self)
+    fn split(&mut self) -> (TcpReader<'_>, TxBuffer<'_>) {
+        let (rx, tx) = TcpStream::split(self);
+        (
+            rx,
+            TxBuffer {
+                tx,
+                buf: [0; TX],
+                len: 0,
+            },
+        )
     }
 
     async fn abort<T: picoserve::time::Timer<PetrelRuntime>>(

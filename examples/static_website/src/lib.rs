@@ -14,9 +14,9 @@ use picoserve::{Config, ResponseSent, Router, Timeouts, io, request, routing::*,
 const CHUNK: usize = 16 * 1024;
 
 /// Content types by extension (anything else is `application/octet-stream`).
-const TYPES: &str = "html text/html;charset=utf-8,css text/css;charset=utf-8,js text/javascript,\
-    txt text/plain;charset=utf-8,json application/json,svg image/svg+xml,png image/png,jpg \
-    image/jpeg,jpeg image/jpeg,gif image/gif,webp image/webp,ico image/x-icon,pdf application/pdf";
+const TYPES: &str = "html=text/html; charset=utf-8,css=text/css; charset=utf-8,js=text/javascript,\
+    txt=text/plain; charset=utf-8,json=application/json,svg=image/svg+xml,png=image/png,jpg=\
+    image/jpeg,jpeg=image/jpeg,gif=image/gif,webp=image/webp,ico=image/x-icon,pdf=application/pdf";
 
 /// The head deadline (5 s from its first byte; the first head: from the connection's start),
 /// the keep-alive idle limit (30 s) and a minimum send rate (each chunk within 16 s).
@@ -41,7 +41,7 @@ struct File(KvRo, String, u64, bool);
 impl Content for File {
     fn content_type(&self) -> &'static str {
         let ext = self.1.rsplit_once('.').map_or("", |(_, ext)| ext);
-        let mut types = TYPES.split(',').filter_map(|entry| entry.split_once(' '));
+        let mut types = TYPES.split(',').filter_map(|entry| entry.split_once('='));
         types.find(|(e, _)| e.eq_ignore_ascii_case(ext)).map_or("application/octet-stream", |t| t.1)
     }
 

@@ -6,8 +6,9 @@
 //!   stays far below one copy of the file (it streams in chunks), and every reader gets
 //!   every byte;
 //! - hidden files (`.secret`, `.git/config`) exist in htdocs/ and are 404;
-//! - slowloris: a client trickling a request head one byte every 500 ms is answered 408 and
-//!   disconnected at the head deadline (the idle limit alone would restart with every
+//! - slowloris: a client trickling a request head one byte every 500 ms is disconnected
+//!   without an answer at the head deadline (picoserve's `read_request` timeout aborts the
+//!   connection; it sends no 408) (the idle limit alone would restart with every
 //!   byte), a client that sends nothing is closed at the same deadline, and a normal client
 //!   is served meanwhile.
 
@@ -27,7 +28,7 @@ const BIG: u64 = 64 << 20;
 /// [`BIG`]: a server holding the file in memory per request would need four times `BIG`.
 const RSS_BOUND_KB: u64 = 64 * 1024;
 
-/// static_website's head deadline (`HEAD_TIMEOUT` in examples/static_website/src/lib.rs).
+/// static_website's head deadline (`read_request` of `CONFIG` in examples/static_website/src/lib.rs).
 const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Opens a connection with a read timeout.
@@ -243,7 +244,7 @@ fn slowloris_is_cut_at_the_head_deadline_while_others_are_served() {
                 break;
             }
             std::thread::sleep(Duration::from_millis(500));
-            // Anything from the server (its 408, or the end of the stream) ends the test.
+            // Anything from the server (the end of the stream, a reset) ends the test.
             s.set_nonblocking(true).expect("nonblocking");
             let mut peek = [0u8; 1];
             let answered = !matches!(s.peek(&mut peek), Err(ref e) if e.kind() == std::io::ErrorKind::WouldBlock);
@@ -281,10 +282,8 @@ fn slowloris_is_cut_at_the_head_deadline_while_others_are_served() {
          (answer {answer:?})\n--- log\n{}",
         running.log()
     );
-    assert!(
-        answer.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
-        "{answer:?}"
-    );
+    // picoserve aborts a late head's connection without answering it (no 408).
+    assert!(answer.is_empty(), "a late head is not answered: {answer:?}");
     let (closed, answer) = silent.join().expect("silent client");
     assert!(
         closed >= HEAD_TIMEOUT - Duration::from_secs(1)

@@ -165,7 +165,8 @@ fn client() -> Result<String, String> {
         .map_err(|e| format!("read: {e}"))?;
     let answer = String::from_utf8_lossy(&answer);
     let status = answer.lines().next().unwrap_or_default().to_string();
-    if status == "HTTP/1.1 200 OK" {
+    // The reason phrase is optional (RFC 9112, section 4): picoserve sends none.
+    if status.starts_with("HTTP/1.1 200 ") {
         Ok(status)
     } else {
         Err(format!("answer {status:?}"))

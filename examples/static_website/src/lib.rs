@@ -1,76 +1,32 @@
 //! An HTTP/1.1 server of the `htdocs` store on `--port` (default 8080), over IPv4 and IPv6
-//! (mirage-skeleton's static_website): GET and HEAD, content types, 404, keep-alive and
-//! pipelining. One task per connection.
-//!
-//! The HTTP logic is in [`http`] (plain functions of bytes, unit-tested on the host with
-//! `cargo test`); this file moves bytes between the network and it.
-//!
-//! Memory per connection is bounded, whatever the files and the clients:
-//!
-//! - one buffer of [`http::MAX_HEAD`] bytes for requests, never more;
-//! - files are read from the store in chunks of [`CHUNK`] bytes as they are sent
-//!   ([`KvRo::get_partial`]), never whole: a 4 GB file costs what a 4 KB one does;
-//! - every complete request in the buffer is answered before the next read, and small
-//!   answers go out together (so pipelined requests cost one write, and a head is never sent
-//!   apart from a small body, which Nagle's algorithm would hold back).
-//!
-//! Time per connection is bounded too, so that slow clients cannot hold connections
-//! (slowloris):
-//!
-//! - a request head must arrive whole within [`HEAD_TIMEOUT`] of its first byte (the first
-//!   request: of the connection's opening), however steadily its bytes trickle in; a late
-//!   head is answered `408` and the connection closes;
-//! - between requests, a keep-alive connection waits at most [`IDLE`] for the next one;
-//! - an answer is sent at a minimum rate: the stack must take each [`CHUNK`] bytes within
-//!   [`SEND_TIMEOUT`] (at least 1 KiB/s on average), else the connection closes (the
-//!   direct stack's buffers are 32 KiB, so a client that stops reading is cut within
-//!   [`SEND_TIMEOUT`]; on the socket stack the host's send buffer, autotuned up to
-//!   `net.ipv4.tcp_wmem`'s maximum, absorbs that much first);
-//! - request bodies are never read (a request with one is answered, then the connection
-//!   closes): after an answer that closes the connection, the server closes its sending side
-//!   and reads what the client still sends for at most [`LINGER`] and [`LINGER_BYTES`],
-//!   because closing with unread bytes would reset the connection and could lose the answer.
-//!
-//! These are constants, not boot arguments: they fit any site, and each boot argument costs
-//! image size.
-//!
-//! Logs `static-website: listening on ADDRESS` for each address family it could listen on;
-//! failures of single connections are logged at debug level only.
+//! (mirage-skeleton's static_website), on picoserve: GET and HEAD, content types, 404,
+//! keep-alive and pipelining. One task per connection; README.md lists its bounds.
 #![no_std]
 
-extern crate alloc;
-
-pub mod http;
-
-use core::future::{Future, poll_fn};
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use core::pin::pin;
-use core::task::Poll;
-use core::time::Duration;
-use petrel::kv_ro::{KvError, KvRo};
-use petrel::log::{debug, info, warn};
-use petrel::prelude::*;
-use petrel::stack::{Stack, StackError, TcpListener, TcpStream};
+use petrel::stack::{TcpListener, picoserve::Timer};
+use petrel::{kv_ro::*, log::*, prelude::*};
+use picoserve::response::{Content, IntoResponse, Response, ResponseWriter, StatusCode};
+use picoserve::url_encoded::UrlEncodedString;
+use picoserve::{Config, ResponseSent, Router, Timeouts, io, request, routing::*, time::Duration};
 
-/// How long a keep-alive connection waits for the next request to start.
-pub const IDLE: Duration = Duration::from_secs(30);
+/// Bytes of a file read from the store and sent at a time: a connection's memory for files.
+const CHUNK: usize = 16 * 1024;
 
-/// How long a request head may take to arrive, from its first byte (from the connection's
-/// opening for the first request).
-pub const HEAD_TIMEOUT: Duration = Duration::from_secs(5);
+/// Content types by extension (anything else is `application/octet-stream`).
+const TYPES: &str = "html=text/html; charset=utf-8,css=text/css; charset=utf-8,js=text/javascript,\
+    txt=text/plain; charset=utf-8,json=application/json,svg=image/svg+xml,png=image/png,jpg=\
+    image/jpeg,jpeg=image/jpeg,gif=image/gif,webp=image/webp,ico=image/x-icon,pdf=application/pdf";
 
-/// How long the client may take to receive each [`CHUNK`] bytes of an answer.
-pub const SEND_TIMEOUT: Duration = Duration::from_secs(16);
-
-/// Bytes of a file read from the store and sent at a time; also the largest body sent
-/// together with its head.
-pub const CHUNK: usize = 16 * 1024;
-
-/// How long, at most, a closing connection reads what the client still sends.
-pub const LINGER: Duration = Duration::from_secs(2);
-
-/// The most bytes a closing connection reads before closing anyway.
-pub const LINGER_BYTES: usize = 64 * 1024;
+/// The head deadline (5 s from its first byte; the first head: from the connection's start),
+/// the keep-alive idle limit (30 s) and a minimum send rate (each chunk within 16 s).
+static CONFIG: Config = Config::new(Timeouts {
+    start_read_request: Duration::from_secs(5),
+    persistent_start_read_request: Duration::from_secs(30),
+    read_request: Duration::from_secs(5),
+    write: Duration::from_secs(16),
+})
+.keep_connection_alive();
 
 /// The boot arguments declared in unikernel.toml.
 #[derive(petrel::BootArgs)]
@@ -79,269 +35,90 @@ pub struct Args {
     port: u16,
 }
 
-/// The `htdocs` store as the files [`http`] serves.
-#[derive(Clone)]
-struct Htdocs(KvRo);
+/// A file of the store, `len` bytes, sent [`CHUNK`] bytes at a time (nothing for HEAD).
+struct File(KvRo, String, u64, bool);
 
-impl http::Files for Htdocs {
-    async fn find(&self, key: &str) -> http::Found {
-        match self.0.size(key).await {
-            Ok(len) => http::Found::File(len),
-            Err(KvError::IsDirectory) => http::Found::Directory,
-            Err(KvError::NotFound | KvError::InvalidKey | KvError::Io) => http::Found::Missing,
+impl Content for File {
+    fn content_type(&self) -> &'static str {
+        let ext = self.1.rsplit_once('.').map_or("", |(_, ext)| ext);
+        let mut types = TYPES.split(',').filter_map(|entry| entry.split_once('='));
+        types.find(|(e, _)| e.eq_ignore_ascii_case(ext)).map_or("application/octet-stream", |t| t.1)
+    }
+
+    fn content_length(&self) -> usize {
+        usize::try_from(self.2).unwrap_or(usize::MAX) // 64-bit targets: never saturates
+    }
+
+    async fn write_content<W: io::Write>(self, mut out: W) -> Result<(), W::Error> {
+        let (File(htdocs, key, len, body), mut buf) = (self, vec![0; CHUNK]);
+        for at in (0..len).step_by(CHUNK).take_while(|_| body) {
+            let want = usize::try_from(len - at).map_or(CHUNK, |rest| rest.min(CHUNK));
+            // A file shorter than its Content-Length now (`--kv=direct`): zeros, the head is out.
+            let n = htdocs.get_partial(&key, at, &mut buf[..want]).await.unwrap_or(0);
+            buf[n..want].fill(0);
+            out.write_all(&buf[..want]).await?;
         }
+        Ok(())
     }
 }
 
-/// The monotonic clock, in nanoseconds.
-fn now() -> u64 {
-    petrel::time::now_ns()
+/// The file a request path names (a directory's `index.html`) and its length; `None` if it
+/// is missing or hidden (a segment starting with `.`; the store ignores `.` and empty ones).
+async fn find(htdocs: &KvRo, path: request::Path<'_>) -> Option<(String, u64)> {
+    let key = UrlEncodedString(path.encoded()).chars().map(|c| Some(c.ok()?.into_char()));
+    let key: String = key.collect::<Option<_>>()?;
+    let hidden = key.split('/').any(|s| s.starts_with('.') && s != ".");
+    let is_dir = htdocs.size(&key).await == Err(KvError::IsDirectory);
+    let key = if is_dir { key + "/index.html" } else { key };
+    Some((key.clone(), htdocs.size(&key).await.ok().filter(|_| !hidden)?))
 }
 
-/// `duration` from now, on the [`now`] clock.
-fn after(duration: Duration) -> u64 {
-    now().saturating_add(u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX))
-}
+/// Every request: `/` and directories serve their `index.html`; hidden files are missing.
+struct Site(KvRo);
 
-/// `future`'s output, or `None` if the clock reaches `deadline` first.
-async fn until<T>(deadline: u64, future: impl Future<Output = T>) -> Option<T> {
-    let mut future = pin!(future);
-    // Created unarmed: the timer is registered only if the future has to wait.
-    let mut timer = pin!(petrel::time::sleep_until(deadline));
-    poll_fn(|cx| {
-        if let Poll::Ready(v) = future.as_mut().poll(cx) {
-            return Poll::Ready(Some(v));
+impl PathRouterService for Site {
+    async fn call_path_router_service<R: io::Read, W: ResponseWriter<Error = R::Error>>(
+        &self, _: &(), _: (), path: request::Path<'_>, req: request::Request<'_, R>, w: W,
+    ) -> Result<ResponseSent, W::Error> {
+        let (connection, method) = (req.body_connection.finalize().await?, req.parts.method());
+        if method != "GET" && method != "HEAD" {
+            let refused = Response::new(StatusCode::METHOD_NOT_ALLOWED, "405 Method Not Allowed\n");
+            return refused.with_header("Allow", "GET, HEAD").write_to(connection, w).await;
         }
-        timer.as_mut().poll(cx).map(|()| None)
-    })
-    .await
-}
-
-/// Writes all of `bytes`, or fails with [`StackError::TimedOut`] if the client takes any
-/// [`CHUNK`] of them slower than [`SEND_TIMEOUT`]: a minimum rate, which a client reading a
-/// byte now and then cannot stretch (an idle limit would restart with every byte).
-async fn send(conn: &TcpStream, bytes: &[u8]) -> Result<(), StackError> {
-    for slice in bytes.chunks(CHUNK) {
-        let deadline = after(SEND_TIMEOUT);
-        let mut rest = slice;
-        while !rest.is_empty() {
-            let n = until(deadline, conn.write(rest))
-                .await
-                .ok_or(StackError::TimedOut)??;
-            rest = rest.get(n..).unwrap_or_default();
-        }
-    }
-    Ok(())
-}
-
-/// Why a connection ended early.
-#[derive(Debug)]
-enum Failure {
-    /// The network: the client reset, was too slow, or the stack failed.
-    Stack(StackError),
-    /// A file became shorter while it was being sent: its answer cannot be completed.
-    FileChanged(String),
-}
-
-impl From<StackError> for Failure {
-    fn from(e: StackError) -> Failure {
-        Failure::Stack(e)
-    }
-}
-
-impl core::fmt::Display for Failure {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            Failure::Stack(e) => write!(f, "{e}"),
-            Failure::FileChanged(key) => write!(f, "{key} changed while it was sent"),
-        }
-    }
-}
-
-/// Appends the first `len` bytes of file `key` to `out` (a small body, sent with its head).
-/// `false` if the file is shorter now (it changed since its length was taken).
-async fn append_file(files: &Htdocs, key: &str, len: usize, out: &mut Vec<u8>) -> bool {
-    let at = out.len();
-    out.resize(at + len, 0);
-    matches!(files.0.get_partial(key, 0, &mut out[at..]).await, Ok(n) if n == len)
-}
-
-/// Sends the first `len` bytes of file `key`, [`CHUNK`] bytes at a time through `chunk`.
-/// Fails if the file is shorter now (it changed since its length was taken): the answer
-/// cannot be completed, so the connection must close.
-async fn send_file(
-    conn: &TcpStream,
-    files: &Htdocs,
-    key: &str,
-    len: u64,
-    chunk: &mut Vec<u8>,
-) -> Result<(), Failure> {
-    chunk.resize(CHUNK, 0);
-    let mut offset = 0;
-    while offset < len {
-        let want = usize::try_from(len - offset).map_or(CHUNK, |rest| rest.min(CHUNK));
-        let n = match files.0.get_partial(key, offset, &mut chunk[..want]).await {
-            Ok(n) if n > 0 => n,
-            Ok(_) | Err(_) => return Err(Failure::FileChanged(key.to_string())),
+        let Some((key, len)) = find(&self.0, path).await else {
+            return (StatusCode::NOT_FOUND, "404 Not Found\n").write_to(connection, w).await;
         };
-        send(conn, &chunk[..n]).await?;
-        offset += n as u64;
+        Response::ok(File(self.0.clone(), key, len, method == "GET")).write_to(connection, w).await
     }
-    Ok(())
-}
-
-/// Answers the requests of one connection until it closes, fails, idles or is too slow.
-async fn serve(conn: &TcpStream, files: &Htdocs) -> Result<(), Failure> {
-    let mut buf = vec![0u8; http::MAX_HEAD];
-    let mut len = 0;
-    let mut out = Vec::with_capacity(4096);
-    // When the head being received must be complete: set while a head is on its way (and
-    // for the first one, from the start), `None` while a keep-alive connection is idle.
-    let mut head_deadline = Some(after(HEAD_TIMEOUT));
-    loop {
-        // Answer every complete request received so far.
-        let mut start = 0;
-        let mut close = false;
-        while start < len && !close {
-            let http::Next::Respond { consumed, response } =
-                http::next(&buf[start..len], files).await
-            else {
-                break;
-            };
-            start += consumed;
-            close = response.close;
-            // Where this answer starts: a file that cannot be read after all leaves the
-            // answers before it, then the connection closes.
-            let mark = out.len();
-            out.extend_from_slice(&response.head);
-            match response.body {
-                http::Body::Bytes(bytes) => out.extend_from_slice(&bytes),
-                http::Body::File { key, len } => match usize::try_from(len) {
-                    Ok(small) if small <= CHUNK => {
-                        if !append_file(files, &key, small, &mut out).await {
-                            send(conn, &out[..mark]).await?;
-                            return Err(Failure::FileChanged(key));
-                        }
-                    }
-                    _ => {
-                        send(conn, &out).await?;
-                        out.clear();
-                        send_file(conn, files, &key, len, &mut out).await?;
-                        out.clear();
-                    }
-                },
-            }
-            if out.len() > CHUNK {
-                send(conn, &out).await?;
-                out.clear();
-            }
-        }
-        if !out.is_empty() {
-            send(conn, &out).await?;
-            out.clear();
-        }
-        if close {
-            return Ok(linger(conn, &mut buf).await?);
-        }
-        // Keep the unanswered start of the next request, then read more of it.
-        if start > 0 {
-            head_deadline = None;
-        }
-        buf.copy_within(start..len, 0);
-        len -= start;
-        if len > 0 && head_deadline.is_none() {
-            head_deadline = Some(after(HEAD_TIMEOUT));
-        }
-        let deadline = head_deadline.unwrap_or_else(|| after(IDLE));
-        match until(deadline, conn.read(&mut buf[len..])).await {
-            Some(Ok(0)) => return Ok(()),
-            Some(Ok(n)) => {
-                len += n;
-                // The first bytes of the next head: its time starts now.
-                if head_deadline.is_none() {
-                    head_deadline = Some(after(HEAD_TIMEOUT));
-                }
-            }
-            Some(Err(e)) => return Err(e.into()),
-            // A head started and did not finish in time: say so, then close.
-            None if len > 0 => {
-                let response = http::timed_out();
-                out.extend_from_slice(&response.head);
-                if let http::Body::Bytes(body) = response.body {
-                    out.extend_from_slice(&body);
-                }
-                send(conn, &out).await?;
-                return Ok(linger(conn, &mut buf).await?);
-            }
-            // Nothing came: close quietly.
-            None => return Ok(()),
-        }
-    }
-}
-
-/// Closes the sending side, then reads and drops what the client still sends (up to
-/// [`LINGER_BYTES`], for up to [`LINGER`]) so that closing does not reset the connection
-/// before the client has read the last answer.
-async fn linger(conn: &TcpStream, buf: &mut [u8]) -> Result<(), StackError> {
-    conn.shutdown().await?;
-    let mut drained = 0;
-    let drain = async {
-        while drained < LINGER_BYTES {
-            match conn.read(buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => drained += n,
-            }
-        }
-    };
-    until(after(LINGER), drain).await;
-    Ok(())
 }
 
 /// Accepts connections on `listener` forever, one task each.
-async fn accept(listener: TcpListener, files: Htdocs) {
+async fn accept(listener: TcpListener, app: &'static Router<ServicePathRouter<Site>>) {
+    let _ = listener.local_addr().inspect(|at| info!("static-website: listening on {at}"));
     loop {
-        match listener.accept().await {
-            Ok((conn, peer)) => {
-                let files = files.clone();
-                petrel::spawn(async move {
-                    if let Err(e) = serve(&conn, &files).await {
-                        debug!("static-website: {peer}: {e}");
-                    }
-                });
-            }
+        let Ok((conn, peer)) = listener.accept().await.inspect_err(|e| warn!("accept: {e}")) else {
             // Out of sockets, usually: the next accept may work once connections close.
-            Err(e) => {
-                warn!("static-website: accept: {e}");
-                petrel::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
+            petrel::time::sleep(core::time::Duration::from_millis(100)).await;
+            continue;
+        };
+        petrel::spawn(async move {
+            let mut buf = vec![0; 8 * 1024]; // the request head's limit
+            let served = picoserve::Server::custom(app, Timer, &CONFIG, &mut buf).serve(conn);
+            let _ = served.await.inspect_err(|e| debug!("static-website: {peer}: {e:?}"));
+        });
     }
 }
 
 /// Listens on `--port` on every IPv4 and IPv6 address and serves `htdocs`.
 #[petrel::main]
-pub async fn start(stack: Stack, htdocs: KvRo, args: Args) {
-    let files = Htdocs(htdocs);
-    let mut listeners = Vec::new();
-    for ip in [
-        IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-        IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-    ] {
+pub async fn start(stack: petrel::stack::Stack, htdocs: KvRo, args: Args) {
+    let app = Box::leak(Box::new(Router::from_service(Site(htdocs))));
+    for ip in [IpAddr::V4(Ipv4Addr::UNSPECIFIED), IpAddr::V6(Ipv6Addr::UNSPECIFIED)] {
         let addr = SocketAddr::new(ip, args.port);
         match stack.listen(addr).await {
-            Ok(listener) => {
-                let at = listener.local_addr().unwrap_or(addr);
-                info!("static-website: listening on {at}");
-                listeners.push(listener);
-            }
+            Ok(listener) => petrel::spawn(accept(listener, app)),
             Err(e) => warn!("static-website: cannot listen on {addr}: {e}"),
         }
     }
-    let Some(last) = listeners.pop() else {
-        panic!("static-website: no address to listen on");
-    };
-    for listener in listeners {
-        petrel::spawn(accept(listener, files.clone()));
-    }
-    accept(last, files).await;
+    core::future::pending().await
 }

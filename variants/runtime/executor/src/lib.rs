@@ -55,6 +55,34 @@ pub fn spawn(future: impl Future<Output = ()> + 'static) {
     INCOMING.0.borrow_mut().push_back(Box::pin(future));
 }
 
+/// Work that waits for the executor to run out of ready tasks (see [`before_idle`]).
+struct IdleHooks(RefCell<Vec<fn() -> bool>>);
+// SAFETY: the executor and every task run on one thread; see petrel-time's queue.
+unsafe impl Sync for IdleHooks {}
+static IDLE_HOOKS: IdleHooks = IdleHooks(RefCell::new(Vec::new()));
+
+/// Calls `hook` each time the executor is about to idle (no task ready, no timer due), for
+/// work worth batching until then: a network adapter that combines small writes sends them
+/// there, so nothing waits longer than the tasks already ready. `hook` returns whether it
+/// made progress (woke a task, sent bytes); if any did, the executor runs another round
+/// instead of idling. Register a hook once: each registration is called.
+pub fn before_idle(hook: fn() -> bool) {
+    IDLE_HOOKS.0.borrow_mut().push(hook);
+}
+
+/// Runs every [`before_idle`] hook: whether any made progress.
+fn run_idle_hooks() -> bool {
+    let mut progressed = false;
+    // By index, with no borrow held while a hook runs: a hook may register another.
+    for i in 0.. {
+        let Some(hook) = IDLE_HOOKS.0.borrow().get(i).copied() else {
+            return progressed;
+        };
+        progressed |= hook();
+    }
+    progressed
+}
+
 fn take_incoming() -> Option<Task> {
     INCOMING.0.borrow_mut().pop_front()
 }
@@ -96,7 +124,7 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
         if petrel_time::fire_expired(petrel_time::now_ns()) > 0 {
             progressed = true;
         }
-        if !progressed && !has_incoming() {
+        if !progressed && !has_incoming() && !run_idle_hooks() {
             // Nothing ready: sleep until the next timer or device input.
             busy_rounds = 0;
             petrel_platform::idle(petrel_time::next_deadline().unwrap_or(u64::MAX));

@@ -74,13 +74,15 @@ pub fn before_idle(hook: fn() -> bool) {
 fn run_idle_hooks() -> bool {
     let mut progressed = false;
     // By index, with no borrow held while a hook runs: a hook may register another.
-    for i in 0.. {
-        let Some(hook) = IDLE_HOOKS.0.borrow().get(i).copied() else {
+    let mut i = 0;
+    loop {
+        let hook = IDLE_HOOKS.0.borrow().get(i).copied();
+        let Some(hook) = hook else {
             return progressed;
         };
         progressed |= hook();
+        i += 1;
     }
-    progressed
 }
 
 fn take_incoming() -> Option<Task> {

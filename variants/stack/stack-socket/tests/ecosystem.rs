@@ -22,6 +22,7 @@ use std::cell::Cell;
 use std::fmt::{Debug, Display};
 use std::net::SocketAddr;
 use std::rc::Rc;
+use std::time::Duration;
 
 use petrel_console_unix as _;
 use petrel_random_unix as _;
@@ -139,6 +140,7 @@ async fn http_over_edge_http_and_reqwless(dns: SocketAddr) {
 /// one task per connection as in picoserve's README, and reqwless's client.
 async fn http_over_picoserve() {
     use petrel_stack::picoserve::Timer;
+    use picoserve::response::Response;
     use picoserve::routing::get;
     let stack = Stack::acquire("stack").expect("the socket stack");
     let listener = stack
@@ -146,7 +148,8 @@ async fn http_over_picoserve() {
         .await
         .expect("listen");
     let port = listener.local_addr().expect("local address").port();
-    let app = Rc::new(picoserve::Router::new().route("/", get(|| async { "Hello World" })));
+    let app = picoserve::Router::new().route("/", get(|| async { "Hello World" }));
+    let app = Rc::new(app.route("/stalled", get(|| async { Response::ok(Stalled) })));
     petrel_executor::spawn(async move {
         loop {
             let Ok((conn, _peer)) = listener.accept().await else {
@@ -172,6 +175,51 @@ async fn http_over_picoserve() {
     }
     let (status, _) = fetch(&stack, &format!("http://127.0.0.1:{port}/nothing")).await;
     assert_eq!(status, 404);
+
+    // A streamed answer that flushes and then waits: what it flushed arrives although the
+    // connection neither reads nor writes again (the adapter sends it before the executor
+    // idles). 10 s: the answer would never come otherwise.
+    let conn = stack
+        .connect(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .expect("connect");
+    conn.write_all(b"GET /stalled HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .expect("send the request");
+    let mut got = Vec::new();
+    let arrived = petrel_time::timeout(Duration::from_secs(10), async {
+        while !got.ends_with(b"first") {
+            let mut buf = [0u8; 512];
+            let n = conn.read(&mut buf).await.expect("read the answer");
+            assert!(n > 0, "end of stream: {:?}", String::from_utf8_lossy(&got));
+            got.extend_from_slice(&buf[..n]);
+        }
+    })
+    .await;
+    assert!(
+        arrived.is_ok(),
+        "the flushed start of a streamed answer was not sent: {:?}",
+        String::from_utf8_lossy(&got)
+    );
+}
+
+/// A picoserve body that sends `first`, flushes, and then waits forever for the rest.
+struct Stalled;
+
+impl picoserve::response::Content for Stalled {
+    fn content_type(&self) -> &'static str {
+        "text/plain"
+    }
+
+    fn content_length(&self) -> usize {
+        10
+    }
+
+    async fn write_content<W: picoserve::io::Write>(self, mut out: W) -> Result<(), W::Error> {
+        out.write_all(b"first").await?;
+        out.flush().await?;
+        std::future::pending().await
+    }
 }
 
 async fn dns_answers_and_errors(dns: SocketAddr) {

@@ -124,8 +124,12 @@ fn take_due(sock: u64) -> Option<SharedTx> {
 fn send_due() -> bool {
     let mut sent = false;
     let mut i = 0;
-    // By index, with no borrow of DUE held while the stack runs.
-    while let Some(tx) = DUE.0.borrow().get(i).cloned() {
+    loop {
+        // By index, with no borrow of DUE held while the stack runs.
+        let next = DUE.0.borrow().get(i).cloned();
+        let Some(tx) = next else {
+            return sent;
+        };
         let mut t = tx.borrow_mut();
         let before = t.len;
         let waker = t.waker.clone().unwrap_or_else(|| Waker::noop().clone());
@@ -140,7 +144,6 @@ fn send_due() -> bool {
             i += 1;
         }
     }
-    sent
 }
 
 /// picoserve's write half: fills the shared buffer; large writes go straight to the stack.

@@ -38,6 +38,14 @@ fn unregister(deadline: u64, seq: u64) {
     QUEUE.0.borrow_mut().wakers.remove(&(deadline, seq));
 }
 
+/// Whether the entry `(deadline, seq)` is still queued (not fired) and wakes `waker`.
+fn is_registered(deadline: u64, seq: u64, waker: &Waker) -> bool {
+    let q = QUEUE.0.borrow();
+    q.wakers
+        .get(&(deadline, seq))
+        .is_some_and(|w| w.will_wake(waker))
+}
+
 /// The earliest registered deadline, in monotonic nanoseconds, or `None` if no timer is armed.
 #[doc(hidden)]
 pub fn next_deadline() -> Option<u64> {
@@ -97,10 +105,17 @@ fn deadline_after(duration: Duration) -> u64 {
 impl Future for Timer {
     type Output = ();
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if let Some(seq) = self.registered.take() {
+        let due = crate::now_ns() >= self.deadline;
+        if let Some(seq) = self.registered {
+            if !due && is_registered(self.deadline, seq, cx.waker()) {
+                // Polled again by the same task (a timeout beside I/O that woke it): the
+                // entry stands, so the queue is left alone.
+                return Poll::Pending;
+            }
+            self.registered = None;
             unregister(self.deadline, seq);
         }
-        if crate::now_ns() >= self.deadline {
+        if due {
             return Poll::Ready(());
         }
         let seq = register(self.deadline, cx.waker());

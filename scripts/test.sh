@@ -20,10 +20,11 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
     missing+=(qemu-system-x86)
 fi
 # e2fsprogs: chattr, with which a configure test makes Cargo.toml impossible to replace.
+# binutils: nm and readelf, with which the boot-argument size test tells the parser's code apart.
 # xen-utils-4.17, xenstore-utils, busybox-static and cpio: the dom0 of the Xen testbed
 # (scripts/xen-testbed.sh, which also downloads the hypervisor and the dom0 kernel into
 # target/xen-testbed).
-for pkg in iproute2 dnsmasq-base iputils-ping netcat-openbsd curl e2fsprogs xen-utils-4.17 xenstore-utils busybox-static cpio; do
+for pkg in binutils iproute2 dnsmasq-base iputils-ping netcat-openbsd curl e2fsprogs xen-utils-4.17 xenstore-utils busybox-static cpio; do
     installed "$pkg" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -52,10 +52,9 @@ impl Content for File {
     async fn write_content<W: io::Write>(self, mut out: W) -> Result<(), W::Error> {
         let File(htdocs, key, len, body) = self;
         for at in (0..len).step_by(CHUNK).take_while(|_| body) {
-            let want = usize::try_from(len - at).map_or(CHUNK, |rest| rest.min(CHUNK));
             // No larger than the file: zeroing 16 KiB for each small file cost more than HTTP.
             // A file shorter than its Content-Length now (`--kv=direct`): zeros, the head is out.
-            let mut buf = vec![0; want];
+            let mut buf = vec![0; usize::try_from(len - at).map_or(CHUNK, |rest| rest.min(CHUNK))];
             let _ = htdocs.get_partial(&key, at, &mut buf).await;
             out.write_all(&buf).await?;
         }
@@ -67,11 +66,15 @@ impl Content for File {
 /// is missing or hidden (a segment starting with `.`; the store ignores `.` and empty ones).
 async fn find(htdocs: &KvRo, path: request::Path<'_>) -> Option<(String, u64)> {
     let key = UrlEncodedString(path.encoded()).chars().map(|c| Some(c.ok()?.into_char()));
-    let key: String = key.collect::<Option<_>>()?;
+    let plain = !path.encoded().contains(['%', '+']); // nothing to decode: one copy
+    let mut key: String = if plain { path.encoded().into() } else { key.collect::<Option<_>>()? };
     let hidden = key.split('/').any(|s| s.starts_with('.') && s != ".");
-    let is_dir = htdocs.size(&key).await == Err(KvError::IsDirectory);
-    let key = if is_dir { key + "/index.html" } else { key };
-    Some((key.clone(), htdocs.size(&key).await.ok().filter(|_| !hidden)?))
+    let mut len = htdocs.size(&key).await; // one lookup for a file, two for a directory
+    if len == Err(KvError::IsDirectory) {
+        key += "/index.html";
+        len = htdocs.size(&key).await;
+    }
+    Some((key, len.ok().filter(|_| !hidden)?))
 }
 
 /// Every request: `/` and directories serve their `index.html`; hidden files are missing.

@@ -136,6 +136,19 @@ pub fn normalize(key: &str) -> Result<String, KvError> {
     Ok(out)
 }
 
+/// [`normalize`] without a copy for a key already in canonical form but for one leading `/`
+/// (a request path): every lookup of a web server's file normalized its key into a new
+/// `String`.
+fn canonical(key: &str) -> Result<Cow<'_, str>, KvError> {
+    let rest = key.strip_prefix('/').unwrap_or(key);
+    let plain = |s: &str| !matches!(s, "" | "." | "..") && !s.contains('\0');
+    if rest.split('/').all(plain) {
+        Ok(Cow::Borrowed(rest))
+    } else {
+        normalize(key).map(Cow::Owned)
+    }
+}
+
 /// A read-only store, as an implementation provides it. User code does not call it: it
 /// receives a [`KvRo`].
 ///
@@ -194,13 +207,13 @@ impl KvRo {
     /// The value of `key`: [`KvError::NotFound`] if there is none, [`KvError::IsDirectory`]
     /// if `key` is a directory.
     pub async fn get(&self, key: &str) -> Result<Value, KvError> {
-        self.store.get(&normalize(key)?)
+        self.store.get(&canonical(key)?)
     }
 
     /// At most `len` bytes of the value of `key`, from byte `offset`: fewer at the end of the
     /// value, none from an offset at or past its end.
     pub async fn get_range(&self, key: &str, offset: u64, len: usize) -> Result<Value, KvError> {
-        self.store.get_range(&normalize(key)?, offset, len)
+        self.store.get_range(&canonical(key)?, offset, len)
     }
 
     /// Reads the value of `key` from byte `offset` into `buf`, without holding more of it
@@ -215,19 +228,19 @@ impl KvRo {
         offset: u64,
         buf: &mut [u8],
     ) -> Result<usize, KvError> {
-        self.store.get_partial(&normalize(key)?, offset, buf)
+        self.store.get_partial(&canonical(key)?, offset, buf)
     }
 
     /// The length in bytes of the value of `key`.
     pub async fn size(&self, key: &str) -> Result<u64, KvError> {
-        self.store.size(&normalize(key)?)
+        self.store.size(&canonical(key)?)
     }
 
     /// Every value key under the directory `prefix` (`""` for all), sorted, as full keys
     /// (`css/site.css`). A prefix with nothing under it, or naming a value, gives an empty
     /// list.
     pub async fn list(&self, prefix: &str) -> Result<Vec<String>, KvError> {
-        self.store.list(&normalize(prefix)?)
+        self.store.list(&canonical(prefix)?)
     }
 
     /// Whether `key` names a value.
@@ -238,7 +251,7 @@ impl KvRo {
     /// What `key` names: a value, a directory, or nothing (`None`). A web server uses it to
     /// serve `dir/index.html` for `dir`.
     pub async fn kind(&self, key: &str) -> Result<Option<Kind>, KvError> {
-        self.store.kind(&normalize(key)?)
+        self.store.kind(&canonical(key)?)
     }
 }
 
@@ -273,6 +286,24 @@ mod tests {
         assert_eq!(normalize("/").as_deref(), Ok(""));
         assert_eq!(normalize("./.").as_deref(), Ok(""));
         assert_eq!(normalize("a..b/..c").as_deref(), Ok("a..b/..c"));
+    }
+
+    #[test]
+    fn canonical_is_normalize() {
+        let keys = [
+            "a/b.txt", "/a/b.txt", "//a", "a/", "/", "", ".", "a/./b", "a/../b", "a\0b", "a..b/..c",
+        ];
+        for key in keys {
+            assert_eq!(
+                canonical(key).map(Cow::into_owned),
+                normalize(key),
+                "{key:?}"
+            );
+        }
+        assert!(matches!(
+            canonical("/index.html"),
+            Ok(Cow::Borrowed("index.html"))
+        ));
     }
 
     #[test]

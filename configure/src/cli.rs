@@ -98,13 +98,15 @@ pub enum Command {
         /// if missing].
         #[arg(long, value_name = "NAME=FILE")]
         disk: Vec<String>,
-        /// Attach network device NAME to the host's tap interface IF (needed on spt and hvt;
-        /// virtio uses QEMU's user networking otherwise; on unix it passes the boot argument
-        /// --interface=IF).
+        /// Attach network device NAME to the host's tap interface IF (on unix it passes the
+        /// boot argument --interface=IF). Without it, a network device gets a private
+        /// user-mode network (no root, no tap): 10.0.2.15 by DHCP, gateway 10.0.2.2 (the
+        /// host), DNS 10.0.2.3; QEMU's on virtio, libslirp's on spt, hvt and unix.
         #[arg(long, value_name = "NAME=IF")]
         tap: Vec<String>,
-        /// virtio user networking: forward 127.0.0.1:HOST to the guest's port GUEST (TCP).
-        #[arg(long, value_name = "HOST:GUEST")]
+        /// Forward host port HOST (on ADDR, default 127.0.0.1) to the guest's port GUEST on
+        /// its user-mode network, TCP unless /udp.
+        #[arg(long, value_name = "[ADDR:]HOST:GUEST[/tcp|/udp]")]
         publish: Vec<String>,
         /// spt and hvt: boot with this Solo5 tender instead of Petrel's own (petrel-spt,
         /// petrel-hvt), e.g. the upstream solo5-hvt.

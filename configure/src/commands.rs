@@ -190,16 +190,16 @@ fn attach(
     for t in taps {
         set("tap", t, false)?;
     }
-    for p in publish {
-        let parsed = p
-            .split_once(':')
-            .and_then(|(h, g)| Some((h.parse::<u16>().ok()?, g.parse::<u16>().ok()?)))
-            .ok_or_else(|| {
-                Error::msg(format!(
-                    "--publish {p}: expected HOST:GUEST ports, like 8080:80"
-                ))
-            })?;
-        devices.publish.push(parsed);
+    devices.publish = run::usernet::parse_publish(publish)?;
+    if let Some(first) = devices.publish.first()
+        && !devices
+            .devices
+            .iter()
+            .any(|(_, b)| matches!(b, run::Backing::Net(_)))
+    {
+        return Err(Error::msg(format!(
+            "--publish {first}: this image has no network device"
+        )));
     }
     Ok(())
 }

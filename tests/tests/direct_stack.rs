@@ -156,9 +156,9 @@ fn unix_dhcp_lease_from_dnsmasq_serves_the_website() {
         return;
     };
     let mut dnsmasq = ns.dnsmasq(&site.dir, "10.0.0.50", "10.0.0.60");
-    // No --tap: the unikernel's default --interface=tap0.
+    // Without --tap the device would get a user-mode network instead.
     let mut cmd = petrel(&site.dir, "unix");
-    cmd.args(["run", "--target", "unix"]);
+    cmd.args(["run", "--target", "unix", "--tap", "service=tap0"]);
     let mut running = Background::spawn(&mut ns.wrap(&cmd), site.dir.join("run.log"));
 
     let (addr, len, rest) = wait_for("a DHCP lease", STARTUP, &mut running, |r| {
@@ -223,7 +223,7 @@ fn unix_dhcp_without_a_server_says_so_and_does_not_start_the_app() {
     };
     // No dnsmasq in this namespace: nobody answers the DHCP requests.
     let mut cmd = petrel(&site.dir, "unix");
-    cmd.args(["run", "--target", "unix"]);
+    cmd.args(["run", "--target", "unix", "--tap", "service=tap0"]);
     let mut running = Background::spawn(&mut ns.wrap(&cmd), site.dir.join("run.log"));
     wait_for("the no-lease reminder", STARTUP, &mut running, |r| {
         let log = r.log();
@@ -257,11 +257,8 @@ fn unix_network_example_echoes_over_a_tap() {
         return;
     };
     let mut cmd = petrel(&net.dir, "unix");
-    cmd.args(["run", "--target", "unix", "--"]).args([
-        "--ipv4=10.0.0.2/24",
-        "--ipv6=fd00::2/64",
-        "--port=7777",
-    ]);
+    cmd.args(["run", "--target", "unix", "--tap", "service=tap0", "--"])
+        .args(["--ipv4=10.0.0.2/24", "--ipv6=fd00::2/64", "--port=7777"]);
     let mut running = Background::spawn(&mut ns.wrap(&cmd), net.dir.join("run.log"));
 
     wait_for("an echo", STARTUP, &mut running, |_| {

@@ -233,7 +233,8 @@ fn unix_direct_stack_fetches_by_the_name_dnsmasq_gives() {
 
     let uri = "http://www.petrel.test:8000/page";
     let mut cmd = petrel(&fetch.dir, "unix");
-    cmd.args(["run", "--target", "unix", "--", &format!("--uri={uri}")]);
+    cmd.args(["run", "--target", "unix", "--tap", "service=tap0", "--"])
+        .arg(format!("--uri={uri}"));
     let (code, log) = finish(&mut ns.wrap(&cmd), &fetch.dir.join("run.log"));
     assert_eq!(code, 0, "{log}");
     assert!(log.contains("DHCP lease: "), "{log}");
@@ -334,7 +335,8 @@ fn unix_direct_stack_dns_lookup_says_no_server_and_timed_out() {
     };
     let run = |extra: &[&str], log: &str| {
         let mut cmd = petrel(&lookup.dir, "unix");
-        cmd.args(["run", "--target", "unix", "--", "--ipv4=10.0.0.2/24"])
+        cmd.args(["run", "--target", "unix", "--tap", "service=tap0", "--"])
+            .arg("--ipv4=10.0.0.2/24")
             .arg("--name=www.petrel.test")
             .args(extra);
         finish(&mut ns.wrap(&cmd), &lookup.dir.join(log))

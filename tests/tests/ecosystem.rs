@@ -16,8 +16,6 @@
 
 use petrel_e2e::netns::{Netns, have_tools};
 use petrel_e2e::{Background, Scratch, build_lock, expect, free_port, have_qemu, petrel};
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -44,23 +42,7 @@ fn response(body: &[u8]) -> Vec<u8> {
 
 /// An HTTP server on 127.0.0.1 (a thread of this test): every request gets [`page`].
 fn serve_page() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    let port = listener.local_addr().expect("local address").port();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let mut request = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match conn.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            let _ = conn.write_all(&response(&page()));
-        }
-    });
-    port
+    petrel_e2e::serve_http(response(&page()))
 }
 
 /// dnsmasq as a DNS server on 127.0.0.1:`port` knowing `name` (a `.test` name) as 127.0.0.1;

@@ -22,6 +22,9 @@
 #               nginx (1 worker) serving the same htdocs/ on loopback, both under
 #               `wrk -t1 -c16 -d5s`, and their ratio. Target: at least 0.7. Needs wrk and nginx
 #               (installed with apt-get when run as root; else that part is skipped).
+#   static_website by network backend
+#               the direct stack on spt through `petrel run --publish` (libslirp), through
+#               passt, and over a tap, with the ratios: scripts/bench-usernet.sh.
 #   static_website, direct stack over a tap
 #               the same, built with `--net=direct --no-dhcp` (smoltcp in the process), run
 #               in a private network namespace on a tap (unikernel 10.0.0.2, host side
@@ -381,3 +384,5 @@ except OSError as e: print(f"NO ({e})")')
             "(same unikernel, its socket-stack figure above)"
     fi
 fi
+
+scripts/bench-usernet.sh

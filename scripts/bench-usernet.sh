@@ -51,16 +51,7 @@ image=$work/site/dist/static-website.spt
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 # Waits up to 30 s for an HTTP 200 from $1 (run through ${ns:+ip netns exec $ns}).
 wait_http() {
-    ${ns:+ip netns exec "$ns"} python3 - "$1" <<'PY'
-import sys, time, urllib.request
-for _ in range(300):
-    try:
-        if urllib.request.urlopen(sys.argv[1], timeout=1).status == 200:
-            sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit(f"no HTTP answer from {sys.argv[1]}")
-PY
+    ${ns:+ip netns exec "$ns"} python3 scripts/wait-http.py "$1"
 }
 # Requests per second on $1 (after a 1 s warm-up), with wrk's latency average.
 measure() {

@@ -194,16 +194,7 @@ in_ns() {
 }
 # Waits up to 30 s for an HTTP 200 from $1; fails the script otherwise.
 wait_http() {
-    in_ns python3 - "$1" <<'PY'
-import sys, time, urllib.request
-for _ in range(300):
-    try:
-        if urllib.request.urlopen(sys.argv[1], timeout=1).status == 200:
-            sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit(f"no HTTP answer from {sys.argv[1]}")
-PY
+    in_ns python3 scripts/wait-http.py "$1"
 }
 # Requests per second wrk measured on $1 (after a 1 s warm-up).
 rps() {

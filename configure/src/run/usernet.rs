@@ -119,3 +119,85 @@ pub fn parse_publish(specs: &[String]) -> Result<Vec<Forward>, Error> {
     }
     Ok(forwards)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn one_net(backing: Backing, publish: &[&str]) -> BootDevices {
+        BootDevices {
+            devices: vec![("service".into(), backing)],
+            publish: publish
+                .iter()
+                .map(|p| Forward::parse(p).expect("valid"))
+                .collect(),
+            ..BootDevices::default()
+        }
+    }
+
+    #[test]
+    fn a_device_without_a_tap_gets_a_socket_on_solo5_targets() {
+        let devices = one_net(Backing::Net(None), &[]);
+        let (out, nets) = attach(Target::Spt, &devices, &[], false).expect("libslirp0");
+        assert_eq!(nets.len(), 1);
+        let Backing::Net(Some(fd)) = &out.devices[0].1 else {
+            panic!("{out:?}")
+        };
+        assert!(fd.starts_with('@'), "{fd}");
+        // A tap is left alone, and virtio keeps QEMU's own network.
+        let tap = one_net(Backing::Net(Some("tap0".into())), &[]);
+        assert!(
+            attach(Target::Spt, &tap, &[], false)
+                .expect("tap")
+                .1
+                .is_empty()
+        );
+        let (out, nets) = attach(Target::Virtio, &devices, &[], false).expect("virtio");
+        assert!(nets.is_empty());
+        assert_eq!(out.devices[0].1, Backing::Net(None));
+    }
+
+    #[test]
+    fn unix_keeps_an_interface_the_user_typed() {
+        let mut devices = one_net(Backing::Net(None), &[]);
+        devices
+            .unix_args
+            .insert("service".into(), "interface".into());
+        let typed = ["--interface=tap3".to_string()];
+        let (out, nets) = attach(Target::Unix, &devices, &typed, false).expect("typed");
+        assert!(nets.is_empty());
+        assert_eq!(out.devices[0].1, Backing::Net(None));
+        let (_, nets) = attach(Target::Unix, &devices, &[], false).expect("user-mode");
+        assert_eq!(nets.len(), 1);
+    }
+
+    #[test]
+    fn publish_needs_a_user_mode_network() {
+        let on_tap = one_net(Backing::Net(Some("tap0".into())), &["8080:80"]);
+        let err = attach(Target::Spt, &on_tap, &[], false).expect_err("every device on a tap");
+        assert!(
+            err.to_string()
+                .contains("--publish 127.0.0.1:8080:80/tcp: forwards reach a user-mode network"),
+            "{err}"
+        );
+        let none = BootDevices {
+            publish: on_tap.publish.clone(),
+            ..BootDevices::default()
+        };
+        let err = attach(Target::Hvt, &none, &[], false).expect_err("no device");
+        assert!(
+            err.to_string().contains("this image has no network device"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn qemu_gets_the_forwards_on_the_first_user_network() {
+        let devices = one_net(Backing::Net(None), &["8080:80", "0.0.0.0:5353:53/udp"]);
+        assert_eq!(
+            qemu_netdev(0, true, &devices),
+            "user,id=net0,hostfwd=tcp:127.0.0.1:8080-:80,hostfwd=udp:0.0.0.0:5353-:53"
+        );
+        assert_eq!(qemu_netdev(1, false, &devices), "user,id=net1");
+    }
+}

@@ -391,3 +391,44 @@ pub fn patched_manifest(manifest: &Manifest, attached: &[Attached]) -> Vec<u8> {
     }
     raw
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A socketpair of `kind`; the first end is the guest's.
+    fn pair(kind: libc::c_int) -> (OwnedFd, OwnedFd) {
+        let mut fds = [0; 2];
+        // SAFETY: socketpair writes two descriptors into `fds`.
+        assert_eq!(
+            unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) },
+            0
+        );
+        // SAFETY: fresh descriptors, owned here.
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    }
+
+    #[test]
+    fn a_frame_socket_is_a_network_device() {
+        for kind in [libc::SOCK_SEQPACKET, libc::SOCK_DGRAM] {
+            let (guest, _host) = pair(kind);
+            let mac = [2, 0, 0, 0, 0, 1];
+            let b = open_net(&NetSource::Fd(guest.as_raw_fd()), mac).expect("frame socket");
+            let Backend::Net { fd, mtu, .. } = b else {
+                panic!("{b:?}")
+            };
+            assert_eq!(mtu, SOCKET_MTU);
+            // SAFETY: F_GETFL only reads the flags of our descriptor.
+            let fl = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+            assert!(fl & libc::O_NONBLOCK != 0, "non-blocking");
+        }
+    }
+
+    #[test]
+    fn a_stream_socket_is_neither_tap_nor_frame_socket() {
+        let (stream, _other) = pair(libc::SOCK_STREAM);
+        let err = open_net(&NetSource::Fd(stream.as_raw_fd()), [2, 0, 0, 0, 0, 1])
+            .expect_err("a stream loses frame boundaries");
+        assert!(err.message().contains("neither a tap descriptor"), "{err}");
+    }
+}

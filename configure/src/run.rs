@@ -64,6 +64,9 @@ pub fn boot(
     }
     let (devices, nets) = usernet::attach(*target, devices, args, verbose)?;
     let mut cmd = command(*target, image, args, &devices, runner)?;
+    if !nets.is_empty() {
+        petrel_usernet::UserNet::end_with_this_process(&mut cmd);
+    }
     if verbose {
         crate::status::status("Running", shell_words(&cmd));
     }

@@ -17,6 +17,8 @@ mod slirp;
 use std::io;
 use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
 
 pub use publish::{Forward, Proto};
 
@@ -61,6 +63,21 @@ impl UserNet {
             return Err(format!("fcntl: {}", io::Error::last_os_error()));
         }
         Ok(fd)
+    }
+
+    /// Makes `cmd`'s process end (SIGKILL) when this process does: the network lives here,
+    /// so a guest that outlived it would be cut off from the world.
+    pub fn end_with_this_process(cmd: &mut Command) {
+        // SAFETY: the closure runs between fork and exec and only calls prctl, which is
+        // async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) < 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
     }
 
     /// What the network is, in one line for `petrel run -v`.

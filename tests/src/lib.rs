@@ -272,6 +272,27 @@ pub fn have_kvm(test: &str) -> bool {
     }
 }
 
+/// libslirp (`libslirp.so.0`, Debian `libslirp0`) is installed, so `petrel run` can give a
+/// device a user-mode network. Otherwise the test prints a loud SKIPPED line, or fails under
+/// CI (`CI` set), where scripts/test.sh installs it.
+pub fn have_libslirp(test: &str) -> bool {
+    let found = [
+        "/lib/x86_64-linux-gnu",
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib64",
+        "/usr/lib",
+    ]
+    .iter()
+    .any(|dir| Path::new(dir).join("libslirp.so.0").exists());
+    if !found {
+        skip(
+            test,
+            "libslirp.so.0 is not installed (apt-get install libslirp0)",
+        );
+    }
+    found
+}
+
 /// Whether `target`'s guests can run on this machine: hvt needs KVM, virtio QEMU (see
 /// [`have_kvm`], [`have_qemu`]); the others always can.
 pub fn can_boot(test: &str, target: &str) -> bool {

@@ -15,7 +15,8 @@
 
 use petrel_e2e::netns::curl;
 use petrel_e2e::{
-    Background, Scratch, build_lock, can_boot, expect, free_port, petrel, run, wait_for,
+    Background, Scratch, build_lock, can_boot, expect, free_port, have_libslirp, petrel, run,
+    wait_for,
 };
 use std::net::{TcpListener, UdpSocket};
 use std::process::Command;
@@ -106,12 +107,16 @@ fn serves_the_website(target: &str, configure: &[&str], args: &[&str]) {
 
 #[test]
 fn spt_serves_the_website_through_publish_with_dhcp() {
+    if !have_libslirp("spt_serves_the_website_through_publish_with_dhcp") {
+        return;
+    }
     serves_the_website("spt", &[], &[]);
 }
 
 #[test]
 fn hvt_serves_the_website_through_publish_with_dhcp() {
-    if !can_boot("hvt_serves_the_website_through_publish_with_dhcp", "hvt") {
+    let test = "hvt_serves_the_website_through_publish_with_dhcp";
+    if !have_libslirp(test) || !can_boot(test, "hvt") {
         return;
     }
     serves_the_website("hvt", &[], &[]);
@@ -119,6 +124,10 @@ fn hvt_serves_the_website_through_publish_with_dhcp() {
 
 #[test]
 fn unix_direct_stack_serves_the_website_through_publish_with_static_addresses() {
+    if !have_libslirp("unix_direct_stack_serves_the_website_through_publish_with_static_addresses")
+    {
+        return;
+    }
     serves_the_website(
         "unix",
         &["--net=direct", "--no-dhcp"],
@@ -155,6 +164,9 @@ fn udp_echo_answers(target: &str) {
 
 #[test]
 fn spt_udp_echo_answers_through_publish_udp() {
+    if !have_libslirp("spt_udp_echo_answers_through_publish_udp") {
+        return;
+    }
     udp_echo_answers("spt");
 }
 
@@ -168,6 +180,9 @@ fn virtio_udp_echo_answers_through_publish_udp() {
 
 #[test]
 fn spt_http_fetch_reaches_the_hosts_loopback_through_the_gateway() {
+    if !have_libslirp("spt_http_fetch_reaches_the_hosts_loopback_through_the_gateway") {
+        return;
+    }
     let fetch = built(Scratch::example("http_fetch"), "spt", &[]);
     // An HTTP server on the host's 127.0.0.1 (a thread of this test).
     let body = vec![b'p'; 3000];

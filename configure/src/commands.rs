@@ -354,14 +354,7 @@ fn build(project: &Project, configured: &Configured, release: bool) -> Result<Pa
             human_size(size)
         ),
     );
-    if plan.target.spec().boot == crate::target::Boot::Xen {
-        // Beside the image: what `xl create -c` needs on a Xen host (no boot arguments).
-        let xl = dist.join(format!("{}.xl", plan.name));
-        let rel = PathBuf::from(project::relative_path(&project.dir, &xl));
-        let text = run::xen::config(&plan.name, &image, &rel, &[], &configured.boot, "build")?;
-        fs::write(&xl, text).map_err(|e| Error::msg(format!("{}: {e}", xl.display())))?;
-        status("Config", format!("{} (xl create -c)", rel.display()));
-    }
+    crate::deploy::write(project, configured, &image)?;
     Ok(image)
 }
 

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod cli;
 pub mod commands;
 pub mod crunch;
+pub mod deploy;
 pub mod describe;
 pub mod diagnostic;
 pub mod emit;

@@ -5,7 +5,9 @@
 
 mod app;
 mod cargo_config;
+pub mod libvirt;
 mod plan;
+pub mod solo5_manifest;
 mod templates;
 pub mod templates_new;
 pub mod user_manifest;

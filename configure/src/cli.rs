@@ -67,7 +67,8 @@ pub enum Command {
         check: bool,
     },
     /// Configure if needed, build the image, and copy it to dist/ (dist/NAME on unix,
-    /// dist/NAME.TARGET elsewhere).
+    /// dist/NAME.TARGET elsewhere) with the file its hypervisor's tools take: NAME.manifest.json
+    /// (hvt, spt), NAME.xml (libvirt, virtio), NAME.xl (xen).
     Build {
         /// What to build for.
         #[command(flatten)]
@@ -75,6 +76,20 @@ pub enum Command {
         /// Build without optimisations (cargo's dev profile).
         #[arg(long)]
         debug: bool,
+        /// Also write dist/NAME.TARGET.record.json: what `petrel rebuild` needs to build the
+        /// image again and compare (git commit, Cargo.lock, rustc, keys, the image's sha256).
+        #[arg(long)]
+        record: bool,
+    },
+    /// Build a recorded image again in a temporary copy of its sources and compare sha256s.
+    ///
+    /// Clones the recorded git commit (from the repository holding the record, else the
+    /// current directory's) or copies the recorded project directory, configures it with the
+    /// recorded target and keys, builds it, and prints `match` (exit 0) or `MISMATCH` with
+    /// both hashes (exit 1).
+    Rebuild {
+        /// The record (`dist/NAME.TARGET.record.json`, written by `petrel build --record`).
+        record: PathBuf,
     },
     /// Configure if needed, build, and boot the unikernel with ARGS as its boot arguments.
     ///

@@ -26,12 +26,25 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             configure(&project, &selection)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Build { selection, debug } => {
+        Command::Build {
+            selection,
+            debug,
+            record,
+        } => {
             let project = Project::open(dir).map_err(Error::msg)?;
             let configured = configure(&project, &selection)?;
-            build(&project, &configured, !debug)?;
+            let image = build(&project, &configured, !debug)?;
+            if record {
+                let profile = if debug {
+                    crate::record::Profile::Debug
+                } else {
+                    crate::record::Profile::Release
+                };
+                crate::record::write(&project, &configured, &image, profile)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Rebuild { record } => crate::record::rebuild::rebuild(&record, dir),
         Command::Run {
             selection,
             debug,
@@ -283,8 +296,9 @@ fn check_configuration(project: &Project, selection: &Selection) -> Result<ExitC
     )))
 }
 
-/// Builds the configured project with cargo and copies the image to `dist/`.
-fn build(project: &Project, configured: &Configured, release: bool) -> Result<PathBuf, Error> {
+/// Builds the configured project with cargo, copies the image to `dist/` with its deploy
+/// file, and returns the image's path.
+pub fn build(project: &Project, configured: &Configured, release: bool) -> Result<PathBuf, Error> {
     let plan = &configured.plan;
     status(
         "Building",

@@ -17,6 +17,7 @@ pub mod keys;
 pub mod manifest;
 pub mod pipeline;
 pub mod project;
+pub mod record;
 pub mod remap;
 pub mod report;
 pub mod run;

@@ -41,5 +41,6 @@ mod tests {
         let text = render(&[]).expect("renders");
         let json: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
         assert_eq!(json["devices"], serde_json::json!([]));
+        assert!(text.contains("\"devices\": []\n"), "{text}");
     }
 }

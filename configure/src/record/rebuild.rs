@@ -193,6 +193,13 @@ fn copy_directory(from: &Path, scratch: &Path) -> Result<PathBuf, Error> {
             from.display()
         )));
     }
+    // Only ever a project's directory: a record must not make petrel copy anything else.
+    if !from.join("unikernel.toml").is_file() {
+        return Err(Error::msg(format!(
+            "the recorded directory {} is not a petrel project (it has no unikernel.toml)",
+            from.display()
+        )));
+    }
     let name = from.file_name().unwrap_or("project".as_ref());
     let to = scratch.join(name);
     status("Copying", format!("{} to {}", from.display(), to.display()));
@@ -288,4 +295,34 @@ fn compare_toolchain(record: &Record, project: &Path) -> Result<(), Error> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copies_only_a_project_without_its_build_outputs() {
+        let from = tempfile::tempdir().expect("a temporary directory");
+        let scratch = tempfile::tempdir().expect("a temporary directory");
+        let err = copy_directory(from.path(), scratch.path()).expect_err("not a project");
+        assert!(err.to_string().contains("has no unikernel.toml"), "{err}");
+        for file in [
+            "unikernel.toml",
+            "src/lib.rs",
+            "target/x",
+            "dist/y",
+            ".petrel/z",
+        ] {
+            let path = from.path().join(file);
+            std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+            std::fs::write(&path, file).expect("write");
+        }
+        let copy = copy_directory(from.path(), scratch.path()).expect("copies");
+        assert!(copy.join("src/lib.rs").is_file());
+        assert!(copy.join("unikernel.toml").is_file());
+        for skipped in ["target", "dist", ".petrel"] {
+            assert!(!copy.join(skipped).exists(), "{skipped}");
+        }
+    }
 }

@@ -44,7 +44,14 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Rebuild { record } => crate::record::rebuild::rebuild(&record, dir),
+        Command::Rebuild { record } => {
+            let rebuild = crate::record::rebuild::prepare(&record, dir)?;
+            let project = Project::open(rebuild.project_dir()).map_err(Error::msg)?;
+            let configured = configure(&project, &rebuild.selection())?;
+            rebuild.check_configuration(&configured)?;
+            let image = build(&project, &configured, rebuild.release())?;
+            rebuild.verdict(&image)
+        }
         Command::Run {
             selection,
             debug,
@@ -298,7 +305,7 @@ fn check_configuration(project: &Project, selection: &Selection) -> Result<ExitC
 
 /// Builds the configured project with cargo, copies the image to `dist/` with its deploy
 /// file, and returns the image's path.
-pub fn build(project: &Project, configured: &Configured, release: bool) -> Result<PathBuf, Error> {
+fn build(project: &Project, configured: &Configured, release: bool) -> Result<PathBuf, Error> {
     let plan = &configured.plan;
     status(
         "Building",

@@ -40,7 +40,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     // The command line on top, and the edge where diagnostics are rendered.
     (
         "commands",
-        &["cli", "pipeline", "run", "commands", "report", "inspect"],
+        &[
+            "cli", "pipeline", "run", "deploy", "record", "commands", "report", "inspect",
+        ],
     ),
 ];
 

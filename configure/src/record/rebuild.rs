@@ -1,22 +1,35 @@
 //! `petrel rebuild RECORD`: builds a recorded image again in a temporary copy of its sources
 //! (a clone at the recorded commit, or a copy of the project directory) with the recorded
 //! target, keys and profile, and says whether the new image's sha256 is the recorded one.
-//! Progress goes to stderr; the verdict to stdout.
+//! This module makes the copy and gives the verdict; `commands` configures and builds in
+//! between, as for `petrel build`. Progress goes to stderr; the verdict to stdout.
 
 use super::source::{git, repository_of};
 use super::{Profile, Record, Source, rustc_version, sha256_file};
 use crate::cli::Selection;
-use crate::commands;
 use crate::error::Error;
-use crate::project::Project;
+use crate::pipeline::Configured;
 use crate::status::{status, warning};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
-/// Rebuilds the image `record_path` describes; exit 0 if its sha256 matches, 1 if not.
-/// `dir` is where petrel runs (`-C`): its git repository is used when the record's own
-/// directory is not in one.
-pub fn rebuild(record_path: &Path, dir: &Path) -> Result<ExitCode, Error> {
+/// A rebuild under way: the record, and the copy of its sources in a temporary directory
+/// (removed when this is dropped). `petrel rebuild` configures and builds the copy as
+/// `petrel build` would, between [`prepare`] and [`Rebuild::verdict`].
+#[derive(Debug)]
+pub struct Rebuild {
+    record: Record,
+    project_dir: PathBuf,
+    // Held for its lifetime: dropping it removes the copy.
+    _scratch: tempfile::TempDir,
+}
+
+/// Reads the record at `record_path` and copies its sources into a temporary directory: a
+/// clone at the recorded commit (of the repository holding the record, else of `dir`'s, where
+/// petrel runs) or a copy of the recorded project directory, with the recorded Cargo.lock.
+/// Warns about what differs from the record (compiler, petrel, a dirty tree).
+pub fn prepare(record_path: &Path, dir: &Path) -> Result<Rebuild, Error> {
     let record = Record::read(record_path)?;
     status(
         "Rebuilding",
@@ -50,51 +63,82 @@ pub fn rebuild(record_path: &Path, dir: &Path) -> Result<ExitCode, Error> {
     };
     provide_lock(&record, &origin, &project_dir)?;
     compare_toolchain(&record, &project_dir)?;
+    Ok(Rebuild {
+        record,
+        project_dir,
+        _scratch: scratch,
+    })
+}
 
-    let project = Project::open(&project_dir).map_err(Error::msg)?;
-    let selection = Selection {
-        target: Some(record.target),
-        keys: record
-            .keys
+impl Rebuild {
+    /// The project's directory in the copy.
+    pub fn project_dir(&self) -> &Path {
+        &self.project_dir
+    }
+
+    /// The recorded target and every recorded key, as `--target` and `--key` would give
+    /// them.
+    pub fn selection(&self) -> Selection {
+        Selection {
+            target: Some(self.record.target),
+            keys: self
+                .record
+                .keys
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
+            ..Selection::default()
+        }
+    }
+
+    /// Whether the record is of a release build.
+    pub fn release(&self) -> bool {
+        self.record.profile == Profile::Release
+    }
+
+    /// Refuses a configuration of the copy that links other implementations or features
+    /// than the record says (the keys alone would not explain a mismatch then).
+    pub fn check_configuration(&self, configured: &Configured) -> Result<(), Error> {
+        let features: BTreeMap<_, _> = configured
+            .plan
+            .impls
             .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect(),
-        ..Selection::default()
-    };
-    let configured = commands::configure(&project, &selection)?;
-    let features: std::collections::BTreeMap<_, _> = configured
-        .plan
-        .impls
-        .iter()
-        .map(|i| (i.package.clone(), i.features.clone()))
-        .collect();
-    if features != record.features {
-        return Err(Error::msg(format!(
-            "the copy configures other implementations or features than the record says (recorded {:?}, here {:?})",
-            record.features, features
-        )));
+            .map(|i| (i.package.clone(), i.features.clone()))
+            .collect();
+        if features != self.record.features {
+            return Err(Error::msg(format!(
+                "the copy configures other implementations or features than the record says (recorded {:?}, here {:?})",
+                self.record.features, features
+            )));
+        }
+        Ok(())
     }
-    let image = commands::build(&project, &configured, record.profile == Profile::Release)?;
-    let rebuilt = sha256_file(&image)?;
-    let lock = sha256_file(&project_dir.join("Cargo.lock"))?;
-    if lock != record.cargo_lock_sha256 {
-        warning(format!(
-            "cargo changed Cargo.lock during the build (sha256 {lock}, recorded {})",
-            record.cargo_lock_sha256
-        ));
-    }
-    if rebuilt == record.sha256 {
-        println!(
-            "match: {} for {} has the recorded sha256 {rebuilt}",
-            record.image, record.target
-        );
-        Ok(ExitCode::SUCCESS)
-    } else {
-        println!(
-            "MISMATCH: {} for {}: recorded sha256 {}, rebuilt sha256 {rebuilt}",
-            record.image, record.target, record.sha256
-        );
-        Ok(ExitCode::FAILURE)
+
+    /// Compares the rebuilt `image` with the record: prints `match` and exits 0, or
+    /// `MISMATCH` with both hashes and exits 1.
+    pub fn verdict(&self, image: &Path) -> Result<ExitCode, Error> {
+        let record = &self.record;
+        let rebuilt = sha256_file(image)?;
+        let lock = sha256_file(&self.project_dir.join("Cargo.lock"))?;
+        if lock != record.cargo_lock_sha256 {
+            warning(format!(
+                "cargo changed Cargo.lock during the build (sha256 {lock}, recorded {})",
+                record.cargo_lock_sha256
+            ));
+        }
+        if rebuilt == record.sha256 {
+            println!(
+                "match: {} for {} has the recorded sha256 {rebuilt}",
+                record.image, record.target
+            );
+            Ok(ExitCode::SUCCESS)
+        } else {
+            println!(
+                "MISMATCH: {} for {}: recorded sha256 {}, rebuilt sha256 {rebuilt}",
+                record.image, record.target, record.sha256
+            );
+            Ok(ExitCode::FAILURE)
+        }
     }
 }
 

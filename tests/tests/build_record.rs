@@ -134,6 +134,12 @@ fn rebuild_matches_and_a_tampered_record_does_not() {
     });
     let tampered_path = project.dir.join("tampered.json");
     std::fs::write(&tampered_path, tampered.to_string()).expect("write");
+    // A file git does not know does make the tree dirty.
+    let source = petrel_cli::record::Source::of_project(&project.dir).expect("a source");
+    assert!(
+        matches!(source, petrel_cli::record::Source::Git { dirty: true, .. }),
+        "{source:?}"
+    );
     rebuild(
         &project.dir,
         "tampered.json",

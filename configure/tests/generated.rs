@@ -241,3 +241,57 @@ fn odd_paths_stay_strings_in_the_generated_manifest() {
     assert_eq!(deps["petrel"]["path"].as_str(), Some(odd));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// examples/two_stacks with `--key public.dhcp=false`: the direct stack is built once, with
+/// the `dhcp` feature the private stack needs, and each constructor learns its own `dhcp`;
+/// without instance keys the constructors get no such parameter.
+#[test]
+fn instances_configured_differently_learn_their_own_keys() {
+    let dir = scratch("two_stacks");
+    let project = Project::open(&dir).expect("a project");
+    for (keys, expected) in [
+        (
+            vec!["public.dhcp=false".to_string()],
+            Some(("(\"@key:dhcp\", \"false\")", "(\"@key:dhcp\", \"true\")")),
+        ),
+        (vec![], None),
+    ] {
+        let selection = Selection {
+            target: Some(Target::Spt),
+            keys,
+            ..Selection::default()
+        };
+        let configured = pipeline::resolve(&project, &selection).expect("resolves");
+        let files = emit::render(&configured.plan).expect("renders");
+        let main = files
+            .iter()
+            .find(|f| f.path.ends_with("main.rs"))
+            .expect("a main.rs");
+        let connect = |instance: &str| {
+            main.contents
+                .lines()
+                .find(|l| l.contains("connect(") && l.contains(&format!("(\"{instance}\"")))
+                .unwrap_or_else(|| panic!("no constructor of {instance}:\n{}", main.contents))
+                .to_string()
+        };
+        let stack = configured
+            .plan
+            .impls
+            .iter()
+            .find(|i| i.package == "petrel-stack-direct")
+            .expect("the direct stack");
+        assert!(stack.features.contains(&"dhcp".to_string()), "{stack:?}");
+        match expected {
+            Some((public, private)) => {
+                assert!(connect("public").contains(public), "{}", connect("public"));
+                assert!(
+                    connect("private").contains(private),
+                    "{}",
+                    connect("private")
+                );
+            }
+            None => assert!(!main.contents.contains("@key:"), "{}", main.contents),
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -87,6 +87,17 @@ fn xl_configs() {
     insta::assert_snapshot!("xen__run_web_xl", ran);
 }
 
+/// The project configured for `selection`, and its generated main.rs.
+fn configured_main(project: &Project, selection: &Selection) -> (pipeline::Configured, String) {
+    let configured = pipeline::resolve(project, selection).expect("resolves");
+    let files = emit::render(&configured.plan).expect("renders");
+    let main = files
+        .into_iter()
+        .find(|f| f.path.ends_with("main.rs"))
+        .expect("a main.rs");
+    (configured, main.contents)
+}
+
 /// examples/two_disks: each of the two block devices reads `disk` through its own view of
 /// the values (`--storage-disk`, `--backup-disk`), and learns its prefix for its messages;
 /// examples/block, with one disk, has neither (its snapshots above are unchanged).
@@ -99,13 +110,8 @@ fn prefixed_instances_get_their_own_argument_tables() {
             target: Some(Target::Unix),
             ..Selection::default()
         };
-        let configured = pipeline::resolve(&project, &selection).expect("resolves");
-        let files = emit::render(&configured.plan).expect("renders");
-        let main = files
-            .iter()
-            .find(|f| f.path.ends_with("main.rs"))
-            .expect("a main.rs");
-        let text = &main.contents;
+        let (configured, text) = configured_main(&project, &selection);
+        let text = &text;
         let lines: Vec<&str> = text
             .lines()
             .filter(|l| l.contains("ARGS_") || l.contains("connect(") || l.contains("Spec::new"))
@@ -261,17 +267,11 @@ fn instances_configured_differently_learn_their_own_keys() {
             keys,
             ..Selection::default()
         };
-        let configured = pipeline::resolve(&project, &selection).expect("resolves");
-        let files = emit::render(&configured.plan).expect("renders");
-        let main = files
-            .iter()
-            .find(|f| f.path.ends_with("main.rs"))
-            .expect("a main.rs");
+        let (configured, main) = configured_main(&project, &selection);
         let connect = |instance: &str| {
-            main.contents
-                .lines()
+            main.lines()
                 .find(|l| l.contains("connect(") && l.contains(&format!("(\"{instance}\"")))
-                .unwrap_or_else(|| panic!("no constructor of {instance}:\n{}", main.contents))
+                .unwrap_or_else(|| panic!("no constructor of {instance}:\n{main}"))
                 .to_string()
         };
         let stack = configured
@@ -290,7 +290,7 @@ fn instances_configured_differently_learn_their_own_keys() {
                     connect("private")
                 );
             }
-            None => assert!(!main.contents.contains("@key:"), "{}", main.contents),
+            None => assert!(!main.contains("@key:"), "{main}"),
         }
     }
     let _ = std::fs::remove_dir_all(&dir);

@@ -340,6 +340,25 @@ fn two_stacks_answer_on_their_own_taps(
         log.contains("stack `private` on `privnet`: 10.0.1.2/24"),
         "{log}"
     );
+    if matches!(target, "unix" | "spt") {
+        // A stack's message names its instance's arguments as typed (`--private-ipv4`).
+        drop(running);
+        let mut cmd = petrel(&two.dir, target);
+        cmd.args(["run", "--target", target])
+            .args(["--tap", "pubnet=tap0", "--tap", "privnet=tap1", "--"])
+            .args([
+                "--private-ipv4=10.0.1.2/24",
+                "--private-ipv4-gateway=10.0.9.1",
+            ]);
+        let ran = expect(&mut ns.wrap(&cmd), 64);
+        assert!(
+            ran.all().contains(
+                "stack `private`: --private-ipv4-gateway=10.0.9.1 is not in the network --private-ipv4=10.0.1.2/24"
+            ),
+            "{}",
+            ran.all()
+        );
+    }
 }
 
 #[test]

@@ -55,7 +55,7 @@ pub(super) fn resolve_instances(
                 Some(s) => match written_value(def, file, s) {
                     Ok(kv) => Some(kv),
                     Err(d) => {
-                        diags.push(*d);
+                        diags.push(own(*d, instance));
                         continue;
                     }
                 },
@@ -64,7 +64,7 @@ pub(super) fn resolve_instances(
             let kv = match typed_here.and_then(|t| t.get(&def.name)) {
                 Some(typed) => {
                     if let Some(Err(d)) = written.as_ref().map(check_allowed) {
-                        diags.push(*d);
+                        diags.push(own(*d, instance));
                     }
                     typed_value(def, typed)
                 }
@@ -83,11 +83,16 @@ pub(super) fn resolve_instances(
             }
             match check_value(registry, &kv, target) {
                 Ok(()) => out.entry(instance.clone()).or_default().push(kv),
-                Err(d) => diags.push(*d),
+                Err(d) => diags.push(own(*d, instance)),
             }
         }
     }
     diags.into_result(out)
+}
+
+/// `d`, about a value of the device `instance` only, saying so.
+fn own(d: Diagnostic, instance: &str) -> Diagnostic {
+    d.with_note(format!("set for the device `{instance}` only"))
 }
 
 /// The value of `def` typed on the command line as `typed`.

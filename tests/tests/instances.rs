@@ -57,6 +57,21 @@ fn many_devices_on_unix() {
         assert!(live.contains(part), "{part}: {live}");
     }
     assert!(ran.stdout.contains("--spare-disk=string"), "{}", ran.stdout);
+    let ran = expect(petrel(&p.dir, "unix").args(["describe", "--json"]), 0);
+    let doc: serde_json::Value = serde_json::from_str(&ran.stdout).expect("JSON");
+    let node = |name: &str| {
+        doc["nodes"]
+            .as_array()
+            .and_then(|n| n.iter().find(|x| x["instance"] == name))
+            .cloned()
+            .unwrap_or_else(|| panic!("no node {name}: {}", ran.stdout))
+    };
+    let live = node("live");
+    assert_eq!(live["prefix"], "data-", "{live}");
+    assert_eq!(live["keys"][0]["name"], "kv", "{live}");
+    assert_eq!(live["keys"][0]["value"], "direct", "{live}");
+    assert_eq!(live["keys"][0]["source"], "manifest", "{live}");
+    assert!(node("bundled").get("keys").is_none(), "{}", ran.stdout);
 
     // The plain key still means every instance; an instance key for a missing device or a
     // key the device's interface does not have is a one-place configure error.

@@ -199,8 +199,9 @@ pub struct Selection {
     #[arg(long, value_name = "KV")]
     pub kv: Option<String>,
     /// Set any configure key (repeatable): one an interface declares, or one of the
-    /// unikernel's `[keys.NAME]` (see `petrel describe`).
-    #[arg(long = "key", value_name = "NAME=VALUE")]
+    /// unikernel's `[keys.NAME]` (see `petrel describe`); `DEVICE.NAME=VALUE` sets it for
+    /// one device only (`--key live.kv=direct`).
+    #[arg(long = "key", value_name = "[DEVICE.]NAME=VALUE")]
     pub keys: Vec<String>,
 }
 

@@ -382,12 +382,19 @@ fn plan(
         for f in &features {
             check_feature(&imp.package, f)?;
         }
-        impls.entry(imp.package.clone()).or_insert_with(|| ImplUse {
+        // Cargo builds one copy of a crate: two instances with different keys (one stack
+        // with DHCP, one without) share the union of their features.
+        let used = impls.entry(imp.package.clone()).or_insert_with(|| ImplUse {
             package: imp.package.clone(),
             lib: imp.package.replace('-', "_"),
             path: rel(&imp.dir),
-            features,
+            features: Vec::new(),
         });
+        for f in features {
+            if !used.features.contains(&f) {
+                used.features.push(f);
+            }
+        }
     }
 
     let mut devices = Vec::new();
@@ -405,12 +412,14 @@ fn plan(
         })?;
         check_rust_path(&imp.package, &constructor)?;
         let prefix = resolved.bootargs.prefix(&node.instance);
+        let keys = instance_keys(resolved, node);
         let params: Vec<String> = node
             .params
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             // The instance's boot-argument prefix, for `petrel_bootvar::instance_prefix`.
             .chain((!prefix.is_empty()).then_some((petrel_bootvar::PREFIX_PARAM, prefix)))
+            .chain(keys.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .map(|(k, v)| format!("({k:?}, {v:?})"))
             .collect();
         let mut inputs = vec![
@@ -540,14 +549,36 @@ fn plan(
         instance_args,
         help,
         bootargs_json: resolved.bootargs_json(),
-        command_line_keys: resolved
-            .keys
-            .values
-            .iter()
-            .filter(|k| k.source == keys::KeySource::CommandLine)
-            .map(|k| (k.def.name.clone(), k.value.clone()))
-            .collect(),
+        command_line_keys: resolved.keys.command_line(),
     })
+}
+
+/// The configure keys `node`'s constructor receives as parameters, for
+/// `petrel_bootvar::instance_key`: its interface's keys with the instance's values, when some
+/// instance of its implementation has keys of its own (the crate is built once, with the
+/// union of the instances' features, so each instance learns its own value at run time);
+/// none otherwise, so a unikernel without instance keys is generated as before.
+fn instance_keys(resolved: &Resolved, node: &graph::Node) -> Vec<(String, String)> {
+    let differs = resolved.nodes.iter().any(|n| {
+        n.implementation.package == node.implementation.package
+            && resolved.keys.instances.contains_key(&n.instance)
+    });
+    if !differs {
+        return Vec::new();
+    }
+    resolved
+        .keys
+        .for_instance(&node.instance)
+        .values
+        .into_iter()
+        .filter(|k| k.def.owner == keys::Owner::Interface(node.interface.clone()))
+        .map(|k| {
+            (
+                format!("{}{}", petrel_bootvar::KEY_PARAM_PREFIX, k.def.name),
+                k.value,
+            )
+        })
+        .collect()
 }
 
 /// The tables of the instances whose boot arguments are prefixed (`--storage-disk`), and

@@ -73,17 +73,26 @@ pub struct Device {
 pub fn inspect(image: &Path) -> Result<Inspection, Error> {
     let bytes = std::fs::read(image)
         .map_err(|e| Error::msg(format!("cannot read {}: {e}", image.display())))?;
-    let notes = elf::read_notes(&bytes).map_err(|e| {
+    inspect_bytes(image, &bytes)
+}
+
+/// Describes `bytes`, the contents of `image`. Never panics, whatever the bytes (fuzzed in
+/// `tests`).
+pub fn inspect_bytes(image: &Path, bytes: &[u8]) -> Result<Inspection, Error> {
+    let notes = elf::read_notes(bytes).map_err(|e| {
         Error::msg(format!(
             "{} is not an image petrel can read: {e}",
             image.display()
         ))
     })?;
-    let mut found = describe(image, bytes.len() as u64, &notes, &bytes);
-    read_self_description(&bytes, &mut found)
+    let mut found = describe(image, bytes.len() as u64, &notes, bytes);
+    read_self_description(bytes, &mut found)
         .map_err(|e| Error::msg(format!("{}: {e}", image.display())))?;
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests;
 
 /// The section `name`'s bytes decoded by `decode`, if the image has it.
 fn section<T>(

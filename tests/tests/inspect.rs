@@ -59,6 +59,31 @@ fn mutations_never_panic(image: &Path) {
     );
 }
 
+/// A Solo5 image without a self-description (as another toolchain builds them, or one with
+/// its section table stripped, as here): what the notes say, and no error.
+fn without_self_description(project: &Scratch, image: &Path) {
+    let mut bytes = std::fs::read(image).expect("read image");
+    // e_shoff, then e_shnum and e_shstrndx: no section table.
+    bytes[0x28..0x30].fill(0);
+    bytes[0x3c..0x40].fill(0);
+    let bare = project.dir.join("dist/bare.hvt");
+    std::fs::write(&bare, &bytes).expect("write");
+    let text = inspect(project, &bare, false);
+    for line in [
+        "target:   hvt (Solo5 ABI note: target 1 (hvt), version 2)",
+        "checks:   accepted by solo5-hvt's load-time checks",
+        "unikernel: no self-description",
+    ] {
+        assert!(text.contains(line), "{line}:\n{text}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&inspect(project, &bare, true)).expect("JSON");
+    assert!(
+        json["name"].is_null() && json["dependencies"].is_null(),
+        "{json}"
+    );
+}
+
 /// `petrel inspect --json` on hello-key for hvt (hello-key rather than hello: it has a boot
 /// argument to show), with what changes with any code change (size, entry) and the
 /// scratch path replaced.
@@ -91,6 +116,7 @@ fn inspect_on_hello_key_shows_its_help_and_the_dependencies_auditable_info_reads
         if target == "hvt" {
             mutations_never_panic(&image);
             snapshot(&project, &image);
+            without_self_description(&project, &image);
         }
         if target == "unix" {
             // And on unix, where running it costs nothing: byte for byte what it prints.

@@ -93,7 +93,8 @@ pub fn version_info(
         }
     }
     let complete = starts.len() == direct.len();
-    // Breadth first, strengthening a package's use when a stronger path reaches it.
+    // A worklist: a package is visited again when a stronger path (runtime over build)
+    // reaches it, so each ends with its strongest use.
     let mut used: HashMap<&PackageId, Use> = HashMap::new();
     let mut queue: Vec<&PackageId> = Vec::new();
     for id in &starts {

@@ -58,6 +58,24 @@ pub fn check(project: &Scratch, name: &str, target: &str, image: &Path) {
             audited.packages
         );
     }
+    // Proc-macros and what only they use are build-time (cargo-auditable's format 1).
+    let kind = |n: &str| {
+        audited
+            .packages
+            .iter()
+            .find(|p| p.name == n)
+            .map(|p| p.kind)
+    };
+    assert_eq!(
+        kind("petrel-macros"),
+        Some(auditable_serde::DependencyKind::Build),
+        "{what}"
+    );
+    assert_eq!(
+        kind("petrel"),
+        Some(auditable_serde::DependencyKind::Runtime),
+        "{what}"
+    );
     eprintln!(
         "{what}: {} bytes, {} arguments, {} dependencies",
         bytes.len(),

@@ -153,10 +153,11 @@ pub enum Command {
         /// Directory and name of the unikernel ([a-z][a-z0-9-]*).
         name: String,
     },
-    /// Describe an image without its project: target, Solo5 ABI, whether the upstream
-    /// tender's load-time checks accept it, and its manifest devices.
+    /// Describe an image without its project: target, Solo5 ABI, tender checks, devices,
+    /// and its self-description (name, version, boot arguments, dependencies).
     ///
     /// Reads any file without trusting it: a truncated or hostile file is one error line.
+    /// The dependencies are those cargo-auditable readers (`cargo audit bin`) see.
     Inspect {
         /// The image (dist/hello.hvt, a unix binary, ...).
         image: PathBuf,

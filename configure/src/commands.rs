@@ -251,9 +251,22 @@ fn create_missing_disks(devices: &run::BootDevices, args: &[String]) -> Result<(
 
 /// Resolves and writes the configuration, printing what changed.
 pub fn configure(project: &Project, selection: &Selection) -> Result<Configured, Error> {
-    let configured = resolve(project, selection)?;
+    let mut configured = resolve(project, selection)?;
     let config = pipeline::render(project, &configured)?;
-    let changes = workspace::write(&project.dir, &config).map_err(Error::msg)?;
+    let mut changes = workspace::write(&project.dir, &config).map_err(Error::msg)?;
+    if !configured.plan.dependencies_resolved {
+        // The image's dependency list needs the generated crate on disk: now it is.
+        configured = resolve(project, selection)?;
+        let config = pipeline::render(project, &configured)?;
+        let path = |c: &Change| match c {
+            Change::Created(p) | Change::Updated(p) | Change::Removed(p) => p.clone(),
+        };
+        for change in workspace::write(&project.dir, &config).map_err(Error::msg)? {
+            if !changes.iter().any(|c| path(c) == path(&change)) {
+                changes.push(change);
+            }
+        }
+    }
     let plan = &configured.plan;
     if changes.is_empty() {
         status(

@@ -8,7 +8,8 @@ use crate::crunch;
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::emit::user_manifest::PETREL_LINK;
 use crate::emit::{
-    self, ArgSpec, DeviceInit, ImplUse, InstanceArgs, PetrelLink, Plan, user_manifest,
+    self, ArgSpec, DeviceInit, EmbeddedSection, ImplUse, InstanceArgs, PetrelLink, Plan,
+    user_manifest,
 };
 use crate::error::Error;
 use crate::graph::{self, MainParam, Resolved};
@@ -18,7 +19,7 @@ use crate::remap::{Prefixes, Remap};
 use crate::run::{Backing, BootDevices};
 use crate::target::Target;
 use crate::workspace::Configuration;
-use crate::{manifest, source};
+use crate::{dependencies, manifest, selfdesc, source};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -504,6 +505,9 @@ fn plan(
     // carries the finished text.
     let help = petrel_bootvar::help(&resolved.name, &version, &help_args);
 
+    let (self_description, dependencies_resolved) =
+        self_description(project, resolved, user.name.as_str(), &version, &impls)?;
+
     let manifest = if resolved.target.spec().manifest {
         Some(manifest_plan(resolved, manifest)?)
     } else {
@@ -549,8 +553,54 @@ fn plan(
         instance_args,
         help,
         bootargs_json: resolved.bootargs_json(),
+        self_description,
+        dependencies_resolved,
         command_line_keys: resolved.keys.command_line(),
     })
+}
+
+/// The image's `.petrel-v0` and `.dep-v0` sections (docs/self-description.md), and whether
+/// the dependency list is final. It comes from a second `cargo metadata`, restricted to the
+/// image's platform as cargo-auditable restricts it, which knows the implementations only
+/// once the generated crate names them.
+fn self_description(
+    project: &Project,
+    resolved: &Resolved,
+    user: &str,
+    version: &str,
+    impls: &BTreeMap<String, ImplUse>,
+) -> Result<(Vec<EmbeddedSection>, bool), Error> {
+    let description = selfdesc::Description {
+        format: selfdesc::FORMAT,
+        name: resolved.name.clone(),
+        version: version.to_string(),
+        target: resolved.target.to_string(),
+        arguments: resolved
+            .bootargs
+            .args
+            .iter()
+            .map(|a| selfdesc::Argument {
+                decl: a.decl.clone(),
+                device: a.device.clone(),
+            })
+            .collect(),
+    };
+    let metadata = dependencies::metadata_for(project, resolved.target.spec().triple)?;
+    let mut direct = vec![user, "petrel"];
+    direct.extend(impls.keys().map(String::as_str));
+    let package = emit::package_name(&resolved.name, resolved.target);
+    let (list, complete) = dependencies::version_info(&metadata, &package, version, &direct);
+    let sections = vec![
+        EmbeddedSection::new(
+            selfdesc::DESCRIPTION_SECTION,
+            &selfdesc::encode_description(&description),
+        ),
+        EmbeddedSection::new(
+            selfdesc::DEPENDENCIES_SECTION,
+            &selfdesc::encode_dependencies(&list),
+        ),
+    ];
+    Ok((sections, complete))
 }
 
 /// The configure keys `node`'s constructor receives as parameters, for

@@ -415,6 +415,8 @@ fn virtio_serves_the_website_through_qemu_user_networking() {
     let site = Scratch::example("static_website");
     // The defaults off unix: the direct stack, with DHCP (QEMU's user networking answers).
     build(&site, "virtio", &["--target", "virtio"]);
+    let image = site.dir.join("dist/static-website.virtio");
+    petrel_e2e::inspect::check(&site, "static-website", "virtio", &image);
     let port = petrel_e2e::free_port();
     let mut cmd = petrel(&site.dir, "virtio");
     cmd.args(["run", "--target", "virtio", "--publish"])
@@ -451,6 +453,8 @@ fn solo5_serves_the_website_over_a_tap(test: &str, target: &str, dhcp: bool) {
     else {
         return;
     };
+    let image = site.dir.join(format!("dist/static-website.{target}"));
+    petrel_e2e::inspect::check(&site, "static-website", target, &image);
     let _dnsmasq = dhcp.then(|| ns.dnsmasq(&site.dir, "10.0.0.50", "10.0.0.60"));
     let mut cmd = petrel(&site.dir, target);
     cmd.args(["run", "--target", target, "--tap", "service=tap0", "--"]);
@@ -511,6 +515,7 @@ fn hvt_image_with_the_direct_stack_follows_the_abi() {
     let app = site.read(".petrel/app/Cargo.toml");
     assert!(app.contains("petrel-stack-direct"), "{app}");
     let path = site.dir.join("dist/static-website.hvt");
+    petrel_e2e::inspect::check(&site, "static-website", "hvt", &path);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let image = check(&bytes, AbiTarget::Hvt).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(image.abi.version, 2);

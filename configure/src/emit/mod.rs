@@ -14,8 +14,8 @@ pub mod user_manifest;
 pub mod xl;
 
 pub use plan::{
-    ArgSpec, DeviceInit, Embedded, ImplUse, InstanceArgs, ManifestDevice, ManifestPlan, PetrelLink,
-    Plan,
+    ArgSpec, DeviceInit, Embedded, EmbeddedSection, ImplUse, InstanceArgs, ManifestDevice,
+    ManifestPlan, PetrelLink, Plan, package_name,
 };
 
 use std::path::PathBuf;

@@ -39,6 +39,7 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             disk,
             tap,
             publish,
+            mem,
             runner,
             args,
         } => {
@@ -46,6 +47,7 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             let configured = configure(&project, &selection)?;
             let mut devices = configured.boot.clone();
             attach(&mut devices, &disk, &tap, &publish)?;
+            devices.mem_mib = mem;
             let image = build(&project, &configured, !debug)?;
             create_missing_disks(&devices, &args)?;
             run::boot(

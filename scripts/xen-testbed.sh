@@ -22,8 +22,9 @@
 #                           3 crash, 4 watchdog, 5 soft_reset), or `timeout`, or `none`
 #                           (xl ended without the guest shutting down)
 #         NAME.status       the guest's exit status as a runner should report it (see below)
-#       and prints each guest's console (indented, after `--- guest NAME console:`), then one
-#       line per guest: `guest NAME: reason R, status S, T s`. Exit 0 when the
+#       and prints each guest's console (indented, after `--- guest NAME console:`; with
+#       XEN_TESTBED_LIVE=1 the consoles stream instead), then one line per guest:
+#       `guest NAME: reason R, status S, T s`. Exit 0 when the
 #       dom0 ran every guest (whatever their statuses), 1 when the testbed itself failed.
 #
 # Exit status mapping. Xen keeps only the shutdown reason, so a Petrel guest prints

@@ -129,7 +129,8 @@ pub const TESTBED_BRIDGES: [&str; 2] = [DEFAULT_BRIDGE, "xenbr1"];
 /// The testbed's `run OUTDIR NAME IMAGE CMDLINE`, with the guest's devices in manifest order
 /// (each vif on its bridge, each disk a copy of its file in dom0), its memory and its
 /// `--publish` forwards (127.0.0.1:HOST to the guest's port, through dom0). The guest's
-/// console streams to stdout while it runs, with no time limit (a server runs until Ctrl-C).
+/// console streams to stdout while it runs, with no time limit unless
+/// `XEN_TESTBED_GUEST_TIMEOUT` sets one (a server runs until Ctrl-C).
 pub fn testbed_command(
     script: &Path,
     out: &Path,
@@ -182,8 +183,11 @@ pub fn testbed_command(
             .collect();
         c.env("XEN_TESTBED_PUBLISH", forwards.join(" "));
     }
+    // No time limit unless the user set one.
+    if std::env::var_os("XEN_TESTBED_GUEST_TIMEOUT").is_none() {
+        c.env("XEN_TESTBED_GUEST_TIMEOUT", "0");
+    }
     c.env("XEN_TESTBED_LIVE", "1")
-        .env("XEN_TESTBED_GUEST_TIMEOUT", "0")
         .arg("run")
         .arg(out)
         .arg(name)

@@ -75,6 +75,10 @@ pub enum Command {
         /// Build without optimisations (cargo's dev profile).
         #[arg(long)]
         debug: bool,
+        /// xen: the guest's memory in MiB in dist/NAME.xl [default: 32]. Other targets take
+        /// it when they boot (`petrel run --mem`).
+        #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(2..=4096))]
+        mem: Option<u32>,
     },
     /// Configure if needed, build, and boot the unikernel with ARGS as its boot arguments.
     ///

@@ -26,9 +26,20 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             configure(&project, &selection)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Build { selection, debug } => {
+        Command::Build {
+            selection,
+            debug,
+            mem,
+        } => {
             let project = Project::open(dir).map_err(Error::msg)?;
-            let configured = configure(&project, &selection)?;
+            let mut configured = configure(&project, &selection)?;
+            if mem.is_some() && configured.plan.target.spec().boot != crate::target::Boot::Xen {
+                return Err(Error::msg(format!(
+                    "--mem on build sizes xen's dist/NAME.xl; a {} image takes it when it boots (petrel run --mem)",
+                    configured.plan.target
+                )));
+            }
+            configured.boot.mem_mib = mem;
             build(&project, &configured, !debug)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -44,10 +55,11 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             args,
         } => {
             let project = Project::open(dir).map_err(Error::msg)?;
-            let configured = configure(&project, &selection)?;
+            let mut configured = configure(&project, &selection)?;
+            // dist/NAME.xl (xen) says the same memory as the boot.
+            configured.boot.mem_mib = mem;
             let mut devices = configured.boot.clone();
             attach(&mut devices, &disk, &tap, &publish)?;
-            devices.mem_mib = mem;
             let image = build(&project, &configured, !debug)?;
             create_missing_disks(&devices, &args)?;
             run::boot(

@@ -170,7 +170,7 @@ fn xen_hello_runs_on_a_real_xen() {
         let _lock = build_lock();
         (
             build_example(&disks_ex, "two-disks", &[]),
-            build_example(&stacks_ex, "two-stacks", &["--no-dhcp"]),
+            build_example(&stacks_ex, "two-stacks", &["--no-dhcp", "--mem", "48"]),
         )
     };
     // static_website's network device (net-xen: the first is device/vif/0).
@@ -718,6 +718,11 @@ fn xen_hello_runs_on_a_real_xen() {
                 .to_string()
         );
     }
+    assert_eq!(
+        parsed[4]["b_info"]["max_memkb"],
+        48 * 1024,
+        "petrel build --mem 48"
+    );
     let nics = parsed[4]["nics"].as_array().expect("nics");
     assert_eq!(nics.len(), 2, "{}", parsed[4]);
     assert!(
@@ -787,6 +792,19 @@ fn xen_hello_runs_on_a_real_xen() {
     eprintln!(
         "xen testbed: Ctrl-C ended the server's group in {:.1} s",
         start.elapsed().as_secs_f64()
+    );
+
+    // Only xen's deploy file carries a memory size at build time.
+    let refused = expect(
+        petrel(&hello_ex.dir, "virtio").args(["build", "--target", "virtio", "--mem", "64"]),
+        1,
+    );
+    assert!(
+        refused.stderr.contains(
+            "--mem on build sizes xen's dist/NAME.xl; a virtio image takes it when it boots"
+        ),
+        "{}",
+        refused.all()
     );
 
     // And with the user's disk file (the testbed boots a copy of it): too small for the

@@ -241,7 +241,9 @@ pub fn boot(
 ) -> Result<ExitCode, Error> {
     let name = domain_name(image);
     let host = host()?;
-    let scratch = std::env::temp_dir().join(format!("petrel-xen-{}", std::process::id()));
+    // A run stopped with Ctrl-C ends before it can remove its directory: the next one does.
+    remove_stale_scratch(&std::env::temp_dir(), Path::new("/proc"));
+    let scratch = std::env::temp_dir().join(format!("{SCRATCH_PREFIX}{}", std::process::id()));
     std::fs::create_dir_all(&scratch)
         .map_err(|e| Error::msg(format!("{}: {e}", scratch.display())))?;
     // Every error below still removes the scratch directory.
@@ -260,6 +262,34 @@ pub fn boot(
     })();
     let _ = std::fs::remove_dir_all(&scratch);
     result
+}
+
+/// The scratch directory of a run is this prefix and petrel's process id.
+const SCRATCH_PREFIX: &str = "petrel-xen-";
+
+/// Removes the scratch directories in `tmp` of runs whose process is gone (no
+/// `proc/PID`), e.g. one stopped with Ctrl-C while the testbed ran. Without a `proc`
+/// (not Linux) nothing can be told gone, so nothing is removed.
+fn remove_stale_scratch(tmp: &Path, proc: &Path) {
+    if !proc.is_dir() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(SCRATCH_PREFIX))
+            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        if !proc.join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Runs `xl create -F -c`, passing the console through and reading the printed status.
@@ -510,6 +540,27 @@ mod tests {
         );
         assert!(text.contains("kernel = \"/p/dist/k.xen\""), "{text}");
         assert!(text.contains("memory = 48\n"), "{text}");
+    }
+
+    #[test]
+    fn removes_only_the_scratch_of_runs_that_are_gone() {
+        let root = std::env::temp_dir().join(format!("petrel-stale-{}", std::process::id()));
+        let (tmp, proc) = (root.join("tmp"), root.join("proc"));
+        for dir in ["petrel-xen-11", "petrel-xen-22", "petrel-xen-x", "other-33"] {
+            std::fs::create_dir_all(tmp.join(dir)).expect("mkdir");
+        }
+        std::fs::create_dir_all(proc.join("22")).expect("mkdir");
+        remove_stale_scratch(&tmp, &proc);
+        let mut left: Vec<String> = std::fs::read_dir(&tmp)
+            .expect("read")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["other-33", "petrel-xen-22", "petrel-xen-x"]);
+        // No proc: nothing is removed.
+        remove_stale_scratch(&tmp, &root.join("none"));
+        assert!(tmp.join("petrel-xen-22").is_dir());
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]

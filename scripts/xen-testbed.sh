@@ -617,7 +617,7 @@ setup) setup ;;
 check)
     command -v "$qemu" >/dev/null || cannot "no $qemu"
     [ -x "$xen_bin/xl" ] || cannot "no xen-utils-$xen_version ($xen_bin/xl)"
-    cache_complete || cannot "no Xen and dom0 kernel in $cache"
+    cache_complete || cannot "the Xen, dom0 kernel or dom0 modules in $cache are missing"
     ;;
 run)
     shift

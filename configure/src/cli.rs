@@ -80,6 +80,10 @@ pub enum Command {
         /// image again and compare (git commit, Cargo.lock, rustc, keys, the image's sha256).
         #[arg(long)]
         record: bool,
+        /// xen: the guest's memory in MiB in dist/NAME.xl [default: 32]. Other targets take
+        /// it when they boot (`petrel run --mem`).
+        #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(2..=4096))]
+        mem: Option<u32>,
     },
     /// Build a recorded image again in a temporary copy of its sources and compare sha256s.
     ///
@@ -118,9 +122,14 @@ pub enum Command {
         /// --interface=IF).
         #[arg(long, value_name = "NAME=IF")]
         tap: Vec<String>,
-        /// virtio user networking: forward 127.0.0.1:HOST to the guest's port GUEST (TCP).
+        /// Forward 127.0.0.1:HOST to the guest's port GUEST (TCP): through QEMU's user
+        /// networking on virtio, through the testbed's dom0 on xen.
         #[arg(long, value_name = "HOST:GUEST")]
         publish: Vec<String>,
+        /// The guest's memory in MiB [default: 512 on spt and hvt (the tender's), 128 on
+        /// virtio, 32 on xen]; unix images are processes and take none.
+        #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(2..=4096))]
+        mem: Option<u32>,
         /// spt and hvt: boot with this Solo5 tender instead of Petrel's own (petrel-spt,
         /// petrel-hvt), e.g. the upstream solo5-hvt.
         #[arg(long, value_name = "PATH")]

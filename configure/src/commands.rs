@@ -30,9 +30,17 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             selection,
             debug,
             record,
+            mem,
         } => {
             let project = Project::open(dir).map_err(Error::msg)?;
-            let configured = configure(&project, &selection)?;
+            let mut configured = configure(&project, &selection)?;
+            if mem.is_some() && configured.plan.target.spec().boot != crate::target::Boot::Xen {
+                return Err(Error::msg(format!(
+                    "--mem on build sizes xen's dist/NAME.xl; a {} image takes it when it boots (petrel run --mem)",
+                    configured.plan.target
+                )));
+            }
+            configured.boot.mem_mib = mem;
             let image = build(&project, &configured, !debug)?;
             if record {
                 let profile = if debug {
@@ -59,11 +67,14 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             disk,
             tap,
             publish,
+            mem,
             runner,
             args,
         } => {
             let project = Project::open(dir).map_err(Error::msg)?;
-            let configured = configure(&project, &selection)?;
+            let mut configured = configure(&project, &selection)?;
+            // dist/NAME.xl (xen) says the same memory as the boot.
+            configured.boot.mem_mib = mem;
             let mut devices = configured.boot.clone();
             attach(&mut devices, &disk, &tap, &publish)?;
             let image = build(&project, &configured, !debug)?;

@@ -35,6 +35,8 @@ pub struct BootDevices {
     pub unix_args: BTreeMap<String, String>,
     /// The instances `petrel run --disk`/`--tap` attached explicitly.
     pub attached: BTreeSet<String>,
+    /// `petrel run --mem`: the guest's memory in MiB (else the target's default).
+    pub mem_mib: Option<u32>,
 }
 
 impl BootDevices {
@@ -103,6 +105,9 @@ pub fn command(
         )));
     }
     match target.spec().boot {
+        Boot::Process if devices.mem_mib.is_some() => Err(Error::msg(
+            "--mem sizes a virtual machine; a unix image is a process and takes no memory size",
+        )),
         Boot::Process => {
             let mut c = Command::new(image);
             c.args(unix_args(args, devices)?);
@@ -117,6 +122,9 @@ pub fn command(
                 check_kvm()?;
             }
             let mut c = Command::new(tender);
+            if let Some(mib) = devices.mem_mib {
+                c.arg(format!("--mem={mib}"));
+            }
             solo5_device_args(&mut c, devices)?;
             c.arg("--").arg(image).args(quoted(args)?);
             Ok(c)
@@ -136,6 +144,9 @@ pub fn command(
     }
 }
 
+/// A virtio guest's memory without `--mem`, in MiB.
+const VIRTIO_MEM_MIB: u32 = 128;
+
 /// The QEMU command that boots a virtio image under TCG.
 fn virtio_command(
     qemu: PathBuf,
@@ -150,13 +161,13 @@ fn virtio_command(
         "tcg",
         "-M",
         "pc",
-        "-m",
-        "128",
         "-display",
         "none",
         "-nodefaults",
         "-no-reboot",
     ]);
+    c.arg("-m")
+        .arg(devices.mem_mib.unwrap_or(VIRTIO_MEM_MIB).to_string());
     c.args([
         "-serial",
         "stdio",
@@ -556,6 +567,35 @@ mod tests {
             quoted(&[String::new()]).is_err(),
             "an empty argument would be dropped by the split"
         );
+    }
+
+    #[test]
+    fn mem_sizes_each_kind_of_guest() {
+        let words = |c: &Command| -> Vec<String> {
+            c.get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect()
+        };
+        let mut devices = BootDevices::default();
+        let qemu =
+            virtio_command(PathBuf::from("qemu"), Path::new("k"), &[], &devices).expect("builds");
+        assert!(words(&qemu).join(" ").contains("-m 128 "), "the default");
+        devices.mem_mib = Some(256);
+        let qemu =
+            virtio_command(PathBuf::from("qemu"), Path::new("k"), &[], &devices).expect("builds");
+        assert!(words(&qemu).join(" ").contains("-m 256 "));
+        let spt = command(
+            Target::Spt,
+            Path::new("k.spt"),
+            &[],
+            &devices,
+            Some(Path::new("/opt/solo5-spt")),
+        )
+        .expect("builds");
+        assert_eq!(words(&spt), ["--mem=256", "--", "k.spt"]);
+        let err =
+            command(Target::Unix, Path::new("k"), &[], &devices, None).expect_err("a process");
+        assert!(err.to_string().contains("takes no memory size"), "{err}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! take a process-wide lock, because two builds of the same example would race for the same
 //! output file.
 
+pub mod inspect;
 pub mod netns;
 
 use std::path::{Path, PathBuf};

@@ -25,6 +25,9 @@
 #               exists), measured in turns with it (three rounds each, medians), and the ratio
 #               picoserve / hand-written. Target: at least 0.8. Needs wrk and nginx (installed
 #               with apt-get when run as root; else that part is skipped).
+#   static_website by network backend
+#               the direct stack on spt through `petrel run --publish` (libslirp), through
+#               passt, and over a tap, with the ratios: scripts/bench-usernet.sh.
 #   static_website, direct stack over a tap
 #               the same, built with `--net=direct --no-dhcp` (smoltcp in the process), run
 #               in a private network namespace on a tap (unikernel 10.0.0.2, host side
@@ -194,16 +197,7 @@ in_ns() {
 }
 # Waits up to 30 s for an HTTP 200 from $1; fails the script otherwise.
 wait_http() {
-    in_ns python3 - "$1" <<'PY'
-import sys, time, urllib.request
-for _ in range(300):
-    try:
-        if urllib.request.urlopen(sys.argv[1], timeout=1).status == 200:
-            sys.exit(0)
-    except OSError:
-        time.sleep(0.1)
-sys.exit(f"no HTTP answer from {sys.argv[1]}")
-PY
+    in_ns python3 scripts/wait-http.py "$1"
 }
 # Requests per second wrk measured on $1 (after a 1 s warm-up).
 rps() {
@@ -408,3 +402,5 @@ except OSError as e: print(f"NO ({e})")')
             "(same unikernel, its socket-stack figure above)"
     fi
 fi
+
+scripts/bench-usernet.sh

@@ -22,8 +22,9 @@
 #                           3 crash, 4 watchdog, 5 soft_reset), or `timeout`, or `none`
 #                           (xl ended without the guest shutting down)
 #         NAME.status       the guest's exit status as a runner should report it (see below)
-#       and prints each guest's console (indented, after `--- guest NAME console:`), then one
-#       line per guest: `guest NAME: reason R, status S, T s`. Exit 0 when the
+#       and prints each guest's console (indented, after `--- guest NAME console:`; with
+#       XEN_TESTBED_LIVE=1 the consoles stream instead), then one line per guest:
+#       `guest NAME: reason R, status S, T s`. Exit 0 when the
 #       dom0 ran every guest (whatever their statuses), 1 when the testbed itself failed.
 #
 # Exit status mapping. Xen keeps only the shutdown reason, so a Petrel guest prints
@@ -35,16 +36,37 @@
 # Environment:
 #   XEN_TESTBED_CACHE    where the downloads and the unpacked packages live
 #                        (default: target/xen-testbed in the repository)
-#   XEN_TESTBED_GUEST_TIMEOUT   seconds per guest (default 30)
+#   XEN_TESTBED_GUEST_TIMEOUT   seconds per guest (default 30; 0: no limit)
 #   XEN_TESTBED_XEN_ARGS        extra Xen command-line words (e.g. `loglvl=all guest_loglvl=all`
 #                               to see a guest's port 0xE9 output as `(d1) ...`)
-#   XEN_TESTBED_VIF      names of the guests that get a PV network interface (`vif`): dom0
-#                        puts its backend on the bridge xenbr0, which has 10.0.0.1/24 (only
-#                        inside the QEMU machine). The guest finds it under device/vif/0.
-#   XEN_TESTBED_DISK     names of the guests that get a PV disk (`xvda`): a fresh 1 MiB of
-#                        zeros in dom0's memory, behind blkback and a loop device; or
-#                        `NAME=FILE` words: a copy of FILE (writes stay in dom0's copy). The
-#                        guest finds it under device/vbd/51712.
+#   XEN_TESTBED_VIF      the guests that get PV network interfaces (`vif`): `NAME` (one vif on
+#                        the bridge xenbr0) or `NAME=BRIDGE,BRIDGE...` (one vif per bridge, in
+#                        order: the guest finds them under device/vif/0, 1, ...). dom0 has
+#                        two bridges, only inside the QEMU machine: xenbr0 with 10.0.0.1/24 and
+#                        xenbr1 with 10.0.1.1/24; netback's end joins the bridge.
+#   XEN_TESTBED_DISK     the guests that get PV disks: `NAME` (a fresh 1 MiB of zeros in dom0's
+#                        memory, behind blkback and a loop device) or `NAME=FILE` (a copy of
+#                        FILE; writes stay in dom0's copy). A name given N times gets N disks
+#                        in that order: xvda, xvdb, ... (device/vbd/51712, 51728, ...).
+#   XEN_TESTBED_MEMORY   `NAME=MIB` words: guest NAME's memory (default 32 MiB).
+#   XEN_TESTBED_TOOLS    host executables (paths) copied into dom0's /usr/local/bin, with the
+#                        libraries `ldd` lists (the host's glibc: dom0 runs on it too).
+#   XEN_TESTBED_COMMAND  `NAME=FILE` words: dom0 boots guest NAME by running the shell script
+#                        FILE instead of `xl create -F -c` (its arguments: the guest's image and
+#                        xl configuration in dom0, /guests/NAME.xen and /guests/NAME.cfg; PATH
+#                        has /usr/local/bin and the Xen tools; e.g. a `petrel` given in
+#                        XEN_TESTBED_TOOLS, to try its dom0 path on a real dom0). Its output
+#                        goes to NAME.command, its exit status to NAME.command-status.
+#   XEN_TESTBED_PUBLISH  `HOST:GUEST` words: 127.0.0.1:HOST on this machine reaches TCP port GUEST
+#                        of the running guest (QEMU user networking forwards HOST to dom0's
+#                        e1000 NIC, where busybox `nc` relays each connection to the address
+#                        the guest's console reported last, `: 10.0.x.y/N` as Petrel's
+#                        direct stack logs its static address or DHCP lease).
+#   XEN_TESTBED_LIVE     1: print the guests' consoles on stdout while they run (each line as
+#                        the console gives it, without Xen's and xl's own lines), and the
+#                        summary on stderr. With XEN_TESTBED_GUEST_TIMEOUT=0 a guest runs
+#                        until it exits or the testbed is stopped (Ctrl-C, SIGTERM: QEMU,
+#                        with dom0 and the guest, is stopped; exit 130).
 #   XEN_TESTBED_PROBE    `NAME=FILE` words: guest NAME is a server. dom0 starts it in the
 #                        background (`xl create -F`), runs the shell script FILE (copied
 #                        into dom0; busybox `ping`, `wget`, `nc` are there; its argument is
@@ -76,7 +98,8 @@ xen_version=4.17
 xen_bin=/usr/lib/xen-$xen_version/bin
 # The dom0 kernel modules the toolstack needs (xenfs depends on xen-privcmd: loaded after
 # it), then the network backend and the bridge (bridge depends on stp, stp on llc).
-modules=(xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs llc stp bridge xen-netback loop xen-blkback)
+# e1000 drives dom0's NIC for XEN_TESTBED_PUBLISH.
+modules=(xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs llc stp bridge xen-netback loop xen-blkback e1000)
 
 say() { echo "xen-testbed: $*" >&2; }
 cannot() {
@@ -158,18 +181,56 @@ xl_escape() {
     printf '%s' "${s//\"/\\\"}"
 }
 
-# Guest $1's disk from XEN_TESTBED_DISK: `fresh`, a file to copy, or nothing.
-disk_of() {
+# Guest $1's entries in the word list $2, one a line in order: VALUE for a `NAME=VALUE`
+# word, and $3 (if given) for a bare `NAME`.
+entries_of() {
     local word
-    for word in ${XEN_TESTBED_DISK:-}; do
-        if [ "$word" = "$1" ]; then
-            echo fresh
-            return
+    for word in $2; do
+        if [ "$word" = "$1" ] && [ -n "${3:-}" ]; then
+            echo "$3"
         elif [ "${word%%=*}" = "$1" ] && [ "$word" != "${word#*=}" ]; then
             echo "${word#*=}"
-            return
         fi
     done
+}
+
+# Guest $1's disks from XEN_TESTBED_DISK, one line each in order: `fresh` or a file to copy.
+disks_of() { entries_of "$1" "${XEN_TESTBED_DISK:-}" fresh; }
+
+# Guest $1's bridges from XEN_TESTBED_VIF, one line each in order.
+bridges_of() { entries_of "$1" "${XEN_TESTBED_VIF:-}" xenbr0 | tr ',' '\n'; }
+
+# An xl list (`[ "a", "b" ]`) of the lines on stdin.
+xl_list() {
+    local line items=()
+    while IFS= read -r line; do items+=("\"$line\""); done
+    local IFS=,
+    echo "[ ${items[*]} ]"
+}
+
+# The `vif =` and `disk =` lines of guest $1 (if it has such devices); copies its disks into
+# the initramfs.
+device_lines() {
+    local bridge n=0 disk vdevs=(a b c d e f g h) lines
+    lines=$(bridges_of "$1" | while IFS= read -r bridge; do
+        case $bridge in
+        xenbr0 | xenbr1) echo "bridge=$bridge,script=/etc/xen/scripts/vif-petrel" ;;
+        *) say "guest $1: no bridge '$bridge' in the testbed (xenbr0, xenbr1)"; exit 1 ;;
+        esac
+    done) || exit 1
+    [ -z "$lines" ] || echo "vif = $(xl_list <<<"$lines")"
+    lines=""
+    while IFS= read -r disk; do
+        [ $n -lt ${#vdevs[@]} ] || { say "guest $1: at most ${#vdevs[@]} disks"; exit 1; }
+        local img=/guests/$1-xvd${vdevs[$n]}.img
+        case $disk in
+        fresh) truncate -s 1M "$rootfs$img" ;;
+        *) cp "$disk" "$rootfs$img" || { say "guest $1: cannot copy disk '$disk'"; exit 1; } ;;
+        esac
+        lines+="format=raw,vdev=xvd${vdevs[$n]},access=rw,backendtype=phy,script=/etc/xen/scripts/block-petrel,target=$img"$'\n'
+        n=$((n + 1))
+    done < <(disks_of "$1")
+    [ -z "$lines" ] || echo "disk = $(xl_list <<<"${lines%$'\n'}")"
 }
 
 # Copies a file into the initramfs tree at the same path.
@@ -190,6 +251,15 @@ build_initramfs() {
     local libs
     libs=$( (for b in "${bins[@]}" /usr/bin/xenstore; do ldd "$b"; done) | grep -o '/[^ ]*' | sort -u)
     for f in "${bins[@]}" $libs; do put "$f"; done
+    local tool
+    for tool in ${XEN_TESTBED_TOOLS:-}; do
+        [ -x "$tool" ] || { say "XEN_TESTBED_TOOLS: '$tool' is not an executable"; exit 1; }
+        mkdir -p "$rootfs/usr/local/bin"
+        # Without debug information (a debug build is ten times larger): dom0 holds it in RAM.
+        strip -o "$rootfs/usr/local/bin/$(basename "$tool")" "$tool" 2>/dev/null ||
+            cp "$tool" "$rootfs/usr/local/bin/"
+        for f in $(ldd "$tool" | grep -o '/[^ ]*'); do put "$f"; done
+    done
     # The xenstore tools are one binary that acts on its name.
     mkdir -p "$rootfs/usr/bin"
     cp /usr/bin/xenstore "$rootfs/usr/bin/xenstore-write"
@@ -203,8 +273,12 @@ build_initramfs() {
 case $1 in
 add)
     file=$(/usr/bin/xenstore-read "$XENBUS_PATH/params")
+    # libxl runs one script per disk at the same time: without the lock two could take the
+    # same free loop device (mkdir is atomic).
+    until mkdir /run/block-petrel.lock 2>/dev/null; do sleep 0.05; done
     dev=$(losetup -f)
     losetup "$dev" "$file"
+    rmdir /run/block-petrel.lock
     /usr/bin/xenstore-write "$XENBUS_PATH/physical-device" "$(stat -L -c '%t:%T' "$dev")"
     /usr/bin/xenstore-write "$XENBUS_PATH/hotplug-status" connected
     ;;
@@ -213,7 +287,7 @@ exit 0
 SCRIPT
     chmod +x "$rootfs/etc/xen/scripts/block-petrel"
     # libxl runs this for each vif (instead of Xen's bash scripts) and waits for the
-    # hotplug-status it writes: the backend interface joins the bridge.
+    # hotplug-status it writes: the backend interface joins its bridge (xl's `bridge=`).
     mkdir -p "$rootfs/etc/xen/scripts"
     cat >"$rootfs/etc/xen/scripts/vif-petrel" <<'SCRIPT'
 #!/bin/sh
@@ -221,7 +295,7 @@ SCRIPT
 case $1 in
 online | add)
     ip link set "$vif" up
-    brctl addif xenbr0 "$vif"
+    brctl addif "$(/usr/bin/xenstore-read "$XENBUS_PATH/bridge")" "$vif"
     /usr/bin/xenstore-write "$XENBUS_PATH/hotplug-status" connected
     ;;
 esac
@@ -240,41 +314,55 @@ SCRIPT
     local i
     for i in "${!names[@]}"; do
         cp "${images[$i]}" "$rootfs/guests/${names[$i]}.xen"
+        local devices memory
+        devices=$(device_lines "${names[$i]}") || exit 1
+        memory=$(entries_of "${names[$i]}" "${XEN_TESTBED_MEMORY:-}" | tail -1)
+        [[ ${memory:-32} =~ ^[1-9][0-9]*$ ]] || { say "guest ${names[$i]}: memory '$memory' is not a number of MiB"; exit 1; }
         cat >"$rootfs/guests/${names[$i]}.cfg" <<EOF
 name = "${names[$i]}"
 type = "pvh"
 kernel = "/guests/${names[$i]}.xen"
-memory = 32
+memory = ${memory:-32}
 vcpus = 1
 cmdline = "$(xl_escape "${cmdlines[$i]}")"
-$(if [[ " ${XEN_TESTBED_VIF:-} " == *" ${names[$i]} "* ]]; then echo 'vif = [ "bridge=xenbr0,script=/etc/xen/scripts/vif-petrel" ]'; fi)
-$(if [ -n "$(disk_of "${names[$i]}")" ]; then echo "disk = [ \"format=raw,vdev=xvda,access=rw,backendtype=phy,script=/etc/xen/scripts/block-petrel,target=/guests/${names[$i]}.img\" ]"; fi)
+$devices
 on_poweroff = "destroy"
 on_reboot = "destroy"
 on_crash = "destroy"
 EOF
         echo "${names[$i]}" >>"$rootfs/guests/list"
-        local probe
-        for probe in ${XEN_TESTBED_PROBE:-}; do
-            if [ "${probe%%=*}" = "${names[$i]}" ]; then
-                cp "${probe#*=}" "$rootfs/guests/${names[$i]}.probe"
-            fi
+        local file
+        for file in $(entries_of "${names[$i]}" "${XEN_TESTBED_PROBE:-}"); do
+            cp "$file" "$rootfs/guests/${names[$i]}.probe"
         done
-        case $(disk_of "${names[$i]}") in
-        "") ;;
-        fresh) truncate -s 1M "$rootfs/guests/${names[$i]}.img" ;;
-        *) cp "$(disk_of "${names[$i]}")" "$rootfs/guests/${names[$i]}.img" ;;
-        esac
+        for file in $(entries_of "${names[$i]}" "${XEN_TESTBED_COMMAND:-}"); do
+            cp "$file" "$rootfs/guests/${names[$i]}.command"
+        done
     done
     local n=0 cfg
     for cfg in ${XEN_TESTBED_XL_CHECK:-}; do
         n=$((n + 1))
         cp "$cfg" "$rootfs/guests/xl-check-$n.cfg"
     done
+    local forward
+    for forward in ${XEN_TESTBED_PUBLISH:-}; do
+        [[ $forward =~ ^[0-9]+:[0-9]+$ ]] || { say "XEN_TESTBED_PUBLISH: '$forward' is not HOST:GUEST"; exit 1; }
+        echo "${forward%%:*} ${forward#*:}" >>"$rootfs/guests/publish"
+    done
+    # One forwarded connection (busybox `nc -e` runs it with the socket as stdin and stdout).
+    cat >"$rootfs/bin/publish-to" <<'SCRIPT'
+#!/bin/sh
+# $1: the guest's port. The address: the last `: 10.0.x.y/N` of the running guest's console.
+g=$(cat /run/current-guest)
+addr=$(sed -n 's/.*: \(10\.0\.[01]\.[0-9]*\)\/[0-9]*.*/\1/p' "/var/log/xen/console/guest-$g.log" | tail -1)
+[ -n "$addr" ] || exit 1
+exec nc "$addr" "$1"
+SCRIPT
+    chmod +x "$rootfs/bin/publish-to"
     cat >"$rootfs/init" <<EOF
 #!/bin/sh
 # dom0's init: the Xen toolstack, then every guest of /guests/list in turn, then power-off.
-export PATH=/bin:/sbin:$xen_bin
+export PATH=/bin:/sbin:/usr/local/bin:$xen_bin
 # Seconds since dom0 booted, for the timings on the @@MARK lines.
 uptime_s() { read -r up _ </proc/uptime; echo "\$up"; }
 mount -t proc proc /proc
@@ -289,22 +377,34 @@ mount -t xenfs xenfs /proc/xen
 xenstored
 xen-init-dom0 >/dev/null
 xenconsoled --log=guest --log-dir=/var/log/xen/console
-# The bridge the guests' vifs join; the address is only seen inside this QEMU machine.
-brctl addbr xenbr0
-ip addr add 10.0.0.1/24 dev xenbr0
-ip link set xenbr0 up
+# The bridges the guests' vifs join; the addresses are only seen inside this QEMU machine.
+for n in 0 1; do
+    brctl addbr xenbr\$n
+    ip addr add 10.0.\$n.1/24 dev xenbr\$n
+    ip link set xenbr\$n up
+done
 # DHCP for the guests on the bridge.
 printf 'start 10.0.0.50\nend 10.0.0.60\ninterface xenbr0\nlease_file /run/udhcpd.leases\noption subnet 255.255.255.0\noption router 10.0.0.1\n' >/etc/udhcpd.conf
 touch /run/udhcpd.leases
 udhcpd /etc/udhcpd.conf
+# XEN_TESTBED_PUBLISH: QEMU's user network on the NIC, a relay per forwarded port.
+if [ -f /guests/publish ]; then
+    ip addr add 10.0.2.15/24 dev eth0
+    ip link set eth0 up
+    while read -r host guest; do nc -ll -p \$host -e /bin/publish-to \$guest & done </guests/publish
+fi
 echo "@@MARK dom0-ready t=\$(uptime_s)"
+# Each guest's time limit (none with a timeout of 0).
+limit="timeout -s KILL $guest_timeout"
+[ $guest_timeout != 0 ] || limit=""
 for g in \$(cat /guests/list); do
     echo "@@MARK \$g create t=\$(uptime_s)"
+    echo \$g >/run/current-guest
     if [ -f /guests/\$g.probe ]; then
         # A server: in the background (its console goes to xenconsoled's log only), probed.
-        timeout -s KILL $guest_timeout xl create -F /guests/\$g.cfg &
+        \$limit xl create -F /guests/\$g.cfg &
         xlpid=\$!
-        timeout -s KILL $guest_timeout sh /guests/\$g.probe \$g >/guests/\$g.probe.out 2>&1
+        \$limit sh /guests/\$g.probe \$g >/guests/\$g.probe.out 2>&1
         prc=\$?
         xl destroy \$g 2>/dev/null
         wait \$xlpid
@@ -313,8 +413,15 @@ for g in \$(cat /guests/list); do
         cat /guests/\$g.probe.out
         echo
         echo "@@PROBE \$g end \$prc"
+    elif [ -f /guests/\$g.command ]; then
+        # Booted by a script (e.g. petrel on this dom0); its output is the live console.
+        echo "@@COMMAND \$g begin"
+        \$limit sh /guests/\$g.command /guests/\$g.xen /guests/\$g.cfg 2>&1
+        rc=\$?
+        echo
+        echo "@@COMMAND \$g end \$rc"
     else
-        timeout -s KILL $guest_timeout xl create -F -c /guests/\$g.cfg
+        \$limit xl create -F -c /guests/\$g.cfg
         rc=\$?
     fi
     if [ \$rc = 137 ]; then
@@ -345,6 +452,30 @@ EOF
     (cd "$rootfs" && find . | cpio -o -H newc --quiet) >"$work/initrd.cpio"
 }
 
+# Filters the serial output on stdin down to the guests' consoles, as they come: the lines
+# between a guest's create and exit marks, without Xen's, xl's and the markers' own.
+live_console() {
+    # bash's `read` takes a pipe byte by byte, so each line goes out as it comes (mawk would
+    # wait for a full input buffer).
+    local line on=0 shutdown='Domain [0-9]+ has shut down, reason code [0-9]+ 0x[0-9a-f]+'
+    while IFS= read -r line; do
+        line=${line//$'\r'/}
+        case $line in
+        "@@MARK "*" create "*) on=1 ;;
+        "@@MARK "*" exited "* | "@@MARK "*" timeout") on=0 ;;
+        @@* | "(XEN)"* | "Parsing config from "* | "Waiting for domain "* | "Action for shutdown reason code"* | \
+            "Domain "*" needs to be cleaned up"* | "Done. Exiting now"* | "qemu-system-"*) ;;
+        *)
+            if [ $on = 1 ]; then
+                [[ $line =~ ^$shutdown$ ]] && continue
+                [[ $line =~ $shutdown ]] && line=${line/"${BASH_REMATCH[0]}"/}
+                printf '%s\n' "$line"
+            fi
+            ;;
+        esac
+    done
+}
+
 # Splits serial.log into the per-guest files and prints the summary.
 collect() {
     local log=$outdir/serial.log name summary=()
@@ -357,6 +488,11 @@ collect() {
             sed -n "/^@@PROBE $name begin\$/,/^@@PROBE $name end [0-9]*\$/p" "$work/serial.txt" | sed '1d;$d' |
                 grep -v '^(XEN)' | sed '$ { /^$/d; }' >"$outdir/$name.probe" || true
             sed -n "s/^@@PROBE $name end \([0-9]*\)\$/\1/p" "$work/serial.txt" >"$outdir/$name.probe-status"
+        fi
+        if [ -f "$rootfs/guests/$name.command" ]; then
+            sed -n "/^@@COMMAND $name begin\$/,/^@@COMMAND $name end [0-9]*\$/p" "$work/serial.txt" | sed '1d;$d' |
+                grep -v '^(XEN)' | sed '$ { /^$/d; }' >"$outdir/$name.command" || true
+            sed -n "s/^@@COMMAND $name end \([0-9]*\)\$/\1/p" "$work/serial.txt" >"$outdir/$name.command-status"
         fi
         local section reason status
         section=$(sed -n "/^@@MARK $name create /,/^@@MARK $name exited/p" "$work/serial.txt")
@@ -382,9 +518,13 @@ collect() {
         t0=$(sed -n "s/^@@MARK $name create t=\([0-9.]*\)$/\1/p" "$work/serial.txt")
         t1=$(sed -n "s/^@@MARK $name exited [0-9]* t=\([0-9.]*\)$/\1/p" "$work/serial.txt")
         [ -z "$t0" ] || [ -z "$t1" ] || took=$(awk "BEGIN { printf \", %.1f s\", $t1 - $t0 }")
-        summary+=("guest $name: reason $reason, status $status$took")
-        echo "--- guest $name console:"
-        sed 's/^/    /' "$outdir/$name.console"
+        local command=""
+        [ ! -f "$outdir/$name.command-status" ] || command=", command status $(cat "$outdir/$name.command-status")"
+        summary+=("guest $name: reason $reason, status $status$command$took")
+        if [ "${XEN_TESTBED_LIVE:-}" != 1 ]; then
+            echo "--- guest $name console:"
+            sed 's/^/    /' "$outdir/$name.console"
+        fi
     done
     local n=0 cfg
     for cfg in ${XEN_TESTBED_XL_CHECK:-}; do
@@ -394,7 +534,11 @@ collect() {
         sed -n "s/^@@XLCHECK $n end \([0-9]*\)\$/\1/p" "$work/serial.txt" >"$outdir/xl-check-$n.status"
         summary+=("xl check $n ($cfg): status $(cat "$outdir/xl-check-$n.status")")
     done
-    printf '%s\n' "${summary[@]}"
+    if [ "${XEN_TESTBED_LIVE:-}" = 1 ]; then
+        printf '%s\n' "${summary[@]}" >&2
+    else
+        printf '%s\n' "${summary[@]}"
+    fi
     grep -q '^@@MARK all-done' "$work/serial.txt"
 }
 
@@ -417,20 +561,48 @@ run() {
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
     build_initramfs
-    # dom0 (~9 s) + each guest's timeout + power-off, with margin.
+    # dom0 (~9 s) + each guest's timeout + power-off, with margin (no limit without one).
     local total=$((60 + ${#names[@]} * (guest_timeout + 5)))
-    local status=0 started
+    [ "$guest_timeout" != 0 ] || total=0
+    local status=0 started qemu_pid follower="" nic=() forward forwards=""
+    for forward in ${XEN_TESTBED_PUBLISH:-}; do
+        forwards+=",hostfwd=tcp:127.0.0.1:${forward%%:*}-10.0.2.15:${forward%%:*}"
+    done
+    [ -z "$forwards" ] || nic=(-netdev "user,id=up$forwards" -device e1000,netdev=up)
     started=$(date +%s%N)
+    # In the background, so that a signal reaches the trap at once (not after QEMU ends);
+    # timeout passes TERM on to QEMU, which then stops (and dom0 and the guests with it).
+    # --foreground keeps QEMU in this script's process group (a caller can wait for the
+    # whole group to end).
     # shellcheck disable=SC2086 # XEN_TESTBED_XEN_ARGS is a list of words
-    timeout -s KILL "$total" "$qemu" -accel tcg -cpu max,-smap -smp 2 -m 1024 \
+    timeout --foreground -s KILL "$total" "$qemu" -accel tcg -cpu max,-smap -smp 2 -m 1024 \
         -display none -serial stdio -monitor none -no-reboot -nodefaults \
         -kernel "$cache/xen" \
         -append "console=com1 com1=115200,8n1 loglvl=warning guest_loglvl=warning dom0_mem=512M,max:512M dom0_max_vcpus=1 bootscrub=0 ${XEN_TESTBED_XEN_ARGS:-}" \
         -initrd "$cache/vmlinuz console=hvc0 earlyprintk=xen loglevel=3,$work/initrd.cpio" \
-        </dev/null >"$outdir/serial.log" 2>&1 || status=$?
-    local ready
+        "${nic[@]}" </dev/null >"$outdir/serial.log" 2>&1 &
+    qemu_pid=$!
+    stopped=0
+    trap 'stopped=1; kill -TERM $qemu_pid 2>/dev/null' INT TERM
+    if [ "${XEN_TESTBED_LIVE:-}" = 1 ]; then
+        tail -n +1 -F --pid="$qemu_pid" "$outdir/serial.log" 2>/dev/null | live_console &
+        follower=$!
+    fi
+    while :; do
+        wait "$qemu_pid" && status=0 || status=$?
+        # A trapped signal ends `wait` early (status > 128) while QEMU still runs.
+        kill -0 "$qemu_pid" 2>/dev/null || break
+    done
+    [ -z "$follower" ] || wait "$follower" || true
+    trap - INT TERM
+    if [ "$stopped" = 1 ]; then
+        say "stopped (QEMU, with dom0 and the guest, ended)"
+        exit 130
+    fi
+    local ready report=1
+    [ "${XEN_TESTBED_LIVE:-}" != 1 ] || report=2
     ready=$(tr -d '\r' <"$outdir/serial.log" | sed -n 's/^@@MARK dom0-ready t=//p')
-    echo "testbed: QEMU ran $(awk "BEGIN { printf \"%.1f\", ($(date +%s%N) - $started) / 1e9 }") s; dom0 ready ${ready:-never} s after its kernel started"
+    echo >&"$report" "testbed: QEMU ran $(awk "BEGIN { printf \"%.1f\", ($(date +%s%N) - $started) / 1e9 }") s; dom0 ready ${ready:-never} s after its kernel started"
     if [ $status = 137 ]; then
         say "the whole run took more than ${total} s: killed"
     fi
@@ -445,7 +617,7 @@ setup) setup ;;
 check)
     command -v "$qemu" >/dev/null || cannot "no $qemu"
     [ -x "$xen_bin/xl" ] || cannot "no xen-utils-$xen_version ($xen_bin/xl)"
-    cache_complete || cannot "no Xen and dom0 kernel in $cache"
+    cache_complete || cannot "the Xen, dom0 kernel or dom0 modules in $cache are missing"
     ;;
 run)
     shift

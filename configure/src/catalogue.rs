@@ -72,8 +72,9 @@ impl KeyDecl {
     }
 }
 
-/// A boot argument as declared in metadata or in `unikernel.toml`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+/// A boot argument as declared in metadata or in `unikernel.toml` (and as an image's
+/// self-description carries it, the `selfdesc` module).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ArgDecl {
     /// Name without the leading `--`.
     pub name: String,

@@ -67,7 +67,8 @@ pub enum Command {
         check: bool,
     },
     /// Configure if needed, build the image, and copy it to dist/ (dist/NAME on unix,
-    /// dist/NAME.TARGET elsewhere).
+    /// dist/NAME.TARGET elsewhere) with the file its hypervisor's tools take: NAME.manifest.json
+    /// (hvt, spt), NAME.xml (libvirt, virtio), NAME.xl (xen).
     Build {
         /// What to build for.
         #[command(flatten)]
@@ -75,6 +76,24 @@ pub enum Command {
         /// Build without optimisations (cargo's dev profile).
         #[arg(long)]
         debug: bool,
+        /// Also write dist/NAME.TARGET.record.json: what `petrel rebuild` needs to build the
+        /// image again and compare (git commit, Cargo.lock, rustc, keys, the image's sha256).
+        #[arg(long)]
+        record: bool,
+        /// xen: the guest's memory in MiB in dist/NAME.xl [default: 32]. Other targets take
+        /// it when they boot (`petrel run --mem`).
+        #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(2..=4096))]
+        mem: Option<u32>,
+    },
+    /// Build a recorded image again in a temporary copy of its sources and compare sha256s.
+    ///
+    /// Clones the recorded git commit (from the repository holding the record, else the
+    /// current directory's) or copies the recorded project directory, configures it with the
+    /// recorded target and keys, builds it, and prints `match` (exit 0) or `MISMATCH` with
+    /// both hashes (exit 1).
+    Rebuild {
+        /// The record (`dist/NAME.TARGET.record.json`, written by `petrel build --record`).
+        record: PathBuf,
     },
     /// Configure if needed, build, and boot the unikernel with ARGS as its boot arguments.
     ///
@@ -98,14 +117,21 @@ pub enum Command {
         /// if missing].
         #[arg(long, value_name = "NAME=FILE")]
         disk: Vec<String>,
-        /// Attach network device NAME to the host's tap interface IF (needed on spt and hvt;
-        /// virtio uses QEMU's user networking otherwise; on unix it passes the boot argument
-        /// --interface=IF).
+        /// Attach network device NAME to the host's tap interface IF (on unix it passes the
+        /// boot argument --interface=IF). Without it, a network device gets a private
+        /// user-mode network (no root, no tap): 10.0.2.15 by DHCP, gateway 10.0.2.2 (the
+        /// host), DNS 10.0.2.3; QEMU's on virtio, libslirp's on spt, hvt and unix.
         #[arg(long, value_name = "NAME=IF")]
         tap: Vec<String>,
-        /// virtio user networking: forward 127.0.0.1:HOST to the guest's port GUEST (TCP).
-        #[arg(long, value_name = "HOST:GUEST")]
+        /// Forward host port HOST (on ADDR, default 127.0.0.1) to the guest's port GUEST, TCP
+        /// unless /udp: on the guest's user-mode network (unix with the direct stack, spt, hvt,
+        /// virtio), or through the testbed's dom0 on xen (TCP on 127.0.0.1 only).
+        #[arg(long, value_name = "[ADDR:]HOST:GUEST[/tcp|/udp]")]
         publish: Vec<String>,
+        /// The guest's memory in MiB [default: 512 on spt and hvt (the tender's), 128 on
+        /// virtio, 32 on xen]; unix images are processes and take none.
+        #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u32).range(2..=4096))]
+        mem: Option<u32>,
         /// spt and hvt: boot with this Solo5 tender instead of Petrel's own (petrel-spt,
         /// petrel-hvt), e.g. the upstream solo5-hvt.
         #[arg(long, value_name = "PATH")]
@@ -138,10 +164,11 @@ pub enum Command {
         /// Directory and name of the unikernel ([a-z][a-z0-9-]*).
         name: String,
     },
-    /// Describe an image without its project: target, Solo5 ABI, whether the upstream
-    /// tender's load-time checks accept it, and its manifest devices.
+    /// Describe an image without its project: target, Solo5 ABI, tender checks, devices,
+    /// and its self-description (name, version, boot arguments, dependencies).
     ///
     /// Reads any file without trusting it: a truncated or hostile file is one error line.
+    /// The dependencies are those cargo-auditable readers (`cargo audit bin`) see.
     Inspect {
         /// The image (dist/hello.hvt, a unix binary, ...).
         image: PathBuf,
@@ -184,8 +211,9 @@ pub struct Selection {
     #[arg(long, value_name = "KV")]
     pub kv: Option<String>,
     /// Set any configure key (repeatable): one an interface declares, or one of the
-    /// unikernel's `[keys.NAME]` (see `petrel describe`).
-    #[arg(long = "key", value_name = "NAME=VALUE")]
+    /// unikernel's `[keys.NAME]` (see `petrel describe`); `DEVICE.NAME=VALUE` sets it for
+    /// one device only (`--key live.kv=direct`).
+    #[arg(long = "key", value_name = "[DEVICE.]NAME=VALUE")]
     pub keys: Vec<String>,
 }
 

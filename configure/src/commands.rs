@@ -26,11 +26,39 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             configure(&project, &selection)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Build { selection, debug } => {
+        Command::Build {
+            selection,
+            debug,
+            record,
+            mem,
+        } => {
             let project = Project::open(dir).map_err(Error::msg)?;
-            let configured = configure(&project, &selection)?;
-            build(&project, &configured, !debug)?;
+            let mut configured = configure(&project, &selection)?;
+            if mem.is_some() && configured.plan.target.spec().boot != crate::target::Boot::Xen {
+                return Err(Error::msg(format!(
+                    "--mem on build sizes xen's dist/NAME.xl; a {} image takes it when it boots (petrel run --mem)",
+                    configured.plan.target
+                )));
+            }
+            configured.boot.mem_mib = mem;
+            let image = build(&project, &configured, !debug)?;
+            if record {
+                let profile = if debug {
+                    crate::record::Profile::Debug
+                } else {
+                    crate::record::Profile::Release
+                };
+                crate::record::write(&project, &configured, &image, profile)?;
+            }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Rebuild { record } => {
+            let rebuild = crate::record::rebuild::prepare(&record, dir)?;
+            let project = Project::open(rebuild.project_dir()).map_err(Error::msg)?;
+            let configured = configure(&project, &rebuild.selection())?;
+            rebuild.check_configuration(&configured)?;
+            let image = build(&project, &configured, rebuild.release())?;
+            rebuild.verdict(&image)
         }
         Command::Run {
             selection,
@@ -39,11 +67,14 @@ pub fn execute(dir: &Path, command: Command) -> Result<ExitCode, Error> {
             disk,
             tap,
             publish,
+            mem,
             runner,
             args,
         } => {
             let project = Project::open(dir).map_err(Error::msg)?;
-            let configured = configure(&project, &selection)?;
+            let mut configured = configure(&project, &selection)?;
+            // dist/NAME.xl (xen) says the same memory as the boot.
+            configured.boot.mem_mib = mem;
             let mut devices = configured.boot.clone();
             attach(&mut devices, &disk, &tap, &publish)?;
             let image = build(&project, &configured, !debug)?;
@@ -190,16 +221,16 @@ fn attach(
     for t in taps {
         set("tap", t, false)?;
     }
-    for p in publish {
-        let parsed = p
-            .split_once(':')
-            .and_then(|(h, g)| Some((h.parse::<u16>().ok()?, g.parse::<u16>().ok()?)))
-            .ok_or_else(|| {
-                Error::msg(format!(
-                    "--publish {p}: expected HOST:GUEST ports, like 8080:80"
-                ))
-            })?;
-        devices.publish.push(parsed);
+    devices.publish = run::usernet::parse_publish(publish)?;
+    if let Some(first) = devices.publish.first()
+        && !devices
+            .devices
+            .iter()
+            .any(|(_, b)| matches!(b, run::Backing::Net(_)))
+    {
+        return Err(Error::msg(format!(
+            "--publish {first}: this image has no network device"
+        )));
     }
     Ok(())
 }
@@ -231,9 +262,22 @@ fn create_missing_disks(devices: &run::BootDevices, args: &[String]) -> Result<(
 
 /// Resolves and writes the configuration, printing what changed.
 pub fn configure(project: &Project, selection: &Selection) -> Result<Configured, Error> {
-    let configured = resolve(project, selection)?;
+    let mut configured = resolve(project, selection)?;
     let config = pipeline::render(project, &configured)?;
-    let changes = workspace::write(&project.dir, &config).map_err(Error::msg)?;
+    let mut changes = workspace::write(&project.dir, &config).map_err(Error::msg)?;
+    if !configured.plan.dependencies_resolved {
+        // The image's dependency list needs the generated crate on disk: now it is.
+        configured = resolve(project, selection)?;
+        let config = pipeline::render(project, &configured)?;
+        let path = |c: &Change| match c {
+            Change::Created(p) | Change::Updated(p) | Change::Removed(p) => p.clone(),
+        };
+        for change in workspace::write(&project.dir, &config).map_err(Error::msg)? {
+            if !changes.iter().any(|c| path(c) == path(&change)) {
+                changes.push(change);
+            }
+        }
+    }
     let plan = &configured.plan;
     if changes.is_empty() {
         status(
@@ -283,7 +327,8 @@ fn check_configuration(project: &Project, selection: &Selection) -> Result<ExitC
     )))
 }
 
-/// Builds the configured project with cargo and copies the image to `dist/`.
+/// Builds the configured project with cargo, copies the image to `dist/` with its deploy
+/// file, and returns the image's path.
 fn build(project: &Project, configured: &Configured, release: bool) -> Result<PathBuf, Error> {
     let plan = &configured.plan;
     status(
@@ -354,14 +399,7 @@ fn build(project: &Project, configured: &Configured, release: bool) -> Result<Pa
             human_size(size)
         ),
     );
-    if plan.target.spec().boot == crate::target::Boot::Xen {
-        // Beside the image: what `xl create -c` needs on a Xen host (no boot arguments).
-        let xl = dist.join(format!("{}.xl", plan.name));
-        let rel = PathBuf::from(project::relative_path(&project.dir, &xl));
-        let text = run::xen::config(&plan.name, &image, &rel, &[], &configured.boot, "build")?;
-        fs::write(&xl, text).map_err(|e| Error::msg(format!("{}: {e}", xl.display())))?;
-        status("Config", format!("{} (xl create -c)", rel.display()));
-    }
+    crate::deploy::write(project, configured, &image)?;
     Ok(image)
 }
 

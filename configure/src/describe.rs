@@ -47,6 +47,14 @@ pub fn text(r: &Resolved) -> String {
             .map(|w| format!("{} -> {}", w.role, w.instance))
             .collect();
         extra.extend(n.params.iter().map(|(k, v)| format!("{k} = {v:?}")));
+        if let Some(own) = r.keys.instances.get(&n.instance) {
+            extra.extend(own.iter().map(|k| format!("key {}", k.describe())));
+        }
+        if let Some(prefix) = r.bootargs.prefixes.get(&n.instance)
+            && !prefix.is_empty()
+        {
+            extra.push(format!("prefix --{prefix}"));
+        }
         if !n.features.is_empty() {
             extra.push(format!("features: {}", n.features.join(", ")));
         }
@@ -196,6 +204,12 @@ struct JsonNode<'a> {
     wiring: &'a [crate::graph::Wire],
     params: &'a std::collections::BTreeMap<String, String>,
     features: &'a [String],
+    /// The instance's own configure keys (absent when it has the unikernel's).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    keys: Vec<JsonKey<'a>>,
+    /// The prefix of its boot arguments (`storage-`; absent for plain names).
+    #[serde(skip_serializing_if = "str::is_empty")]
+    prefix: &'a str,
 }
 
 #[derive(serde::Serialize)]
@@ -204,22 +218,21 @@ struct JsonMain<'a> {
     params: &'a [MainParam],
 }
 
+fn json_key(k: &crate::keys::KeyValue) -> JsonKey<'_> {
+    JsonKey {
+        name: &k.def.name,
+        value: &k.value,
+        source: k.source,
+    }
+}
+
 /// The JSON rendering (pretty, stable key order, ends with a newline); includes the
 /// `bootargs.json` document under `bootargs`.
 pub fn json(r: &Resolved) -> String {
     let doc = JsonDoc {
         unikernel: &r.name,
         target: r.target,
-        keys: r
-            .keys
-            .values
-            .iter()
-            .map(|k| JsonKey {
-                name: &k.def.name,
-                value: &k.value,
-                source: k.source,
-            })
-            .collect(),
+        keys: r.keys.values.iter().map(json_key).collect(),
         nodes: r
             .nodes
             .iter()
@@ -234,6 +247,19 @@ pub fn json(r: &Resolved) -> String {
                 wiring: &n.wiring,
                 params: &n.params,
                 features: &n.features,
+                keys: r
+                    .keys
+                    .instances
+                    .get(&n.instance)
+                    .into_iter()
+                    .flatten()
+                    .map(json_key)
+                    .collect(),
+                prefix: r
+                    .bootargs
+                    .prefixes
+                    .get(&n.instance)
+                    .map_or("", String::as_str),
             })
             .collect(),
         main: JsonMain {

@@ -8,7 +8,8 @@ use crate::crunch;
 use crate::diagnostic::{Diagnostic, Diagnostics, Label};
 use crate::emit::user_manifest::PETREL_LINK;
 use crate::emit::{
-    self, ArgSpec, DeviceInit, ImplUse, InstanceArgs, PetrelLink, Plan, user_manifest,
+    self, ArgSpec, DeviceInit, EmbeddedSection, ImplUse, InstanceArgs, PetrelLink, Plan,
+    user_manifest,
 };
 use crate::error::Error;
 use crate::graph::{self, MainParam, Resolved};
@@ -18,7 +19,7 @@ use crate::remap::{Prefixes, Remap};
 use crate::run::{Backing, BootDevices};
 use crate::target::Target;
 use crate::workspace::Configuration;
-use crate::{manifest, source};
+use crate::{dependencies, manifest, selfdesc, source};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -382,12 +383,19 @@ fn plan(
         for f in &features {
             check_feature(&imp.package, f)?;
         }
-        impls.entry(imp.package.clone()).or_insert_with(|| ImplUse {
+        // Cargo builds one copy of a crate: two instances with different keys (one stack
+        // with DHCP, one without) share the union of their features.
+        let used = impls.entry(imp.package.clone()).or_insert_with(|| ImplUse {
             package: imp.package.clone(),
             lib: imp.package.replace('-', "_"),
             path: rel(&imp.dir),
-            features,
+            features: Vec::new(),
         });
+        for f in features {
+            if !used.features.contains(&f) {
+                used.features.push(f);
+            }
+        }
     }
 
     let mut devices = Vec::new();
@@ -405,12 +413,14 @@ fn plan(
         })?;
         check_rust_path(&imp.package, &constructor)?;
         let prefix = resolved.bootargs.prefix(&node.instance);
+        let keys = instance_keys(resolved, node);
         let params: Vec<String> = node
             .params
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             // The instance's boot-argument prefix, for `petrel_bootvar::instance_prefix`.
             .chain((!prefix.is_empty()).then_some((petrel_bootvar::PREFIX_PARAM, prefix)))
+            .chain(keys.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .map(|(k, v)| format!("({k:?}, {v:?})"))
             .collect();
         let mut inputs = vec![
@@ -495,6 +505,9 @@ fn plan(
     // carries the finished text.
     let help = petrel_bootvar::help(&resolved.name, &version, &help_args);
 
+    let (self_description, dependencies_resolved) =
+        self_description(project, resolved, user.name.as_str(), &version, &impls)?;
+
     let manifest = if resolved.target.spec().manifest {
         Some(manifest_plan(resolved, manifest)?)
     } else {
@@ -540,14 +553,82 @@ fn plan(
         instance_args,
         help,
         bootargs_json: resolved.bootargs_json(),
-        command_line_keys: resolved
-            .keys
-            .values
-            .iter()
-            .filter(|k| k.source == keys::KeySource::CommandLine)
-            .map(|k| (k.def.name.clone(), k.value.clone()))
-            .collect(),
+        self_description,
+        dependencies_resolved,
+        command_line_keys: resolved.keys.command_line(),
     })
+}
+
+/// The image's `.petrel-v0` and `.dep-v0` sections (docs/self-description.md), and whether
+/// the dependency list is final. It comes from a second `cargo metadata`, restricted to the
+/// image's platform as cargo-auditable restricts it, which knows the implementations only
+/// once the generated crate names them.
+fn self_description(
+    project: &Project,
+    resolved: &Resolved,
+    user: &str,
+    version: &str,
+    impls: &BTreeMap<String, ImplUse>,
+) -> Result<(Vec<EmbeddedSection>, bool), Error> {
+    let description = selfdesc::Description {
+        format: selfdesc::FORMAT,
+        name: resolved.name.clone(),
+        version: version.to_string(),
+        target: resolved.target.to_string(),
+        arguments: resolved
+            .bootargs
+            .args
+            .iter()
+            .map(|a| selfdesc::Argument {
+                decl: a.decl.clone(),
+                device: a.device.clone(),
+            })
+            .collect(),
+    };
+    let metadata = dependencies::metadata_for(project, resolved.target.spec().triple)?;
+    let mut direct = vec![user, "petrel"];
+    direct.extend(impls.keys().map(String::as_str));
+    let package = emit::package_name(&resolved.name, resolved.target);
+    let (list, complete) = dependencies::version_info(&metadata, &package, version, &direct);
+    let sections = vec![
+        EmbeddedSection::new(
+            selfdesc::DESCRIPTION_SECTION,
+            &selfdesc::encode_description(&description),
+        ),
+        EmbeddedSection::new(
+            selfdesc::DEPENDENCIES_SECTION,
+            &selfdesc::encode_dependencies(&list),
+        ),
+    ];
+    Ok((sections, complete))
+}
+
+/// The configure keys `node`'s constructor receives as parameters, for
+/// `petrel_bootvar::instance_key`: its interface's keys with the instance's values, when some
+/// instance of its implementation has keys of its own (the crate is built once, with the
+/// union of the instances' features, so each instance learns its own value at run time);
+/// none otherwise, so a unikernel without instance keys is generated as before.
+fn instance_keys(resolved: &Resolved, node: &graph::Node) -> Vec<(String, String)> {
+    let differs = resolved.nodes.iter().any(|n| {
+        n.implementation.package == node.implementation.package
+            && resolved.keys.instances.contains_key(&n.instance)
+    });
+    if !differs {
+        return Vec::new();
+    }
+    resolved
+        .keys
+        .for_instance(&node.instance)
+        .values
+        .into_iter()
+        .filter(|k| k.def.owner == keys::Owner::Interface(node.interface.clone()))
+        .map(|k| {
+            (
+                format!("{}{}", petrel_bootvar::KEY_PARAM_PREFIX, k.def.name),
+                k.value,
+            )
+        })
+        .collect()
 }
 
 /// The tables of the instances whose boot arguments are prefixed (`--storage-disk`), and

@@ -3,6 +3,7 @@
 //! targets that receive one command-line string get each argument quoted with the
 //! mirage-bootvar rules, which the guest's splitter undoes.
 
+pub mod usernet;
 pub mod xen;
 
 use crate::error::Error;
@@ -16,7 +17,8 @@ use std::process::{Command, ExitCode};
 pub enum Backing {
     /// A block device: a file.
     Disk(PathBuf),
-    /// A network device: a tap interface, or (virtio only, `None`) QEMU user networking.
+    /// A network device: a tap interface (or `@FD`, an inherited frame socket), or `None`:
+    /// a user-mode network (QEMU's on virtio, [`usernet`] on spt, hvt and unix).
     Net(Option<String>),
 }
 
@@ -26,13 +28,15 @@ pub enum Backing {
 pub struct BootDevices {
     /// (manifest name, backing), in manifest order.
     pub devices: Vec<(String, Backing)>,
-    /// Virtio user networking: host port -> guest port forwards on 127.0.0.1.
-    pub publish: Vec<(u16, u16)>,
+    /// `--publish` forwards into the (first) user-mode network.
+    pub publish: Vec<petrel_usernet::Forward>,
     /// Unix: the boot argument (without `--`) that carries each device's backing, by
     /// instance: `disk` or `interface`, prefixed as the registry names them (`storage-disk`).
     pub unix_args: BTreeMap<String, String>,
     /// The instances `petrel run --disk`/`--tap` attached explicitly.
     pub attached: BTreeSet<String>,
+    /// `petrel run --mem`: the guest's memory in MiB (else the target's default).
+    pub mem_mib: Option<u32>,
 }
 
 impl BootDevices {
@@ -60,16 +64,25 @@ pub fn boot(
     if target.spec().boot == Boot::Xen && runner.is_none() {
         return xen::boot(image, args, devices, verbose);
     }
-    let mut cmd = command(*target, image, args, devices, runner)?;
+    let (devices, nets) = usernet::attach(*target, devices, args, verbose)?;
+    let mut cmd = command(*target, image, args, &devices, runner)?;
+    if !nets.is_empty() {
+        petrel_usernet::UserNet::end_with_this_process(&mut cmd);
+    }
     if verbose {
         crate::status::status("Running", shell_words(&cmd));
     }
-    let status = cmd.status().map_err(|e| {
+    let mut child = cmd.spawn().map_err(|e| {
         Error::msg(format!(
             "cannot start {}: {e}",
             cmd.get_program().to_string_lossy()
         ))
     })?;
+    // The runner holds the guest ends now; each network ends when its guest does.
+    drop(nets);
+    let status = child
+        .wait()
+        .map_err(|e| Error::msg(format!("waiting for the guest: {e}")))?;
     let code = guest_exit_code(*target, status);
     Ok(ExitCode::from(code))
 }
@@ -92,6 +105,9 @@ pub fn command(
         )));
     }
     match target.spec().boot {
+        Boot::Process if devices.mem_mib.is_some() => Err(Error::msg(
+            "--mem sizes a virtual machine; a unix image is a process and takes no memory size",
+        )),
         Boot::Process => {
             let mut c = Command::new(image);
             c.args(unix_args(args, devices)?);
@@ -106,6 +122,9 @@ pub fn command(
                 check_kvm()?;
             }
             let mut c = Command::new(tender);
+            if let Some(mib) = devices.mem_mib {
+                c.arg(format!("--mem={mib}"));
+            }
             solo5_device_args(&mut c, devices)?;
             c.arg("--").arg(image).args(quoted(args)?);
             Ok(c)
@@ -125,6 +144,9 @@ pub fn command(
     }
 }
 
+/// A virtio guest's memory without `--mem`, in MiB.
+const VIRTIO_MEM_MIB: u32 = 128;
+
 /// The QEMU command that boots a virtio image under TCG.
 fn virtio_command(
     qemu: PathBuf,
@@ -139,13 +161,13 @@ fn virtio_command(
         "tcg",
         "-M",
         "pc",
-        "-m",
-        "128",
         "-display",
         "none",
         "-nodefaults",
         "-no-reboot",
     ]);
+    c.arg("-m")
+        .arg(devices.mem_mib.unwrap_or(VIRTIO_MEM_MIB).to_string());
     c.args([
         "-serial",
         "stdio",
@@ -154,6 +176,7 @@ fn virtio_command(
     ]);
     // QEMU gives PCI slots in command-line order, and the guest binds them to its manifest
     // in that order.
+    let mut user_net_seen = false;
     for (i, (name, backing)) in devices.devices.iter().enumerate() {
         match backing {
             Backing::Disk(file) => {
@@ -171,12 +194,9 @@ fn virtio_command(
                 let netdev = match tap {
                     Some(tap) => format!("tap,id=net{i},ifname={tap},script=no,downscript=no"),
                     None => {
-                        let forwards: String = devices
-                            .publish
-                            .iter()
-                            .map(|(h, g)| format!(",hostfwd=tcp:127.0.0.1:{h}-:{g}"))
-                            .collect();
-                        format!("user,id=net{i}{forwards}")
+                        let first = !user_net_seen;
+                        user_net_seen = true;
+                        usernet::qemu_netdev(i, first, devices)
                     }
                 };
                 c.arg("-netdev").arg(netdev);
@@ -233,8 +253,9 @@ fn unix_args(args: &[String], devices: &BootDevices) -> Result<Vec<String>, Erro
     Ok(out)
 }
 
-/// `--block:NAME=FILE` and `--net:NAME=TAP` for the Solo5 tenders, which need a tap for
-/// every network device.
+/// `--block:NAME=FILE` and `--net:NAME=TAP` (or `@FD`) for the Solo5 tenders, which need a
+/// backing for every network device ([`usernet::attach`] gives one to each device without a
+/// tap).
 fn solo5_device_args(c: &mut Command, devices: &BootDevices) -> Result<(), Error> {
     for (name, backing) in &devices.devices {
         match backing {
@@ -379,7 +400,7 @@ mod tests {
                     Backing::Disk(PathBuf::from("/d/disk.img")),
                 ),
             ],
-            publish: vec![(8080, 80)],
+            publish: vec![petrel_usernet::Forward::parse("8080:80").expect("valid")],
             ..BootDevices::default()
         };
         let qemu =
@@ -546,6 +567,35 @@ mod tests {
             quoted(&[String::new()]).is_err(),
             "an empty argument would be dropped by the split"
         );
+    }
+
+    #[test]
+    fn mem_sizes_each_kind_of_guest() {
+        let words = |c: &Command| -> Vec<String> {
+            c.get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect()
+        };
+        let mut devices = BootDevices::default();
+        let qemu =
+            virtio_command(PathBuf::from("qemu"), Path::new("k"), &[], &devices).expect("builds");
+        assert!(words(&qemu).join(" ").contains("-m 128 "), "the default");
+        devices.mem_mib = Some(256);
+        let qemu =
+            virtio_command(PathBuf::from("qemu"), Path::new("k"), &[], &devices).expect("builds");
+        assert!(words(&qemu).join(" ").contains("-m 256 "));
+        let spt = command(
+            Target::Spt,
+            Path::new("k.spt"),
+            &[],
+            &devices,
+            Some(Path::new("/opt/solo5-spt")),
+        )
+        .expect("builds");
+        assert_eq!(words(&spt), ["--mem=256", "--", "k.spt"]);
+        let err =
+            command(Target::Unix, Path::new("k"), &[], &devices, None).expect_err("a process");
+        assert!(err.to_string().contains("takes no memory size"), "{err}");
     }
 
     #[test]

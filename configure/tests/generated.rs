@@ -31,6 +31,11 @@ fn generated_files_per_target() {
             link.checkout = "<checkout>".into();
             link.facade_url = "file://<checkout>/petrel".into();
         }
+        // The self-description's bytes follow every dependency bump; the e2e tests read them
+        // back from built images (tests/tests/inspect.rs).
+        for section in &mut plan.self_description {
+            section.lines = vec!["<compressed JSON>".into()];
+        }
         for i in &mut plan.impls {
             i.path = format!("<variants>/{}", i.package.trim_start_matches("petrel-"));
         }
@@ -87,6 +92,17 @@ fn xl_configs() {
     insta::assert_snapshot!("xen__run_web_xl", ran);
 }
 
+/// The project configured for `selection`, and its generated main.rs.
+fn configured_main(project: &Project, selection: &Selection) -> (pipeline::Configured, String) {
+    let configured = pipeline::resolve(project, selection).expect("resolves");
+    let files = emit::render(&configured.plan).expect("renders");
+    let main = files
+        .into_iter()
+        .find(|f| f.path.ends_with("main.rs"))
+        .expect("a main.rs");
+    (configured, main.contents)
+}
+
 /// examples/two_disks: each of the two block devices reads `disk` through its own view of
 /// the values (`--storage-disk`, `--backup-disk`), and learns its prefix for its messages;
 /// examples/block, with one disk, has neither (its snapshots above are unchanged).
@@ -99,13 +115,8 @@ fn prefixed_instances_get_their_own_argument_tables() {
             target: Some(Target::Unix),
             ..Selection::default()
         };
-        let configured = pipeline::resolve(&project, &selection).expect("resolves");
-        let files = emit::render(&configured.plan).expect("renders");
-        let main = files
-            .iter()
-            .find(|f| f.path.ends_with("main.rs"))
-            .expect("a main.rs");
-        let text = &main.contents;
+        let (configured, text) = configured_main(&project, &selection);
+        let text = &text;
         let lines: Vec<&str> = text
             .lines()
             .filter(|l| l.contains("ARGS_") || l.contains("connect(") || l.contains("Spec::new"))
@@ -239,5 +250,53 @@ fn odd_paths_stay_strings_in_the_generated_manifest() {
         toml::from_str(&manifest.contents).unwrap_or_else(|e| panic!("{e}\n{}", manifest.contents));
     let deps = parsed["dependencies"].as_table().expect("[dependencies]");
     assert_eq!(deps["petrel"]["path"].as_str(), Some(odd));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// examples/two_stacks with `--key public.dhcp=false`: the direct stack is built once, with
+/// the `dhcp` feature the private stack needs, and each constructor learns its own `dhcp`;
+/// without instance keys the constructors get no such parameter.
+#[test]
+fn instances_configured_differently_learn_their_own_keys() {
+    let dir = scratch("two_stacks");
+    let project = Project::open(&dir).expect("a project");
+    for (keys, expected) in [
+        (
+            vec!["public.dhcp=false".to_string()],
+            Some(("(\"@key:dhcp\", \"false\")", "(\"@key:dhcp\", \"true\")")),
+        ),
+        (vec![], None),
+    ] {
+        let selection = Selection {
+            target: Some(Target::Spt),
+            keys,
+            ..Selection::default()
+        };
+        let (configured, main) = configured_main(&project, &selection);
+        let connect = |instance: &str| {
+            main.lines()
+                .find(|l| l.contains("connect(") && l.contains(&format!("(\"{instance}\"")))
+                .unwrap_or_else(|| panic!("no constructor of {instance}:\n{main}"))
+                .to_string()
+        };
+        let stack = configured
+            .plan
+            .impls
+            .iter()
+            .find(|i| i.package == "petrel-stack-direct")
+            .expect("the direct stack");
+        assert!(stack.features.contains(&"dhcp".to_string()), "{stack:?}");
+        match expected {
+            Some((public, private)) => {
+                assert!(connect("public").contains(public), "{}", connect("public"));
+                assert!(
+                    connect("private").contains(private),
+                    "{}",
+                    connect("private")
+                );
+            }
+            None => assert!(!main.contains("@key:"), "{main}"),
+        }
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

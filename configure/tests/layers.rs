@@ -30,7 +30,10 @@ const LAYERS: &[(&str, &[&str])] = &[
     // unikernel.toml and src/lib.rs read into spanned raw values.
     ("syntax", &["manifest", "source"]),
     // What exists: interfaces, implementations and their keys; boot-argument kinds.
-    ("registry", &["catalogue", "bootargs"]),
+    (
+        "registry",
+        &["catalogue", "bootargs", "dependencies", "selfdesc"],
+    ),
     // Values for one configuration: the keys, then the device graph.
     ("resolution", &["keys", "graph"]),
     // What the resolution says, rendered.
@@ -40,7 +43,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     // The command line on top, and the edge where diagnostics are rendered.
     (
         "commands",
-        &["cli", "pipeline", "run", "commands", "report", "inspect"],
+        &[
+            "cli", "pipeline", "run", "deploy", "record", "commands", "report", "inspect",
+        ],
     ),
 ];
 

@@ -7,6 +7,7 @@
 //! take a process-wide lock, because two builds of the same example would race for the same
 //! output file.
 
+pub mod inspect;
 pub mod netns;
 
 use std::path::{Path, PathBuf};
@@ -272,6 +273,27 @@ pub fn have_kvm(test: &str) -> bool {
     }
 }
 
+/// libslirp (`libslirp.so.0`, Debian `libslirp0`) is installed, so `petrel run` can give a
+/// device a user-mode network. Otherwise the test prints a loud SKIPPED line, or fails under
+/// CI (`CI` set), where scripts/test.sh installs it.
+pub fn have_libslirp(test: &str) -> bool {
+    let found = [
+        "/lib/x86_64-linux-gnu",
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib64",
+        "/usr/lib",
+    ]
+    .iter()
+    .any(|dir| Path::new(dir).join("libslirp.so.0").exists());
+    if !found {
+        skip(
+            test,
+            "libslirp.so.0 is not installed (apt-get install libslirp0)",
+        );
+    }
+    found
+}
+
 /// Whether `target`'s guests can run on this machine: hvt needs KVM, virtio QEMU (see
 /// [`have_kvm`], [`have_qemu`]); the others always can.
 pub fn can_boot(test: &str, target: &str) -> bool {
@@ -321,6 +343,44 @@ pub fn wait_for<T>(
         );
         std::thread::sleep(Duration::from_millis(250));
     }
+}
+
+/// Copies the arguments, environment and directory of `from` onto `to` (a command that
+/// runs `from`'s program through a wrapper such as `ip netns exec` or `setpriv`).
+pub fn copy_setup(from: &Command, to: &mut Command) {
+    to.args(from.get_args());
+    for (k, v) in from.get_envs() {
+        match v {
+            Some(v) => to.env(k, v),
+            None => to.env_remove(k),
+        };
+    }
+    if let Some(dir) = from.get_current_dir() {
+        to.current_dir(dir);
+    }
+}
+
+/// An HTTP server on 127.0.0.1 (a thread of the test) that answers every request with the
+/// bytes `response` and closes; its port.
+pub fn serve_http(response: Vec<u8>) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let port = listener.local_addr().expect("local address").port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = conn.write_all(&response);
+        }
+    });
+    port
 }
 
 /// A port nobody listens on right now (the kernel's pick for a socket bound to port 0).

@@ -154,16 +154,7 @@ impl Netns {
     /// `cmd` (program, arguments, environment, directory) run inside the namespace.
     pub fn wrap(&self, cmd: &Command) -> Command {
         let mut c = self.command(cmd.get_program());
-        c.args(cmd.get_args());
-        for (k, v) in cmd.get_envs() {
-            match v {
-                Some(v) => c.env(k, v),
-                None => c.env_remove(k),
-            };
-        }
-        if let Some(dir) = cmd.get_current_dir() {
-            c.current_dir(dir);
-        }
+        crate::copy_setup(cmd, &mut c);
         c
     }
 

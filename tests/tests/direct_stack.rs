@@ -156,9 +156,9 @@ fn unix_dhcp_lease_from_dnsmasq_serves_the_website() {
         return;
     };
     let mut dnsmasq = ns.dnsmasq(&site.dir, "10.0.0.50", "10.0.0.60");
-    // No --tap: the unikernel's default --interface=tap0.
+    // Without --tap the device would get a user-mode network instead.
     let mut cmd = petrel(&site.dir, "unix");
-    cmd.args(["run", "--target", "unix"]);
+    cmd.args(["run", "--target", "unix", "--tap", "service=tap0"]);
     let mut running = Background::spawn(&mut ns.wrap(&cmd), site.dir.join("run.log"));
 
     let (addr, len, rest) = wait_for("a DHCP lease", STARTUP, &mut running, |r| {
@@ -223,7 +223,7 @@ fn unix_dhcp_without_a_server_says_so_and_does_not_start_the_app() {
     };
     // No dnsmasq in this namespace: nobody answers the DHCP requests.
     let mut cmd = petrel(&site.dir, "unix");
-    cmd.args(["run", "--target", "unix"]);
+    cmd.args(["run", "--target", "unix", "--tap", "service=tap0"]);
     let mut running = Background::spawn(&mut ns.wrap(&cmd), site.dir.join("run.log"));
     wait_for("the no-lease reminder", STARTUP, &mut running, |r| {
         let log = r.log();
@@ -257,11 +257,8 @@ fn unix_network_example_echoes_over_a_tap() {
         return;
     };
     let mut cmd = petrel(&net.dir, "unix");
-    cmd.args(["run", "--target", "unix", "--"]).args([
-        "--ipv4=10.0.0.2/24",
-        "--ipv6=fd00::2/64",
-        "--port=7777",
-    ]);
+    cmd.args(["run", "--target", "unix", "--tap", "service=tap0", "--"])
+        .args(["--ipv4=10.0.0.2/24", "--ipv6=fd00::2/64", "--port=7777"]);
     let mut running = Background::spawn(&mut ns.wrap(&cmd), net.dir.join("run.log"));
 
     wait_for("an echo", STARTUP, &mut running, |_| {
@@ -298,12 +295,20 @@ fn unix_network_example_echoes_over_a_tap() {
     assert!(log.contains("network: listening on [::]:7777"), "{log}");
 }
 
+/// The two_stacks boot arguments of static addresses, each from its instance's argument.
+const STATIC: &[&str] = &["--public-ipv4=10.0.0.2/24", "--private-ipv4=10.0.1.2/24"];
+
 /// examples/two_stacks on `target`: two direct stacks on two taps of one namespace, each
 /// with its own address from its own prefixed boot argument (`--public-ipv4`,
 /// `--private-ipv4`), each tap attached to its instance with `--tap NAME=IF` (on unix, the
 /// boot arguments `--pubnet-interface` and `--privnet-interface`); each stack answers with
-/// its own name.
-fn two_stacks_answer_on_their_own_taps(test: &str, target: &str, configure: &[&str]) {
+/// its own name. `args` are the boot arguments after the taps.
+fn two_stacks_answer_on_their_own_taps(
+    test: &str,
+    target: &str,
+    configure: &[&str],
+    args: &[&str],
+) {
     let Some((ns, _lock, two)) = tap_test(test, &["nc"], "tap0", "two_stacks", target, configure)
     else {
         return;
@@ -313,7 +318,7 @@ fn two_stacks_answer_on_their_own_taps(test: &str, target: &str, configure: &[&s
     let mut cmd = petrel(&two.dir, target);
     cmd.args(["run", "--target", target])
         .args(["--tap", "pubnet=tap0", "--tap", "privnet=tap1", "--"])
-        .args(["--public-ipv4=10.0.0.2/24", "--private-ipv4=10.0.1.2/24"]);
+        .args(args);
     let mut running = Background::spawn(&mut ns.wrap(&cmd), two.dir.join("run.log"));
     for (addr, name) in [("10.0.0.2", "public"), ("10.0.1.2", "private")] {
         wait_for(name, STARTUP, &mut running, |_| {
@@ -332,6 +337,25 @@ fn two_stacks_answer_on_their_own_taps(test: &str, target: &str, configure: &[&s
         log.contains("stack `private` on `privnet`: 10.0.1.2/24"),
         "{log}"
     );
+    if matches!(target, "unix" | "spt") {
+        // A stack's message names its instance's arguments as typed (`--private-ipv4`).
+        drop(running);
+        let mut cmd = petrel(&two.dir, target);
+        cmd.args(["run", "--target", target])
+            .args(["--tap", "pubnet=tap0", "--tap", "privnet=tap1", "--"])
+            .args([
+                "--private-ipv4=10.0.1.2/24",
+                "--private-ipv4-gateway=10.0.9.1",
+            ]);
+        let ran = expect(&mut ns.wrap(&cmd), 64);
+        assert!(
+            ran.all().contains(
+                "stack `private`: --private-ipv4-gateway=10.0.9.1 is not in the network --private-ipv4=10.0.1.2/24"
+            ),
+            "{}",
+            ran.all()
+        );
+    }
 }
 
 #[test]
@@ -340,16 +364,30 @@ fn unix_two_stacks_answer_on_their_own_taps() {
         "unix_two_stacks_answer_on_their_own_taps",
         "unix",
         &["--target", "unix", "--net=direct", "--no-dhcp"],
+        STATIC,
     );
 }
 
+/// On spt, DHCP stays on for the unikernel but the public stack has its own key
+/// `dhcp = false` (`--key public.dhcp=false`): it takes the static default 10.0.0.2/24 without
+/// asking for a lease (there is no DHCP server: asking would never end), while the private
+/// stack, built with DHCP, takes the address its boot argument gives.
 #[test]
 fn spt_two_stacks_answer_on_their_own_taps() {
     two_stacks_answer_on_their_own_taps(
         "spt_two_stacks_answer_on_their_own_taps",
         "spt",
-        &["--target", "spt", "--no-dhcp"],
+        &["--target", "spt", "--dhcp", "--key", "public.dhcp=false"],
+        &["--private-ipv4=10.0.1.2/24"],
     );
+}
+
+#[test]
+fn hvt_two_stacks_answer_on_their_own_taps() {
+    const TEST: &str = "hvt_two_stacks_answer_on_their_own_taps";
+    if can_boot(TEST, "hvt") {
+        two_stacks_answer_on_their_own_taps(TEST, "hvt", &["--target", "hvt", "--no-dhcp"], STATIC);
+    }
 }
 
 #[test]
@@ -359,6 +397,7 @@ fn virtio_two_stacks_answer_on_their_own_taps() {
             "virtio_two_stacks_answer_on_their_own_taps",
             "virtio",
             &["--target", "virtio", "--no-dhcp"],
+            STATIC,
         );
     }
 }
@@ -373,6 +412,8 @@ fn virtio_serves_the_website_through_qemu_user_networking() {
     let site = Scratch::example("static_website");
     // The defaults off unix: the direct stack, with DHCP (QEMU's user networking answers).
     build(&site, "virtio", &["--target", "virtio"]);
+    let image = site.dir.join("dist/static-website.virtio");
+    petrel_e2e::inspect::check(&site, "static-website", "virtio", &image);
     let port = petrel_e2e::free_port();
     let mut cmd = petrel(&site.dir, "virtio");
     cmd.args(["run", "--target", "virtio", "--publish"])
@@ -409,6 +450,8 @@ fn solo5_serves_the_website_over_a_tap(test: &str, target: &str, dhcp: bool) {
     else {
         return;
     };
+    let image = site.dir.join(format!("dist/static-website.{target}"));
+    petrel_e2e::inspect::check(&site, "static-website", target, &image);
     let _dnsmasq = dhcp.then(|| ns.dnsmasq(&site.dir, "10.0.0.50", "10.0.0.60"));
     let mut cmd = petrel(&site.dir, target);
     cmd.args(["run", "--target", target, "--tap", "service=tap0", "--"]);
@@ -469,6 +512,7 @@ fn hvt_image_with_the_direct_stack_follows_the_abi() {
     let app = site.read(".petrel/app/Cargo.toml");
     assert!(app.contains("petrel-stack-direct"), "{app}");
     let path = site.dir.join("dist/static-website.hvt");
+    petrel_e2e::inspect::check(&site, "static-website", "hvt", &path);
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let image = check(&bytes, AbiTarget::Hvt).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     assert_eq!(image.abi.version, 2);

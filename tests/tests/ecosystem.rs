@@ -16,8 +16,6 @@
 
 use petrel_e2e::netns::{Netns, have_tools};
 use petrel_e2e::{Background, Scratch, build_lock, expect, free_port, have_qemu, petrel};
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -44,23 +42,7 @@ fn response(body: &[u8]) -> Vec<u8> {
 
 /// An HTTP server on 127.0.0.1 (a thread of this test): every request gets [`page`].
 fn serve_page() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    let port = listener.local_addr().expect("local address").port();
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            let Ok(mut conn) = conn else { continue };
-            let mut request = Vec::new();
-            let mut buf = [0u8; 1024];
-            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                match conn.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => request.extend_from_slice(&buf[..n]),
-                }
-            }
-            let _ = conn.write_all(&response(&page()));
-        }
-    });
-    port
+    petrel_e2e::serve_http(response(&page()))
 }
 
 /// dnsmasq as a DNS server on 127.0.0.1:`port` knowing `name` (a `.test` name) as 127.0.0.1;
@@ -233,7 +215,8 @@ fn unix_direct_stack_fetches_by_the_name_dnsmasq_gives() {
 
     let uri = "http://www.petrel.test:8000/page";
     let mut cmd = petrel(&fetch.dir, "unix");
-    cmd.args(["run", "--target", "unix", "--", &format!("--uri={uri}")]);
+    cmd.args(["run", "--target", "unix", "--tap", "service=tap0", "--"])
+        .arg(format!("--uri={uri}"));
     let (code, log) = finish(&mut ns.wrap(&cmd), &fetch.dir.join("run.log"));
     assert_eq!(code, 0, "{log}");
     assert!(log.contains("DHCP lease: "), "{log}");
@@ -334,7 +317,8 @@ fn unix_direct_stack_dns_lookup_says_no_server_and_timed_out() {
     };
     let run = |extra: &[&str], log: &str| {
         let mut cmd = petrel(&lookup.dir, "unix");
-        cmd.args(["run", "--target", "unix", "--", "--ipv4=10.0.0.2/24"])
+        cmd.args(["run", "--target", "unix", "--tap", "service=tap0", "--"])
+            .arg("--ipv4=10.0.0.2/24")
             .arg("--name=www.petrel.test")
             .args(extra);
         finish(&mut ns.wrap(&cmd), &lookup.dir.join(log))

@@ -161,6 +161,13 @@ fn static_website_serves_htdocs_over_127_0_0_1() {
         }
     }
     let url = |path: &str| format!("http://127.0.0.1:{port}{path}");
+    // `petrel run` built the image into dist/: what it says about itself.
+    petrel_e2e::inspect::check(
+        &p,
+        "static-website",
+        "unix",
+        &p.dir.join("dist/static-website"),
+    );
 
     // curl: bodies and content types.
     let index = curl(&[&url("/")]);

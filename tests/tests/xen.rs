@@ -14,10 +14,31 @@
 //! with DHCP), and real xl parses the xl configurations Petrel writes; then one
 //! `petrel run --target xen` goes through the testbed as a user's would.
 
-use petrel_e2e::{Scratch, build_lock, expect, have_qemu, petrel, repo, run, skip};
+use petrel_e2e::{
+    Background, Scratch, build_lock, expect, free_port, have_qemu, petrel, repo, run, skip,
+    wait_for,
+};
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// `GET /` from 127.0.0.1:`port`: the whole response, or why not.
+fn http_get(port: u16) -> Result<String, String> {
+    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    conn.write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    conn.read_to_string(&mut response)
+        .map_err(|e| e.to_string())?;
+    if response.starts_with("HTTP/1.") {
+        Ok(response)
+    } else {
+        Err(format!("not an HTTP response: {response:?}"))
+    }
+}
 
 /// The target directory of the fixture build (beside the other e2e caches).
 fn fixture_target() -> PathBuf {
@@ -35,10 +56,12 @@ fn build_fixture() -> PathBuf {
     fixture_target().join("x86_64-unknown-none/release/xen-hello")
 }
 
-/// Builds `project` with `petrel build --target xen` and returns its image.
-fn build_example(project: &Scratch, name: &str) -> PathBuf {
+/// Builds `project` with `petrel build --target xen` (and `keys`) and returns its image.
+fn build_example(project: &Scratch, name: &str, keys: &[&str]) -> PathBuf {
     expect(
-        petrel(&project.dir, "xen").args(["build", "--target", "xen"]),
+        petrel(&project.dir, "xen")
+            .args(["build", "--target", "xen"])
+            .args(keys),
         0,
     );
     let xl = project.read(&format!("dist/{name}.xl"));
@@ -77,6 +100,25 @@ fn guest(out: &Path, name: &str) -> Guest {
     }
 }
 
+/// Guest `name`, once its shutdown reason and mapped status are `expected` and its console
+/// holds `needle`.
+#[track_caller]
+fn expect_guest(out: &Path, name: &str, expected: (&str, &str), needle: &str) -> Guest {
+    let g = guest(out, name);
+    assert_eq!(
+        (g.reason.as_str(), g.status.as_str()),
+        expected,
+        "{name}:\n{}",
+        g.console
+    );
+    assert!(
+        g.console.contains(needle),
+        "{name}: no {needle:?} in\n{}",
+        g.console
+    );
+    g
+}
+
 /// The `t = N ms` of each "Hello world!" line.
 fn hello_times(console: &str) -> Vec<u64> {
     console
@@ -108,16 +150,27 @@ fn xen_hello_runs_on_a_real_xen() {
         Scratch::example("block"),
         Scratch::example("static_website"),
     );
+    let (disks_ex, stacks_ex) = (
+        Scratch::example("two_disks"),
+        Scratch::example("two_stacks"),
+    );
     let (image, hello_img, key_img, panics_img, kv_img, block_img, web_img) = {
         let _lock = build_lock();
         (
             build_fixture(),
-            build_example(&hello_ex, "hello"),
-            build_example(&key_ex, "hello-key"),
-            build_example(&panics_ex, "panics"),
-            build_example(&kv_ex, "kv-ro"),
-            build_example(&block_ex, "block"),
-            build_example(&web_ex, "static-website"),
+            build_example(&hello_ex, "hello", &[]),
+            build_example(&key_ex, "hello-key", &[]),
+            build_example(&panics_ex, "panics", &[]),
+            build_example(&kv_ex, "kv-ro", &[]),
+            build_example(&block_ex, "block", &[]),
+            build_example(&web_ex, "static-website", &[]),
+        )
+    };
+    let (disks_img, stacks_img) = {
+        let _lock = build_lock();
+        (
+            build_example(&disks_ex, "two-disks", &[]),
+            build_example(&stacks_ex, "two-stacks", &["--no-dhcp", "--mem", "48"]),
         )
     };
     // static_website's network device (net-xen: the first is device/vif/0).
@@ -167,6 +220,7 @@ fn xen_hello_runs_on_a_real_xen() {
         path(&block_img),
         path(&web_img),
     );
+    let (disks_img, stacks_img) = (path(&disks_img), path(&stacks_img));
     // static_website is a server: dom0 probes it over the PV network (busybox ping and wget
     // on the bridge, 10.0.0.1/24), with a static address and with a lease from dom0's DHCP.
     std::fs::create_dir_all(&out).expect("output directory");
@@ -196,6 +250,47 @@ fn xen_hello_runs_on_a_real_xen() {
              echo \"probe: leased $addr\"",
         ),
     ];
+    // two_stacks: a vif on each bridge, in manifest order (by name): privnet's vif/0 on
+    // xenbr1 (10.0.1.0/24), pubnet's vif/1 on xenbr0 (10.0.0.0/24); each stack answers its
+    // port 7 with its own name.
+    let stacks_probe = out.join("ex-two-stacks.sh");
+    std::fs::write(
+        &stacks_probe,
+        "for addr in 10.0.0.3 10.0.1.3; do\n\
+         \x20   i=0\n\
+         \x20   until ping -c 1 -W 1 $addr >/dev/null 2>&1; do\n\
+         \x20       i=$((i + 1)); [ $i -lt 8 ] || { echo \"probe: no ping reply from $addr\"; exit 1; }\n\
+         \x20   done\n\
+         \x20   echo \"probe: $addr says $(nc -w 5 $addr 7 </dev/null)\"\n\
+         done\n",
+    )
+    .expect("probe script");
+    let probes = [
+        probes[0].clone(),
+        probes[1].clone(),
+        format!("ex-two-stacks={}", stacks_probe.display()),
+    ];
+    // petrel itself on the dom0 (the host's binary, on the host's glibc copied in): its
+    // dom0 path, `xl create -F -c` on a real xl, with the console and the exit status
+    // mapped back. `run-image` is what `petrel run` boots with once the image is built.
+    let dom0_run = |name: &str, args: &str| {
+        let file = out.join(format!("{name}.sh"));
+        std::fs::write(
+            &file,
+            format!("petrel run-image --target xen \"$1\" {args}\necho \"petrel exited $?\"\n"),
+        )
+        .expect("command script");
+        format!("{name}={}", file.display())
+    };
+    let commands = [
+        dom0_run("dom0-key", r#"'--hello=Hello, "world" \o/'"#),
+        dom0_run("dom0-key-bad", "--helo=x"),
+        dom0_run("dom0-panic", ""),
+    ];
+    // Its storage (xvdb, the second by name) smaller than its backup (xvda): swapped
+    // devices would fail ("backup has 128 sectors, storage 2048").
+    let small_disk = out.join("storage-64k.img");
+    std::fs::write(&small_disk, vec![0u8; 64 * 1024]).expect("disk file");
     // The examples' command lines as `petrel run` quotes them for the bootvar splitter
     // (the testbed escapes them once more for xl).
     let tricky_line = r#""--hello=Hello, \"world\" \\o/""#;
@@ -216,6 +311,15 @@ fn xen_hello_runs_on_a_real_xen() {
         ("ex-block", &block_img, ""),
         ("ex-web-static", &web_img, "--ipv4=10.0.0.2/24"),
         ("ex-web-dhcp", &web_img, ""),
+        ("ex-two-disks", &disks_img, ""),
+        (
+            "ex-two-stacks",
+            &stacks_img,
+            "--public-ipv4=10.0.0.3/24 --private-ipv4=10.0.1.3/24",
+        ),
+        ("dom0-key", &key_img, ""),
+        ("dom0-key-bad", &key_img, ""),
+        ("dom0-panic", &panics_img, ""),
     ];
     // The xl configurations Petrel writes, parsed by the dom0's real xl (`xl -N create`):
     // static_website's and block's from `petrel build`, and the one `petrel run` would boot
@@ -227,7 +331,10 @@ fn xen_hello_runs_on_a_real_xen() {
         Path::new(&key_img),
         &run_xl,
         std::slice::from_ref(&tricky_arg),
-        &petrel_cli::run::BootDevices::default(),
+        &petrel_cli::run::BootDevices {
+            mem_mib: Some(48),
+            ..petrel_cli::run::BootDevices::default()
+        },
         "run",
     )
     .expect("renders");
@@ -236,6 +343,8 @@ fn xen_hello_runs_on_a_real_xen() {
         run_xl.clone(),
         web_ex.dir.join("dist/static-website.xl"),
         block_ex.dir.join("dist/block.xl"),
+        disks_ex.dir.join("dist/two-disks.xl"),
+        stacks_ex.dir.join("dist/two-stacks.xl"),
     ];
     let mut cmd = Command::new(&script);
     cmd.env("XEN_TESTBED_GUEST_TIMEOUT", "20")
@@ -247,9 +356,21 @@ fn xen_hello_runs_on_a_real_xen() {
                 .collect::<Vec<_>>()
                 .join(" "),
         )
-        .env("XEN_TESTBED_VIF", "devices ex-web-static ex-web-dhcp")
+        .env(
+            "XEN_TESTBED_VIF",
+            "devices ex-web-static ex-web-dhcp ex-two-stacks=xenbr1,xenbr0",
+        )
         .env("XEN_TESTBED_PROBE", probes.join(" "))
-        .env("XEN_TESTBED_DISK", "devices ex-block")
+        .env(
+            "XEN_TESTBED_DISK",
+            format!(
+                "devices ex-block ex-two-disks ex-two-disks={}",
+                small_disk.display()
+            ),
+        )
+        .env("XEN_TESTBED_MEMORY", "hello=48")
+        .env("XEN_TESTBED_TOOLS", petrel_e2e::bin_dir().join("petrel"))
+        .env("XEN_TESTBED_COMMAND", commands.join(" "))
         .arg("run")
         .arg(&out);
     for (name, image, cmdline) in guests {
@@ -280,6 +401,15 @@ fn xen_hello_runs_on_a_real_xen() {
         "{}",
         hello.console
     );
+    // XEN_TESTBED_MEMORY gave it 48 MiB: the heap is the rest after the image.
+    let heap: u64 = hello
+        .console
+        .lines()
+        .find_map(|l| l.strip_prefix("heap: "))
+        .and_then(|l| l.strip_suffix(" KiB"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no heap line:\n{}", hello.console));
+    assert!((40_000..49_152).contains(&heap), "heap {heap} KiB");
     // The xenstore client against the dom0's real xenstored.
     for line in [
         "xenstore: name Ok(\"hello\"), domid Ok(\"1\")",
@@ -287,7 +417,7 @@ fn xen_hello_runs_on_a_real_xen() {
         "xenstore: missing key Err(Store(\"ENOENT\"))",
         // Reference 8: the first after the toolstack's reserved ones.
         "grant: ref 8 for frame ",
-        ", revoked Ok(()), 504 free",
+        ", revoked Ok(()), 2040 free",
         " for dom0, closed",
     ] {
         assert!(
@@ -444,38 +574,9 @@ fn xen_hello_runs_on_a_real_xen() {
         "{}",
         ex.console
     );
-    let ex = guest(&out, "ex-key-help");
-    assert_eq!(
-        (ex.reason.as_str(), ex.status.as_str()),
-        ("3", "63"),
-        "{}",
-        ex.console
-    );
-    assert!(ex.console.contains("--hello=STRING"), "{}", ex.console);
-    let ex = guest(&out, "ex-key-bad");
-    assert_eq!(
-        (ex.reason.as_str(), ex.status.as_str()),
-        ("3", "64"),
-        "{}",
-        ex.console
-    );
-    assert!(
-        ex.console.contains("did you mean '--hello'"),
-        "{}",
-        ex.console
-    );
-    let ex = guest(&out, "ex-panic");
-    assert_eq!(
-        (ex.reason.as_str(), ex.status.as_str()),
-        ("3", "255"),
-        "{}",
-        ex.console
-    );
-    assert!(
-        ex.console.contains("the answer was not 42"),
-        "{}",
-        ex.console
-    );
+    expect_guest(&out, "ex-key-help", ("3", "63"), "--hello=STRING");
+    expect_guest(&out, "ex-key-bad", ("3", "64"), "did you mean '--hello'");
+    expect_guest(&out, "ex-panic", ("3", "255"), "the answer was not 42");
     let ex = guest(&out, "ex-kv");
     assert_eq!(
         (ex.reason.as_str(), ex.status.as_str()),
@@ -525,6 +626,51 @@ fn xen_hello_runs_on_a_real_xen() {
         );
     }
 
+    // Two disks, found by name (backup is xvda, storage xvdb).
+    expect_guest(
+        &out,
+        "ex-two-disks",
+        ("0", "0"),
+        "two_disks: OK copied 128 sectors",
+    );
+    // Two stacks, each on its own vif and bridge.
+    let probe = std::fs::read_to_string(out.join("ex-two-stacks.probe")).unwrap_or_default();
+    let console = guest(&out, "ex-two-stacks").console;
+    for line in [
+        "probe: 10.0.0.3 says public\n",
+        "probe: 10.0.1.3 says private\n",
+    ] {
+        assert!(probe.contains(line), "{probe}\n--- console\n{console}");
+    }
+    assert!(
+        console.contains("stack `private` on `privnet`: 10.0.1.3/24"),
+        "{console}"
+    );
+
+    // petrel on the dom0: console through real xl, exit statuses mapped back.
+    for (name, code, line) in [
+        ("dom0-key", 0, format!("[INFO] [hello_key] {tricky}\n")),
+        ("dom0-key-bad", 64, "did you mean '--hello'".to_string()),
+        ("dom0-panic", 255, "the answer was not 42".to_string()),
+    ] {
+        let output = std::fs::read_to_string(out.join(format!("{name}.command")))
+            .unwrap_or_default()
+            .replace('\r', "");
+        let status =
+            std::fs::read_to_string(out.join(format!("{name}.command-status"))).unwrap_or_default();
+        assert_eq!(status.trim(), "0", "{name}: the script ran:\n{output}");
+        // xl's own messages (its stderr) may come between the guest's last line and the end.
+        assert!(
+            output.contains(&line)
+                && output.contains(&format!("petrel: exit status {code}\n"))
+                && output.ends_with(&format!("\npetrel exited {code}\n")),
+            "{name}:\n{output}"
+        );
+        if code == 0 {
+            assert_eq!(output.matches(&line).count(), 4, "{output}");
+        }
+    }
+
     // What libxl read from Petrel's xl configurations (its JSON, after "Parsing config").
     let parsed: Vec<serde_json::Value> = (1..=xl_checks.len())
         .map(|n| {
@@ -544,7 +690,7 @@ fn xen_hello_runs_on_a_real_xen() {
         .collect();
     let b_info = &parsed[0]["b_info"];
     assert_eq!(parsed[0]["c_info"]["type"], "pvh");
-    assert_eq!(b_info["max_memkb"], 32768);
+    assert_eq!(b_info["max_memkb"], 48 * 1024, "petrel run --mem 48");
     assert_eq!(b_info["kernel"], key_img.as_str());
     // The guest's splitter gets back exactly the argument.
     let cmdline = b_info["cmdline"].as_str().expect("a cmdline");
@@ -559,32 +705,108 @@ fn xen_hello_runs_on_a_real_xen() {
         disk["pdev_path"],
         block_ex.dir.join("dist/storage.img").display().to_string()
     );
+    // Several devices, in manifest order (by name), as the guest numbers them.
+    for (n, (vdev, file)) in [("xvda", "backup"), ("xvdb", "storage")].iter().enumerate() {
+        let disk = &parsed[3]["disks"][n];
+        assert_eq!(disk["vdev"], *vdev, "{}", parsed[3]);
+        assert_eq!(
+            disk["pdev_path"],
+            disks_ex
+                .dir
+                .join(format!("dist/{file}.img"))
+                .display()
+                .to_string()
+        );
+    }
+    assert_eq!(
+        parsed[4]["b_info"]["max_memkb"],
+        48 * 1024,
+        "petrel build --mem 48"
+    );
+    let nics = parsed[4]["nics"].as_array().expect("nics");
+    assert_eq!(nics.len(), 2, "{}", parsed[4]);
+    assert!(
+        nics.iter().all(|n| n["bridge"] == "xenbr0"),
+        "{}",
+        parsed[4]
+    );
 
     // `petrel run --target xen` as a user types it: not a dom0 here, so the testbed boots
-    // the image; the console comes back on stdout and the exit status as the guest's.
-    let ran = expect(
-        petrel(&key_ex.dir, "xen").args([
-            "run",
-            "--target",
-            "xen",
-            "--",
-            &format!("--hello={tricky}"),
-        ]),
-        0,
+    // the image. A server: its console streams while it runs, 127.0.0.1:PORT reaches it
+    // through --publish (QEMU's user network to dom0, dom0 to the guest), and it runs until
+    // Ctrl-C (SIGINT to the process group, as a terminal sends it), which ends petrel, the
+    // testbed and QEMU.
+    let port = free_port();
+    let mut cmd = petrel(&web_ex.dir, "xen");
+    cmd.args(["run", "--target", "xen", "--publish"])
+        .arg(format!("{port}:8080"))
+        .args(["--", "--ipv4=10.0.0.2/24"]);
+    // As from a terminal: SIGINT at its default, even when this test runs in a background
+    // job (which starts with SIGINT ignored, and an ignored signal stays ignored in children).
+    // SAFETY: signal() is async-signal-safe, and nothing else runs between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+            Ok(())
+        });
+    }
+    let mut server = Background::spawn(&mut cmd, web_ex.dir.join("run.log"));
+    let page = wait_for(
+        "the website through --publish",
+        Duration::from_secs(120),
+        &mut server,
+        |_| http_get(port),
     );
-    assert_eq!(
-        ran.stdout
-            .matches(&format!("[INFO] [hello_key] {tricky}\n"))
-            .count(),
-        4,
-        "{}",
-        ran.all()
+    assert!(page.contains(index.trim()), "{page}");
+    // The console streams while the guest runs (tail -F reads the serial log each second).
+    wait_for(
+        "the console, streamed while the guest runs",
+        Duration::from_secs(10),
+        &mut server,
+        |s| {
+            s.log()
+                .contains("static-website: listening on 0.0.0.0:8080")
+                .then_some(())
+                .ok_or_else(|| "not yet".to_string())
+        },
+    );
+    let group = format!("-{}", server.child.id());
+    let _ = Command::new("kill").args(["-INT", "--", &group]).status();
+    let start = Instant::now();
+    // The whole group (petrel, the testbed script, QEMU) ends: `kill -0` finds none (petrel
+    // reaped first: a zombie still counts).
+    while server.exited().is_none()
+        || Command::new("kill")
+            .args(["-0", "--", &group])
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "Ctrl-C left processes running:\n{}",
+            server.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    eprintln!(
+        "xen testbed: Ctrl-C ended the server's group in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+
+    // Only xen's deploy file carries a memory size at build time.
+    let refused = expect(
+        petrel(&hello_ex.dir, "virtio").args(["build", "--target", "virtio", "--mem", "64"]),
+        1,
     );
     assert!(
-        ran.stdout.ends_with("petrel: exit status 0\n"),
+        refused.stderr.contains(
+            "--mem on build sizes xen's dist/NAME.xl; a virtio image takes it when it boots"
+        ),
         "{}",
-        ran.all()
+        refused.all()
     );
+
     // And with the user's disk file (the testbed boots a copy of it): too small for the
     // block example, which says so and exits 255.
     let small = block_ex.dir.join("small.img");

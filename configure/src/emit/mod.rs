@@ -5,15 +5,17 @@
 
 mod app;
 mod cargo_config;
+pub mod libvirt;
 mod plan;
+pub mod solo5_manifest;
 mod templates;
 pub mod templates_new;
 pub mod user_manifest;
 pub mod xl;
 
 pub use plan::{
-    ArgSpec, DeviceInit, Embedded, ImplUse, InstanceArgs, ManifestDevice, ManifestPlan, PetrelLink,
-    Plan,
+    ArgSpec, DeviceInit, Embedded, EmbeddedSection, ImplUse, InstanceArgs, ManifestDevice,
+    ManifestPlan, PetrelLink, Plan, package_name,
 };
 
 use std::path::PathBuf;

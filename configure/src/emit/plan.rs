@@ -91,6 +91,35 @@ pub struct ManifestPlan {
     pub devices: Vec<ManifestDevice>,
 }
 
+/// An ELF section of the image's self-description (docs/self-description.md), written as the
+/// generated crate's assembly writes it: not allocated, so no loader maps it and no linker
+/// garbage-collects it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EmbeddedSection {
+    /// The section's name (`.dep-v0`).
+    pub name: String,
+    /// Its bytes, as `.byte` operands (`0x78,0x9c,...`), 32 to a line.
+    pub lines: Vec<String>,
+}
+
+impl EmbeddedSection {
+    /// The section `name` holding `bytes`.
+    pub fn new(name: &str, bytes: &[u8]) -> EmbeddedSection {
+        EmbeddedSection {
+            name: name.to_string(),
+            lines: bytes
+                .chunks(32)
+                .map(|c| {
+                    c.iter()
+                        .map(|b| format!("{b:#04x}"))
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .collect(),
+        }
+    }
+}
+
 /// Petrel's crates seen through a link inside the project's workspace. Cargo identifies a
 /// path dependency outside the workspace by its absolute path and hashes that into its
 /// `-C metadata` (so into symbol names and code layout); inside the workspace it hashes the
@@ -150,6 +179,12 @@ pub struct Plan {
     pub manifest: Option<ManifestPlan>,
     /// The `bootargs.json` document.
     pub bootargs_json: String,
+    /// The image's self-description: its `.petrel-v0` and `.dep-v0` sections.
+    pub self_description: Vec<EmbeddedSection>,
+    /// Whether the dependency list in [`Plan::self_description`] is final: false before the
+    /// generated crate exists (configure writes it, then resolves again).
+    #[serde(skip)]
+    pub dependencies_resolved: bool,
     /// The configure keys typed on the command line (only those: `[keys]` and the defaults
     /// are read afresh each time), recorded in `state.json` so that `build` and `run` keep
     /// them.
@@ -159,7 +194,7 @@ pub struct Plan {
 impl Plan {
     /// The generated crate's package name.
     pub fn package(&self) -> String {
-        format!("{}-petrel-{}", self.name, self.target)
+        package_name(&self.name, self.target)
     }
 
     /// The contents of `.petrel/state.json`: what was configured, read back by `build`,
@@ -176,6 +211,11 @@ impl Plan {
         s.push('\n');
         s
     }
+}
+
+/// The generated crate's package name for unikernel `name` on `target`.
+pub fn package_name(name: &str, target: Target) -> String {
+    format!("{name}-petrel-{target}")
 }
 
 /// `.petrel/state.json`.

@@ -2,7 +2,7 @@
 //! strict undefined values (a missing variable is an error, never an empty string) and the
 //! escaping filters generated code needs.
 
-use minijinja::{Environment, UndefinedBehavior};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
 
 /// Template names, as addressed by the emitters.
 pub const APP_CARGO_TOML: &str = "app/Cargo.toml.j2";
@@ -21,6 +21,10 @@ pub const VIRTIO_LINK_LD: &str = "virtio/link.ld.j2";
 pub const XEN_LINK_LD: &str = "xen/link.ld.j2";
 /// The xl configuration of a xen image.
 pub const XEN_XL_CFG: &str = "xen/xl.cfg.j2";
+/// The Solo5 manifest JSON of an hvt or spt image (`dist/NAME.manifest.json`).
+pub const SOLO5_MANIFEST_JSON: &str = "solo5/manifest.json.j2";
+/// The libvirt domain of a virtio image (`dist/NAME.xml`).
+pub const VIRTIO_LIBVIRT_XML: &str = "virtio/libvirt.xml.j2";
 /// `petrel new`: Cargo.toml.
 pub const NEW_CARGO_TOML: &str = "new/Cargo.toml.j2";
 /// `petrel new`: unikernel.toml.
@@ -45,6 +49,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../templates/xen/link.ld.j2"),
     ),
     (XEN_XL_CFG, include_str!("../../../templates/xen/xl.cfg.j2")),
+    (
+        SOLO5_MANIFEST_JSON,
+        include_str!("../../../templates/solo5/manifest.json.j2"),
+    ),
+    (
+        VIRTIO_LIBVIRT_XML,
+        include_str!("../../../templates/virtio/libvirt.xml.j2"),
+    ),
     (
         APP_CARGO_TOML,
         include_str!("../../../templates/app/Cargo.toml.j2"),
@@ -80,9 +92,15 @@ const TEMPLATES: &[(&str, &str)] = &[
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Every template escapes with the filter of its own language, never minijinja's HTML
+    // escaping (which it would pick for `.xml` names).
+    env.set_auto_escape_callback(|_| AutoEscape::None);
     env.add_filter("rust_str", rust_str);
     env.add_filter("toml_str", toml_str);
     env.add_filter("xl_str", xl_str);
+    env.add_filter("json_str", json_str);
+    env.add_filter("xml_str", xml_str);
+    env.add_filter("xml_text", xml_text);
     for (name, source) in TEMPLATES {
         // The templates ship inside the binary; a syntax error in one is caught by the unit
         // test below before any release.
@@ -107,6 +125,24 @@ fn toml_str(s: &str) -> String {
 /// Control characters are refused before rendering (`emit::xl`).
 fn xl_str(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// A JSON string for `s`.
+fn json_str(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+/// XML character data for `s` (`&`, `<` and `>` escaped). Control characters, which XML 1.0
+/// cannot carry at all, are refused before rendering (`emit::libvirt`).
+fn xml_text(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// A double-quoted XML attribute value for `s`.
+fn xml_str(s: &str) -> String {
+    format!("\"{}\"", xml_text(s).replace('"', "&quot;"))
 }
 
 /// Renders `template` with `ctx`, normalised to end with exactly one newline.
@@ -162,5 +198,8 @@ mod tests {
             xl_str(r#""--hello=a \"b\"""#),
             r#""\"--hello=a \\\"b\\\"\"""#
         );
+        assert_eq!(json_str("a\"b\n"), r#""a\"b\n""#);
+        assert_eq!(xml_text("a<b>&c"), "a&lt;b&gt;&amp;c");
+        assert_eq!(xml_str(r#"x" y='z'"#), r#""x&quot; y='z'""#);
     }
 }

@@ -5,7 +5,8 @@
 use super::templates;
 use serde::Serialize;
 
-/// The memory of a guest, in MiB: the heap is the rest of it after the image.
+/// The memory of a guest without `petrel run --mem`, in MiB: the heap is the rest of it
+/// after the image.
 pub const MEMORY_MIB: u32 = 32;
 
 /// One xen guest, as its xl configuration describes it.
@@ -17,6 +18,8 @@ pub struct XlGuest {
     pub file: String,
     /// The image (`kernel =`).
     pub kernel: String,
+    /// The guest's memory in MiB (`memory =`).
+    pub memory: u32,
     /// The whole command line, already quoted for the guest's bootvar splitter.
     pub cmdline: String,
     /// Network devices in manifest order: each a dom0 bridge.
@@ -77,7 +80,7 @@ pub fn render(guest: &XlGuest) -> Result<String, String> {
         name => &guest.name,
         file => &guest.file,
         kernel => &guest.kernel,
-        memory => MEMORY_MIB,
+        memory => guest.memory,
         cmdline => &guest.cmdline,
         vifs => vifs,
         disks => disks,
@@ -98,6 +101,7 @@ mod tests {
             name: "hello".into(),
             file: "dist/hello.xl".into(),
             kernel: "/p/dist/hello.xen".into(),
+            memory: MEMORY_MIB,
             cmdline: "a\nb".into(),
             bridges: vec![],
             disks: vec![],

@@ -3,8 +3,9 @@
 use super::*;
 
 impl<'a> Cx<'a> {
-    /// Why `imp` does not fit, or `None` when it does.
-    pub(super) fn misfit(&self, imp: &Implementation) -> Option<String> {
+    /// Why `imp` does not fit with `keys` (an instance's: [`Keys::for_instance`]), or `None`
+    /// when it does.
+    pub(super) fn misfit(&self, keys: &Keys, imp: &Implementation) -> Option<String> {
         if !imp.targets.contains(&self.target) {
             return Some(if imp.targets.is_empty() {
                 "supports no target".to_string()
@@ -14,7 +15,7 @@ impl<'a> Cx<'a> {
         }
         let mut why = Vec::new();
         for (key, want) in &imp.when {
-            match self.keys.get(key) {
+            match keys.get(key) {
                 Some(k) if k.value == *want => {}
                 Some(k) => why.push(format!("needs {key} = {want}, but {}", k.describe())),
                 None => why.push(format!(
@@ -45,15 +46,16 @@ impl<'a> Cx<'a> {
         let catalogue: &'a Catalogue = self.catalogue;
         let iface = self.drafts[i].interface;
         let name = self.drafts[i].name.clone();
+        let keys = self.keys.for_instance(&name);
         let candidates: Vec<&'a Implementation> =
             catalogue.implementations_of(&iface.name).collect();
         if let Some(pin) = self.pin(i) {
-            return self.choose_pinned(i, pin, &candidates);
+            return self.choose_pinned(i, pin, &candidates, &keys);
         }
         let fits: Vec<&'a Implementation> = candidates
             .iter()
             .copied()
-            .filter(|c| self.misfit(c).is_none())
+            .filter(|c| self.misfit(&keys, c).is_none())
             .collect();
         let what = match self.drafts[i].origin {
             Origin::Service => format!("the service `{}`", iface.name),
@@ -79,17 +81,16 @@ impl<'a> Cx<'a> {
                     .iter()
                     .flat_map(|c| c.when.keys().map(String::as_str))
                     .collect();
-                let keys: Vec<String> = self
-                    .keys
+                let described: Vec<String> = keys
                     .values
                     .iter()
                     .filter(|k| relevant.contains(k.def.name.as_str()))
                     .map(|k| k.describe())
                     .collect();
-                let with = if keys.is_empty() {
+                let with = if described.is_empty() {
                     String::new()
                 } else {
-                    format!(" with {}", keys.join(", "))
+                    format!(" with {}", described.join(", "))
                 };
                 let lines: Vec<String> = candidates
                     .iter()
@@ -98,7 +99,7 @@ impl<'a> Cx<'a> {
                             "{} {}: {}",
                             c.package,
                             c.version,
-                            self.misfit(c).unwrap_or_default()
+                            self.misfit(&keys, c).unwrap_or_default()
                         )
                     })
                     .collect();
@@ -110,7 +111,7 @@ impl<'a> Cx<'a> {
                 if let Some(l) = self.place(i, format!("{what} needs an implementation")) {
                     d = d.at(l);
                 }
-                if let Some(hint) = self.key_hint(&candidates) {
+                if let Some(hint) = self.key_hint(&keys, &candidates) {
                     d = d.with_help(hint);
                 }
                 self.diags.push(d);
@@ -157,6 +158,7 @@ impl<'a> Cx<'a> {
         i: usize,
         pin: &Sp<String>,
         candidates: &[&'a Implementation],
+        keys: &Keys,
     ) -> Option<&'a Implementation> {
         let catalogue: &'a Catalogue = self.catalogue;
         let iface = &self.drafts[i].interface.name;
@@ -198,7 +200,7 @@ impl<'a> Cx<'a> {
             ))
             .at_span(&file, pin.span.clone(), format!("`{iface}` needed here"))
             .with_note(known()),
-            Some(imp) => match self.misfit(imp) {
+            Some(imp) => match self.misfit(keys, imp) {
                 None => return Some(imp),
                 Some(why) => {
                     let mut d = Diagnostic::error(format!(
@@ -206,7 +208,7 @@ impl<'a> Cx<'a> {
                         pin.value, self.target
                     ))
                     .at_span(&file, pin.span.clone(), "pinned here");
-                    if let Some(hint) = self.key_hint(&[imp]) {
+                    if let Some(hint) = self.key_hint(keys, &[imp]) {
                         d = d.with_help(hint);
                     }
                     d.with_note(known())
@@ -218,7 +220,7 @@ impl<'a> Cx<'a> {
     }
 
     /// A hint for a key value that would make a candidate fit.
-    pub(super) fn key_hint(&self, candidates: &[&Implementation]) -> Option<String> {
+    pub(super) fn key_hint(&self, keys: &Keys, candidates: &[&Implementation]) -> Option<String> {
         candidates
             .iter()
             .filter(|c| c.targets.contains(&self.target))
@@ -226,7 +228,7 @@ impl<'a> Cx<'a> {
                 let changes: Vec<String> = c
                     .when
                     .iter()
-                    .filter(|(k, v)| self.keys.value(k).is_some_and(|cur| cur != v.as_str()))
+                    .filter(|(k, v)| keys.value(k).is_some_and(|cur| cur != v.as_str()))
                     .map(|(k, v)| format!("--{k}={v}"))
                     .collect();
                 (!changes.is_empty())

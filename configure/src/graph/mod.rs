@@ -261,7 +261,7 @@ pub fn resolve(
                     node: index_of[*w],
                 })
                 .collect(),
-            features: keys.features_for(imp, target),
+            features: keys.for_instance(&draft.name).features_for(imp, target),
             params: draft.params.clone(),
         });
     }

@@ -6,13 +6,16 @@
 //! `[package.metadata.petrel.keys]` (`net` and `dhcp` for `stack`, `kv` for `kv_ro`); a
 //! unikernel may declare its own in `[keys.NAME]`. Each key has a default per target;
 //! `[keys]` in `unikernel.toml` overrides the default and the command line (`--key
-//! NAME=VALUE`, or an alias such as `--net=`) overrides both.
+//! NAME=VALUE`, or an alias such as `--net=`) overrides both. A device instance may have its
+//! own value of its interface's keys (`[devices.NAME] keys = { kv = "direct" }`, `--key
+//! NAME.kv=direct`): see the `instances` module.
 //!
 //! What a target cannot do is not written here: a value is possible on a target only if
 //! some implementation whose `when` names that value supports the target ("the socket
 //! stack exists only on unix" because the one implementation with `when = { net = "socket"
 //! }` lists only unix). An error points at where the value came from.
 
+mod instances;
 mod overrides;
 mod registry;
 
@@ -21,8 +24,9 @@ pub use registry::{KeyDef, Owner, Registry};
 
 use crate::catalogue::{Catalogue, Implementation, KeyDecl};
 use crate::diagnostic::{Diagnostic, Diagnostics, Label, SourceFile, did_you_mean, list};
-use crate::manifest::{KeyTable, Literal, Manifest, Reading};
+use crate::manifest::{DeviceDecl, KeyTable, Literal, Manifest, Reading};
 use crate::target::Target;
+use overrides::Typed;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
@@ -104,9 +108,53 @@ impl KeyValue {
 pub struct Keys {
     /// The keys.
     pub values: Vec<KeyValue>,
+    /// The device instances whose own keys differ from [`Keys::values`]: by instance name,
+    /// those keys.
+    pub instances: BTreeMap<String, Vec<KeyValue>>,
 }
 
 impl Keys {
+    /// The keys as `instance` sees them: its own values over the unikernel's.
+    pub fn for_instance(&self, instance: &str) -> Keys {
+        let Some(own) = self.instances.get(instance) else {
+            return Keys {
+                values: self.values.clone(),
+                instances: BTreeMap::new(),
+            };
+        };
+        let values = self
+            .values
+            .iter()
+            .map(|k| {
+                own.iter()
+                    .find(|o| o.def.name == k.def.name)
+                    .unwrap_or(k)
+                    .clone()
+            })
+            .collect();
+        Keys {
+            values,
+            instances: BTreeMap::new(),
+        }
+    }
+
+    /// The keys typed on the command line, as `.petrel/state.json` remembers them: `kv`, and
+    /// `storage.kv` for one instance.
+    pub fn command_line(&self) -> BTreeMap<String, String> {
+        let typed = |k: &&KeyValue| k.source == KeySource::CommandLine;
+        let own = self.instances.iter().flat_map(|(instance, keys)| {
+            keys.iter()
+                .filter(typed)
+                .map(move |k| (format!("{instance}.{}", k.def.name), k.value.clone()))
+        });
+        self.values
+            .iter()
+            .filter(typed)
+            .map(|k| (k.def.name.clone(), k.value.clone()))
+            .chain(own)
+            .collect()
+    }
+
     /// The key `name`, if it exists.
     pub fn get(&self, name: &str) -> Option<&KeyValue> {
         self.values.iter().find(|k| k.def.name == name)
@@ -136,10 +184,23 @@ impl Keys {
 
 /// Resolves every key of `catalogue` and of the unikernel's `[keys]` table: command line,
 /// else `[keys]`, else the target's default; then checks each value is allowed and exists
-/// on `target`.
+/// on `target`. Keys given for one instance are errors here (there are no devices): see
+/// [`resolve_with_devices`].
 pub fn resolve(
     catalogue: &Catalogue,
     table: &KeyTable,
+    target: Target,
+    overrides: &KeyOverrides,
+) -> Result<Keys, Diagnostics> {
+    resolve_with_devices(catalogue, table, Some(&[]), target, overrides)
+}
+
+/// [`resolve`], and the keys of each of `devices` (`None` when the devices are not known
+/// because unikernel.toml has errors: instance keys are then not checked).
+pub fn resolve_with_devices(
+    catalogue: &Catalogue,
+    table: &KeyTable,
+    devices: Option<&[DeviceDecl]>,
     target: Target,
     overrides: &KeyOverrides,
 ) -> Result<Keys, Diagnostics> {
@@ -184,17 +245,7 @@ pub fn resolve(
             if let Some(Err(d)) = written.as_ref().map(check_allowed) {
                 diags.push(*d);
             }
-            let file = SourceFile::new("<command line>", typed.written.clone());
-            let start = typed.written.len() - typed.value.len();
-            KeyValue {
-                def: def.clone(),
-                value: typed.value.clone(),
-                source: KeySource::CommandLine,
-                place: Place::CommandLine {
-                    label: Label::new(&file, start..typed.written.len(), ""),
-                    prefix: typed.written[2..start].to_string(),
-                },
-            }
+            instances::typed_value(def, typed)
         } else if let Some(kv) = written {
             kv
         } else {
@@ -211,7 +262,20 @@ pub fn resolve(
             values.push(kv);
         }
     }
-    diags.into_result(Keys { values })
+    let instances = match devices {
+        Some(devices) => instances::resolve_instances(
+            &registry,
+            &table.file,
+            devices,
+            &values,
+            target,
+            overrides,
+        )
+        .map_err(|d| diags.extend(d))
+        .unwrap_or_default(),
+        None => BTreeMap::new(),
+    };
+    diags.into_result(Keys { values, instances })
 }
 
 /// The manifest of `reading` and its keys, resolved against `catalogue`. When the manifest
@@ -225,12 +289,13 @@ pub fn resolve_reading(
 ) -> Result<(Manifest, Keys), Diagnostics> {
     match reading.manifest {
         Ok(m) => {
-            let keys = resolve(catalogue, &m.keys, target, overrides)?;
+            let keys =
+                resolve_with_devices(catalogue, &m.keys, Some(&m.devices), target, overrides)?;
             Ok((m, keys))
         }
         Err(mut d) => {
             if let Some(table) = &reading.keys
-                && let Err(more) = resolve(catalogue, table, target, overrides)
+                && let Err(more) = resolve_with_devices(catalogue, table, None, target, overrides)
             {
                 d.extend(more);
                 d.sort();

@@ -1,12 +1,16 @@
-//! The keys given on the command line: `--key NAME=VALUE`, the aliases (`--net=`...) and
-//! the keys remembered from the last configure.
+//! The keys given on the command line: `--key NAME=VALUE`, `--key INSTANCE.NAME=VALUE` (one
+//! device instance's key), the aliases (`--net=`...) and the keys remembered from the last
+//! configure.
 
 use std::collections::BTreeMap;
 
 /// The keys given on the command line, by name.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct KeyOverrides {
+    /// Keys for every instance, by key name.
     pub(super) values: BTreeMap<String, Typed>,
+    /// Keys for one instance (`storage.kv=direct`), by instance then key name.
+    pub(super) instances: BTreeMap<String, BTreeMap<String, Typed>>,
 }
 
 /// One key typed on the command line.
@@ -34,23 +38,37 @@ impl KeyOverrides {
         self.insert(name, value, format!("--{name}={value}"), false)
     }
 
-    /// `--key NAME=VALUE`; `Err` with a one-line reason when it is not `NAME=VALUE` or the
-    /// key was already given another value.
+    /// `--key NAME=VALUE` or `--key INSTANCE.NAME=VALUE`; `Err` with a one-line reason when
+    /// it is not of that shape or the key was already given another value.
     pub fn key_flag(&mut self, arg: &str) -> Result<(), String> {
-        match arg.split_once('=') {
-            Some((name, value)) if !name.is_empty() => {
-                self.insert(name, value, format!("--key={name}={value}"), false)
-            }
-            _ => Err(format!(
-                "invalid `--key {arg}`: expected NAME=VALUE, e.g. `--key net=direct`"
-            )),
+        let invalid = || {
+            format!(
+                "invalid `--key {arg}`: expected NAME=VALUE or INSTANCE.NAME=VALUE, e.g. `--key net=direct` or `--key storage.kv=direct`"
+            )
+        };
+        let Some((name, value)) = arg.split_once('=') else {
+            return Err(invalid());
+        };
+        match name.split_once('.') {
+            _ if name.is_empty() => Err(invalid()),
+            Some((instance, key)) if instance.is_empty() || key.is_empty() => Err(invalid()),
+            _ => self.insert(name, value, format!("--key={name}={value}"), false),
         }
     }
 
-    /// Key `name` remembered from the last configure's command line.
+    /// Key `name` (`kv`, or `storage.kv` for one instance) remembered from the last
+    /// configure's command line.
     pub fn replay(&mut self, name: &str, value: &str) {
         // Replayed keys come from a map: each name once, so this cannot conflict.
         let _ = self.insert(name, value, format!("--key={name}={value}"), true);
+    }
+
+    /// Every key given for one instance: instance, key name, value and how it was typed.
+    pub(super) fn instance_keys(&self) -> impl Iterator<Item = (&str, &str, &Typed)> {
+        self.instances.iter().flat_map(|(instance, keys)| {
+            keys.iter()
+                .map(move |(name, typed)| (instance.as_str(), name.as_str(), typed))
+        })
     }
 
     fn insert(
@@ -60,7 +78,11 @@ impl KeyOverrides {
         written: String,
         replayed: bool,
     ) -> Result<(), String> {
-        if let Some(first) = self.values.get(name)
+        let (map, key) = match name.split_once('.') {
+            Some((instance, key)) => (self.instances.entry(instance.to_string()).or_default(), key),
+            None => (&mut self.values, name),
+        };
+        if let Some(first) = map.get(key)
             && first.value != value
         {
             return Err(format!(
@@ -68,8 +90,8 @@ impl KeyOverrides {
                 first.written
             ));
         }
-        self.values.insert(
-            name.to_string(),
+        map.insert(
+            key.to_string(),
             Typed {
                 value: value.to_string(),
                 written,
@@ -81,7 +103,7 @@ impl KeyOverrides {
 
     /// True when no key was given.
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.values.is_empty() && self.instances.is_empty()
     }
 
     /// The value given for key `name`.

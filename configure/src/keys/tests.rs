@@ -236,3 +236,69 @@ fn implementations_name_declared_keys_and_values() {
     let t = table("[keys.mode]\ndoc = \"Mode.\"\nvalues = [\"a\", \"b\"]\ndefault = \"a\"\n");
     assert!(resolve(&c, &t, Target::Unix, &KeyOverrides::new()).is_ok());
 }
+
+/// Two stores and a stack, for the keys of one instance.
+fn devices() -> Vec<crate::manifest::DeviceDecl> {
+    let text = "[unikernel]\nname = \"k\"\n[devices.live]\ntype = \"kv_ro\"\nkeys = { kv = \"direct\" }\n[devices.bundled]\ntype = \"kv_ro\"\n[devices.stack]\ntype = \"stack\"\n";
+    crate::manifest::parse(SourceFile::new("unikernel.toml", text))
+        .expect("valid manifest")
+        .devices
+}
+
+fn resolve_devices(o: &KeyOverrides) -> Result<Keys, String> {
+    resolve_with_devices(&catalogue(), &table(""), Some(&devices()), Target::Unix, o)
+        .map_err(|d| d.render())
+}
+
+#[test]
+fn an_instance_has_its_own_keys() {
+    let k = resolve_devices(&KeyOverrides::new()).unwrap();
+    assert_eq!(k.value("kv"), Some("crunch"));
+    assert_eq!(k.for_instance("live").value("kv"), Some("direct"));
+    assert_eq!(k.for_instance("bundled").value("kv"), Some("crunch"));
+    assert!(k.command_line().is_empty());
+    // The command line's instance key wins over the device table; its plain key means every
+    // instance, the device table's too.
+    let mut o = KeyOverrides::new();
+    o.key_flag("live.kv=crunch").unwrap();
+    o.key_flag("bundled.kv=direct").unwrap();
+    o.key_flag("stack.dhcp=false").unwrap();
+    let k = resolve_devices(&o).unwrap();
+    assert_eq!(k.for_instance("live").value("kv"), Some("crunch"));
+    assert_eq!(k.for_instance("bundled").value("kv"), Some("direct"));
+    assert_eq!(k.for_instance("stack").value("dhcp"), Some("false"));
+    assert_eq!(
+        k.command_line().into_iter().collect::<Vec<_>>(),
+        [
+            ("bundled.kv".to_string(), "direct".to_string()),
+            ("stack.dhcp".to_string(), "false".to_string())
+        ],
+        "the instance keys that differ from the unikernel's are remembered"
+    );
+    let mut o = KeyOverrides::new();
+    o.alias("kv", "crunch").unwrap();
+    let k = resolve_devices(&o).unwrap();
+    assert_eq!(k.for_instance("live").value("kv"), Some("crunch"));
+}
+
+#[test]
+fn instance_keys_are_checked() {
+    for bad in [".kv=direct", "live.=direct", "=direct", "live.kv"] {
+        let e = KeyOverrides::new().key_flag(bad).unwrap_err();
+        assert!(e.contains("INSTANCE.NAME=VALUE"), "{bad}: {e}");
+    }
+    let mut o = KeyOverrides::new();
+    o.key_flag("stack.kv=direct").unwrap();
+    let e = resolve_devices(&o).unwrap_err();
+    assert!(
+        e.contains("the device `stack` (type `stack`) has no key `kv`"),
+        "{e}"
+    );
+    assert!(e.contains("expected one of: dhcp, net"), "{e}");
+    // Without devices (a unikernel.toml with errors) instance keys are not judged.
+    assert!(resolve_with_devices(&catalogue(), &table(""), None, Target::Unix, &o).is_ok());
+    // A remembered instance key whose device is gone is dropped.
+    let mut o = KeyOverrides::new();
+    o.replay("gone.kv", "direct");
+    assert!(resolve_devices(&o).is_ok());
+}

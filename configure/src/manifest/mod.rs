@@ -26,6 +26,7 @@
 //! [devices.htdocs]
 //! type = "kv_ro"
 //! dir = "htdocs"            # a string parameter the chosen implementation declares
+//! keys = { kv = "direct" }  # keys for this instance only (its interface's keys)
 //!
 //! [args.hello]              # a boot argument of the application
 //! type = "string"           # string bool i8..i64 u8..u64 int uint duration ipv4 ipv6
@@ -45,7 +46,8 @@
 //!   identifiers and main-function parameter names);
 //! - every device table has a string `type`; its other keys are strings (wiring or
 //!   parameters: which ones are allowed depends on the implementation chosen, so the device
-//!   graph checks them, see the `graph` module);
+//!   graph checks them, see the `graph` module), except `keys`, a table of string or
+//!   boolean settings (which keys the instance has is checked by the `keys` module);
 //! - the shape of `[keys]`: each entry is a string or boolean setting, or a table declaring
 //!   a key (which keys exist and which values they take is checked by the `keys` module);
 //! - the shape of `[args.NAME]` (names, types and defaults are checked by the `bootargs`
@@ -180,6 +182,9 @@ pub struct DeviceDecl {
     pub implementation: Option<Sp<String>>,
     /// `group`: the prefix of this instance's boot arguments (`--NAME-disk`), if chosen.
     pub group: Option<Sp<String>>,
+    /// `keys = { kv = "direct" }`: configure keys set for this instance only (the
+    /// interface's keys; checked by the `keys` module), in file order.
+    pub keys: Vec<KeySetting>,
     /// Every other entry: wiring (role -> instance) or parameter (name -> string), in file
     /// order.
     pub entries: Vec<DeviceEntry>,

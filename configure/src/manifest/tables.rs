@@ -308,10 +308,13 @@ impl Cx {
             let mut ty = None;
             let mut implementation = None;
             let mut group = None;
+            let mut keys = Vec::new();
             let mut entries = Vec::new();
             for (k, v) in dev.iter() {
                 let kname = k.get_ref().to_string();
-                if kname == "type" {
+                if kname == "keys" {
+                    keys = self.instance_keys(v, &what);
+                } else if kname == "type" {
                     ty = self.string(v, &format!("`type` in {what}"));
                 } else if kname == "implementation" {
                     implementation = self.string(v, &format!("`implementation` in {what}"));
@@ -343,11 +346,29 @@ impl Cx {
                     ty,
                     implementation,
                     group,
+                    keys,
                     entries,
                 });
             }
         }
         out.sort_by_key(|d| d.name.span.start);
+        out
+    }
+
+    /// `keys = { kv = "direct" }` in a device table: configure keys for this instance only.
+    fn instance_keys(&mut self, value: &Val<'_>, what: &str) -> Vec<KeySetting> {
+        let Some(table) = self.table(value, &format!("`keys` in {what}")) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (key, value) in table.iter() {
+            let name = Sp::new(key.get_ref().to_string(), key.span());
+            let shown = format!("the key `{}` in {what}", truncate(&name.value, 40));
+            if let Some(v) = self.literal(value, &shown) {
+                out.push(KeySetting { name, value: v });
+            }
+        }
+        out.sort_by_key(|k| k.name.span.start);
         out
     }
 

@@ -45,6 +45,7 @@ pub fn config(
         name: name.to_string(),
         file: file.display().to_string(),
         kernel: image.display().to_string(),
+        memory: devices.mem_mib.unwrap_or(xl::MEMORY_MIB),
         cmdline: quoted(args)?.join(" "),
         bridges: vec![],
         disks: vec![],
@@ -121,7 +122,15 @@ pub fn dom0_command(xl: &Path, config: &Path) -> Command {
     c
 }
 
-/// The testbed's `run OUTDIR NAME IMAGE CMDLINE`, with the guest's devices.
+/// The bridges inside the testbed's dom0 (`xenbr0` has 10.0.0.1/24 and DHCP, `xenbr1`
+/// 10.0.1.1/24).
+pub const TESTBED_BRIDGES: [&str; 2] = [DEFAULT_BRIDGE, "xenbr1"];
+
+/// The testbed's `run OUTDIR NAME IMAGE CMDLINE`, with the guest's devices in manifest order
+/// (each vif on its bridge, each disk a copy of its file in dom0), its memory and its
+/// `--publish` forwards (127.0.0.1:HOST to the guest's port, through dom0). The guest's
+/// console streams to stdout while it runs, with no time limit unless
+/// `XEN_TESTBED_GUEST_TIMEOUT` sets one (a server runs until Ctrl-C).
 pub fn testbed_command(
     script: &Path,
     out: &Path,
@@ -131,35 +140,67 @@ pub fn testbed_command(
     devices: &BootDevices,
 ) -> Result<Command, Error> {
     let mut c = Command::new(script);
-    let nets = devices
-        .devices
-        .iter()
-        .filter(|(_, b)| matches!(b, Backing::Net(_)));
-    let disks = devices
-        .devices
-        .iter()
-        .filter(|(_, b)| matches!(b, Backing::Disk(_)));
-    // The testbed gives a guest at most one vif (on its bridge) and one disk (a copy of the
-    // file in dom0's memory).
-    if nets.clone().count() > 1 || disks.clone().count() > 1 {
-        return Err(Error::msg(
-            "the Xen testbed gives a guest at most one network and one block device",
-        ));
-    }
-    if nets.count() == 1 {
-        c.env("XEN_TESTBED_VIF", name);
-    }
-    if let Some((_, Backing::Disk(file))) = disks.clone().next() {
-        let file = std::path::absolute(file).unwrap_or_else(|_| file.clone());
-        if file.to_string_lossy().contains(char::is_whitespace) {
-            return Err(Error::msg(format!(
-                "the Xen testbed cannot take a disk file whose name has a space ({})",
-                file.display()
-            )));
+    let mut bridges = vec![];
+    let mut disks = vec![];
+    for (device, backing) in &devices.devices {
+        match backing {
+            Backing::Net(bridge) => {
+                let bridge = bridge.as_deref().unwrap_or(DEFAULT_BRIDGE);
+                if !TESTBED_BRIDGES.contains(&bridge) {
+                    return Err(Error::msg(format!(
+                        "--tap {device}={bridge}: the Xen testbed's dom0 has the bridges {} only",
+                        TESTBED_BRIDGES.join(" and ")
+                    )));
+                }
+                bridges.push(bridge);
+            }
+            Backing::Disk(file) => {
+                let file = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+                if file.to_string_lossy().contains(char::is_whitespace) {
+                    return Err(Error::msg(format!(
+                        "the Xen testbed cannot take a disk file whose name has a space ({})",
+                        file.display()
+                    )));
+                }
+                disks.push(format!("{name}={}", file.display()));
+            }
         }
-        c.env("XEN_TESTBED_DISK", format!("{name}={}", file.display()));
     }
-    c.arg("run")
+    if !bridges.is_empty() {
+        c.env("XEN_TESTBED_VIF", format!("{name}={}", bridges.join(",")));
+    }
+    if !disks.is_empty() {
+        c.env("XEN_TESTBED_DISK", disks.join(" "));
+    }
+    if let Some(mib) = devices.mem_mib {
+        c.env("XEN_TESTBED_MEMORY", format!("{name}={mib}"));
+    }
+    if !devices.publish.is_empty() {
+        let mut forwards = Vec::new();
+        for f in &devices.publish {
+            // The testbed forwards TCP from the host's loopback only (QEMU's user network
+            // to dom0, then nc to the guest).
+            if f.proto != petrel_usernet::publish::Proto::Tcp
+                || f.host_addr != std::net::Ipv4Addr::LOCALHOST
+            {
+                return Err(Error::msg(format!(
+                    "--publish {}:{}:{}/{} on xen: the testbed forwards TCP on 127.0.0.1 only (--publish HOST:GUEST)",
+                    f.host_addr,
+                    f.host_port,
+                    f.guest_port,
+                    f.proto.name()
+                )));
+            }
+            forwards.push(format!("{}:{}", f.host_port, f.guest_port));
+        }
+        c.env("XEN_TESTBED_PUBLISH", forwards.join(" "));
+    }
+    // No time limit unless the user set one.
+    if std::env::var_os("XEN_TESTBED_GUEST_TIMEOUT").is_none() {
+        c.env("XEN_TESTBED_GUEST_TIMEOUT", "0");
+    }
+    c.env("XEN_TESTBED_LIVE", "1")
+        .arg("run")
         .arg(out)
         .arg(name)
         .arg(image)
@@ -212,7 +253,9 @@ pub fn boot(
 ) -> Result<ExitCode, Error> {
     let name = domain_name(image);
     let host = host()?;
-    let scratch = std::env::temp_dir().join(format!("petrel-xen-{}", std::process::id()));
+    // A run stopped with Ctrl-C ends before it can remove its directory: the next one does.
+    remove_stale_scratch(&std::env::temp_dir(), Path::new("/proc"));
+    let scratch = std::env::temp_dir().join(format!("{SCRATCH_PREFIX}{}", std::process::id()));
     std::fs::create_dir_all(&scratch)
         .map_err(|e| Error::msg(format!("{}: {e}", scratch.display())))?;
     // Every error below still removes the scratch directory.
@@ -231,6 +274,34 @@ pub fn boot(
     })();
     let _ = std::fs::remove_dir_all(&scratch);
     result
+}
+
+/// The scratch directory of a run is this prefix and petrel's process id.
+const SCRATCH_PREFIX: &str = "petrel-xen-";
+
+/// Removes the scratch directories in `tmp` of runs whose process is gone (no
+/// `proc/PID`), e.g. one stopped with Ctrl-C while the testbed ran. Without a `proc`
+/// (not Linux) nothing can be told gone, so nothing is removed.
+fn remove_stale_scratch(tmp: &Path, proc: &Path) {
+    if !proc.is_dir() {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(tmp) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(SCRATCH_PREFIX))
+            .filter(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        if !proc.join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Runs `xl create -F -c`, passing the console through and reading the printed status.
@@ -268,23 +339,33 @@ fn on_dom0(mut cmd: Command, verbose: bool) -> Result<ExitCode, Error> {
     }))
 }
 
-/// Runs the testbed, then prints the guest's console and returns its mapped status.
+/// Runs the testbed (the guest's console goes straight to stdout), then returns the guest's
+/// mapped status.
 fn on_testbed(mut cmd: Command, out: &Path, name: &str, verbose: bool) -> Result<ExitCode, Error> {
     if verbose {
         crate::status::status("Running", shell_words(&cmd));
     }
     crate::status::status(
         "Booting",
-        "a Xen 4.17 dom0 under QEMU (the Xen testbed), then the guest",
+        "a Xen 4.17 dom0 under QEMU (the Xen testbed), then the guest (Ctrl-C stops both)",
     );
-    let ran = cmd.stdin(Stdio::null()).output().map_err(|e| {
-        Error::msg(format!(
-            "cannot start {}: {e}",
-            cmd.get_program().to_string_lossy()
-        ))
-    })?;
+    // stderr holds the testbed's summary and its reasons when it fails.
+    let ran = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::piped())
+        .output()
+        .map_err(|e| {
+            Error::msg(format!(
+                "cannot start {}: {e}",
+                cmd.get_program().to_string_lossy()
+            ))
+        })?;
     if verbose || !ran.status.success() {
-        let _ = std::io::stderr().write_all(&ran.stdout);
+        let _ = std::io::stderr().write_all(&ran.stderr);
+    }
+    if ran.status.code() == Some(130) {
+        return Ok(ExitCode::from(130));
     }
     if !ran.status.success() {
         return Err(Error::msg(format!(
@@ -296,13 +377,9 @@ fn on_testbed(mut cmd: Command, out: &Path, name: &str, verbose: bool) -> Result
                 .unwrap_or("")
         )));
     }
-    let read = |ext: &str| {
-        let path = out.join(format!("{name}.{ext}"));
-        std::fs::read_to_string(&path).map_err(|e| Error::msg(format!("{}: {e}", path.display())))
-    };
-    print!("{}", read("console")?);
-    let _ = std::io::stdout().flush();
-    let status = read("status")?;
+    let path = out.join(format!("{name}.status"));
+    let status = std::fs::read_to_string(&path)
+        .map_err(|e| Error::msg(format!("{}: {e}", path.display())))?;
     match status.trim().parse::<u8>() {
         Ok(n) => Ok(ExitCode::from(n)),
         Err(_) => {
@@ -310,8 +387,6 @@ fn on_testbed(mut cmd: Command, out: &Path, name: &str, verbose: bool) -> Result
                 "the guest did not exit ({}: {})",
                 status.trim(),
                 match status.trim() {
-                    "timeout" =>
-                        "it ran longer than XEN_TESTBED_GUEST_TIMEOUT seconds (default 30)",
                     "none" => "xl ended without the guest shutting down",
                     _ => "an unexpected shutdown reason",
                 }
@@ -361,16 +436,40 @@ mod tests {
                 r#""--hello=Hi there" a\"b"#
             ]
         );
-        assert_eq!(c.get_envs().count(), 0);
+        let envs = |c: &Command| -> Vec<(String, String)> {
+            c.get_envs()
+                .map(|(k, v)| {
+                    (
+                        k.to_string_lossy().into_owned(),
+                        v.map(|v| v.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect()
+        };
+        let pair = |k: &str, v: &str| (k.to_string(), v.to_string());
+        // Live, with no time limit: a server runs until Ctrl-C.
+        assert_eq!(
+            envs(&c),
+            [
+                pair("XEN_TESTBED_GUEST_TIMEOUT", "0"),
+                pair("XEN_TESTBED_LIVE", "1")
+            ]
+        );
+        // Several devices of each kind, in manifest order, and the memory.
+        let disk = |f: &str| Backing::Disk(PathBuf::from(f));
         let devices = BootDevices {
             devices: vec![
-                ("service".into(), Backing::Net(None)),
-                (
-                    "storage".into(),
-                    Backing::Disk(PathBuf::from("/d/disk.img")),
-                ),
+                ("backup".into(), disk("/d/b.img")),
+                ("pubnet".into(), Backing::Net(None)),
+                ("privnet".into(), Backing::Net(Some("xenbr1".into()))),
+                ("storage".into(), disk("/d/s.img")),
             ],
-            publish: vec![],
+            mem_mib: Some(64),
+            publish: ["8080:80", "2222:22"]
+                .iter()
+                .map(|spec| petrel_usernet::publish::Forward::parse(spec).expect("valid"))
+                .collect(),
             ..BootDevices::default()
         };
         let c = testbed_command(
@@ -382,31 +481,58 @@ mod tests {
             &devices,
         )
         .expect("builds");
-        let envs: Vec<_> = c.get_envs().collect();
-        assert!(
-            envs.contains(&("XEN_TESTBED_VIF".as_ref(), Some("g".as_ref()))),
-            "{envs:?}"
-        );
-        assert!(
-            envs.contains(&("XEN_TESTBED_DISK".as_ref(), Some("g=/d/disk.img".as_ref()))),
-            "{envs:?}"
-        );
-        let two = BootDevices {
-            devices: vec![devices.devices[1].clone(), devices.devices[1].clone()],
-            publish: vec![],
+        let envs = envs(&c);
+        for expected in [
+            pair("XEN_TESTBED_VIF", "g=xenbr0,xenbr1"),
+            pair("XEN_TESTBED_DISK", "g=/d/b.img g=/d/s.img"),
+            pair("XEN_TESTBED_MEMORY", "g=64"),
+            pair("XEN_TESTBED_PUBLISH", "8080:80 2222:22"),
+        ] {
+            assert!(envs.contains(&expected), "{envs:?}");
+        }
+        // A bridge the testbed's dom0 does not have: one line.
+        let elsewhere = BootDevices {
+            devices: vec![("pubnet".into(), Backing::Net(Some("br9".into())))],
             ..BootDevices::default()
         };
+        let err = testbed_command(
+            Path::new("t"),
+            Path::new("o"),
+            "g",
+            Path::new("i"),
+            &[],
+            &elsewhere,
+        )
+        .expect_err("no br9")
+        .to_string();
         assert!(
-            testbed_command(
+            err.contains(
+                "--tap pubnet=br9: the Xen testbed's dom0 has the bridges xenbr0 and xenbr1 only"
+            ),
+            "{err}"
+        );
+        // UDP, or another host address: the testbed cannot, so one line before it starts.
+        for spec in ["5353:53/udp", "0.0.0.0:8080:80"] {
+            let devices = BootDevices {
+                devices: vec![("service".into(), Backing::Net(None))],
+                publish: vec![petrel_usernet::publish::Forward::parse(spec).expect("valid")],
+                ..BootDevices::default()
+            };
+            let err = testbed_command(
                 Path::new("t"),
                 Path::new("o"),
                 "g",
                 Path::new("i"),
                 &[],
-                &two
+                &devices,
             )
-            .is_err()
-        );
+            .expect_err(spec)
+            .to_string();
+            assert!(
+                err.contains("forwards TCP on 127.0.0.1 only"),
+                "{spec}: {err}"
+            );
+        }
     }
 
     #[test]
@@ -424,6 +550,10 @@ mod tests {
             ..BootDevices::default()
         };
         let args = vec![r#"--hello=Hi "you""#.to_string()];
+        let devices = BootDevices {
+            mem_mib: Some(48),
+            ..devices
+        };
         let text = config(
             "k",
             Path::new("/p/dist/k.xen"),
@@ -446,6 +576,28 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("kernel = \"/p/dist/k.xen\""), "{text}");
+        assert!(text.contains("memory = 48\n"), "{text}");
+    }
+
+    #[test]
+    fn removes_only_the_scratch_of_runs_that_are_gone() {
+        let root = std::env::temp_dir().join(format!("petrel-stale-{}", std::process::id()));
+        let (tmp, proc) = (root.join("tmp"), root.join("proc"));
+        for dir in ["petrel-xen-11", "petrel-xen-22", "petrel-xen-x", "other-33"] {
+            std::fs::create_dir_all(tmp.join(dir)).expect("mkdir");
+        }
+        std::fs::create_dir_all(proc.join("22")).expect("mkdir");
+        remove_stale_scratch(&tmp, &proc);
+        let mut left: Vec<String> = std::fs::read_dir(&tmp)
+            .expect("read")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["other-33", "petrel-xen-22", "petrel-xen-x"]);
+        // No proc: nothing is removed.
+        remove_stale_scratch(&tmp, &root.join("none"));
+        assert!(tmp.join("petrel-xen-22").is_dir());
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]

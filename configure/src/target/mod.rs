@@ -28,6 +28,31 @@ pub struct TargetSpec {
     pub manifest: bool,
     /// How `petrel run` boots the image.
     pub boot: Boot,
+    /// The deploy file `petrel build` writes beside the image, if any.
+    pub deploy: Option<DeployFile>,
+}
+
+/// A file beside the image that a hypervisor's own tools take (`dist/`), as mirage writes
+/// them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeployFile {
+    /// `NAME.manifest.json`: the Solo5 manifest, as `solo5-elftool` reads and prints it.
+    Solo5Manifest,
+    /// `NAME.xml`: a libvirt domain booting the image directly (`<kernel>`).
+    Libvirt,
+    /// `NAME.xl`: the `xl create` configuration of a PVH guest.
+    Xl,
+}
+
+impl DeployFile {
+    /// The file's name in `dist/` for a unikernel called `name`.
+    pub fn file_name(self, name: &str) -> String {
+        match self {
+            DeployFile::Solo5Manifest => format!("{name}.manifest.json"),
+            DeployFile::Libvirt => format!("{name}.xml"),
+            DeployFile::Xl => format!("{name}.xl"),
+        }
+    }
 }
 
 /// How an image boots.

@@ -16,6 +16,7 @@ pub const HVT: TargetSpec = TargetSpec {
         env: "PETREL_HVT",
         kvm: true,
     },
+    deploy: Some(super::DeployFile::Solo5Manifest),
 };
 
 /// Solo5 spt: a process under seccomp, `petrel-spt` (or upstream `solo5-spt`).
@@ -30,4 +31,5 @@ pub const SPT: TargetSpec = TargetSpec {
         env: "PETREL_SPT",
         kvm: false,
     },
+    deploy: Some(super::DeployFile::Solo5Manifest),
 };

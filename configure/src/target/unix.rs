@@ -10,4 +10,5 @@ pub const UNIX: TargetSpec = TargetSpec {
     image_suffix: None,
     manifest: false,
     boot: Boot::Process,
+    deploy: None,
 };

@@ -11,4 +11,5 @@ pub const VIRTIO: TargetSpec = TargetSpec {
     image_suffix: Some("virtio"),
     manifest: true,
     boot: Boot::Qemu,
+    deploy: Some(super::DeployFile::Libvirt),
 };

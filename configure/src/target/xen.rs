@@ -11,4 +11,5 @@ pub const XEN: TargetSpec = TargetSpec {
     image_suffix: Some("xen"),
     manifest: true,
     boot: Boot::Xen,
+    deploy: Some(super::DeployFile::Xl),
 };

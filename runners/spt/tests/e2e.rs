@@ -402,6 +402,6 @@ fn net_device_tap_attach_mac_mtu_and_io() {
     let o = run(&["--net:service=@1", &net]);
     assert_error(
         &o,
-        "Could not attach interface: @1: not a tap descriptor opened with IFF_TAP|IFF_NO_PI",
+        "Could not attach interface: @1: neither a tap descriptor opened with IFF_TAP|IFF_NO_PI nor an AF_UNIX SOCK_SEQPACKET or SOCK_DGRAM socket",
     );
 }

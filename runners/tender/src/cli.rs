@@ -25,7 +25,10 @@ Options:
   --block:NAME=PATH              attach the file PATH as block device NAME
   --block-sector-size:NAME=N     block size of NAME (power of 2, >= 512; default 512)
   --net:NAME=TAP                 attach the existing tap interface TAP as NAME
-  --net:NAME=@FD                 attach the already open tap file descriptor FD as NAME
+  --net:NAME=@FD                 attach the already open tap file descriptor FD as NAME,
+                                 or an AF_UNIX SOCK_SEQPACKET/SOCK_DGRAM socket that
+                                 carries one Ethernet frame per record (a user-mode
+                                 network's end, as `petrel run` passes)
   --net-mac:NAME=xx:xx:xx:xx:xx:xx
                                  MAC address of NAME (default: random, locally administered)
   --help                         print this text
@@ -45,7 +48,7 @@ cannot be given.
 pub enum NetSource {
     /// An existing tap interface, by name.
     Tap(OsString),
-    /// A tap file descriptor the caller opened (`@FD`).
+    /// A tap file descriptor, or a frame socket, the caller opened (`@FD`).
     Fd(i32),
 }
 

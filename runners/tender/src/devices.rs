@@ -31,9 +31,10 @@ pub enum Backend {
         /// Bytes per block: a power of two, 512 to 32768.
         block_size: u64,
     },
-    /// A network device backed by a tap interface.
+    /// A network device backed by a tap interface or a frame socket.
     Net {
-        /// The tap file descriptor (non-blocking, no packet information header).
+        /// The tap file descriptor (non-blocking, no packet information header), or the
+        /// socket (non-blocking, one frame per record).
         fd: OwnedFd,
         /// The guest's MAC address.
         mac: [u8; 6],
@@ -202,7 +203,29 @@ fn set_nonblocking(fd: i32) -> io::Result<()> {
     Ok(())
 }
 
-/// Opens an existing tap interface, or takes an open tap descriptor, and reads its MTU.
+/// The MTU of a network device backed by a socket (a user-mode network's socketpair).
+pub const SOCKET_MTU: u16 = 1500;
+
+/// Whether `fd` is an `AF_UNIX` socket that keeps record boundaries (`SOCK_SEQPACKET` or
+/// `SOCK_DGRAM`): one read or write is one Ethernet frame, as on a tap.
+fn is_frame_socket(fd: i32) -> bool {
+    let get = |opt: libc::c_int| {
+        let mut v: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: getsockopt writes at most `len` bytes into `v`; both live for the call.
+        let rc =
+            unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, opt, (&raw mut v).cast(), &mut len) };
+        (rc == 0).then_some(v)
+    };
+    get(libc::SO_DOMAIN) == Some(libc::AF_UNIX)
+        && matches!(
+            get(libc::SO_TYPE),
+            Some(libc::SOCK_SEQPACKET | libc::SOCK_DGRAM)
+        )
+}
+
+/// Opens an existing tap interface, or takes an open tap descriptor (and reads the MTU), or
+/// an open frame socket (a user-mode network's end, MTU [`SOCKET_MTU`]).
 pub fn open_net(source: &NetSource, mac: [u8; 6]) -> Result<Backend, Error> {
     let what = match source {
         NetSource::Tap(n) => n.to_string_lossy().into_owned(),
@@ -246,6 +269,16 @@ pub fn open_net(source: &NetSource, mac: [u8; 6]) -> Result<Backend, Error> {
             }
             // SAFETY: `dup` is a fresh descriptor that nothing else owns.
             let fd = unsafe { OwnedFd::from_raw_fd(dup) };
+            if is_frame_socket(fd.as_raw_fd()) {
+                // A user-mode network's socketpair end: frames, one per record, no MTU to
+                // ask an interface for.
+                set_nonblocking(fd.as_raw_fd()).map_err(|e| fail(e.to_string()))?;
+                return Ok(Backend::Net {
+                    fd,
+                    mac,
+                    mtu: SOCKET_MTU,
+                });
+            }
             // SAFETY: all-zero ifreq is valid (see `ifreq`).
             let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
             // SAFETY: TUNGETIFF writes the name and flags into `ifr`, alive for the call.
@@ -254,7 +287,7 @@ pub fn open_net(source: &NetSource, mac: [u8; 6]) -> Result<Backend, Error> {
             let flags = i32::from(unsafe { ifr.ifr_ifru.ifru_flags });
             if rc < 0 || flags & libc::IFF_TAP == 0 || flags & libc::IFF_NO_PI == 0 {
                 return Err(fail(
-                    "not a tap descriptor opened with IFF_TAP|IFF_NO_PI".into(),
+                    "neither a tap descriptor opened with IFF_TAP|IFF_NO_PI nor an AF_UNIX SOCK_SEQPACKET or SOCK_DGRAM socket".into(),
                 ));
             }
             set_nonblocking(fd.as_raw_fd()).map_err(|e| fail(e.to_string()))?;
@@ -357,4 +390,45 @@ pub fn patched_manifest(manifest: &Manifest, attached: &[Attached]) -> Vec<u8> {
         e[MFT_ENTRY_ATTACHED] = 1;
     }
     raw
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A socketpair of `kind`; the first end is the guest's.
+    fn pair(kind: libc::c_int) -> (OwnedFd, OwnedFd) {
+        let mut fds = [0; 2];
+        // SAFETY: socketpair writes two descriptors into `fds`.
+        assert_eq!(
+            unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) },
+            0
+        );
+        // SAFETY: fresh descriptors, owned here.
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    }
+
+    #[test]
+    fn a_frame_socket_is_a_network_device() {
+        for kind in [libc::SOCK_SEQPACKET, libc::SOCK_DGRAM] {
+            let (guest, _host) = pair(kind);
+            let mac = [2, 0, 0, 0, 0, 1];
+            let b = open_net(&NetSource::Fd(guest.as_raw_fd()), mac).expect("frame socket");
+            let Backend::Net { fd, mtu, .. } = b else {
+                panic!("{b:?}")
+            };
+            assert_eq!(mtu, SOCKET_MTU);
+            // SAFETY: F_GETFL only reads the flags of our descriptor.
+            let fl = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+            assert!(fl & libc::O_NONBLOCK != 0, "non-blocking");
+        }
+    }
+
+    #[test]
+    fn a_stream_socket_is_neither_tap_nor_frame_socket() {
+        let (stream, _other) = pair(libc::SOCK_STREAM);
+        let err = open_net(&NetSource::Fd(stream.as_raw_fd()), [2, 0, 0, 0, 0, 1])
+            .expect_err("a stream loses frame boundaries");
+        assert!(err.message().contains("neither a tap descriptor"), "{err}");
+    }
 }

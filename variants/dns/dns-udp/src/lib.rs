@@ -20,10 +20,12 @@ use petrel_stack::Stack;
 /// and exits 64, as any malformed boot argument.
 pub async fn connect(
     name: &'static str,
-    _params: &[(&str, &str)],
+    params: &[(&str, &str)],
     args: &'static petrel_bootvar::Values,
     stack: &Stack,
 ) -> Resolver {
+    // The prefix of this instance's boot arguments (`--public-dns-servers`), for messages.
+    let prefix = petrel_bootvar::instance_prefix(params);
     let given: Vec<String> = args.get("dns-servers");
     let mut servers: Vec<SocketAddr> = Vec::with_capacity(given.len());
     for text in &given {
@@ -33,7 +35,7 @@ pub async fn connect(
                 // The console cannot fail; there is nothing else to report to.
                 let _ = fmt::write(
                     &mut petrel_console::Writer,
-                    format_args!("dns `{name}`: --dns-servers={text}: {why}\n"),
+                    format_args!("dns `{name}`: --{prefix}dns-servers={text}: {why}\n"),
                 );
                 petrel_platform::exit(64)
             }

@@ -1,6 +1,8 @@
 //! [`petrel_net`] on unix: a host tap interface, named by the boot argument
 //! `--interface=NAME` (default `tap0`), opened through `/dev/net/tun` without packet
-//! information, so that each read and write is one Ethernet frame.
+//! information, so that each read and write is one Ethernet frame. `--interface=@FD` takes
+//! an inherited `AF_UNIX` frame socket instead: the end of a user-mode network that
+//! `petrel run` starts when no tap is named.
 //!
 //! The interface must exist already and be usable by the unikernel's user (`ip tuntap add
 //! tap0 mode tap user $USER`); attaching to it needs no privilege then. (Run as root, a
@@ -104,8 +106,12 @@ fn ifreq(name: &str) -> io::Result<libc::ifreq> {
     Ok(ifr)
 }
 
-/// Opens `/dev/net/tun` (non-blocking) and attaches it to tap interface `name`.
+/// Opens `/dev/net/tun` (non-blocking) and attaches it to tap interface `name`, or, for
+/// `@FD`, takes the inherited frame socket FD (see [`inherited`]).
 fn open(name: &str) -> io::Result<File> {
+    if let Some(fd) = name.strip_prefix('@') {
+        return inherited(fd);
+    }
     let mut ifr = ifreq(name)?;
     ifr.ifr_ifru.ifru_flags = (libc::IFF_TAP | libc::IFF_NO_PI) as libc::c_short;
     let file = OpenOptions::new()
@@ -118,6 +124,51 @@ fn open(name: &str) -> io::Result<File> {
         return Err(io::Error::last_os_error());
     }
     Ok(file)
+}
+
+/// The inherited descriptor `fd` (decimal), which must be an `AF_UNIX` socket keeping record
+/// boundaries (`SOCK_SEQPACKET` or `SOCK_DGRAM`): a user-mode network's end, as `petrel run`
+/// passes it. Like a tap, it carries one Ethernet frame per read or write.
+fn inherited(fd: &str) -> io::Result<File> {
+    let fd: i32 = fd.parse().ok().filter(|&n| n > 2).ok_or_else(|| {
+        io::Error::new(
+            ErrorKind::InvalidInput,
+            "@FD needs a descriptor number above 2",
+        )
+    })?;
+    let get = |opt: libc::c_int| {
+        let mut v: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: getsockopt writes at most `len` bytes into `v`; both live for the call.
+        let rc =
+            unsafe { libc::getsockopt(fd, libc::SOL_SOCKET, opt, (&raw mut v).cast(), &mut len) };
+        if rc == 0 {
+            Ok(v)
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    };
+    if get(libc::SO_DOMAIN)? != libc::AF_UNIX
+        || !matches!(get(libc::SO_TYPE)?, libc::SOCK_SEQPACKET | libc::SOCK_DGRAM)
+    {
+        return Err(io::Error::new(
+            ErrorKind::InvalidInput,
+            "not an AF_UNIX SOCK_SEQPACKET or SOCK_DGRAM socket",
+        ));
+    }
+    // SAFETY: fcntl only changes the descriptor's flags (non-blocking, close-on-exec).
+    let ok = unsafe {
+        let fl = libc::fcntl(fd, libc::F_GETFL);
+        fl >= 0
+            && libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK) >= 0
+            && libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) >= 0
+    };
+    if !ok {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: the descriptor was inherited for this device alone (checked to be a socket
+    // above); from here the device owns it.
+    Ok(unsafe { File::from_raw_fd(fd) })
 }
 
 /// The MTU of interface `name`, if the host tells it.

@@ -25,6 +25,28 @@ fn interface_names_must_fit() {
 }
 
 #[test]
+fn an_inherited_frame_socket_is_a_device() {
+    let mut fds = [0; 2];
+    // SAFETY: socketpair writes two descriptors into `fds`.
+    let rc = unsafe { libc::socketpair(libc::AF_UNIX, libc::SOCK_SEQPACKET, 0, fds.as_mut_ptr()) };
+    assert_eq!(rc, 0);
+    // SAFETY: fds[1] is ours; `open` took fds[0].
+    let host = unsafe { OwnedFd::from_raw_fd(fds[1]) };
+    let mut guest = open(&format!("@{}", fds[0])).expect("a SOCK_SEQPACKET end");
+    guest.write_all(b"frame").expect("one record");
+    let mut buf = [0u8; 16];
+    // SAFETY: `buf` is writable for its length.
+    let n = unsafe { libc::recv(host.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), 0) };
+    assert_eq!(&buf[..n as usize], b"frame");
+    // Not a descriptor number, a standard stream, or not a frame socket: refused.
+    assert!(open("@x").is_err());
+    assert!(open("@1").is_err());
+    let file = std::fs::File::open("/dev/null").expect("/dev/null");
+    let err = open(&format!("@{}", file.as_raw_fd())).expect_err("not a socket");
+    assert!(!err.to_string().is_empty());
+}
+
+#[test]
 fn macs_are_local_unicast() {
     for _ in 0..16 {
         let mac = random_mac();

@@ -276,7 +276,7 @@ pub(crate) fn block_read(
     Ok(())
 }
 
-/// Sends one frame (length checked by the caller) with `write` on the tap fd.
+/// Sends one frame (length checked by the caller) with `write` on the tap fd (or socket).
 pub(crate) fn net_write(handle: Handle, frame: &[u8]) -> Result<(), Error> {
     // SAFETY: `frame` is borrowed for the call; write on the NIC's fd is allowed.
     let n = unsafe {
@@ -292,10 +292,12 @@ pub(crate) fn net_write(handle: Handle, frame: &[u8]) -> Result<(), Error> {
             ],
         )
     };
-    if n == frame.len() as isize {
-        Ok(())
-    } else {
-        Err(Error::Unspecified)
+    match n {
+        n if n == frame.len() as isize => Ok(()),
+        // A full socket (a user-mode network's socketpair; a tap never fills): try again
+        // later rather than lose the frame, which would stall TCP for a retransmission.
+        n if n == -EAGAIN || n == -EINTR => Err(Error::Again),
+        _ => Err(Error::Unspecified),
     }
 }
 

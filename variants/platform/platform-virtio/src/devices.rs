@@ -22,16 +22,7 @@ use crate::serial::Serial;
 use crate::virtio::Legacy;
 use crate::{block, net, pci};
 
-/// Why a device could not be acquired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AcquireError {
-    /// The manifest has no device with that name (or handle).
-    NotFound,
-    /// The manifest entry has another type.
-    WrongType,
-    /// Already acquired (each device can be acquired once).
-    Busy,
-}
+pub use petrel_rt_core::devices::AcquireError;
 
 /// A driver bound at boot and not yet acquired.
 pub(crate) enum Driver {

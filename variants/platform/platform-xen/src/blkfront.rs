@@ -135,12 +135,18 @@ impl Blkfront {
 
     /// One request on the data page: `op` 0 reads, 1 writes, `sectors` from `sector`.
     fn transfer(&mut self, op: u8, sector: u64, sectors: u8) -> Result<(), IoError> {
+        // Requests that timed out stay on the ring until their late answers come: never
+        // write over one the backend has not answered.
+        if self.prod.wrapping_sub(self.cons) >= SLOTS {
+            return Err(IoError::Device);
+        }
+        let id = u64::from(self.prod);
         let slot = HEADER + SLOT * (self.prod % SLOTS) as usize;
         let r = &self.ring;
         r.put::<u8>(slot, op);
         r.put::<u8>(slot + 1, 1); // one segment
         r.put::<u16>(slot + 2, self.handle);
-        r.put::<u64>(slot + 8, u64::from(self.prod));
+        r.put::<u64>(slot + 8, id);
         r.put::<u64>(slot + 16, sector);
         r.put::<u32>(slot + 24, self.data_ref.0);
         r.put::<u8>(slot + 28, 0); // first sector in the page
@@ -153,10 +159,7 @@ impl Blkfront {
         loop {
             let rsp_prod: u32 = r.get(8);
             fence(Ordering::Acquire);
-            if rsp_prod != self.cons {
-                let slot = HEADER + SLOT * (self.cons % SLOTS) as usize;
-                let status: i16 = r.get(slot + 10);
-                self.cons = self.cons.wrapping_add(1);
+            if let Some(status) = take_answer(r, &mut self.cons, rsp_prod, id) {
                 return if status == 0 {
                     Ok(())
                 } else {
@@ -186,5 +189,61 @@ impl Blkfront {
         }
         self.data.write_from(buf);
         self.transfer(1, sector, (buf.len() as u64 / SECTOR) as u8)
+    }
+}
+
+/// Consumes the responses from `cons` up to `rsp_prod` until the one to request `id`, and
+/// gives its status. Answers to other requests (late ones, to requests that timed out) are
+/// skipped; a `rsp_prod` further ahead than the ring holds (a confused backend) is not read.
+fn take_answer(ring: &Page, cons: &mut u32, rsp_prod: u32, id: u64) -> Option<i16> {
+    if rsp_prod.wrapping_sub(*cons) > SLOTS {
+        return None;
+    }
+    while *cons != rsp_prod {
+        let slot = HEADER + SLOT * (*cons % SLOTS) as usize;
+        let answered: u64 = ring.get(slot);
+        let status: i16 = ring.get(slot + 10);
+        *cons = cons.wrapping_add(1);
+        if answered == id {
+            return Some(status);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn takes_its_own_answer_and_skips_late_ones() {
+        let ring = Page::new().expect("memory");
+        let answer = |n: u32, id: u64, status: i16| {
+            let slot = HEADER + SLOT * (n % SLOTS) as usize;
+            ring.put::<u64>(slot, id);
+            ring.put::<i16>(slot + 10, status);
+        };
+        // A late error for request 7 (which timed out), then request 8's answer.
+        answer(0, 7, -1);
+        answer(1, 8, 0);
+        let mut cons = 0;
+        assert_eq!(take_answer(&ring, &mut cons, 2, 8), Some(0));
+        assert_eq!(cons, 2);
+        assert_eq!(
+            take_answer(&ring, &mut cons, 2, 9),
+            None,
+            "not answered yet"
+        );
+        // A backend error reaches the request it answers.
+        answer(2, 9, -1);
+        assert_eq!(take_answer(&ring, &mut cons, 3, 9), Some(-1));
+        // A producer index far ahead is not believed: nothing is consumed.
+        assert_eq!(take_answer(&ring, &mut cons, 3 + SLOTS + 1, 10), None);
+        assert_eq!(cons, 3);
+        // Indices wrap.
+        let mut cons = u32::MAX;
+        answer(u32::MAX, 11, 0);
+        assert_eq!(take_answer(&ring, &mut cons, 0, 11), Some(0));
+        assert_eq!(cons, 0);
     }
 }

@@ -16,16 +16,7 @@ use petrel_rt_core::solo5::{MFT_DEV_BLOCK_BASIC, MFT_DEV_NET_BASIC, MftEntry};
 /// The vbd id of `xvda`.
 pub const XVDA: u32 = 51712;
 
-/// Why a device could not be acquired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AcquireError {
-    /// The manifest has no device with that name.
-    NotFound,
-    /// The manifest entry has another kind.
-    WrongType,
-    /// Already acquired.
-    Busy,
-}
+pub use petrel_rt_core::devices::AcquireError;
 
 /// The xenstore device id of manifest device `name` of kind `ty` (`MFT_DEV_*`), and its
 /// manifest index: see the module docs.

@@ -146,21 +146,33 @@ fn with_table<R>(
     })
 }
 
-/// Sets up a one-frame table (504 usable references): Xen's grant frame 0 put over a page
-/// of the heap, which the table keeps for the unikernel's life.
+/// How many grant frames the guest asks for: 2040 usable references, enough for several
+/// netfronts (322 references each: two rings, 64 transmit and 256 receive pages) and
+/// blkfronts (2 each). Xen's default limit for a guest (`max_grant_frames`) is larger.
+pub const FRAMES: usize = 4;
+
+/// Sets up the table: Xen's grant frames 0.. put over contiguous pages of the heap, which
+/// the table keeps for the unikernel's life. If Xen lends fewer than [`FRAMES`] (a lower
+/// `max_grant_frames`), the table covers those it lent; none at all is no table.
 fn setup() -> Option<GrantTable> {
-    let layout = core::alloc::Layout::from_size_align(4096, 4096).ok()?;
-    // SAFETY: a non-zero-sized layout; the page is never freed (it becomes the grant frame).
-    let page = unsafe { alloc::alloc::alloc_zeroed(layout) };
-    if page.is_null() {
+    let layout = core::alloc::Layout::from_size_align(4096 * FRAMES, 4096).ok()?;
+    // SAFETY: a non-zero-sized layout; the pages are never freed (they become grant frames).
+    let pages = unsafe { alloc::alloc::alloc_zeroed(layout) };
+    if pages.is_null() {
         return None;
     }
     use crate::hypercall::{MAPSPACE_GRANT_TABLE, add_to_physmap};
-    // SAFETY: our page-aligned page, never freed, from now on grant frame 0.
-    unsafe { add_to_physmap(MAPSPACE_GRANT_TABLE, 0, page as u64 >> 12) }.ok()?;
-    // SAFETY: the page now holds PER_FRAME entries shared with Xen, all atomics, and lives
-    // as long as the unikernel.
-    let entries = unsafe { core::slice::from_raw_parts(page as *const Entry, PER_FRAME) };
+    let first = pages as u64 >> 12;
+    let lent = (0..FRAMES as u64)
+        // SAFETY: our page-aligned pages, never freed, from now on grant frames 0...
+        .take_while(|&i| unsafe { add_to_physmap(MAPSPACE_GRANT_TABLE, i, first + i) }.is_ok())
+        .count();
+    if lent == 0 {
+        return None;
+    }
+    // SAFETY: the pages now hold `lent * PER_FRAME` entries shared with Xen, all atomics, and
+    // live as long as the unikernel.
+    let entries = unsafe { core::slice::from_raw_parts(pages as *const Entry, lent * PER_FRAME) };
     Some(GrantTable::new(entries))
 }
 

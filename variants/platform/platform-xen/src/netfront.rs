@@ -34,8 +34,10 @@ const HEADER: usize = 64;
 const ETH: usize = 14;
 /// The MTU the backend is asked for (the default; no `feature-sg`, no GSO).
 pub const MTU: u16 = 1500;
-/// How many transmit buffers (and ids) there are.
+/// How many transmit buffers (and ids) there are: at most 64, one bit each in
+/// `Netfront::tx_in_flight`.
 const TX_BUFFERS: u16 = 64;
+const _: () = assert!(TX_BUFFERS <= 64);
 
 /// Offsets of the shared ring header fields.
 const REQ_PROD: usize = 0;
@@ -51,6 +53,9 @@ pub struct Netfront {
     tx_bufs: Vec<(Page, GrantRef)>,
     rx_bufs: Vec<(Page, GrantRef)>,
     tx_free: Vec<u16>,
+    /// Bit `id` set while transmit buffer `id` is the backend's: an id it answers twice, or
+    /// one it was never given, is not taken back (two frames would share a buffer).
+    tx_in_flight: u64,
     tx_prod: u32,
     tx_cons: u32,
     rx_prod: u32,
@@ -110,6 +115,7 @@ impl Netfront {
             tx_bufs,
             rx_bufs,
             tx_free: (0..TX_BUFFERS).rev().collect(),
+            tx_in_flight: 0,
             tx_prod: 0,
             tx_cons: 0,
             rx_prod: 0,
@@ -169,6 +175,18 @@ impl Netfront {
     /// Receives one frame into `buf`; `None` when nothing is there. Frames longer than `buf`
     /// are cut.
     pub fn read(&mut self, buf: &mut [u8]) -> Option<usize> {
+        // Responses without a frame (errors) are skipped: at most a ringful per call.
+        for _ in 0..=SLOTS {
+            if let Some(n) = self.read_one(buf)? {
+                return Some(n);
+            }
+        }
+        None
+    }
+
+    /// One response: `Some(Some(n))` a frame, `Some(None)` a response without one (an
+    /// error), `None` when there is none (the event for the next one asked for).
+    fn read_one(&mut self, buf: &mut [u8]) -> Option<Option<usize>> {
         let prod = self.rx.get::<u32>(RSP_PROD);
         fence(Ordering::Acquire);
         if self.rx_cons == prod {
@@ -179,7 +197,12 @@ impl Netfront {
             if self.rx.get::<u32>(RSP_PROD) == self.rx_cons {
                 return None;
             }
-            return self.read(buf);
+            return Some(None);
+        }
+        // A producer index further ahead than the ring holds: a confused backend, whose
+        // slots are not read.
+        if prod.wrapping_sub(self.rx_cons) > SLOTS {
+            return None;
         }
         let slot = HEADER + 8 * (self.rx_cons % SLOTS) as usize;
         let id = self.rx.get::<u16>(slot);
@@ -199,21 +222,20 @@ impl Netfront {
         };
         self.post_rx(id);
         self.publish_rx();
-        if n == 0 { self.read(buf) } else { Some(n) }
+        Some((n > 0).then_some(n))
     }
 
     /// Takes back the transmit buffers the backend is done with.
     fn reclaim_tx(&mut self) {
         let prod = self.tx.get::<u32>(RSP_PROD);
         fence(Ordering::Acquire);
-        while self.tx_cons != prod {
-            let slot = HEADER + 12 * (self.tx_cons % SLOTS) as usize;
-            let id = self.tx.get::<u16>(slot);
-            if id < TX_BUFFERS {
-                self.tx_free.push(id);
-            }
-            self.tx_cons = self.tx_cons.wrapping_add(1);
-        }
+        reclaim(
+            &self.tx,
+            &mut self.tx_cons,
+            prod,
+            &mut self.tx_in_flight,
+            &mut self.tx_free,
+        );
     }
 
     /// Queues one frame (at most MTU + 14 bytes); `false` if it is too long or every
@@ -226,6 +248,7 @@ impl Netfront {
         let Some(id) = self.tx_free.pop() else {
             return false;
         };
+        self.tx_in_flight |= 1 << id;
         let (page, gref) = &self.tx_bufs[usize::from(id)];
         page.write_from(frame);
         let slot = HEADER + 12 * (self.tx_prod % SLOTS) as usize;
@@ -248,9 +271,47 @@ impl Netfront {
     }
 }
 
+/// Consumes the transmit responses from `cons` up to `prod`: each buffer in flight that the
+/// backend answers goes back to `free`, once. A `prod` further ahead than the ring holds (a
+/// confused backend) is not read.
+fn reclaim(tx: &Page, cons: &mut u32, prod: u32, in_flight: &mut u64, free: &mut Vec<u16>) {
+    if prod.wrapping_sub(*cons) > SLOTS {
+        return;
+    }
+    while *cons != prod {
+        let slot = HEADER + 12 * (*cons % SLOTS) as usize;
+        let id = tx.get::<u16>(slot);
+        let bit = 1u64.checked_shl(u32::from(id)).unwrap_or(0);
+        if *in_flight & bit != 0 {
+            *in_flight &= !bit;
+            free.push(id);
+        }
+        *cons = cons.wrapping_add(1);
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse_mac;
+    use super::*;
+
+    #[test]
+    fn takes_back_each_transmit_buffer_once() {
+        let tx = Page::new().expect("memory");
+        let answer = |n: u32, id: u16| tx.put::<u16>(HEADER + 12 * (n % SLOTS) as usize, id);
+        // Buffers 3 and 5 are the backend's; it answers 3, 3 again, 9 (never given) and 5.
+        let (mut cons, mut in_flight, mut free) = (0, (1 << 3) | (1 << 5), alloc::vec![]);
+        for (n, id) in [3, 3, 9, 5].into_iter().enumerate() {
+            answer(n as u32, id);
+        }
+        reclaim(&tx, &mut cons, 4, &mut in_flight, &mut free);
+        assert_eq!((cons, in_flight, free.as_slice()), (4, 0, &[3, 5][..]));
+        // An id past the bitmask, and a producer index far ahead.
+        answer(4, 700);
+        reclaim(&tx, &mut cons, 5, &mut in_flight, &mut free);
+        assert_eq!((cons, free.len()), (5, 2));
+        reclaim(&tx, &mut cons, 5 + SLOTS + 1, &mut in_flight, &mut free);
+        assert_eq!(cons, 5, "not believed");
+    }
 
     #[test]
     fn parses_xenstore_macs() {

@@ -73,6 +73,40 @@ pub enum ConnectError {
     Backend(String),
 }
 
+impl core::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            ConnectError::Xenstore(what, e) => write!(f, "xenstore, {what}: {e:?}"),
+            ConnectError::Malformed(what) => write!(f, "xenstore has a malformed {what}"),
+            ConnectError::Resources(what) => write!(f, "out of {what}"),
+            ConnectError::Backend(state) => write!(
+                f,
+                "the backend did not connect within 5 s (its state is {state})"
+            ),
+        }
+    }
+}
+
+impl ConnectError {
+    /// Whether the frontend is simply not there: xenstore has no `backend` for it (the
+    /// domain's configuration has no such `vif` or `disk`).
+    pub fn not_attached(&self) -> bool {
+        matches!(self, ConnectError::Xenstore("backend", xenstore::Error::Store(e)) if e == "ENOENT")
+    }
+
+    /// Prints why frontend `dev` (`device/vif/1`) did not connect, unless it is not
+    /// attached (the interface's own error says that): the interface's error alone (an I/O
+    /// error) would hide the reason.
+    pub fn report(&self, dev: &str) {
+        if !self.not_attached() {
+            let _ = core::fmt::write(
+                &mut crate::console::Console,
+                format_args!("petrel: {dev}: {self}\n"),
+            );
+        }
+    }
+}
+
 /// The value at `path`, trimmed (`what` names it in the error).
 pub fn read_text(
     xs: &mut Client<Guest>,
@@ -117,4 +151,26 @@ pub fn backend_of(xs: &mut Client<Guest>, dev: &str) -> Result<(String, u16), Co
         .parse()
         .map_err(|_| ConnectError::Malformed("backend-id"))?;
     Ok((backend, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::ToString;
+
+    #[test]
+    fn says_why_a_frontend_did_not_connect() {
+        let absent = ConnectError::Xenstore("backend", xenstore::Error::Store("ENOENT".into()));
+        assert!(absent.not_attached());
+        let denied = ConnectError::Xenstore("backend", xenstore::Error::Store("EACCES".into()));
+        assert!(!denied.not_attached());
+        assert_eq!(
+            ConnectError::Resources("grant references").to_string(),
+            "out of grant references"
+        );
+        assert_eq!(
+            ConnectError::Backend("5".into()).to_string(),
+            "the backend did not connect within 5 s (its state is 5)"
+        );
+    }
 }

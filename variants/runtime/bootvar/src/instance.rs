@@ -28,6 +28,29 @@ pub fn instance_prefix<'a>(params: &[(&str, &'a str)]) -> &'a str {
         .map_or("", |(_, prefix)| *prefix)
 }
 
+/// The start of the constructor parameters that carry the instance's configure keys
+/// (`("@key:dhcp", "false")`). They are there only when instances of one implementation were
+/// configured differently (`--key public.dhcp=false`): Cargo builds one copy of the crate, with
+/// the union of the instances' features, so the instance's own value must reach it at run
+/// time.
+pub const KEY_PARAM_PREFIX: &str = "@key:";
+
+/// The value of configure key `key` for the instance whose constructor received `params`, or
+/// `None` when configure did not pass it (every instance of the implementation has the
+/// unikernel's value: read it from the crate's features as before).
+///
+/// ```
+/// use petrel_bootvar::instance_key;
+/// assert_eq!(instance_key(&[("@key:dhcp", "false")], "dhcp"), Some("false"));
+/// assert_eq!(instance_key(&[("dir", "x")], "dhcp"), None);
+/// ```
+pub fn instance_key<'a>(params: &[(&str, &'a str)], key: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k.strip_prefix(KEY_PARAM_PREFIX) == Some(key))
+        .map(|(_, v)| *v)
+}
+
 #[cfg(test)]
 mod tests {
     use crate::{App, Kind, Spec, parse};

@@ -35,7 +35,7 @@ mod values;
 pub use help::version;
 #[cfg(feature = "render")]
 pub use help::{APPLICATION_SECTION, HelpArg, SECTION_ORDER, help};
-pub use instance::{PREFIX_PARAM, instance_prefix};
+pub use instance::{KEY_PARAM_PREFIX, PREFIX_PARAM, instance_key, instance_prefix};
 pub use kind::{Ipv4Prefix, Ipv6Prefix, Kind, LogLevel, MacAddr, ParseValueError, Value};
 pub use parse::{
     Exit, check_default, check_default_list, check_name, check_specs, name_problem, parse,

@@ -41,6 +41,7 @@
 //!
 //! - [`cmdline`]: [`cmdline::BootCmdline`], the command line the entry point copies out of
 //!   the loader's memory (at most [`cmdline::MAX`] bytes).
+//! - [`devices`]: [`devices::AcquireError`], why a manifest device cannot be acquired.
 //! - [`single_core`]: the state a single-threaded, single-CPU unikernel shares, with its one
 //!   audited safety argument: [`single_core::Global`] (a `static` `RefCell`),
 //!   [`single_core::BootOnce`] (written once by the entry point), [`single_core::Handles`]
@@ -55,6 +56,7 @@
 extern crate alloc;
 
 pub mod cmdline;
+pub mod devices;
 pub mod heap;
 pub mod panic;
 pub mod single_core;

@@ -38,16 +38,38 @@ pub enum AddressingError {
 
 impl fmt::Display for AddressingError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        self.named("").fmt(f)
+    }
+}
+
+impl AddressingError {
+    /// The message with the boot arguments named as the user types them: `prefix` is the
+    /// instance's (`public-` gives `--public-ipv4`; see `petrel_bootvar::instance_prefix`).
+    pub fn named<'a>(&'a self, prefix: &'a str) -> impl fmt::Display + 'a {
+        Named(self, prefix)
+    }
+}
+
+/// An [`AddressingError`] with its arguments' prefix.
+struct Named<'a>(&'a AddressingError, &'a str);
+
+impl fmt::Display for Named<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let p = self.1;
+        match self.0 {
             AddressingError::Ipv4GatewayOutside(net, gw) => {
-                write!(f, "--ipv4-gateway={gw} is not in the network --ipv4={net}")
+                write!(
+                    f,
+                    "--{p}ipv4-gateway={gw} is not in the network --{p}ipv4={net}"
+                )
             }
             AddressingError::Ipv6GatewayOutside(gw) => write!(
                 f,
-                "--ipv6-gateway={gw} is neither link-local (fe80::/10) nor in the --ipv6 network"
+                "--{p}ipv6-gateway={gw} is neither link-local (fe80::/10) nor in the --{p}ipv6 network"
             ),
-            AddressingError::GatewayWithoutAddress => f.write_str(
-                "--ipv4-gateway needs --ipv4 (with DHCP the gateway comes from the lease)",
+            AddressingError::GatewayWithoutAddress => write!(
+                f,
+                "--{p}ipv4-gateway needs --{p}ipv4 (with DHCP the gateway comes from the lease)"
             ),
         }
     }
@@ -138,6 +160,16 @@ mod tests {
         let a = Addressing::new(true, Some(v4("192.168.1.9/16")), None, None, None).unwrap();
         assert_eq!(a.ipv4, Some(v4("192.168.1.9/16")));
         assert!(!a.dhcp);
+    }
+
+    #[test]
+    fn messages_name_the_instance_arguments() {
+        let e = AddressingError::GatewayWithoutAddress;
+        assert_eq!(
+            e.named("public-").to_string(),
+            "--public-ipv4-gateway needs --public-ipv4 (with DHCP the gateway comes from the lease)"
+        );
+        assert_eq!(e.named("").to_string(), e.to_string());
     }
 
     #[test]

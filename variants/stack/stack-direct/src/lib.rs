@@ -86,18 +86,24 @@ fn fail(name: &str, code: i32, message: fmt::Arguments<'_>) -> ! {
 /// and with DHCP waits for the first lease.
 pub async fn connect(
     name: &'static str,
-    _params: &[(&str, &str)],
+    params: &[(&str, &str)],
     args: &'static petrel_bootvar::Values,
     net: &Net,
 ) -> Stack {
+    // This instance's `dhcp` key when instances differ (`--key public.dhcp=false`), else the
+    // crate's feature.
+    // The prefix of this instance's boot arguments (`--public-ipv4`), for messages.
+    let prefix = petrel_bootvar::instance_prefix(params);
+    let dhcp = petrel_bootvar::instance_key(params, "dhcp")
+        .map_or(cfg!(feature = "dhcp"), |v| v == "true");
     let addressing = Addressing::new(
-        cfg!(feature = "dhcp"),
+        dhcp,
         args.get::<Option<Ipv4Prefix>>("ipv4"),
         args.get::<Option<Ipv4Addr>>("ipv4-gateway"),
         args.get::<Option<Ipv6Prefix>>("ipv6"),
         args.get::<Option<Ipv6Addr>>("ipv6-gateway"),
     )
-    .unwrap_or_else(|e| fail(name, 64, format_args!("{e}")));
+    .unwrap_or_else(|e| fail(name, 64, format_args!("{}", e.named(prefix))));
     let now = driver::instant(petrel_time::now_ns());
     let index = STACKS.0.borrow().len() as u64;
     if index >= sockets::MAX_STACKS {
@@ -132,7 +138,7 @@ pub async fn connect(
             "stack `{name}` on `{}`: asking for a DHCP lease",
             net.name()
         );
-        wait_for_lease(index, name, net.name()).await;
+        wait_for_lease(index, name, net.name(), prefix).await;
     } else if let Some(v4) = addressing.ipv4 {
         match addressing.ipv4_gateway {
             Some(gw) => log::info!("stack `{name}` on `{}`: {v4}, gateway {gw}", net.name()),
@@ -147,7 +153,7 @@ const LEASE_REMINDER: core::time::Duration = core::time::Duration::from_secs(10)
 
 /// Waits until stack `index` has its DHCP lease, with a reminder and a hint every
 /// [`LEASE_REMINDER`]: a network without a DHCP server would otherwise look like a hang.
-async fn wait_for_lease(index: u64, name: &str, net: &str) {
+async fn wait_for_lease(index: u64, name: &str, net: &str, prefix: &str) {
     let mut waited = core::time::Duration::ZERO;
     loop {
         let mut reminder = petrel_time::sleep(LEASE_REMINDER);
@@ -164,7 +170,7 @@ async fn wait_for_lease(index: u64, name: &str, net: &str) {
         }
         waited += LEASE_REMINDER;
         log::warn!(
-            "stack `{name}`: no DHCP lease after {} s; is there a DHCP server on the network of `{net}`? (--ipv4=ADDRESS/PREFIX sets a static address)",
+            "stack `{name}`: no DHCP lease after {} s; is there a DHCP server on the network of `{net}`? (--{prefix}ipv4=ADDRESS/PREFIX sets a static address)",
             waited.as_secs()
         );
     }

@@ -4,8 +4,7 @@
 #![no_std]
 
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use petrel::stack::{TcpListener, picoserve::Timer};
-use petrel::{kv_ro::*, log::*, prelude::*};
+use petrel::{kv_ro::*, log::*, prelude::*, stack::TcpListener, stack::picoserve::Timer};
 use picoserve::response::{Content, IntoResponse, Response, ResponseWriter, StatusCode};
 use picoserve::url_encoded::UrlEncodedString;
 use picoserve::{Config, ResponseSent, Router, Timeouts, io, request, routing::*, time::Duration};
@@ -50,12 +49,11 @@ impl Content for File {
     }
 
     async fn write_content<W: io::Write>(self, mut out: W) -> Result<(), W::Error> {
-        let File(htdocs, key, len, body) = self;
-        for at in (0..len).step_by(CHUNK).take_while(|_| body) {
+        for at in (0..self.2).step_by(CHUNK).take_while(|_| self.3) {
             // No larger than the file: zeroing 16 KiB for each small file cost more than HTTP.
             // A file shorter than its Content-Length now (`--kv=direct`): zeros, the head is out.
-            let mut buf = vec![0; usize::try_from(len - at).map_or(CHUNK, |rest| rest.min(CHUNK))];
-            let _ = htdocs.get_partial(&key, at, &mut buf).await;
+            let mut buf = vec![0; usize::try_from(self.2 - at).map_or(CHUNK, |n| n.min(CHUNK))];
+            let _ = self.0.get_partial(&self.1, at, &mut buf).await;
             out.write_all(&buf).await?;
         }
         Ok(())
@@ -118,10 +116,9 @@ async fn accept(listener: TcpListener, app: &'static Router<ServicePathRouter<Si
 pub async fn start(stack: petrel::stack::Stack, htdocs: KvRo, args: Args) {
     let app = Box::leak(Box::new(Router::from_service(Site(htdocs))));
     for ip in [IpAddr::V4(Ipv4Addr::UNSPECIFIED), IpAddr::V6(Ipv6Addr::UNSPECIFIED)] {
-        let addr = SocketAddr::new(ip, args.port);
-        match stack.listen(addr).await {
+        match stack.listen(SocketAddr::new(ip, args.port)).await {
             Ok(listener) => petrel::spawn(accept(listener, app)),
-            Err(e) => warn!("static-website: cannot listen on {addr}: {e}"),
+            Err(e) => warn!("static-website: cannot listen on {ip} port {}: {e}", args.port),
         }
     }
     core::future::pending().await

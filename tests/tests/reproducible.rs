@@ -1,5 +1,6 @@
 //! Reproducible images: the same commit, checked out in two different directories and built
-//! with two different `CARGO_HOME`s, gives the same bytes for every target, for hello and static_website.
+//! with two different `CARGO_HOME`s, gives the same bytes for every target, for hello and
+//! static_website.
 //!
 //! The second `CARGO_HOME` is a fresh directory sharing the first's downloaded crates
 //! (symlinks, and a copy of the index): cargo finds every crate there, runs offline, and rustc

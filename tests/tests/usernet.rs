@@ -5,8 +5,8 @@
 //! Every run here is unprivileged (as root: `setpriv` drops every capability, so no tap can
 //! be created or attached; checked), with no tap and no namespace. Clients talk only to
 //! 127.0.0.1:
-//! - static_website over `--publish` with DHCP on spt and hvt, with `--no-dhcp` and a static
-//!   address on unix (direct stack): a real GET, its reply checked;
+//! - static_website over `--publish` with DHCP on spt, hvt and unix (direct stack), and with
+//!   `--no-dhcp` and a static address on spt and unix: a real GET, its reply checked;
 //! - a UDP echo (tests/fixtures/udp_echo) over `--publish .../udp` on spt and virtio;
 //! - http_fetch on spt fetches a page from a server on the host's 127.0.0.1 through the
 //!   gateway 10.0.2.2;
@@ -133,6 +133,26 @@ fn unix_direct_stack_serves_the_website_through_publish_with_static_addresses() 
         &["--net=direct", "--no-dhcp"],
         &["--ipv4=10.0.2.15/24", "--ipv4-gateway=10.0.2.2"],
     );
+}
+
+#[test]
+fn spt_serves_the_website_through_publish_with_static_addresses() {
+    if !have_libslirp("spt_serves_the_website_through_publish_with_static_addresses") {
+        return;
+    }
+    serves_the_website(
+        "spt",
+        &["--no-dhcp"],
+        &["--ipv4=10.0.2.15/24", "--ipv4-gateway=10.0.2.2"],
+    );
+}
+
+#[test]
+fn unix_direct_stack_serves_the_website_through_publish_with_dhcp() {
+    if !have_libslirp("unix_direct_stack_serves_the_website_through_publish_with_dhcp") {
+        return;
+    }
+    serves_the_website("unix", &["--net=direct"], &[]);
 }
 
 /// Boots tests/fixtures/udp_echo on `target` with `--publish PORT:7/udp` and waits for a

@@ -406,6 +406,18 @@ mod tests {
             .collect()
     }
 
+    /// The testbed command for guest `g` with no boot arguments and these devices.
+    fn testbed_for(devices: &BootDevices) -> Result<Command, Error> {
+        testbed_command(
+            Path::new("t"),
+            Path::new("o"),
+            "g",
+            Path::new("i"),
+            &[],
+            devices,
+        )
+    }
+
     #[test]
     fn dom0_boots_the_config_in_the_foreground() {
         let c = dom0_command(Path::new("/usr/sbin/xl"), Path::new("/tmp/p/hello.xl"));
@@ -472,15 +484,7 @@ mod tests {
                 .collect(),
             ..BootDevices::default()
         };
-        let c = testbed_command(
-            Path::new("t"),
-            Path::new("o"),
-            "g",
-            Path::new("i"),
-            &[],
-            &devices,
-        )
-        .expect("builds");
+        let c = testbed_for(&devices).expect("builds");
         let envs = envs(&c);
         for expected in [
             pair("XEN_TESTBED_VIF", "g=xenbr0,xenbr1"),
@@ -495,16 +499,7 @@ mod tests {
             devices: vec![("pubnet".into(), Backing::Net(Some("br9".into())))],
             ..BootDevices::default()
         };
-        let err = testbed_command(
-            Path::new("t"),
-            Path::new("o"),
-            "g",
-            Path::new("i"),
-            &[],
-            &elsewhere,
-        )
-        .expect_err("no br9")
-        .to_string();
+        let err = testbed_for(&elsewhere).expect_err("no br9").to_string();
         assert!(
             err.contains(
                 "--tap pubnet=br9: the Xen testbed's dom0 has the bridges xenbr0 and xenbr1 only"
@@ -518,16 +513,7 @@ mod tests {
                 publish: vec![petrel_usernet::publish::Forward::parse(spec).expect("valid")],
                 ..BootDevices::default()
             };
-            let err = testbed_command(
-                Path::new("t"),
-                Path::new("o"),
-                "g",
-                Path::new("i"),
-                &[],
-                &devices,
-            )
-            .expect_err(spec)
-            .to_string();
+            let err = testbed_for(&devices).expect_err(spec).to_string();
             assert!(
                 err.contains("forwards TCP on 127.0.0.1 only"),
                 "{spec}: {err}"

@@ -96,7 +96,7 @@ static HOOKED: Hooked = Hooked(Cell::new(false));
 /// Marks `tx`'s bytes as due: they go out before the executor idles at the latest.
 fn mark_due(tx: &SharedTx, waker: Option<&Waker>) {
     let mut t = tx.borrow_mut();
-    if let Some(w) = waker {
+    if let Some(w) = waker.filter(|w| !t.waker.as_ref().is_some_and(|old| old.will_wake(w))) {
         t.waker = Some(w.clone());
     }
     if t.len == 0 || t.due {
@@ -188,8 +188,13 @@ impl BaseWrite for TxBuffer {
     }
 
     async fn flush(&mut self) -> Result<(), StackError> {
-        let waker = poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
-        mark_due(&self.tx, Some(&waker));
+        // The task's waker by reference: the before-idle hook wakes it when the stack's
+        // send buffer frees up.
+        poll_fn(|cx| {
+            mark_due(&self.tx, Some(cx.waker()));
+            Poll::Ready(())
+        })
+        .await;
         Ok(())
     }
 }

@@ -6,7 +6,7 @@
 //! back, state shared by connections, a chunked answer, server-sent events that are written
 //! without a flush (regression: they stayed in Petrel's transmit buffer), a static file with
 //! its ETag, a redirect, a custom 404 and 405, all but the events on one keep-alive
-//! connection.
+//! connection; and a WebSocket echo.
 //!
 //! Without QEMU (virtio) or libslirp (spt) a test prints a loud SKIPPED line, except under CI
 //! (`CI` set), where that is a failure.
@@ -134,6 +134,25 @@ impl Conn {
         })
     }
 
+    /// Sends a final WebSocket frame (masked, as from a client) of at most 125 bytes.
+    fn frame(&mut self, opcode: u8, payload: &[u8]) -> io::Result<()> {
+        let mask = [0x37, 0xfa, 0x21, 0x3d];
+        let len = u8::try_from(payload.len()).expect("a short test frame");
+        let mut frame = vec![0x80 | opcode, 0x80 | len];
+        frame.extend_from_slice(&mask);
+        frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+        self.reader.get_mut().write_all(&frame)
+    }
+
+    /// Reads a short unmasked WebSocket frame (as from a server): its opcode and payload.
+    fn read_frame(&mut self) -> io::Result<(u8, Vec<u8>)> {
+        let mut head = [0; 2];
+        self.reader.read_exact(&mut head)?;
+        let mut payload = vec![0; usize::from(head[1] & 0x7f)];
+        self.reader.read_exact(&mut payload)?;
+        Ok((head[0] & 0x0f, payload))
+    }
+
     /// A chunked body, decoded.
     fn chunks(&mut self) -> io::Result<Vec<u8>> {
         let mut body = Vec::new();
@@ -248,6 +267,28 @@ fn check_routes(port: u16, running: &Background) {
     }
     assert_eq!(data, ["1", "2", "3"]);
     drop(events);
+
+    // A WebSocket: the handshake (RFC 6455's example key), a text and a binary message
+    // echoed, then a close answered with a close.
+    let mut ws = Conn::open(port).expect("connect for /ws");
+    let upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\n\
+        Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
+    let r = ws.send("GET", "/ws", upgrade, &[]).expect("GET /ws");
+    assert_eq!(r.status, 101, "{r:?}");
+    assert_eq!(
+        r.header("sec-websocket-accept"),
+        Some("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")
+    );
+    for (opcode, payload) in [(1, &b"hello petrel"[..]), (2, &[0, 1, 2, 255][..])] {
+        ws.frame(opcode, payload).expect("send a frame");
+        let echoed = ws
+            .read_frame()
+            .unwrap_or_else(|e| panic!("echo: {e}{}", log()));
+        assert_eq!(echoed, (opcode, payload.to_vec()));
+    }
+    ws.frame(8, &1000u16.to_be_bytes()).expect("send a close");
+    assert_eq!(ws.read_frame().expect("the close").0, 8);
+    drop(ws);
 
     // Still serving, on a new connection (the first may have idled out by now).
     let r = get(&mut Conn::open(port).expect("connect"), "/");

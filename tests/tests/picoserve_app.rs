@@ -354,3 +354,36 @@ fn virtio_direct_stack_serves_the_picoserve_app_through_qemu_user_networking() {
         serves_every_route("virtio");
     }
 }
+
+/// picoserve's `embassy` feature (embassy-net's sockets; it broke direct-stack builds deep
+/// inside smoltcp 0.13) is refused by configure in one line that says what to do instead.
+#[test]
+fn picoserve_embassy_feature_is_refused_in_one_line() {
+    let app = Scratch::fixture("picoserve_app");
+    let cargo_toml = app.dir.join("Cargo.toml");
+    let text = app.read("Cargo.toml");
+    let with_embassy = text.replace(r#""ws", "alloc"]"#, r#""ws", "alloc", "embassy"]"#);
+    assert_ne!(
+        with_embassy, text,
+        "the fixture's picoserve features changed"
+    );
+    std::fs::write(&cargo_toml, with_embassy).expect("write Cargo.toml");
+    let ran = expect(
+        petrel(&app.dir, "spt").args(["configure", "--target", "spt"]),
+        1,
+    );
+    let errors: Vec<&str> = ran.stderr.lines().filter(|l| l.contains("error")).collect();
+    assert!(
+        errors.len() == 1
+            && errors[0].contains("picoserve 0.20")
+            && errors[0].contains("its `embassy` feature is on")
+            && errors[0]
+                .contains("picoserve::Server::custom(&app, petrel::stack::picoserve::Timer"),
+        "{}",
+        ran.stderr
+    );
+    assert!(
+        !app.dir.join(".petrel/app").exists(),
+        "nothing is generated"
+    );
+}

@@ -41,6 +41,9 @@ impl Wake for Flag {
 struct Spawned {
     task: Task,
     woken: Arc<Flag>,
+    /// `woken` as a waker, made once: making one per poll cost an atomic increment and
+    /// decrement each time.
+    waker: Waker,
 }
 
 /// Tasks spawned but not yet picked up by the run loop.
@@ -107,20 +110,18 @@ pub fn block_on<F: Future>(future: F) -> F::Output {
             }
         }
         while let Some(task) = take_incoming() {
-            tasks.push(Spawned {
-                task,
-                woken: Arc::new(Flag(AtomicBool::new(true))),
-            });
+            let woken = Arc::new(Flag(AtomicBool::new(true)));
+            let waker = Waker::from(woken.clone());
+            tasks.push(Spawned { task, woken, waker });
         }
         tasks.retain_mut(|t| {
             if !t.woken.0.swap(false, Ordering::Acquire) {
                 return true;
             }
             progressed = true;
-            let waker = Waker::from(t.woken.clone());
             t.task
                 .as_mut()
-                .poll(&mut Context::from_waker(&waker))
+                .poll(&mut Context::from_waker(&t.waker))
                 .is_pending()
         });
         if petrel_time::fire_expired(petrel_time::now_ns()) > 0 {

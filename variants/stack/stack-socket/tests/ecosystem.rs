@@ -150,7 +150,9 @@ async fn http_over_picoserve() {
     let port = listener.local_addr().expect("local address").port();
     let app = picoserve::Router::new().route("/", get(|| async { "Hello World" }));
     let app = app.route("/stalled", get(|| async { Response::ok(Stalled(true)) }));
-    let app = Rc::new(app.route("/unflushed", get(|| async { Response::ok(Stalled(false)) })));
+    let app = app.route("/unflushed", get(|| async { Response::ok(Stalled(false)) }));
+    let long = || async { Response::ok("long").with_header("X-Long", LongValue) };
+    let app = Rc::new(app.route("/long", get(long)));
     petrel_executor::spawn(async move {
         loop {
             let Ok((conn, _peer)) = listener.accept().await else {
@@ -176,6 +178,20 @@ async fn http_over_picoserve() {
     }
     let (status, _) = fetch(&stack, &format!("http://127.0.0.1:{port}/nothing")).await;
     assert_eq!(status, 404);
+
+    // A head line longer than the adapter's transmit buffer (formatted in parts, each part
+    // formatted again from the start) arrives whole.
+    let conn = stack
+        .connect(SocketAddr::from(([127, 0, 0, 1], port)))
+        .await
+        .expect("connect");
+    conn.write_all(b"GET /long HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("send the request");
+    let got = String::from_utf8(read_to_end(&conn).await).expect("an ASCII answer");
+    let expected = format!("\r\nX-Long: {}\r\n", LongValue);
+    assert!(got.contains(&expected), "the long header was cut: {got:?}");
+    assert!(got.ends_with("\r\n\r\nlong"), "{got:?}");
 
     // A streamed answer that flushes and then waits: what it flushed arrives although the
     // connection neither reads nor writes again (the adapter sends it before the executor
@@ -212,8 +228,30 @@ async fn streamed_start_arrives(stack: &Stack, port: u16, path: &str) {
     );
 }
 
-/// A picoserve body that sends `first`, then 50 ms later `second`, each flushed if `.0`, and
-/// then waits forever for the rest.
+/// Reads `conn` until the peer closes it.
+async fn read_to_end(conn: &petrel_stack::TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    loop {
+        let mut buf = [0u8; 1024];
+        match conn.read(&mut buf).await.expect("read") {
+            0 => return got,
+            n => got.extend_from_slice(&buf[..n]),
+        }
+    }
+}
+
+/// A header value of 5,000 bytes in 500 pieces: longer than the picoserve adapter's
+/// 2 KiB transmit buffer, with pieces that straddle its boundary.
+struct LongValue;
+
+impl std::fmt::Display for LongValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        (0..500).try_for_each(|i| write!(f, "{:09}|", i * 7))
+    }
+}
+
+/// A picoserve body that sends `first`, then 50 ms later `second` (formatted), each flushed if
+/// `.0`, and then waits forever for the rest.
 struct Stalled(bool);
 
 impl picoserve::response::Content for Stalled {
@@ -226,12 +264,15 @@ impl picoserve::response::Content for Stalled {
     }
 
     async fn write_content<W: picoserve::io::Write>(self, mut out: W) -> Result<(), W::Error> {
-        for part in [&b"first"[..], b"second"] {
-            out.write_all(part).await?;
-            if self.0 {
-                out.flush().await?;
-            }
-            petrel_time::sleep(Duration::from_millis(50)).await;
+        out.write_all(b"first").await?;
+        if self.0 {
+            out.flush().await?;
+        }
+        petrel_time::sleep(Duration::from_millis(50)).await;
+        // Formatted, as picoserve writes heads, chunk sizes and formatted event data.
+        out.write_fmt(format_args!("{}", "second")).await?;
+        if self.0 {
+            out.flush().await?;
         }
         std::future::pending().await
     }

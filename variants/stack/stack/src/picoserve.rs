@@ -198,7 +198,62 @@ impl BaseWrite for TxBuffer {
     }
 }
 
+/// The part of a formatted string that fits in a transmit buffer: the first `skip` bytes
+/// (already sent) are passed over, then bytes are copied until the buffer is full.
+struct Formatted<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+    skip: usize,
+    /// The buffer filled up before the string ended.
+    full: bool,
+}
+
+impl core::fmt::Write for Formatted<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let skipped = s.len().min(self.skip);
+        self.skip -= skipped;
+        let rest = &s.as_bytes()[skipped..];
+        let n = rest.len().min(self.buf.len() - self.len);
+        self.buf[self.len..self.len + n].copy_from_slice(&rest[..n]);
+        self.len += n;
+        if n < rest.len() {
+            self.full = true;
+            return Err(core::fmt::Error);
+        }
+        Ok(())
+    }
+}
+
 impl picoserve::io::Write for TxBuffer {
+    /// Formats straight into the transmit buffer (picoserve writes every response head line
+    /// with `write!`); a string that does not fit is sent in parts, formatted again for each.
+    async fn write_fmt(&mut self, args: core::fmt::Arguments<'_>) -> Result<(), StackError> {
+        let mut skip = 0;
+        loop {
+            let (done, full, filled) = {
+                let mut t = self.tx.borrow_mut();
+                let at = t.len;
+                let mut out = Formatted {
+                    buf: &mut t.buf[at..],
+                    len: 0,
+                    skip,
+                    full: false,
+                };
+                let done = core::fmt::write(&mut out, args).is_ok();
+                let (full, filled) = (out.full, out.len);
+                t.len += filled;
+                (done, full, filled)
+            };
+            // A `Display` that failed on its own is skipped, as picoserve's own `write_fmt` does.
+            if done || !full {
+                mark_due(&self.tx, None);
+                return Ok(());
+            }
+            skip += filled;
+            self.send().await?;
+        }
+    }
+
     async fn write_with<F: FnOnce(BorrowedCursor<'_>) -> R, R>(
         &mut self,
         f: F,

@@ -1,17 +1,141 @@
 //! The timer queue: futures register a deadline and a waker; the executor fires them.
+//!
+//! Most timers never fire: a server arms a read timeout for every request and drops it as
+//! soon as the request arrives. So cancelling is O(1) (the waker leaves its slot; the heap
+//! entry goes stale and is skipped when it reaches the top, or swept out when stale entries
+//! outnumber live ones), arming is a heap push, and polling an armed timer again from the
+//! same task touches neither the heap nor the clock.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::BinaryHeap;
+use alloc::vec::Vec;
 use core::cell::RefCell;
+use core::cmp::Reverse;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 use core::time::Duration;
 
-/// Wakers keyed by (deadline, sequence number): the sequence keeps equal deadlines apart and
-/// in registration order.
+/// An armed timer's place in the queue: its slot and the registration's unique sequence
+/// number (a slot is reused; the sequence number tells the registrations apart).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Handle {
+    slot: usize,
+    seq: u64,
+}
+
+/// A heap entry, earliest deadline on top; equal deadlines fire in registration order.
+type Entry = Reverse<(u64, u64, usize)>;
+
+/// The waker of one armed timer, or `None` once fired or cancelled.
+struct Slot {
+    seq: u64,
+    waker: Option<Waker>,
+}
+
 struct Queue {
     next_seq: u64,
-    wakers: BTreeMap<(u64, u64), Waker>,
+    /// Deadlines in order, with stale entries (cancelled or fired timers) among them.
+    heap: BinaryHeap<Entry>,
+    slots: Vec<Slot>,
+    /// Slots without a waker, for the next registrations.
+    free: Vec<usize>,
+    /// Embassy registrations that may still be armed: `wake_at` looks here for duplicates.
+    embassy: Vec<(u64, Handle)>,
+}
+
+/// Stale heap entries tolerated beyond the live ones before a sweep.
+const SLACK: usize = 64;
+
+impl Queue {
+    const fn new() -> Self {
+        Queue {
+            next_seq: 0,
+            heap: BinaryHeap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            embassy: Vec::new(),
+        }
+    }
+
+    /// The waker of `handle`'s timer, if it is still armed.
+    fn armed(&self, handle: Handle) -> Option<&Waker> {
+        let slot = self
+            .slots
+            .get(handle.slot)
+            .filter(|s| s.seq == handle.seq)?;
+        slot.waker.as_ref()
+    }
+
+    fn is_live(&self, handle: Handle) -> bool {
+        self.armed(handle).is_some()
+    }
+
+    fn live(&self) -> usize {
+        self.slots.len() - self.free.len()
+    }
+
+    fn register(&mut self, deadline: u64, waker: &Waker) -> Handle {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        let armed = Slot {
+            seq,
+            waker: Some(waker.clone()),
+        };
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = armed;
+                slot
+            }
+            None => {
+                self.slots.push(armed);
+                self.slots.len() - 1
+            }
+        };
+        self.heap.push(Reverse((deadline, seq, slot)));
+        if self.heap.len() > 2 * self.live() + SLACK {
+            self.sweep();
+        }
+        Handle { slot, seq }
+    }
+
+    /// Disarms `handle` if it is still armed; its waker is returned to be dropped by the
+    /// caller outside the queue's borrow.
+    fn cancel(&mut self, handle: Handle) -> Option<Waker> {
+        if !self.is_live(handle) {
+            return None;
+        }
+        self.free.push(handle.slot);
+        self.slots[handle.slot].waker.take()
+    }
+
+    /// Drops the stale entries on top of the heap: its top is then live (or it is empty).
+    fn skip_stale(&mut self) {
+        while let Some(&Reverse((_, seq, slot))) = self.heap.peek() {
+            if self.is_live(Handle { slot, seq }) {
+                return;
+            }
+            self.heap.pop();
+        }
+    }
+
+    /// Removes every stale entry: after it, the heap holds live timers only.
+    fn sweep(&mut self) {
+        let slots = &self.slots;
+        self.heap.retain(|&Reverse((_, seq, slot))| {
+            slots[slot].seq == seq && slots[slot].waker.is_some()
+        });
+    }
+
+    /// Takes the waker of the earliest timer due at `now`, if any.
+    fn pop_due(&mut self, now: u64) -> Option<Waker> {
+        self.skip_stale();
+        let &Reverse((deadline, seq, slot)) = self.heap.peek()?;
+        if deadline > now {
+            return None;
+        }
+        self.heap.pop();
+        self.cancel(Handle { slot, seq })
+    }
 }
 
 /// Petrel runs one thread per unikernel, so the queue needs no lock: this wrapper only states
@@ -21,35 +145,32 @@ struct SingleThreaded(RefCell<Queue>);
 // interrupt handler, so there is no concurrent access.
 unsafe impl Sync for SingleThreaded {}
 
-static QUEUE: SingleThreaded = SingleThreaded(RefCell::new(Queue {
-    next_seq: 0,
-    wakers: BTreeMap::new(),
-}));
+static QUEUE: SingleThreaded = SingleThreaded(RefCell::new(Queue::new()));
 
-fn register(deadline: u64, waker: &Waker) -> u64 {
-    let mut q = QUEUE.0.borrow_mut();
-    let seq = q.next_seq;
-    q.next_seq += 1;
-    q.wakers.insert((deadline, seq), waker.clone());
-    seq
+fn register(deadline: u64, waker: &Waker) -> Handle {
+    QUEUE.0.borrow_mut().register(deadline, waker)
 }
 
-fn unregister(deadline: u64, seq: u64) {
-    QUEUE.0.borrow_mut().wakers.remove(&(deadline, seq));
+fn cancel(handle: Handle) {
+    let waker = QUEUE.0.borrow_mut().cancel(handle);
+    drop(waker);
 }
 
-/// Whether the entry `(deadline, seq)` is still queued (not fired) and wakes `waker`.
-fn is_registered(deadline: u64, seq: u64, waker: &Waker) -> bool {
-    let q = QUEUE.0.borrow();
-    q.wakers
-        .get(&(deadline, seq))
+/// Whether `handle` is still armed (not fired) and wakes `waker`.
+fn is_armed_for(handle: Handle, waker: &Waker) -> bool {
+    QUEUE
+        .0
+        .borrow()
+        .armed(handle)
         .is_some_and(|w| w.will_wake(waker))
 }
 
 /// The earliest registered deadline, in monotonic nanoseconds, or `None` if no timer is armed.
 #[doc(hidden)]
 pub fn next_deadline() -> Option<u64> {
-    QUEUE.0.borrow().wakers.keys().next().map(|&(d, _)| d)
+    let mut q = QUEUE.0.borrow_mut();
+    q.skip_stale();
+    q.heap.peek().map(|&Reverse((deadline, _, _))| deadline)
 }
 
 /// Wakes every timer whose deadline is at or before `now`. Returns how many were woken.
@@ -57,14 +178,8 @@ pub fn next_deadline() -> Option<u64> {
 pub fn fire_expired(now: u64) -> usize {
     let mut woken = 0;
     loop {
-        // Take one waker at a time so that waking never runs with the queue borrowed.
-        let waker = {
-            let mut q = QUEUE.0.borrow_mut();
-            match q.wakers.first_key_value() {
-                Some((&(d, _), _)) if d <= now => q.wakers.pop_first().map(|(_, w)| w),
-                _ => None,
-            }
-        };
+        // One waker at a time, so that waking never runs with the queue borrowed.
+        let waker = QUEUE.0.borrow_mut().pop_due(now);
         match waker {
             Some(w) => {
                 w.wake();
@@ -79,7 +194,7 @@ pub fn fire_expired(now: u64) -> usize {
 #[must_use = "a timer does nothing unless awaited"]
 pub struct Timer {
     deadline: u64,
-    registered: Option<u64>,
+    armed: Option<Handle>,
 }
 
 impl Timer {
@@ -87,7 +202,7 @@ impl Timer {
     pub fn at(deadline_ns: u64) -> Self {
         Timer {
             deadline: deadline_ns,
-            registered: None,
+            armed: None,
         }
     }
 
@@ -105,29 +220,29 @@ fn deadline_after(duration: Duration) -> u64 {
 impl Future for Timer {
     type Output = ();
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let due = crate::now_ns() >= self.deadline;
-        if let Some(seq) = self.registered {
-            if !due && is_registered(self.deadline, seq, cx.waker()) {
+        if let Some(handle) = self.armed {
+            if is_armed_for(handle, cx.waker()) {
                 // Polled again by the same task (a timeout beside I/O that woke it): the
-                // entry stands, so the queue is left alone.
+                // executor fires the timer once it is due, in the round it becomes due, so
+                // neither the queue nor the clock needs asking.
                 return Poll::Pending;
             }
-            self.registered = None;
-            unregister(self.deadline, seq);
+            // Fired, or now polled by another task: it is re-armed below if not due.
+            self.armed = None;
+            cancel(handle);
         }
-        if due {
+        if crate::now_ns() >= self.deadline {
             return Poll::Ready(());
         }
-        let seq = register(self.deadline, cx.waker());
-        self.registered = Some(seq);
+        self.armed = Some(register(self.deadline, cx.waker()));
         Poll::Pending
     }
 }
 
 impl Drop for Timer {
     fn drop(&mut self) {
-        if let Some(seq) = self.registered.take() {
-            unregister(self.deadline, seq);
+        if let Some(handle) = self.armed.take() {
+            cancel(handle);
         }
     }
 }
@@ -152,15 +267,22 @@ pub fn sleep_until(deadline_ns: u64) -> Timer {
 /// `schedule_wake` asks. A waker already waiting for that deadline is not added twice, since
 /// embassy's timers ask again each time they are polled.
 pub(crate) fn wake_at(deadline: u64, waker: &Waker) {
-    let known = QUEUE
-        .0
-        .borrow()
-        .wakers
-        .range((deadline, 0)..=(deadline, u64::MAX))
-        .any(|(_, w)| w.will_wake(waker));
+    let mut q = QUEUE.0.borrow_mut();
+    let mut known = false;
+    let mut embassy = core::mem::take(&mut q.embassy);
+    // Forget the fired and cancelled ones while looking (as many as embassy timers pending).
+    embassy.retain(|&(at, handle)| {
+        let Some(armed) = q.armed(handle) else {
+            return false;
+        };
+        known |= at == deadline && armed.will_wake(waker);
+        true
+    });
     if !known {
-        register(deadline, waker);
+        let handle = q.register(deadline, waker);
+        embassy.push((deadline, handle));
     }
+    q.embassy = embassy;
 }
 
 /// Why [`timeout`] gave up: the duration passed before the future completed.
@@ -198,4 +320,170 @@ pub async fn timeout<F: Future>(duration: Duration, future: F) -> Result<F::Outp
         Pin::new(&mut timer).poll(cx).map(|()| Err(Elapsed))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::sync::Arc;
+    use alloc::task::Wake;
+    use core::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A waker that counts its wakes.
+    struct Count(AtomicUsize);
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    fn counter() -> (Arc<Count>, Waker) {
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        (count.clone(), Waker::from(count))
+    }
+    /// The clock of these tests, under the interface's symbol: a real one is a target's
+    /// crate, which depends on this one.
+    #[unsafe(export_name = "__petrel_v1_Time_now_ns")]
+    fn test_clock() -> u64 {
+        1_000_000
+    }
+
+    fn woken(count: &Count) -> usize {
+        count.0.load(Ordering::Relaxed)
+    }
+
+    /// Fires what is due at `now` in a local queue, returning how many.
+    fn fire(q: &mut Queue, now: u64) -> usize {
+        let mut n = 0;
+        while let Some(w) = q.pop_due(now) {
+            w.wake();
+            n += 1;
+        }
+        n
+    }
+
+    #[test]
+    fn fires_in_deadline_order_and_equal_deadlines_in_registration_order() {
+        let mut q = Queue::new();
+        let order = Arc::new(core::sync::atomic::AtomicU64::new(0));
+        struct Tag(u64, Arc<core::sync::atomic::AtomicU64>);
+        impl Wake for Tag {
+            fn wake(self: Arc<Self>) {
+                // Appends this tag's digit: the fired order reads left to right.
+                let seen = self.1.load(Ordering::Relaxed);
+                self.1.store(seen * 10 + self.0, Ordering::Relaxed);
+            }
+        }
+        for (tag, deadline) in [(1, 30), (2, 10), (3, 20), (4, 10)] {
+            q.register(deadline, &Waker::from(Arc::new(Tag(tag, order.clone()))));
+        }
+        assert_eq!(fire(&mut q, 9), 0);
+        assert_eq!(fire(&mut q, 20), 3);
+        assert_eq!(order.load(Ordering::Relaxed), 243);
+        assert_eq!(fire(&mut q, u64::MAX), 1);
+        assert_eq!(order.load(Ordering::Relaxed), 2431);
+    }
+
+    #[test]
+    fn a_cancelled_timer_never_fires_and_its_slot_is_reused_safely() {
+        let mut q = Queue::new();
+        let (a, wa) = counter();
+        let (b, wb) = counter();
+        let first = q.register(10, &wa);
+        assert!(q.cancel(first).is_some());
+        assert!(q.cancel(first).is_none(), "cancelled twice");
+        // The slot comes back for the next timer; the old handle no longer names it.
+        let second = q.register(20, &wb);
+        assert_eq!(second.slot, first.slot);
+        assert!(q.cancel(first).is_none());
+        assert!(q.is_live(second));
+        q.skip_stale();
+        assert_eq!(
+            q.heap.peek().map(|e| e.0.0),
+            Some(20),
+            "the stale entry is skipped"
+        );
+        assert_eq!(fire(&mut q, 100), 1);
+        assert_eq!((woken(&a), woken(&b)), (0, 1));
+    }
+
+    #[test]
+    fn cancelled_entries_are_swept_so_the_heap_stays_bounded() {
+        let mut q = Queue::new();
+        let (_, w) = counter();
+        let long = q.register(u64::MAX, &w);
+        for i in 0..10_000 {
+            let h = q.register(1_000 + i, &w);
+            drop(q.cancel(h));
+            // Swept when a registration finds more than 2 live + SLACK entries.
+            assert!(
+                q.heap.len() <= 2 * (q.live() + 1) + SLACK,
+                "heap of {}",
+                q.heap.len()
+            );
+        }
+        assert!(q.is_live(long));
+        assert_eq!(q.live(), 1);
+        assert_eq!(fire(&mut q, u64::MAX - 1), 0);
+    }
+
+    /// The global queue, through `Timer` and `wake_at` (one test: the queue is per thread of
+    /// execution, and tests run on several threads).
+    #[test]
+    fn timers_and_embassy_registrations_on_the_global_queue() {
+        let (a, wa) = counter();
+        let (_, wb) = counter();
+        let queued = || {
+            let q = QUEUE.0.borrow();
+            (q.live(), q.heap.len())
+        };
+        let far = crate::now_ns() + 3_600_000_000_000;
+        let mut timer = Timer::at(far);
+        let mut pinned = Pin::new(&mut timer);
+        assert!(
+            pinned
+                .as_mut()
+                .poll(&mut Context::from_waker(&wa))
+                .is_pending()
+        );
+        assert!(
+            pinned
+                .as_mut()
+                .poll(&mut Context::from_waker(&wa))
+                .is_pending()
+        );
+        assert_eq!(
+            queued(),
+            (1, 1),
+            "polled again by the same task: armed once"
+        );
+        assert!(
+            pinned
+                .as_mut()
+                .poll(&mut Context::from_waker(&wb))
+                .is_pending()
+        );
+        assert_eq!(queued().0, 1, "another task's poll moves the timer");
+        drop(timer);
+        assert_eq!(queued().0, 0, "dropped: disarmed");
+
+        wake_at(far, &wa);
+        wake_at(far, &wa);
+        assert_eq!(
+            queued().0,
+            1,
+            "embassy asks on every poll: one registration"
+        );
+        wake_at(far + 1, &wa);
+        assert_eq!(queued().0, 2);
+        assert_eq!(fire_expired(far + 1), 2);
+        assert_eq!(woken(&a), 2);
+        assert_eq!(next_deadline(), None);
+
+        let mut due = Timer::at(0);
+        assert!(
+            Pin::new(&mut due)
+                .poll(&mut Context::from_waker(&wa))
+                .is_ready()
+        );
+    }
 }

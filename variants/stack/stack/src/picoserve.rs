@@ -50,7 +50,9 @@ const TX: usize = 2048;
 /// was written after them, at the first of: the connection's next read (a request/response
 /// exchange, or pipelined answers: one write), a full buffer, [`Socket::shutdown`], or the
 /// executor running out of ready tasks ([`send_due`]), so that a streamed answer that flushes
-/// and then waits for an event is not delayed either.
+/// and then waits for an event is not delayed either. A write marks its bytes due as well:
+/// picoserve's server-sent events (`write_event`) and chunks (`write_chunk`) are written
+/// without a flush, and on tokio or embassy-net written bytes go out without one.
 struct Tx {
     sock: u64,
     buf: Box<[u8]>,
@@ -184,6 +186,8 @@ impl BaseWrite for TxBuffer {
         let n = bytes.len().min(TX - at);
         t.buf[at..at + n].copy_from_slice(&bytes[..n]);
         t.len += n;
+        drop(t);
+        mark_due(&self.tx, None);
         Ok(n)
     }
 
@@ -247,6 +251,7 @@ impl picoserve::io::Write for TxBuffer {
             };
             // A `Display` that failed on its own is skipped, as picoserve's own `write_fmt` does.
             if done || !full {
+                mark_due(&self.tx, None);
                 return Ok(());
             }
             skip += filled;
@@ -267,6 +272,8 @@ impl picoserve::io::Write for TxBuffer {
         let output = f(buffer.unfilled());
         let filled = buffer.filled().len();
         t.len += filled;
+        drop(t);
+        mark_due(&self.tx, None);
         Ok(output)
     }
 }

@@ -10,6 +10,7 @@ pub mod dependencies;
 pub mod deploy;
 pub mod describe;
 pub mod diagnostic;
+pub mod ecosystem;
 pub mod emit;
 pub mod error;
 pub mod graph;

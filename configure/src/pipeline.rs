@@ -357,6 +357,7 @@ fn plan(
                 user.name
             ))
         })?;
+    crate::ecosystem::check(metadata).map_err(Error::msg)?;
     let app_dir = project.dir.join(user_manifest::APP_DIR);
     let petrel_link = petrel_link(project, user);
     // Petrel's crates as cargo will see them: through the link if there is one (the project

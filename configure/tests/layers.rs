@@ -32,7 +32,13 @@ const LAYERS: &[(&str, &[&str])] = &[
     // What exists: interfaces, implementations and their keys; boot-argument kinds.
     (
         "registry",
-        &["catalogue", "bootargs", "dependencies", "selfdesc"],
+        &[
+            "catalogue",
+            "bootargs",
+            "dependencies",
+            "ecosystem",
+            "selfdesc",
+        ],
     ),
     // Values for one configuration: the keys, then the device graph.
     ("resolution", &["keys", "graph"]),

@@ -149,7 +149,8 @@ async fn http_over_picoserve() {
         .expect("listen");
     let port = listener.local_addr().expect("local address").port();
     let app = picoserve::Router::new().route("/", get(|| async { "Hello World" }));
-    let app = app.route("/stalled", get(|| async { Response::ok(Stalled) }));
+    let app = app.route("/stalled", get(|| async { Response::ok(Stalled(true)) }));
+    let app = app.route("/unflushed", get(|| async { Response::ok(Stalled(false)) }));
     let long = || async { Response::ok("long").with_header("X-Long", LongValue) };
     let app = Rc::new(app.route("/long", get(long)));
     petrel_executor::spawn(async move {
@@ -194,17 +195,25 @@ async fn http_over_picoserve() {
 
     // A streamed answer that flushes and then waits: what it flushed arrives although the
     // connection neither reads nor writes again (the adapter sends it before the executor
-    // idles). 10 s: the answer would never come otherwise.
+    // idles). Written and not flushed, as picoserve's server-sent events are, after a pause:
+    // the same.
+    streamed_start_arrives(&stack, port, "/stalled").await;
+    streamed_start_arrives(&stack, port, "/unflushed").await;
+}
+
+/// Asks `path` of the picoserve server on `port` and waits for the start of its answer,
+/// `first` and `second`. 10 s: it would never come otherwise.
+async fn streamed_start_arrives(stack: &Stack, port: u16, path: &str) {
     let conn = stack
         .connect(SocketAddr::from(([127, 0, 0, 1], port)))
         .await
         .expect("connect");
-    conn.write_all(b"GET /stalled HTTP/1.1\r\nHost: x\r\n\r\n")
+    conn.write_all(format!("GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").as_bytes())
         .await
         .expect("send the request");
     let mut got = Vec::new();
     let arrived = petrel_time::timeout(Duration::from_secs(10), async {
-        while !got.ends_with(b"first") {
+        while !got.ends_with(b"second") {
             let mut buf = [0u8; 512];
             let n = conn.read(&mut buf).await.expect("read the answer");
             assert!(n > 0, "end of stream: {:?}", String::from_utf8_lossy(&got));
@@ -214,7 +223,7 @@ async fn http_over_picoserve() {
     .await;
     assert!(
         arrived.is_ok(),
-        "the flushed start of a streamed answer was not sent: {:?}",
+        "{path}: the start of a streamed answer was not sent: {:?}",
         String::from_utf8_lossy(&got)
     );
 }
@@ -241,8 +250,9 @@ impl std::fmt::Display for LongValue {
     }
 }
 
-/// A picoserve body that sends `first`, flushes, and then waits forever for the rest.
-struct Stalled;
+/// A picoserve body that sends `first`, then 50 ms later `second` (formatted), each flushed if
+/// `.0`, and then waits forever for the rest.
+struct Stalled(bool);
 
 impl picoserve::response::Content for Stalled {
     fn content_type(&self) -> &'static str {
@@ -250,12 +260,20 @@ impl picoserve::response::Content for Stalled {
     }
 
     fn content_length(&self) -> usize {
-        10
+        20 // more than is sent: the rest never comes
     }
 
     async fn write_content<W: picoserve::io::Write>(self, mut out: W) -> Result<(), W::Error> {
         out.write_all(b"first").await?;
-        out.flush().await?;
+        if self.0 {
+            out.flush().await?;
+        }
+        petrel_time::sleep(Duration::from_millis(50)).await;
+        // Formatted, as picoserve writes heads, chunk sizes and formatted event data.
+        out.write_fmt(format_args!("{}", "second")).await?;
+        if self.0 {
+            out.flush().await?;
+        }
         std::future::pending().await
     }
 }

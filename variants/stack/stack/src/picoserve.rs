@@ -50,7 +50,9 @@ const TX: usize = 2048;
 /// was written after them, at the first of: the connection's next read (a request/response
 /// exchange, or pipelined answers: one write), a full buffer, [`Socket::shutdown`], or the
 /// executor running out of ready tasks ([`send_due`]), so that a streamed answer that flushes
-/// and then waits for an event is not delayed either.
+/// and then waits for an event is not delayed either. A write marks its bytes due as well:
+/// picoserve's server-sent events (`write_event`) and chunks (`write_chunk`) are written
+/// without a flush, and on tokio or embassy-net written bytes go out without one.
 struct Tx {
     sock: u64,
     buf: Box<[u8]>,
@@ -96,7 +98,7 @@ static HOOKED: Hooked = Hooked(Cell::new(false));
 /// Marks `tx`'s bytes as due: they go out before the executor idles at the latest.
 fn mark_due(tx: &SharedTx, waker: Option<&Waker>) {
     let mut t = tx.borrow_mut();
-    if let Some(w) = waker {
+    if let Some(w) = waker.filter(|w| !t.waker.as_ref().is_some_and(|old| old.will_wake(w))) {
         t.waker = Some(w.clone());
     }
     if t.len == 0 || t.due {
@@ -184,12 +186,19 @@ impl BaseWrite for TxBuffer {
         let n = bytes.len().min(TX - at);
         t.buf[at..at + n].copy_from_slice(&bytes[..n]);
         t.len += n;
+        drop(t);
+        mark_due(&self.tx, None);
         Ok(n)
     }
 
     async fn flush(&mut self) -> Result<(), StackError> {
-        let waker = poll_fn(|cx| Poll::Ready(cx.waker().clone())).await;
-        mark_due(&self.tx, Some(&waker));
+        // The task's waker by reference: the before-idle hook wakes it when the stack's
+        // send buffer frees up.
+        poll_fn(|cx| {
+            mark_due(&self.tx, Some(cx.waker()));
+            Poll::Ready(())
+        })
+        .await;
         Ok(())
     }
 }
@@ -242,6 +251,7 @@ impl picoserve::io::Write for TxBuffer {
             };
             // A `Display` that failed on its own is skipped, as picoserve's own `write_fmt` does.
             if done || !full {
+                mark_due(&self.tx, None);
                 return Ok(());
             }
             skip += filled;
@@ -262,6 +272,8 @@ impl picoserve::io::Write for TxBuffer {
         let output = f(buffer.unfilled());
         let filled = buffer.filled().len();
         t.len += filled;
+        drop(t);
+        mark_due(&self.tx, None);
         Ok(output)
     }
 }

@@ -360,6 +360,35 @@ pub fn copy_setup(from: &Command, to: &mut Command) {
     }
 }
 
+/// `cmd` without privileges: as root, with every capability dropped (bounding and inheritable
+/// sets: the unikernel and its runner have none, so no tap can be created or attached); as
+/// another user, as it is. As root, checks first that the wrapper really leaves no effective
+/// capability.
+pub fn unprivileged(cmd: &Command) -> Command {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        let mut c = Command::new(cmd.get_program());
+        copy_setup(cmd, &mut c);
+        return c;
+    }
+    let drop_all = ["--bounding-set=-all", "--inh-caps=-all", "--"];
+    let caps = Command::new("setpriv")
+        .args(drop_all)
+        .args(["grep", "^CapEff:", "/proc/self/status"])
+        .output()
+        .expect("run setpriv (util-linux)");
+    let caps = String::from_utf8_lossy(&caps.stdout);
+    assert_eq!(
+        caps.split_whitespace().nth(1),
+        Some("0000000000000000"),
+        "setpriv left capabilities: {caps}"
+    );
+    let mut c = Command::new("setpriv");
+    c.args(drop_all).arg(cmd.get_program());
+    copy_setup(cmd, &mut c);
+    c
+}
+
 /// An HTTP server on 127.0.0.1 (a thread of the test) that answers every request with the
 /// bytes `response` and closes; its port.
 pub fn serve_http(response: Vec<u8>) -> u16 {

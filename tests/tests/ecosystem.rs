@@ -7,15 +7,22 @@
 //! - unix, direct stack in a network namespace: dnsmasq gives the lease, the DNS server and
 //!   the server's name; nc serves the page on the tap's host side; without DHCP, dns_lookup
 //!   says there is no server, and that a silent one timed out;
-//! - spt, direct stack in a namespace: dns_lookup asks dnsmasq (from the lease);
+//! - spt and hvt, direct stack in a namespace: dns_lookup asks dnsmasq (from the lease);
 //! - virtio under QEMU (TCG) with user networking: dns_lookup asks dnsmasq on the host's
-//!   127.0.0.1 through QEMU's gateway (`--dns-servers=10.0.2.2:PORT`).
+//!   127.0.0.1 through QEMU's gateway (`--dns-servers=10.0.2.2:PORT`);
+//! - spt (libslirp) and virtio (QEMU) with `petrel run`'s user-mode network, unprivileged:
+//!   http_fetch gets the page of a server on the host's 127.0.0.1 through the gateway
+//!   10.0.2.2, by address and by a name that dnsmasq on the host's 127.0.0.1 gives as
+//!   10.0.2.2 (`--dns-servers=10.0.2.2:PORT`); an unknown name is one line and exit 1.
 //!
-//! Without root, /dev/net/tun, spt's needs or the host tools a test prints a loud SKIPPED
-//! line, except under CI (`CI` set), where that is a failure.
+//! Without root, /dev/net/tun, KVM, QEMU, libslirp or the host tools a test prints a loud
+//! SKIPPED line, except under CI (`CI` set), where that is a failure.
 
 use petrel_e2e::netns::{Netns, have_tools};
-use petrel_e2e::{Background, Scratch, build_lock, expect, free_port, have_qemu, petrel};
+use petrel_e2e::{
+    Background, Scratch, build_lock, can_boot, expect, free_port, have_libslirp, have_qemu, petrel,
+    unprivileged,
+};
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -45,9 +52,9 @@ fn serve_page() -> u16 {
     petrel_e2e::serve_http(response(&page()))
 }
 
-/// dnsmasq as a DNS server on 127.0.0.1:`port` knowing `name` (a `.test` name) as 127.0.0.1;
+/// dnsmasq as a DNS server on 127.0.0.1:`port` knowing `name` (a `.test` name) as `address`;
 /// other `.test` names are NXDOMAIN. Returns once it answers.
-fn local_dns(dir: &Path, port: u16, name: &str) -> Background {
+fn local_dns(dir: &Path, port: u16, name: &str, address: &str) -> Background {
     let mut cmd = Command::new("dnsmasq");
     cmd.args([
         "--no-daemon",
@@ -61,7 +68,7 @@ fn local_dns(dir: &Path, port: u16, name: &str) -> Background {
         "--local=/test/",
     ])
     .arg(format!("--port={port}"))
-    .arg(format!("--host-record={name},127.0.0.1"))
+    .arg(format!("--host-record={name},{address}"))
     .arg(format!("--pid-file={}", dir.join("dnsmasq.pid").display()));
     let mut dns = Background::spawn(&mut cmd, dir.join("dnsmasq.log"));
     petrel_e2e::wait_for("dnsmasq to start", FINISH, &mut dns, |d| {
@@ -96,6 +103,20 @@ fn build(example: &Scratch, cache: &str, configure: &[&str]) {
     expect(petrel(&example.dir, cache).arg("build").args(configure), 0);
 }
 
+/// Checks that http_fetch of `uri` failed as it should: exit 1 and one error line, which
+/// names `uri` and says `why`.
+#[track_caller]
+fn fetch_failed(uri: &str, why: &str, code: i32, log: &str) {
+    assert_eq!(code, 1, "{uri}\n--- log\n{log}");
+    let errors: Vec<&str> = log.lines().filter(|l| l.contains("[ERROR]")).collect();
+    assert_eq!(errors.len(), 1, "{log}");
+    assert!(errors[0].contains(&format!("http-fetch: {uri}: ")), "{log}");
+    assert!(
+        errors[0].contains(why),
+        "{uri}: want {why:?}\n--- log\n{log}"
+    );
+}
+
 #[test]
 fn unix_http_fetch_gets_a_local_page_by_address_and_by_name() {
     let test = "unix_http_fetch_gets_a_local_page_by_address_and_by_name";
@@ -107,7 +128,7 @@ fn unix_http_fetch_gets_a_local_page_by_address_and_by_name() {
     build(&fetch, "unix", &["--target", "unix"]);
     let port = serve_page();
     let dns_port = free_port();
-    let _dns = local_dns(&fetch.dir, dns_port, "www.petrel.test");
+    let _dns = local_dns(&fetch.dir, dns_port, "www.petrel.test", "127.0.0.1");
     let dns_servers = format!("--dns-servers=127.0.0.1:{dns_port}");
     let run = |args: &[&str]| {
         let mut cmd = petrel(&fetch.dir, "unix");
@@ -143,14 +164,7 @@ fn unix_http_fetch_gets_a_local_page_by_address_and_by_name() {
         ("ftp://x/".to_string(), "not an http:// URI with a host"),
     ] {
         let (code, log) = run(&[&format!("--uri={uri}")]);
-        assert_eq!(code, 1, "{uri}\n--- log\n{log}");
-        let errors: Vec<&str> = log.lines().filter(|l| l.contains("[ERROR]")).collect();
-        assert_eq!(errors.len(), 1, "{log}");
-        assert!(errors[0].contains(&format!("http-fetch: {uri}: ")), "{log}");
-        assert!(
-            errors[0].contains(why),
-            "{uri}: want {why:?}\n--- log\n{log}"
-        );
+        fetch_failed(&uri, why, code, &log);
     }
     // A malformed server is a bad boot argument.
     let mut cmd = petrel(&fetch.dir, "unix");
@@ -165,6 +179,67 @@ fn unix_http_fetch_gets_a_local_page_by_address_and_by_name() {
     let (code, log) = finish(&mut cmd, &fetch.dir.join("bad.log"));
     assert_eq!(code, 64, "{log}");
     assert!(log.contains("--dns-servers=nonsense: expected IP"), "{log}");
+}
+
+#[test]
+fn spt_http_fetch_gets_a_page_on_the_host_by_name_through_user_networking() {
+    usernet_http_fetch(
+        "spt_http_fetch_gets_a_page_on_the_host_by_name_through_user_networking",
+        "spt",
+    );
+}
+
+#[test]
+fn virtio_http_fetch_gets_a_page_on_the_host_by_name_through_user_networking() {
+    usernet_http_fetch(
+        "virtio_http_fetch_gets_a_page_on_the_host_by_name_through_user_networking",
+        "virtio",
+    );
+}
+
+/// http_fetch on `target` with `petrel run`'s user-mode network (libslirp on spt, QEMU's on
+/// virtio), without privileges: the page of a server on the host's 127.0.0.1, reached through
+/// the gateway 10.0.2.2, by address and by a name that dnsmasq (also on the host's 127.0.0.1)
+/// gives as 10.0.2.2; an unknown name fails with one line.
+fn usernet_http_fetch(test: &str, target: &str) {
+    let backend = match target {
+        "spt" => have_libslirp(test),
+        _ => can_boot(test, target),
+    };
+    if !backend || !have_tools(test, &["dnsmasq"]) {
+        return;
+    }
+    let fetch = {
+        let _lock = build_lock();
+        let fetch = Scratch::example("http_fetch");
+        build(&fetch, target, &["--target", target]);
+        fetch
+    };
+    let port = serve_page();
+    let dns_port = free_port();
+    let _dns = local_dns(&fetch.dir, dns_port, "www.petrel.test", "10.0.2.2");
+    let run = |uri: &str, log: &str| {
+        let mut cmd = petrel(&fetch.dir, target);
+        cmd.args(["run", "--target", target, "--"])
+            .arg(format!("--dns-servers=10.0.2.2:{dns_port}"))
+            .arg(format!("--uri={uri}"));
+        finish(&mut unprivileged(&cmd), &fetch.dir.join(log))
+    };
+    let len = page().len();
+    for (uri, log) in [
+        (format!("http://10.0.2.2:{port}/page"), "address.log"),
+        (format!("http://www.petrel.test:{port}/page"), "name.log"),
+    ] {
+        let (code, log) = run(&uri, log);
+        assert_eq!(code, 0, "{uri}\n--- log\n{log}");
+        assert!(
+            log.contains(&format!("http-fetch: {uri}: status 200, {len} bytes")),
+            "{log}"
+        );
+    }
+    let uri = format!("http://nowhere.petrel.test:{port}/");
+    let (code, log) = run(&uri, "missing.log");
+    fetch_failed(&uri, "no such name (NXDOMAIN)", code, &log);
 }
 
 /// The start of a namespace test: tools, namespace with `tap0`, build lock, `example` built.
@@ -291,7 +366,7 @@ fn virtio_dns_lookup_asks_a_server_on_the_host_through_user_networking() {
     let lookup = Scratch::example("dns_lookup");
     build(&lookup, "virtio", &["--target", "virtio"]);
     let dns_port = free_port();
-    let _dns = local_dns(&lookup.dir, dns_port, "www.petrel.test");
+    let _dns = local_dns(&lookup.dir, dns_port, "www.petrel.test", "127.0.0.1");
     let mut cmd = petrel(&lookup.dir, "virtio");
     // QEMU's gateway 10.0.2.2 is the host's 127.0.0.1.
     cmd.args(["run", "--target", "virtio", "--", "--name=www.petrel.test"])

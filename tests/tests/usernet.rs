@@ -8,52 +8,23 @@
 //! - static_website over `--publish` with DHCP on spt, hvt and unix (direct stack), and with
 //!   `--no-dhcp` and a static address on spt and unix: a real GET, its reply checked;
 //! - a UDP echo (tests/fixtures/udp_echo) over `--publish .../udp` on spt and virtio;
-//! - http_fetch on spt fetches a page from a server on the host's 127.0.0.1 through the
-//!   gateway 10.0.2.2;
 //! - bad `--publish` values, a host port in use, and an image without a network device: one
 //!   line and exit 1 before anything runs.
+//!
+//! Guests reaching out through the gateway 10.0.2.2 (the host's 127.0.0.1) are tested with
+//! http_fetch on spt and virtio in tests/tests/ecosystem.rs.
 
 use petrel_e2e::netns::curl;
 use petrel_e2e::{
-    Background, Scratch, build_lock, can_boot, expect, free_port, have_libslirp, petrel, run,
-    wait_for,
+    Background, Scratch, build_lock, can_boot, expect, free_port, have_libslirp, petrel,
+    unprivileged, wait_for,
 };
 use std::net::{TcpListener, UdpSocket};
-use std::process::Command;
 use std::time::Duration;
 
 /// How long a unikernel built beforehand may take to answer: `petrel run` still checks the
 /// build, the stack gets its lease, and a virtio guest boots under TCG.
 const STARTUP: Duration = Duration::from_secs(180);
-
-/// `cmd` without privileges: as root, with every capability dropped (bounding and inheritable
-/// sets: the unikernel and its runner have none, so no tap can be created or attached); as
-/// another user, as it is. As root, checks first that the wrapper really leaves no effective
-/// capability.
-fn unprivileged(cmd: &Command) -> Command {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        let mut c = Command::new(cmd.get_program());
-        petrel_e2e::copy_setup(cmd, &mut c);
-        return c;
-    }
-    let drop_all = ["--bounding-set=-all", "--inh-caps=-all", "--"];
-    let caps = Command::new("setpriv")
-        .args(drop_all)
-        .args(["grep", "^CapEff:", "/proc/self/status"])
-        .output()
-        .expect("run setpriv (util-linux)");
-    let caps = String::from_utf8_lossy(&caps.stdout);
-    assert_eq!(
-        caps.split_whitespace().nth(1),
-        Some("0000000000000000"),
-        "setpriv left capabilities: {caps}"
-    );
-    let mut c = Command::new("setpriv");
-    c.args(drop_all).arg(cmd.get_program());
-    petrel_e2e::copy_setup(cmd, &mut c);
-    c
-}
 
 /// `project` configured and built for `target` with `configure` (under the build lock).
 fn built(project: Scratch, target: &str, configure: &[&str]) -> Scratch {
@@ -196,37 +167,6 @@ fn virtio_udp_echo_answers_through_publish_udp() {
         return;
     }
     udp_echo_answers("virtio");
-}
-
-#[test]
-fn spt_http_fetch_reaches_the_hosts_loopback_through_the_gateway() {
-    if !have_libslirp("spt_http_fetch_reaches_the_hosts_loopback_through_the_gateway") {
-        return;
-    }
-    let fetch = built(Scratch::example("http_fetch"), "spt", &[]);
-    // An HTTP server on the host's 127.0.0.1 (a thread of this test).
-    let body = vec![b'p'; 3000];
-    let mut response = format!(
-        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    )
-    .into_bytes();
-    response.extend_from_slice(&body);
-    let port = petrel_e2e::serve_http(response);
-    let uri = format!("http://10.0.2.2:{port}/page");
-    let mut cmd = petrel(&fetch.dir, "spt");
-    cmd.args(["run", "--target", "spt", "--"])
-        .arg(format!("--uri={uri}"));
-    let ran = run(unprivileged(&cmd).stdin(std::process::Stdio::null()));
-    let log = ran.all();
-    assert_eq!(ran.code, 0, "{log}");
-    assert!(
-        log.contains(&format!(
-            "http-fetch: {uri}: status 200, {} bytes",
-            body.len()
-        )),
-        "{log}"
-    );
 }
 
 #[test]

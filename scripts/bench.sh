@@ -20,11 +20,8 @@
 #   static_website
 #               requests per second of examples/static_website (unix, socket stack; on
 #               picoserve) and of nginx (1 worker) serving the same htdocs/ on loopback, both
-#               under `wrk -t1 -c16 -d5s`, and their ratio. Target: at least 0.7. Beside it, the
-#               hand-written server it replaced (examples/static_website_handwritten, while it
-#               exists), measured in turns with it (seven rounds of 2 s each), and the median
-#               of the rounds' ratios picoserve / hand-written. Target: at least 0.8. Needs wrk
-#               and nginx (installed with apt-get when run as root; else that part is skipped).
+#               under `wrk -t1 -c16 -d5s`, and their ratio. Target: at least 0.7. Needs wrk and
+#               nginx (installed with apt-get when run as root; else that part is skipped).
 #   static_website by network backend
 #               the direct stack on spt through `petrel run --publish` (libslirp), through
 #               passt, and over a tap, with the ratios: scripts/bench-usernet.sh.
@@ -256,40 +253,8 @@ else
     "$work/static_website/dist/static-website" --port="$web_port" >/dev/null 2>&1 &
     web_pids+=($!)
     wait_http "http://127.0.0.1:$web_port/index.html"
-    if [ -d examples/static_website_handwritten ]; then
-        # The hand-written server, measured in turns with the picoserve one: seven rounds of
-        # 2 s each, back to back, so both see the same load on shared cores; the ratio is the
-        # median of the seven rounds' ratios (a burst of other work hits one round, not the
-        # result).
-        cp -r examples/static_website_handwritten "$work/static_website_handwritten"
-        sed -i "s|\"../../petrel\"|\"$PWD/petrel\"|" "$work/static_website_handwritten/Cargo.toml"
-        "$petrel" -C "$work/static_website_handwritten" build --target unix >/dev/null 2>&1
-        old_port=$(free_port)
-        "$work/static_website_handwritten/dist/static-website-handwritten" --port="$old_port" \
-            >/dev/null 2>&1 &
-        web_pids+=($!)
-        wait_http "http://127.0.0.1:$old_port/index.html"
-        slice() { wrk -t1 -c16 -d2s "$1" | awk '/^Requests\/sec:/ {print $2}'; }
-        wrk -t1 -c16 -d1s "http://127.0.0.1:$web_port/index.html" >/dev/null
-        wrk -t1 -c16 -d1s "http://127.0.0.1:$old_port/index.html" >/dev/null
-        news=() olds=() ratios=()
-        for _ in 1 2 3 4 5 6 7; do
-            news+=("$(slice "http://127.0.0.1:$web_port/index.html")")
-            olds+=("$(slice "http://127.0.0.1:$old_port/index.html")")
-            ratios+=("$(python3 -c "print(f'{${news[-1]}/${olds[-1]}:.2f}')")")
-        done
-        median7() { printf '%s\n' "$@" | sort -g | sed -n 4p; }
-        web=$(median7 "${news[@]}")
-        old=$(median7 "${olds[@]}")
-        printf '  static-website  %10.0f requests/s   (picoserve; median of 7 rounds of 2 s)\n' "$web"
-        printf '  hand-written    %10.0f requests/s   (the same rounds, in turns)\n' "$old"
-        printf '  round ratios    %s\n' "${ratios[*]}"
-        printf '  picoserve/hand  %10.2f     (median of the round ratios; target >= 0.8)\n' \
-            "$(median7 "${ratios[@]}")"
-    else
-        web=$(rps "http://127.0.0.1:$web_port/index.html")
-        printf '  static-website  %10.0f requests/s\n' "$web"
-    fi
+    web=$(rps "http://127.0.0.1:$web_port/index.html")
+    printf '  static-website  %10.0f requests/s\n' "$web"
     if [ -z "$nginx_bin" ]; then
         echo "  nginx           SKIPPED: not installed (apt-get install nginx, as root); no ratio"
     else

@@ -426,6 +426,58 @@ mod tests {
         assert_eq!(fire(&mut q, u64::MAX - 1), 0);
     }
 
+    /// Random registrations, cancels and firings against a plain list: the queue fires
+    /// exactly the armed timers that are due, earliest first, and its next deadline is the
+    /// earliest armed one.
+    #[test]
+    fn matches_a_plain_list_under_random_operations() {
+        let mut q = Queue::new();
+        // The model: (deadline, seq, handle) of every armed timer.
+        let mut model: Vec<(u64, u64, Handle)> = Vec::new();
+        let (_, w) = counter();
+        let mut rng = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: u64| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng % n
+        };
+        let mut now = 0;
+        for _ in 0..20_000 {
+            match next(10) {
+                0..=4 => {
+                    let deadline = now + next(1_000);
+                    let h = q.register(deadline, &w);
+                    model.push((deadline, h.seq, h));
+                }
+                5..=7 if !model.is_empty() => {
+                    let (_, _, h) = model.swap_remove(next(model.len() as u64) as usize);
+                    assert!(q.cancel(h).is_some());
+                }
+                _ => {
+                    now += next(300);
+                    model.sort_by_key(|e| (e.0, e.1));
+                    let due = model.iter().take_while(|e| e.0 <= now).count();
+                    let fired: Vec<u64> = (0..due)
+                        .map(|_| {
+                            q.skip_stale();
+                            let top = q.heap.peek().expect("a due timer").0;
+                            assert!(q.pop_due(now).is_some());
+                            top.1
+                        })
+                        .collect();
+                    let expected: Vec<u64> = model.drain(..due).map(|e| e.1).collect();
+                    assert_eq!(fired, expected);
+                    assert!(q.pop_due(now).is_none());
+                }
+            }
+            q.skip_stale();
+            let earliest = model.iter().map(|e| e.0).min();
+            assert_eq!(q.heap.peek().map(|e| e.0.0), earliest);
+            assert_eq!(q.live(), model.len());
+        }
+    }
+
     /// The global queue, through `Timer` and `wake_at` (one test: the queue is per thread of
     /// execution, and tests run on several threads).
     #[test]

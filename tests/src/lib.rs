@@ -85,6 +85,8 @@ pub fn build_lock() -> MutexGuard<'static, ()> {
 pub struct Scratch {
     /// The project directory.
     pub dir: PathBuf,
+    /// The lock that reserves `dir` (see [`Scratch::copy`]), released after `dir` is removed.
+    _slot: std::fs::File,
 }
 
 impl Scratch {
@@ -98,14 +100,24 @@ impl Scratch {
         Self::copy(&repo().join("tests/fixtures").join(name), name)
     }
 
+    /// Copies `from` to `<tmp>/petrel-e2e/<name>-<slot>`, the first slot no other scratch copy
+    /// holds (a lock file per slot, so other test processes count too). The same directory
+    /// from one test to the next keeps an image's path remaps (rustflags, see configure's
+    /// `remap`) the same, so the shared build cache keeps every dependency instead of
+    /// rebuilding all of them for each copy.
     fn copy(from: &Path, name: &str) -> Scratch {
-        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // Outside the repository: a project under its directory would be taken for an
         // undeclared member of Petrel's own workspace.
-        let dir = std::env::temp_dir()
-            .join("petrel-e2e")
-            .join(format!("{name}-{}-{n}", std::process::id()));
+        let root = std::env::temp_dir().join("petrel-e2e");
+        std::fs::create_dir_all(&root).expect("create the scratch root");
+        let (dir, slot) = (0..)
+            .find_map(|slot| {
+                let lock = std::fs::File::create(root.join(format!("{name}-{slot}.lock")))
+                    .expect("create a scratch slot's lock file");
+                lock.try_lock().ok()?;
+                Some((root.join(format!("{name}-{slot}")), lock))
+            })
+            .expect("slots are unbounded");
         let _ = std::fs::remove_dir_all(&dir);
         copy_dir(from, &dir);
         let cargo_toml = dir.join("Cargo.toml");
@@ -121,7 +133,7 @@ impl Scratch {
                 &format!("{:?}", facade.display().to_string()),
             );
         std::fs::write(&cargo_toml, text).expect("write Cargo.toml");
-        Scratch { dir }
+        Scratch { dir, _slot: slot }
     }
 
     /// A file's contents.

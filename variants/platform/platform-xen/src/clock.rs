@@ -54,7 +54,10 @@ pub struct TimeInfo {
 impl TimeInfo {
     /// System time (ns) at TSC value `tsc`.
     pub fn at(&self, tsc: u64) -> u64 {
-        let delta = tsc.wrapping_sub(self.tsc_timestamp);
+        // A TSC read before Xen's stamp (the stamp moved on between our reads) counts as no
+        // time passed: wrapping would put the clock centuries ahead, and a timer set from it
+        // would never fire.
+        let delta = tsc.saturating_sub(self.tsc_timestamp);
         let delta = if self.tsc_shift >= 0 {
             delta << self.tsc_shift
         } else {
@@ -101,9 +104,19 @@ pub fn system_time_ns() -> u64 {
     time_info(si).at(cpu::rdtsc())
 }
 
-/// Monotonic nanoseconds since boot.
+/// Monotonic nanoseconds since boot: never less than a value it returned before (Xen's
+/// updates of the pvclock may step back a little against the TSC extrapolation).
 pub fn monotonic_ns() -> u64 {
-    system_time_ns().saturating_sub(ORIGIN.load(Ordering::Relaxed))
+    let now = system_time_ns().saturating_sub(ORIGIN.load(Ordering::Relaxed));
+    LATEST.fetch_max(now, Ordering::Relaxed).max(now)
+}
+
+/// The largest [`monotonic_ns`] so far.
+static LATEST: AtomicU64 = AtomicU64::new(0);
+
+/// Xen system time at monotonic time `monotonic_ns`: what `set_timer_op` takes.
+pub fn system_time_at(monotonic_ns: u64) -> u64 {
+    ORIGIN.load(Ordering::Relaxed).saturating_add(monotonic_ns)
 }
 
 /// Wall-clock nanoseconds since the Unix epoch: Xen's wall clock at system time 0 plus the
@@ -162,5 +175,7 @@ mod tests {
             ..t
         };
         assert_eq!(t.at(1_000 + 4_000), 5_000_000 + 1_000);
+        // A TSC read from before the stamp: the stamp's time, not a wrapped one.
+        assert_eq!(t.at(999), 5_000_000);
     }
 }

@@ -198,8 +198,9 @@ pub fn idle(deadline_ns: u64) {
             return;
         }
         if deadline_ns != u64::MAX {
-            // In Xen system time: the monotonic origin plus the deadline.
-            let abs = clock::system_time_ns().saturating_add(deadline_ns - now);
+            // In Xen system time: the monotonic origin plus the deadline (no second clock
+            // read, which could disagree with `now`).
+            let abs = clock::system_time_at(deadline_ns);
             // SAFETY: set_timer_op takes the absolute timeout in ns, by value.
             unsafe { hypercall::call3(hypercall::SET_TIMER_OP, abs, 0, 0) };
         }

@@ -57,7 +57,7 @@ struct Tx {
     sock: u64,
     buf: Box<[u8]>,
     len: usize,
-    /// Flushed bytes are waiting: the buffer is in [`DUE`].
+    /// Written or flushed bytes are waiting: the buffer is in [`DUE`].
     due: bool,
     /// The connection task's waker from its last flush: woken when the stack can take more
     /// bytes after the hook found its send buffer full.
@@ -173,12 +173,15 @@ impl ErrorType for TxBuffer {
 
 impl BaseWrite for TxBuffer {
     async fn write(&mut self, bytes: &[u8]) -> Result<usize, StackError> {
-        let sock = self.tx.borrow().sock;
-        if self.tx.borrow().len == 0 && bytes.len() >= TX {
+        let (sock, buffered) = {
+            let t = self.tx.borrow();
+            (t.sock, t.len)
+        };
+        if buffered == 0 && bytes.len() >= TX {
             // Large writes (a file's chunks) go straight to the stack.
             return poll_fn(|cx| tcp_poll_write(sock, cx, bytes)).await;
         }
-        if self.tx.borrow().len == TX {
+        if buffered == TX {
             self.send().await?;
         }
         let mut t = self.tx.borrow_mut();
